@@ -1,0 +1,330 @@
+"""The governance model: what an organisation writes once and every project runs under."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, PositiveFloat, PositiveInt, Tag, model_validator
+
+from governance._errors import GovernanceError, Issue
+from governance._types import (
+    Duration,
+    Ident,
+    Money,
+    NonNegDuration,
+    Percent,
+    Strict,
+    Version,
+)
+
+RESERVED_STATES = frozenset({"exception", "on_hold", "closed", "cancelled"})
+GATE_SUFFIX = "_gate"
+ASPECTS = ("time", "cost", "scope", "quality", "risk", "benefits")
+Aspect = Literal["time", "cost", "scope", "quality", "risk", "benefits"]
+
+
+class Role(Strict):
+    id: Ident
+    title: str
+    description: str = ""
+
+
+class Board(Strict):
+    """The project board (PRINCE2) or steering group (styrgrupp)."""
+
+    name: str = "Project board"
+    executive: Ident = Field(description="The role with the final say (Executive, beställare).")
+    members: list[Ident] = Field(min_length=1, description="Board roles; include the executive.")
+
+
+class EscalationLevel(Strict):
+    """One level of management by exception, lowest first: team, project, board, corporate."""
+
+    id: Ident
+    title: str = ""
+    role: Ident = Field(description="The role that decides at this level.")
+    sla: Duration = Field(description="How long this level has to decide before it goes up.")
+
+
+class AtLeast(Strict):
+    at_least: PositiveInt
+
+
+def _rule_kind(value: Any) -> str | None:
+    if value in ("all", "majority"):
+        return "Named"
+    if isinstance(value, AtLeast | dict):
+        return "AtLeast"
+    return None
+
+
+Rule = Annotated[
+    Annotated[Literal["all", "majority"], Tag("Named")] | Annotated[AtLeast, Tag("AtLeast")],
+    Discriminator(
+        _rule_kind,
+        custom_error_type="rule",
+        custom_error_message='must be "all", "majority" or a mapping {at_least: N}',
+    ),
+]
+"""How many approvals pass a gate: all approvers, a majority, or at least N of them."""
+
+
+class GateTask(Strict):
+    """Work the gate asks for, created when the gate opens."""
+
+    title: str = Field(min_length=1)
+    role: Ident
+    due: Duration = Field(description="Due this long after the gate opens.")
+
+
+class Gate(Strict):
+    """The decision point that ends a phase."""
+
+    title: str = ""
+    approvers: list[Ident] = Field(min_length=1)
+    rule: Rule = "all"
+    required: list[Ident] = Field(
+        default_factory=list, description="Roles that must approve (a veto)."
+    )
+    forbid_self_approval: bool = True
+    deliverables: list[str] = Field(default_factory=list)
+    tasks: list[GateTask] = Field(default_factory=list)
+    sla: Duration
+    reminder: Duration | None = Field(None, description="Remind open approvers at this point.")
+    escalate_to: Ident = Field(description="Escalation level that decides once the SLA passes.")
+    on_reject: Literal["close", "back"] = "close"
+
+    def quorum(self, eligible: int) -> int:
+        """How many approvals out of ``eligible`` approvers pass this gate."""
+        if self.rule == "all":
+            return eligible
+        if self.rule == "majority":
+            return eligible // 2 + 1
+        assert isinstance(self.rule, AtLeast)
+        return self.rule.at_least
+
+
+class Ceremony(Strict):
+    name: Ident
+    every: Duration | None = Field(None, description="Cadence; none means once per iteration.")
+    timebox: Duration
+
+
+class IterationPolicy(Strict):
+    length: Duration = timedelta(weeks=2)
+    min_length: Duration = timedelta(weeks=2)
+    max_length: Duration = timedelta(weeks=6)
+    max_item_effort: PositiveFloat = Field(2.0, description="Largest work item, in person-days.")
+    ceremonies: list[Ceremony] = Field(default_factory=list)
+
+
+class Phase(Strict):
+    id: Ident
+    title: str
+    description: str = ""
+    iterative: bool = False
+    iteration: IterationPolicy | None = None
+    starts_after: Duration | None = Field(
+        None, description="Wait this long after the previous gate (e.g. benefits review)."
+    )
+    gate: Gate
+
+    @property
+    def gate_state(self) -> str:
+        return f"{self.id}{GATE_SUFFIX}"
+
+
+class Tolerances(Strict):
+    """Allowed deviation from the baseline before an exception is raised (PRINCE2)."""
+
+    time: NonNegDuration | None = None
+    cost: Percent | None = None
+    scope: Percent | None = None
+    quality: Percent | None = None
+    risk: Percent | None = None
+    benefits: Percent | None = None
+
+    def items(self) -> Iterator[tuple[Aspect, Any]]:
+        for aspect in ASPECTS:
+            value = getattr(self, aspect)
+            if value is not None:
+                yield aspect, value  # type: ignore[misc]
+
+
+class ToleranceLevels(Strict):
+    project: Tolerances = Field(description="Given by corporate to the board.")
+    stage: Tolerances | None = Field(None, description="Given by the board to the manager.")
+    work_package: Tolerances | None = Field(None, description="Given by the manager to a team.")
+
+    def levels(self) -> Iterator[tuple[str, Tolerances]]:
+        for name in ("project", "stage", "work_package"):
+            value = getattr(self, name)
+            if value is not None:
+                yield name, value
+
+
+class MinorChangeLimits(Strict):
+    max_cost: Percent = Field(description="Largest cost impact, % of budget, a manager decides.")
+    max_time: NonNegDuration = Field(description="Largest time impact a manager decides.")
+    budget: Percent = Field(description="Total change budget for minor changes, % of budget.")
+
+
+class ChangeControl(Strict):
+    authority: Ident = Field(description="Escalation level that decides formal changes.")
+    minor: MinorChangeLimits
+
+
+class Reporting(Strict):
+    highlight_every: Duration = timedelta(days=7)
+    on_change: bool = True
+
+
+class HumanScale(Strict):
+    """Limits over which a project needs an explicit waiver (split it, or say why not)."""
+
+    max_budget: Money | None = None
+    max_people: PositiveInt | None = None
+
+
+class GovernanceModel(Strict):
+    """An organisation's governance model, validated as a whole."""
+
+    name: Ident
+    version: Version
+    title: str
+    description: str = ""
+    roles: list[Role] = Field(min_length=1)
+    board: Board
+    project_manager: Ident = Field(description="The role that runs the project day to day.")
+    escalation: list[EscalationLevel] = Field(min_length=1, description="Lowest level first.")
+    phases: list[Phase] = Field(min_length=1)
+    tolerances: ToleranceLevels
+    change_control: ChangeControl
+    reporting: Reporting = Reporting()
+    human_scale: HumanScale | None = None
+
+    @property
+    def ref(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: equal models hash equal, whatever the YAML."""
+        canonical = json.dumps(
+            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def role(self, role_id: str) -> Role:
+        return next(r for r in self.roles if r.id == role_id)
+
+    def phase(self, phase_id: str) -> Phase:
+        return next(p for p in self.phases if p.id == phase_id)
+
+    def phase_index(self, phase_id: str) -> int:
+        return next(i for i, p in enumerate(self.phases) if p.id == phase_id)
+
+    def level(self, level_id: str) -> EscalationLevel:
+        return next(lvl for lvl in self.escalation if lvl.id == level_id)
+
+    def level_above(self, level_id: str) -> EscalationLevel | None:
+        ids = [lvl.id for lvl in self.escalation]
+        i = ids.index(level_id)
+        return self.escalation[i + 1] if i + 1 < len(ids) else None
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> GovernanceModel:
+        issues = list(_check_model(self))
+        if issues:
+            raise GovernanceError(issues)
+        return self
+
+
+def _duplicates(ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    return {i for i in ids if i in seen or seen.add(i)}  # type: ignore[func-returns-value]
+
+
+def _check_model(m: GovernanceModel) -> Iterator[Issue]:
+    roles = {r.id for r in m.roles}
+    levels = {lvl.id for lvl in m.escalation}
+
+    def role_ref(path: str, role: str) -> Iterator[Issue]:
+        if role not in roles:
+            yield Issue(path, f'unknown role "{role}"; declared roles: {", ".join(sorted(roles))}')
+
+    def level_ref(path: str, level: str) -> Iterator[Issue]:
+        if level not in levels:
+            yield Issue(
+                path,
+                f'unknown escalation level "{level}"; levels: '
+                + ", ".join(lvl.id for lvl in m.escalation),
+            )
+
+    for what, ids in (
+        ("roles", [r.id for r in m.roles]),
+        ("phases", [p.id for p in m.phases]),
+        ("escalation", [lvl.id for lvl in m.escalation]),
+    ):
+        for dup in sorted(_duplicates(ids)):
+            i = ids.index(dup, ids.index(dup) + 1)
+            yield Issue(f"{what}[{i}].id", f'duplicate id "{dup}"')
+
+    yield from role_ref("board.executive", m.board.executive)
+    for i, member in enumerate(m.board.members):
+        yield from role_ref(f"board.members[{i}]", member)
+    if m.board.executive not in m.board.members:
+        yield Issue("board.members", f'must include the executive "{m.board.executive}"')
+    yield from role_ref("project_manager", m.project_manager)
+    for i, lvl in enumerate(m.escalation):
+        yield from role_ref(f"escalation[{i}].role", lvl.role)
+    yield from level_ref("change_control.authority", m.change_control.authority)
+
+    for i, phase in enumerate(m.phases):
+        base = f"phases[{i}]"
+        if phase.id in RESERVED_STATES or phase.id.endswith(GATE_SUFFIX):
+            yield Issue(
+                f"{base}.id",
+                f'"{phase.id}" is reserved (exception, on_hold, closed, cancelled, *_gate)',
+            )
+        if phase.iterative and phase.iteration is None:
+            yield Issue(f"{base}.iteration", "an iterative phase needs an iteration policy")
+        if not phase.iterative and phase.iteration is not None:
+            yield Issue(f"{base}.iteration", "only an iterative phase has an iteration policy")
+        if phase.iteration is not None:
+            it = phase.iteration
+            if not it.min_length <= it.length <= it.max_length:
+                yield Issue(
+                    f"{base}.iteration.length",
+                    "must lie between min_length and max_length",
+                )
+        gate = phase.gate
+        g = f"{base}.gate"
+        for j, role in enumerate(gate.approvers):
+            yield from role_ref(f"{g}.approvers[{j}]", role)
+        for dup in sorted(_duplicates(gate.approvers)):
+            yield Issue(f"{g}.approvers", f'role "{dup}" is listed twice')
+        for j, role in enumerate(gate.required):
+            yield from role_ref(f"{g}.required[{j}]", role)
+            if role in roles and role not in gate.approvers:
+                yield Issue(f"{g}.required[{j}]", f'"{role}" must also be one of the approvers')
+        for j, task in enumerate(gate.tasks):
+            yield from role_ref(f"{g}.tasks[{j}].role", task.role)
+        if gate.reminder is not None and gate.reminder >= gate.sla:
+            yield Issue(f"{g}.reminder", "must come before the SLA passes")
+        yield from level_ref(f"{g}.escalate_to", gate.escalate_to)
+
+    # Delegated tolerances sit inside the ones they were delegated from.
+    chain = list(m.tolerances.levels())
+    for (upper_name, upper), (lower_name, lower) in itertools.pairwise(chain):
+        for aspect, value in lower.items():
+            limit = getattr(upper, aspect)
+            if limit is not None and value > limit:
+                yield Issue(
+                    f"tolerances.{lower_name}.{aspect}",
+                    f"must not exceed the {upper_name} tolerance it is delegated from",
+                )

@@ -1,0 +1,209 @@
+"""Small value types of the model language: identifiers, ISO-8601 durations, percentages, money."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    PlainSerializer,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from governance._errors import register_keys, shown
+
+
+class Strict(BaseModel):
+    """Base of every model-language class: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        register_keys(cls.__annotations__)
+
+
+# -- identifiers ------------------------------------------------------------------------------
+
+_IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){0,2}$")
+
+
+def _ident(value: Any) -> Any:
+    if not isinstance(value, str) or not _IDENT.match(value):
+        raise PydanticCustomError(
+            "identifier",
+            "must be a lower-case identifier (a letter, then letters, digits or _), got {value}",
+            {"value": shown(value)},
+        )
+    return value
+
+
+def _slug(value: Any) -> Any:
+    if not isinstance(value, str) or not _SLUG.match(value):
+        raise PydanticCustomError(
+            "slug",
+            "must be a slug (lower-case letters, digits and inner hyphens, at most 63), "
+            "got {value}",
+            {"value": shown(value)},
+        )
+    return value
+
+
+def _version(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not _VERSION.match(value):
+        raise PydanticCustomError(
+            "version",
+            'must be a version like "1", "1.2" or "1.2.3", got {value}',
+            {"value": shown(value)},
+        )
+    return value
+
+
+Ident = Annotated[str, BeforeValidator(_ident)]
+"""Ids of roles, phases, levels: usable as state names and in mermaid diagrams."""
+Slug = Annotated[str, BeforeValidator(_slug)]
+"""Project and person ids: usable in workflow ids (``project-<slug>``)."""
+Version = Annotated[str, BeforeValidator(_version)]
+
+
+# -- ISO-8601 durations -----------------------------------------------------------------------
+
+_DURATION = re.compile(
+    r"^P(?!$)(?:(?P<y>\d+)Y)?(?:(?P<mo>\d+)M)?(?:(?P<w>\d+)W)?(?:(?P<d>\d+)D)?"
+    r"(?:T(?=\d)(?:(?P<h>\d+)H)?(?:(?P<mi>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+DAYS_PER_MONTH = 30
+DAYS_PER_YEAR = 365
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse ``P2W``, ``P3D``, ``PT15M``, ``P6M`` (a month is 30 days, a year 365).
+
+    Raises ``ValueError`` for anything else, including negative durations.
+    """
+    match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
+    if match is None:
+        raise ValueError(text)
+    g = {k: (float(v) if v else 0.0) for k, v in match.groupdict().items()}
+    return timedelta(
+        days=g["y"] * DAYS_PER_YEAR + g["mo"] * DAYS_PER_MONTH + g["w"] * 7 + g["d"],
+        hours=g["h"],
+        minutes=g["mi"],
+        seconds=g["s"],
+    )
+
+
+def format_duration(value: timedelta) -> str:
+    """The shortest ISO-8601 text for a duration: ``P14D`` -> ``P2W``, 90 min -> ``PT1H30M``."""
+    total = value.total_seconds()
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days and not (hours or minutes or seconds) and days % 7 == 0:
+        return f"{sign}P{int(days // 7)}W"
+    out = f"{sign}P" + (f"{int(days)}D" if days else "")
+    clock = (
+        (f"{int(hours)}H" if hours else "")
+        + (f"{int(minutes)}M" if minutes else "")
+        + (f"{seconds:g}S" if seconds else "")
+    )
+    if clock:
+        out += "T" + clock
+    return out if out not in {"P", "-P"} else "PT0S"
+
+
+def _duration_validator(*, allow_zero: bool) -> Any:
+    what = "a non-negative" if allow_zero else "a positive"
+
+    def validate(value: Any) -> timedelta:
+        if isinstance(value, timedelta):
+            parsed: timedelta | None = value
+        else:
+            try:
+                parsed = parse_duration(value)
+            except (ValueError, TypeError, AttributeError):
+                parsed = None
+        if parsed is None or parsed < timedelta(0) or (not allow_zero and not parsed):
+            text = format_duration(value) if isinstance(value, timedelta) else value
+            raise PydanticCustomError(
+                "duration",
+                f"must be {what} ISO-8601 duration (e.g. P3D, P2W, PT15M), got {{value}}",
+                {"value": shown(text)},
+            )
+        return parsed
+
+    return validate
+
+
+_DURATION_SCHEMA = WithJsonSchema({"type": "string", "format": "duration", "pattern": "^P"})
+_AS_TEXT = PlainSerializer(format_duration, return_type=str)
+Duration = Annotated[
+    timedelta, BeforeValidator(_duration_validator(allow_zero=False)), _AS_TEXT, _DURATION_SCHEMA
+]
+"""A positive ISO-8601 duration; serialised back to ISO-8601 text."""
+NonNegDuration = Annotated[
+    timedelta, BeforeValidator(_duration_validator(allow_zero=True)), _AS_TEXT, _DURATION_SCHEMA
+]
+
+
+# -- percentages and money --------------------------------------------------------------------
+
+
+def _percent(value: Any) -> Any:
+    number: float | None
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            number = float(text[:-1].strip() if text.endswith("%") else text)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            number = float(value)
+        else:
+            number = None
+    except ValueError:
+        number = None
+    if number is None or not 0 <= number <= 100:
+        raise PydanticCustomError(
+            "percent",
+            'must be a percentage from 0 to 100 (e.g. 10 or "10%"), got {value}',
+            {"value": shown(value)},
+        )
+    return number
+
+
+Percent = Annotated[
+    float,
+    BeforeValidator(_percent),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": "%$"}]}),
+]
+
+
+def _money(value: Any) -> Any:
+    try:
+        amount = Decimal(str(value).replace("_", "")) if not isinstance(value, bool) else None
+    except ArithmeticError:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise PydanticCustomError(
+            "money", "must be a non-negative amount, got {value}", {"value": shown(value)}
+        )
+    return amount
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money),
+    PlainSerializer(lambda d: format(d, "f"), return_type=str),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}),
+]

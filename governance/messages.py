@@ -1,0 +1,180 @@
+"""Every message that crosses a workflow, activity or client boundary: one pydantic model each.
+
+Names follow ``<Verb><Noun>Input`` / ``...Result``; adding a field later breaks no caller.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from governance._charter import Charter
+from governance._model import GovernanceModel
+from governance.audit import AuditEventIn, GateTaskIn
+
+Decision = Literal["approve", "reject", "rework"]
+Action = Literal["request_gate", "approve", "reject", "rework", "hold", "resume", "cancel"]
+MAX_COMMENT = 4000
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- activity names: workflows call activities by name only ----------------------------------
+
+
+class ActivityName:
+    RECORD_EVENTS = "record_events"
+    CREATE_TASKS = "create_tasks"
+    CLOSE_TASKS = "close_tasks"
+    NOTIFY = "notify"
+
+
+class RecordEventsInput(Message):
+    events: list[AuditEventIn] = Field(min_length=1)
+
+
+class CreateTasksInput(Message):
+    tasks: list[GateTaskIn] = Field(min_length=1)
+
+
+class CloseTasksInput(Message):
+    project_id: str
+    keys: list[str] | None = Field(None, description="These tasks; None means the whole gate.")
+    gate: str | None = None
+    status: Literal["done", "cancelled"] = "done"
+    at: datetime
+
+
+class NotifyInput(Message):
+    project_id: str
+    kind: Literal["gate_opened", "reminder", "escalation", "decision", "phase_opened", "project"]
+    recipients: list[str] = Field(description="Person ids from the charter.")
+    subject: str
+    body: str = ""
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+
+# -- the project workflow ---------------------------------------------------------------------
+
+
+class Vote(Message):
+    actor: str
+    roles: list[str]
+    decision: Decision
+    comment: str | None = None
+    at: datetime
+    level: str | None = Field(None, description="Escalation level the actor decided at.")
+
+
+class Escalation(Message):
+    level: str
+    at: datetime
+    deadline: datetime | None
+
+
+class GateState(Message):
+    phase: str
+    round: int = Field(ge=1, description="How many times this phase's gate has opened.")
+    opened_at: datetime
+    requested_by: str
+    votes: list[Vote] = Field(default_factory=list)
+    deadline: datetime | None = None
+    reminder_at: datetime | None = None
+    reminded: bool = False
+    level: str | None = Field(None, description="Escalation level now holding the decision.")
+    escalations: list[Escalation] = Field(default_factory=list)
+
+
+class ProjectState(Message):
+    """All of a project's workflow state, carried whole across continue-as-new."""
+
+    lifecycle: dict[str, Any]
+    seq: int = Field(0, ge=0, description="Last audit sequence number written.")
+    started_at: datetime
+    phase_started_at: datetime
+    phase_opens_at: datetime | None = None
+    gate: GateState | None = None
+    gate_rounds: dict[str, int] = Field(default_factory=dict)
+    held_at: datetime | None = None
+    updates_handled: int = 0
+
+
+class StartProjectInput(Message):
+    """The charter and its model, pinned: later edits of the model file change nothing here."""
+
+    charter: Charter
+    model: GovernanceModel
+    model_hash: str
+    state: ProjectState | None = Field(None, description="Set when continuing as new.")
+    continue_as_new_after: int | None = Field(
+        None, ge=1, description="Continue as new after this many updates (tests; else Temporal)."
+    )
+
+
+class RequestGateInput(Message):
+    actor: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(None, max_length=MAX_COMMENT)
+
+
+class DecideGateInput(Message):
+    actor: str = Field(min_length=1, max_length=64)
+    decision: Decision
+    comment: str | None = Field(None, max_length=MAX_COMMENT)
+
+
+class ActorInput(Message):
+    """hold / resume / cancel."""
+
+    actor: str = Field(min_length=1, max_length=64)
+    comment: str | None = Field(None, max_length=MAX_COMMENT)
+
+
+class GateStatus(Message):
+    gate: str
+    phase: str
+    title: str
+    round: int
+    opened_at: datetime
+    requested_by: str
+    rule: str
+    approvals_needed: int
+    approvals: int
+    required: list[str]
+    required_missing: list[str]
+    eligible: list[str]
+    votes: list[Vote]
+    awaited: list[str]
+    deliverables: list[str]
+    deadline: datetime | None
+    reminder_at: datetime | None
+    level: str | None
+    escalations: list[Escalation]
+
+
+class ProjectStatus(Message):
+    project_id: str
+    title: str
+    model: str
+    model_hash: str
+    state: str
+    phase: str | None
+    phase_title: str | None
+    phase_index: int | None
+    phases: list[str]
+    on_hold: bool
+    terminal: bool
+    started_at: datetime
+    phase_started_at: datetime
+    phase_opens_at: datetime | None
+    gate: GateStatus | None
+    last_seq: int
+
+
+class ProjectResult(Message):
+    project_id: str
+    outcome: Literal["closed", "cancelled"]
+    last_seq: int

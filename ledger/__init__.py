@@ -1,0 +1,14 @@
+"""Persistence of the audit trail and the task inbox: hash-chained, append-only, idempotent."""
+
+from governance.audit import ChainBreak, VerifyReport
+from ledger._errors import LedgerConflict, LedgerError, LedgerGap
+from ledger._ledger import Ledger
+
+__all__ = [
+    "ChainBreak",
+    "Ledger",
+    "LedgerConflict",
+    "LedgerError",
+    "LedgerGap",
+    "VerifyReport",
+]

@@ -1,0 +1,373 @@
+"""The ledger: a hash-chained, append-only audit trail and the task inbox, on SQLAlchemy Core.
+
+Sync API: activities call it from a thread pool. One `Ledger` per process is enough; it is
+thread-safe (the engine pools connections).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import threading
+from collections.abc import Collection, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, Self, TextIO
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
+
+from governance.audit import (
+    GENESIS_HASH,
+    AuditEvent,
+    AuditEventIn,
+    ChainBreak,
+    GateTaskIn,
+    Task,
+    TaskStatus,
+    VerifyReport,
+    canonical_time,
+    event_hash,
+)
+from ledger._engine import WRITE, create_engine, is_memory_sqlite
+from ledger._errors import LedgerConflict, LedgerError, LedgerGap
+from ledger._schema import audit_events, tasks
+
+__all__ = ["Ledger"]
+
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_MIGRATE_LOCK_KEY = 0x70686173  # "phas": pg_advisory_xact_lock key serialising migrations
+_ATTEMPTS = 5  # an IntegrityError means another writer won the race: re-read and decide again
+_EVENT_FIELDS = frozenset(AuditEventIn.model_fields)
+_TASK_FIELDS = frozenset(GateTaskIn.model_fields)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything this ledger writes is UTC."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def _event_from_row(row: sa.RowMapping) -> AuditEvent:
+    data = {name: row[name] for name in AuditEvent.model_fields}
+    data["at"] = _utc(data["at"])
+    return AuditEvent.model_validate(data)
+
+
+def _task_from_row(row: sa.RowMapping) -> Task:
+    data = {name: row[name] for name in Task.model_fields}
+    for name in ("due", "created_at", "closed_at"):
+        data[name] = _utc(data[name])
+    return Task.model_validate(data)
+
+
+def _differing_fields(a: AuditEventIn, b: AuditEventIn) -> list[str]:
+    da = a.model_dump(mode="json", include=set(_EVENT_FIELDS))
+    db = b.model_dump(mode="json", include=set(_EVENT_FIELDS))
+    da["at"], db["at"] = canonical_time(a.at), canonical_time(b.at)
+    return sorted(k for k in da if json.dumps(da[k]) != json.dumps(db[k]))
+
+
+def _export_row(event: AuditEvent) -> dict[str, Any]:
+    row = event.model_dump(mode="json")
+    row["at"] = canonical_time(event.at)
+    return row
+
+
+class Ledger:
+    """The audit trail and task inbox in one SQL database (SQLite file or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._engine = create_engine(url)
+        # An in-memory SQLite database is one shared connection: serialise its users.
+        self._lock: AbstractContextManager[Any] = (
+            threading.RLock() if is_memory_sqlite(self._engine.url) else nullcontext()
+        )
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[sa.Connection]:
+        with self._lock, self._engine.connect() as conn:
+            if write:
+                conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest revision; idempotent, safe from many processes."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self._transaction(write=True) as conn:
+            # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK_KEY)))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+
+    # -- audit trail ------------------------------------------------------------------------
+
+    def append(self, event: AuditEventIn) -> AuditEvent:
+        """Store `event` as the next link of its project's chain.
+
+        Idempotent on (project_id, seq): the same event again returns the stored one. Raises
+        `LedgerConflict` if that seq holds different content, `LedgerGap` if seq is not
+        last_seq + 1.
+        """
+        for _ in range(_ATTEMPTS):
+            try:
+                with self._transaction(write=True) as conn:
+                    return self._append(conn, event)
+            except IntegrityError:
+                continue  # a concurrent writer stored this (project_id, seq) first
+        raise LedgerError(
+            f"could not append {event.project_id}#{event.seq}: "
+            f"{_ATTEMPTS} attempts lost a race on the same seq"
+        )
+
+    def _append(self, conn: sa.Connection, event: AuditEventIn) -> AuditEvent:
+        t = audit_events.c
+        # Read the chain's end first: under READ COMMITTED each statement sees the latest
+        # commits, so a row for event.seq that a racing writer commits after this read would
+        # otherwise look like a gap. Rows are never deleted, so last_seq >= seq means it exists.
+        last = conn.execute(
+            sa.select(t.seq, t.hash)
+            .where(t.project_id == event.project_id)
+            .order_by(t.seq.desc())
+            .limit(1)
+        ).first()
+        last_seq, prev_hash = (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
+        if event.seq <= last_seq:
+            return self._already_stored(conn, event)
+        if event.seq != last_seq + 1:
+            raise LedgerGap(
+                f"audit event {event.project_id}#{event.seq} is out of order: "
+                f"expected seq {last_seq + 1} (last recorded seq is {last_seq})"
+            )
+        content = event.model_dump(mode="python", include=set(_EVENT_FIELDS))
+        digest = event_hash(event, prev_hash)
+        conn.execute(
+            sa.insert(audit_events).values(
+                {**content, "kind": event.kind.value, "prev_hash": prev_hash, "hash": digest}
+            )
+        )
+        return AuditEvent.model_validate({**content, "prev_hash": prev_hash, "hash": digest})
+
+    def _already_stored(self, conn: sa.Connection, event: AuditEventIn) -> AuditEvent:
+        """The stored event at event.seq if it has the same content; else LedgerConflict."""
+        t = audit_events.c
+        row = (
+            conn.execute(
+                sa.select(audit_events).where(t.project_id == event.project_id, t.seq == event.seq)
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:  # only if rows were deleted behind the ledger's back
+            raise LedgerError(
+                f"audit event {event.project_id}#{event.seq} is missing from a stored chain; "
+                "run verify"
+            )
+        existing = _event_from_row(row)
+        if event_hash(event, existing.prev_hash) == event_hash(existing, existing.prev_hash):
+            return existing
+        raise LedgerConflict(
+            f"audit event {event.project_id}#{event.seq} is already recorded with different "
+            f"content (differs in: {', '.join(_differing_fields(event, existing))}); "
+            "the ledger is append-only"
+        )
+
+    def _event_rows(self, conn: sa.Connection, project_id: str | None) -> Iterator[sa.RowMapping]:
+        t = audit_events.c
+        query = sa.select(audit_events).order_by(t.project_id, t.seq)
+        if project_id is not None:
+            query = query.where(t.project_id == project_id)
+        yield from conn.execution_options(yield_per=500).execute(query).mappings()
+
+    def events(self, project_id: str | None = None) -> list[AuditEvent]:
+        """Stored events ordered by project, then seq."""
+        with self._transaction() as conn:
+            return [_event_from_row(row) for row in self._event_rows(conn, project_id)]
+
+    def last_seq(self, project_id: str) -> int:
+        """The highest seq recorded for the project; 0 when it has none."""
+        t = audit_events.c
+        with self._transaction() as conn:
+            value = conn.execute(
+                sa.select(sa.func.max(t.seq)).where(t.project_id == project_id)
+            ).scalar()
+        return int(value or 0)
+
+    def verify(self, project_id: str | None = None) -> VerifyReport:
+        """Recompute every chain from the raw columns; report each project's first broken event.
+
+        `events_checked` counts the events examined (a chain is not read past its first break).
+        A chain cut off after its last event cannot be detected from the chain alone.
+        """
+        broken: list[ChainBreak] = []
+        projects = checked = 0
+        current: str | None = None
+        expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
+        with self._transaction() as conn:
+            for row in self._event_rows(conn, project_id):
+                if row["project_id"] != current:
+                    current, projects = row["project_id"], projects + 1
+                    expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
+                if skip:
+                    continue
+                checked += 1
+                reason, digest = _check_link(row, expected_seq, prev_hash)
+                if reason is not None:
+                    seq = min(expected_seq, row["seq"])
+                    broken.append(ChainBreak(project_id=row["project_id"], seq=seq, reason=reason))
+                    skip = True
+                    continue
+                expected_seq, prev_hash = expected_seq + 1, digest
+        return VerifyReport(ok=not broken, projects=projects, events_checked=checked, broken=broken)
+
+    def export(
+        self,
+        out: TextIO,
+        fmt: Literal["jsonl", "csv"] = "jsonl",
+        project_id: str | None = None,
+    ) -> int:
+        """Write the events to `out` (open CSV files with newline=""); return how many.
+
+        `at` is UTC ISO-8601 with microseconds; in CSV, `payload` is one JSON text column and
+        a missing value is an empty cell.
+        """
+        count = 0
+        writer: csv.DictWriter[str] | None = None
+        if fmt == "csv":
+            writer = csv.DictWriter(out, fieldnames=list(AuditEvent.model_fields))
+            writer.writeheader()
+        elif fmt != "jsonl":
+            raise ValueError(f"unknown export format {fmt!r}: use 'jsonl' or 'csv'")
+        with self._transaction() as conn:
+            for raw in self._event_rows(conn, project_id):
+                row = _export_row(_event_from_row(raw))
+                if writer is None:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    row["payload"] = json.dumps(row["payload"], sort_keys=True, ensure_ascii=False)
+                    writer.writerow(row)
+                count += 1
+        return count
+
+    # -- task inbox ---------------------------------------------------------------------------
+
+    def add_task(self, task: GateTaskIn) -> Task:
+        """Create an open task; idempotent on (project_id, key): returns the existing one."""
+        t = tasks.c
+        for _ in range(_ATTEMPTS):
+            try:
+                with self._transaction(write=True) as conn:
+                    stored = (
+                        conn.execute(
+                            sa.select(tasks).where(
+                                t.project_id == task.project_id, t.key == task.key
+                            )
+                        )
+                        .mappings()
+                        .first()
+                    )
+                    if stored is not None:
+                        return _task_from_row(stored)
+                    content = task.model_dump(include=set(_TASK_FIELDS))
+                    result = conn.execute(sa.insert(tasks).values(**content, status="open"))
+                    (task_id,) = result.inserted_primary_key or (None,)
+                    return Task.model_validate({**content, "id": task_id, "status": "open"})
+            except IntegrityError:
+                continue  # a concurrent writer created it first: read theirs
+        raise LedgerError(f"could not add task {task.project_id}/{task.key}")
+
+    def tasks(
+        self,
+        assignee: str | None = None,
+        project_id: str | None = None,
+        status: TaskStatus | None = None,
+    ) -> list[Task]:
+        """Tasks matching every given filter, oldest first."""
+        t = tasks.c
+        query = sa.select(tasks).order_by(t.id)
+        if assignee is not None:
+            query = query.where(t.assignee == assignee)
+        if project_id is not None:
+            query = query.where(t.project_id == project_id)
+        if status is not None:
+            query = query.where(t.status == status)
+        with self._transaction() as conn:
+            return [_task_from_row(row) for row in conn.execute(query).mappings()]
+
+    def close_tasks(
+        self,
+        project_id: str,
+        gate: str | None = None,
+        status: Literal["done", "cancelled"] = "done",
+        *,
+        at: datetime,
+        keys: Collection[str] | None = None,
+    ) -> int:
+        """Close a project's open tasks: those of `gate`, or those with the given `keys`
+        (both: the keys within that gate). Returns how many were open; idempotent."""
+        if status not in ("done", "cancelled"):
+            raise ValueError(f"a task closes as 'done' or 'cancelled', not {status!r}")
+        if at.tzinfo is None:
+            raise ValueError("close_tasks needs a timezone-aware `at`")
+        if gate is None and keys is None:
+            raise ValueError("close_tasks needs a gate or task keys")
+        t = tasks.c
+        query = sa.update(tasks).where(t.project_id == project_id, t.status == "open")
+        if gate is not None:
+            query = query.where(t.gate == gate)
+        if keys is not None:
+            if not keys:
+                return 0
+            query = query.where(t.key.in_(list(keys)))
+        with self._transaction(write=True) as conn:
+            result = conn.execute(query.values(status=status, closed_at=at.astimezone(UTC)))
+        return int(result.rowcount)
+
+
+def _check_link(row: sa.RowMapping, expected_seq: int, prev_hash: str) -> tuple[str | None, str]:
+    """Why this row breaks the chain (None if it does not), and its recomputed hash."""
+    seq = row["seq"]
+    if seq != expected_seq:
+        return f"event seq {expected_seq} is missing (the next stored event is seq {seq})", ""
+    try:
+        content = {name: row[name] for name in _EVENT_FIELDS}
+        content["at"] = _utc(content["at"])
+        event = AuditEventIn.model_validate(content)
+    except ValidationError as exc:
+        return f"stored event is not a valid audit event: {exc.errors()[0]['msg']}", ""
+    if row["prev_hash"] != prev_hash:
+        return (
+            f"prev_hash does not match the hash of seq {seq - 1}: "
+            "an event was edited, removed or reordered",
+            "",
+        )
+    digest = event_hash(event, prev_hash)
+    if row["hash"] != digest:
+        return "hash does not match the event's content: the event was edited or forged", ""
+    return None, digest

@@ -1,0 +1,50 @@
+"""Table definitions (SQLAlchemy Core). The migrations create the same tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(200), nullable=False),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("from_state", sa.String(200), nullable=True),
+    sa.Column("to_state", sa.String(200), nullable=True),
+    sa.Column("actor", sa.String(200), nullable=True),
+    sa.Column("role", sa.String(200), nullable=True),
+    sa.Column("comment", sa.Text, nullable=True),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("model_hash", sa.String(64), nullable=False),
+    sa.Column("workflow_id", sa.String(255), nullable=False),
+    sa.Column("run_id", sa.String(255), nullable=False),
+    sa.Column("prev_hash", sa.String(64), nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.UniqueConstraint("project_id", "seq", name="uq_audit_events_project_seq"),
+)
+
+tasks = sa.Table(
+    "tasks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(200), nullable=False),
+    sa.Column("key", sa.String(500), nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("assignee", sa.String(200), nullable=True),
+    sa.Column("role", sa.String(200), nullable=False),
+    sa.Column("gate", sa.String(200), nullable=True),
+    sa.Column("due", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("project_id", "key", name="uq_tasks_project_key"),
+    sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name="ck_tasks_status"),
+    sa.Index("ix_tasks_assignee_status", "assignee", "status"),
+    sa.Index("ix_tasks_project_gate_status", "project_id", "gate", "status"),
+)
