@@ -1,0 +1,93 @@
+"""Options every server-facing command takes, and running a command against Temporal."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import BaseModel
+from temporalio.client import Client
+
+from governance import GovernanceError
+from phasegate.logging import configure_logging
+from phasegate.service import ProjectError
+from phasegate.settings import Settings, get_settings
+from phasegate.temporal import TemporalUnavailable, connect
+
+T = TypeVar("T")
+
+DataDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        envvar="PHASEGATE_DATA_DIR",
+        help="Where `phasegate dev` keeps its server and ledger [default: ./.phasegate].",
+    ),
+]
+Address = Annotated[
+    str | None,
+    typer.Option(
+        "--address",
+        envvar="PHASEGATE_ADDRESS",
+        help="Temporal frontend host:port [default: the dev server of --data-dir].",
+    ),
+]
+Namespace = Annotated[
+    str | None, typer.Option("--namespace", envvar="PHASEGATE_NAMESPACE", help="[default: default]")
+]
+LedgerUrl = Annotated[
+    str | None,
+    typer.Option(
+        "--ledger-url",
+        envvar="PHASEGATE_LEDGER_URL",
+        help="SQLAlchemy URL of the ledger [default: SQLite in --data-dir].",
+    ),
+]
+TaskQueue = Annotated[
+    str | None,
+    typer.Option("--task-queue", envvar="PHASEGATE_TASK_QUEUE", help="[default: phasegate]"),
+]
+Actor = Annotated[str, typer.Option("--as", help="The person (charter id) acting.")]
+Comment = Annotated[str | None, typer.Option("--comment", help="A comment for the record.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+
+
+def settings(**flags: Any) -> Settings:
+    s = get_settings(**flags)
+    configure_logging(s.log_format, "WARNING")
+    return s
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
+    """Connect, run ``body``, and turn refusals into one clear line on stderr and exit 1."""
+
+    async def run() -> T:
+        client = await connect(s)
+        return await body(client)
+
+    try:
+        return asyncio.run(run())
+    except ProjectError as exc:
+        raise fail(str(exc)) from None
+    except TemporalUnavailable as exc:
+        raise fail(str(exc)) from None
+    except GovernanceError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(1) from None
+
+
+def echo_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
+    if isinstance(data, BaseModel):
+        typer.echo(data.model_dump_json(indent=2))
+    else:
+        typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))

@@ -1,0 +1,201 @@
+"""``phasegate project ...``, ``gate ...``, ``hold|resume|cancel``: projects on Temporal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+import governance as g
+from governance.messages import ProjectStatus
+from phasegate import service
+from phasegate.cli._common import (
+    Actor,
+    Address,
+    AsJson,
+    Comment,
+    DataDir,
+    Namespace,
+    TaskQueue,
+    echo_json,
+    fail,
+    settings,
+    with_client,
+)
+
+project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
+gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
+
+ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
+
+
+def _load(charter: Path, model: str | None) -> tuple[g.Charter, g.GovernanceModel]:
+    try:
+        return g.load_project(charter, model)
+    except g.GovernanceError as exc:
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(1) from None
+
+
+@project_app.command("start")
+def start(
+    charter: Annotated[Path, typer.Argument(help="The project charter (YAML).")],
+    model: Annotated[
+        str | None, typer.Option(help="Model name or file [default: the one the charter names].")
+    ] = None,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+    task_queue: TaskQueue = None,
+) -> None:
+    """Start a project under its governance model; prints the project id."""
+    c, m = _load(charter, model)
+    s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
+    pid = with_client(
+        s, lambda client: service.start_project(client, c, m, task_queue=s.task_queue)
+    )
+    typer.echo(pid)
+
+
+def _print_status(st: ProjectStatus) -> None:
+    where = st.state if st.phase is None else f"{st.phase} ({st.phase_title})"
+    typer.echo(f"{st.project_id}: {st.title}")
+    typer.echo(f"  model:  {st.model} (sha256 {st.model_hash[:12]})")
+    typer.echo(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
+    if st.phase is not None:
+        typer.echo(
+            f"  phase:  {where}, {st.phase_index + 1 if st.phase_index is not None else '?'}"
+            f" of {len(st.phases)}"
+        )
+    if st.phase_opens_at:
+        typer.echo(f"  opens:  {st.phase_opens_at.isoformat()}")
+    gate = st.gate
+    if gate is not None:
+        typer.echo(
+            f"  gate:   {gate.gate}: {gate.title} (round {gate.round}, rule {gate.rule}, "
+            f"{gate.approvals}/{gate.approvals_needed} approvals)"
+        )
+        if gate.required_missing:
+            typer.echo(f"          required still missing: {', '.join(gate.required_missing)}")
+        for vote in gate.votes:
+            extra = f" at level {vote.level}" if vote.level else ""
+            typer.echo(
+                f"          {vote.actor}: {vote.decision}{extra}"
+                + (f" ({vote.comment})" if vote.comment else "")
+            )
+        typer.echo(f"          awaiting: {', '.join(gate.awaited) or '-'}")
+        if gate.deadline:
+            typer.echo(
+                f"          deadline: {gate.deadline.isoformat()}"
+                + (f" (escalated to {gate.level})" if gate.level else "")
+            )
+    typer.echo(f"  audit:  {st.last_seq} events")
+
+
+@project_app.command("status")
+def status(
+    project_id: ProjectId,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Phase, the open gate with its votes and who is still awaited, deadlines."""
+    s = settings(data_dir=data_dir, address=address, namespace=namespace)
+    st = with_client(s, lambda client: service.status(client, project_id))
+    echo_json(st) if as_json else _print_status(st)
+
+
+@project_app.command("list")
+def list_projects(
+    phase: Annotated[str | None, typer.Option(help="Only projects in this phase.")] = None,
+    awaiting: Annotated[
+        str | None, typer.Option(help="Only projects awaiting this gate (e.g. idea_gate).")
+    ] = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Projects from Temporal's visibility store."""
+    s = settings(data_dir=data_dir, address=address, namespace=namespace)
+    rows = with_client(
+        s, lambda client: service.list_projects(client, phase=phase, awaiting=awaiting)
+    )
+    if as_json:
+        echo_json([asdict(r) for r in rows])
+        return
+    for r in rows:
+        typer.echo(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{r.model}\t{r.status}")
+
+
+@gate_app.command("request")
+def request(
+    project_id: ProjectId,
+    actor: Actor,
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Close the current phase and open its gate (the project manager)."""
+    s = settings(data_dir=data_dir, address=address, namespace=namespace)
+    st = with_client(s, lambda client: service.request_gate(client, project_id, actor, comment))
+    echo_json(st) if as_json else _print_status(st)
+
+
+@gate_app.command("decide")
+def decide(
+    project_id: ProjectId,
+    actor: Actor,
+    decision: Annotated[
+        Literal["approve", "reject", "rework"], typer.Option(help="approve, reject or rework")
+    ],
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Vote on the open gate. Exit 1 with the reason when the vote is refused."""
+    s = settings(data_dir=data_dir, address=address, namespace=namespace)
+    st = with_client(
+        s, lambda client: service.decide_gate(client, project_id, actor, decision, comment)
+    )
+    echo_json(st) if as_json else _print_status(st)
+
+
+def _board_command(action: str) -> None:
+    def command(
+        project_id: ProjectId,
+        actor: Actor,
+        comment: Comment = None,
+        as_json: AsJson = False,
+        data_dir: DataDir = None,
+        address: Address = None,
+        namespace: Namespace = None,
+    ) -> None:
+        s = settings(data_dir=data_dir, address=address, namespace=namespace)
+        st = with_client(
+            s, lambda client: service.board_action(client, project_id, action, actor, comment)
+        )
+        echo_json(st) if as_json else _print_status(st)
+
+    command.__doc__ = {
+        "hold": "Put the project on hold; its clocks stop (the board's executive).",
+        "resume": "Resume a held project; its deadlines move by the time held.",
+        "cancel": "Cancel the project for good (the board's executive).",
+    }[action]
+    board_commands[action] = command
+
+
+board_commands: dict[str, Callable[..., None]] = {}
+for _action in ("hold", "resume", "cancel"):
+    _board_command(_action)
+
+__all__ = ["board_commands", "fail", "gate_app", "project_app"]

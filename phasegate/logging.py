@@ -1,0 +1,102 @@
+"""Logging setup for every phasegate process (CLI, worker, API): call ``configure_logging`` once.
+
+structlog and the standard library (temporalio, SQLAlchemy, uvicorn, ...) share one pipeline and
+one handler, so every line has the same shape: ISO timestamp (UTC), level, logger name, event,
+context bound with ``structlog.contextvars.bind_contextvars``. Logs go to stderr; stdout is left
+for command output that users script against.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Literal, TextIO
+
+import structlog
+from structlog.typing import Processor
+
+__all__ = ["configure_logging"]
+
+LogFormatName = Literal["auto", "json", "console"]
+
+
+class _StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is at emit time (test runners and CLI runners swap it)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _is_tty() -> bool:
+    isatty = getattr(sys.stderr, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # closed stream
+        return False
+
+
+def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") -> str:
+    """Configure structlog and stdlib logging for this process; return the format chosen.
+
+    ``fmt="auto"`` renders for humans (``ConsoleRenderer``) when stderr, where logs go, is a
+    terminal, and JSON lines otherwise (pipes, files, containers, CI). We test stderr rather
+    than stdout so that ``phasegate ... | jq`` on a terminal still shows readable logs.
+
+    Calling it again replaces the previous configuration instead of adding handlers, so it is
+    safe (idempotent) to call from every entry point and from tests.
+    """
+    if fmt not in ("auto", "json", "console"):
+        raise ValueError(f"unknown log format {fmt!r}; use auto, json or console")
+    tty = _is_tty()
+    chosen = ("console" if tty else "json") if fmt == "auto" else fmt
+    numeric_level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+    if not isinstance(numeric_level, int):
+        raise ValueError(f"unknown log level {level!r}")
+
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+    renderer: Processor
+    if chosen == "json":
+        renderer = structlog.processors.JSONRenderer()
+        final: list[Processor] = [structlog.processors.dict_tracebacks, renderer]
+    else:
+        colors = tty and "NO_COLOR" not in os.environ
+        final = [structlog.dev.ConsoleRenderer(colors=colors)]
+
+    formatter = structlog.stdlib.ProcessorFormatter(
+        # Records from plain stdlib loggers get the same enrichment, plus their ``extra=``.
+        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+    handler = _StderrHandler()
+    handler.setFormatter(formatter)
+
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
+        root.removeHandler(old)
+        old.close()
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+
+    structlog.configure(
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    return chosen

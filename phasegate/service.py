@@ -1,0 +1,181 @@
+"""What the faces (CLI, later the REST API) do with a Temporal client: one place for each use.
+
+Every function takes the ``Client``; tests pass their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
+
+from governance import Charter, GovernanceModel, ensure_valid
+from governance.messages import (
+    Action,
+    ActorInput,
+    DecideGateInput,
+    ProjectStatus,
+    RequestGateInput,
+    StartProjectInput,
+)
+from phasegate import temporal as sa
+from workflows import ProjectWorkflow
+
+
+class ProjectError(Exception):
+    """A request the project refused, or a project that does not exist; ``kind`` says which."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def workflow_id(project_id: str) -> str:
+    return f"project-{project_id}"
+
+
+async def start_project(
+    client: Client,
+    charter: Charter,
+    model: GovernanceModel,
+    *,
+    task_queue: str,
+    continue_as_new_after: int | None = None,
+) -> str:
+    """Start a project workflow; the model's content is pinned into its input."""
+    ensure_valid(charter, model)
+    try:
+        await client.start_workflow(
+            ProjectWorkflow.run,
+            StartProjectInput(
+                charter=charter,
+                model=model,
+                model_hash=model.content_hash(),
+                continue_as_new_after=continue_as_new_after,
+            ),
+            id=workflow_id(charter.id),
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            search_attributes=sa.initial(charter.id, model.ref, model.phases[0].id),
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.ALREADY_EXISTS:
+            raise ProjectError(f"project {charter.id} already exists", "ProjectExists") from exc
+        raise
+    return charter.id
+
+
+def handle(client: Client, project_id: str) -> WorkflowHandle[ProjectWorkflow, object]:
+    return client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id(project_id))
+
+
+async def status(client: Client, project_id: str) -> ProjectStatus:
+    try:
+        return await handle(client, project_id).query(ProjectWorkflow.status)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
+        raise
+
+
+async def allowed_actions(client: Client, project_id: str, actor: str) -> list[Action]:
+    try:
+        return await handle(client, project_id).query(ProjectWorkflow.allowed_actions, actor)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
+        raise
+
+
+async def _update(client: Client, project_id: str, update: object, arg: object) -> ProjectStatus:
+    h = handle(client, project_id)
+    try:
+        result: ProjectStatus = await h.execute_update(update, arg)  # type: ignore[call-overload]
+        return result
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise ProjectError(cause.message, cause.type or "Rejected") from exc
+        raise
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
+        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
+            raise ProjectError(
+                f"project {project_id} is no longer running", "ProjectClosed"
+            ) from exc
+        raise
+
+
+async def request_gate(
+    client: Client, project_id: str, actor: str, comment: str | None = None
+) -> ProjectStatus:
+    return await _update(
+        client,
+        project_id,
+        ProjectWorkflow.request_gate,
+        RequestGateInput(actor=actor, comment=comment),
+    )
+
+
+async def decide_gate(
+    client: Client, project_id: str, actor: str, decision: str, comment: str | None = None
+) -> ProjectStatus:
+    return await _update(
+        client,
+        project_id,
+        ProjectWorkflow.decide_gate,
+        DecideGateInput.model_validate({"actor": actor, "decision": decision, "comment": comment}),
+    )
+
+
+async def board_action(
+    client: Client, project_id: str, action: str, actor: str, comment: str | None = None
+) -> ProjectStatus:
+    update = {
+        "hold": ProjectWorkflow.hold,
+        "resume": ProjectWorkflow.resume,
+        "cancel": ProjectWorkflow.cancel,
+    }[action]
+    return await _update(client, project_id, update, ActorInput(actor=actor, comment=comment))
+
+
+@dataclass(frozen=True)
+class ProjectRow:
+    project_id: str
+    phase: str
+    model: str
+    awaiting: str
+    status: str
+
+
+async def list_projects(
+    client: Client, *, phase: str | None = None, awaiting: str | None = None
+) -> list[ProjectRow]:
+    """Projects from Temporal's visibility store, filtered by phase and what they await."""
+    query = f"WorkflowType = '{ProjectWorkflow.__name__}'"
+    if phase:
+        query += f" AND {sa.PHASE.name} = '{_quote(phase)}'"
+    if awaiting:
+        value = awaiting if ":" in awaiting or awaiting == "hold" else f"gate:{awaiting}"
+        query += f" AND {sa.AWAITING.name} = '{_quote(value)}'"
+    rows: list[ProjectRow] = []
+    async for wf in client.list_workflows(query):
+        attrs = wf.typed_search_attributes
+        rows.append(
+            ProjectRow(
+                project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix("project-"),
+                phase=attrs.get(sa.PHASE) or "",
+                model=attrs.get(sa.MODEL) or "",
+                awaiting=attrs.get(sa.AWAITING) or "",
+                status=wf.status.name.lower() if wf.status else "",
+            )
+        )
+    return sorted(rows, key=lambda r: r.project_id)
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

@@ -1,0 +1,80 @@
+"""Process settings: one ``Settings`` object, read from flags, then ``PHASEGATE_*``, then defaults.
+
+The Temporal address and the ledger URL may be left unset; they then resolve against the data
+directory: the dev server that ``phasegate dev`` started there (its state file), or
+``127.0.0.1:7233``; and ``sqlite:///<data_dir>/ledger.db``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from phasegate.devserver import read_state
+
+__all__ = ["DEFAULT_ADDRESS", "LogFormat", "LogLevel", "Settings", "get_settings"]
+
+DEFAULT_ADDRESS = "127.0.0.1:7233"
+
+LogFormat = Literal["auto", "json", "console"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class Settings(BaseSettings):
+    """Everything a phasegate process (CLI, worker, API) needs to find its servers."""
+
+    model_config = SettingsConfigDict(env_prefix="PHASEGATE_", extra="forbid", frozen=True)
+
+    data_dir: Path = Path(".phasegate")
+    """Where ``phasegate dev`` keeps the Temporal database, its log, its state file and the
+    default SQLite ledger."""
+    address: str | None = None
+    """Temporal frontend ``host:port``; ``None`` means the dev server running in ``data_dir``."""
+    namespace: str = "default"
+    task_queue: str = "phasegate"
+    ledger_url: str | None = None
+    """SQLAlchemy URL of the ledger; ``None`` means ``sqlite:///<data_dir>/ledger.db``."""
+    log_format: LogFormat = "auto"
+    log_level: LogLevel = "INFO"
+
+    @field_validator("data_dir", mode="after")
+    @classmethod
+    def _expand_user(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("address", "ledger_url", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # ``PHASEGATE_ADDRESS=`` in a compose file or shell means "not set", not "empty host".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def effective_address(self) -> str:
+        """The Temporal address to dial: the explicit one, else the live dev server of
+        ``data_dir`` (read from its state file on every call), else ``127.0.0.1:7233``."""
+        if self.address is not None:
+            return self.address
+        state = read_state(self.data_dir)
+        return state.address if state is not None else DEFAULT_ADDRESS
+
+    def effective_ledger_url(self) -> str:
+        """The ledger URL: the explicit one, else a SQLite file in ``data_dir`` (absolute path)."""
+        if self.ledger_url is not None:
+            return self.ledger_url
+        return f"sqlite:///{(self.data_dir / 'ledger.db').resolve()}"
+
+
+def get_settings(**overrides: Any) -> Settings:
+    """Settings with CLI flags applied: ``overrides`` > ``PHASEGATE_*`` environment > defaults.
+
+    An override of ``None`` means "flag not given" and is ignored, so the CLI can pass every
+    option through unchanged. Unknown names raise ``pydantic.ValidationError``.
+    """
+    return Settings(**{name: value for name, value in overrides.items() if value is not None})

@@ -1,0 +1,107 @@
+"""The Temporal client factory and the search attributes phasegate registers.
+
+For clients (CLI, API, worker) only: workflow code declares its own ``SearchAttributeKey``s so
+that the workflow sandbox never imports this module.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from temporalio.client import Client
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+if TYPE_CHECKING:
+    from temporalio.runtime import Runtime
+
+    from phasegate.settings import Settings
+
+__all__ = [
+    "AWAITING",
+    "MODEL",
+    "PHASE",
+    "PROJECT",
+    "SEARCH_ATTRIBUTES",
+    "SEARCH_ATTRIBUTE_NAMES",
+    "TemporalUnavailable",
+    "connect",
+]
+
+PHASE: Final = SearchAttributeKey.for_keyword("PhasegatePhase")
+"""Current phase of a project workflow (e.g. ``pre-study``)."""
+MODEL: Final = SearchAttributeKey.for_keyword("PhasegateModel")
+"""Governance model id and version the project is pinned to."""
+AWAITING: Final = SearchAttributeKey.for_keyword("PhasegateAwaiting")
+"""What the workflow waits for (a gate decision, a change decision, ...), empty when nothing."""
+PROJECT: Final = SearchAttributeKey.for_keyword("PhasegateProject")
+"""The project's business key (slug)."""
+
+SEARCH_ATTRIBUTES: Final[tuple[SearchAttributeKey[str], ...]] = (PHASE, MODEL, AWAITING, PROJECT)
+SEARCH_ATTRIBUTE_NAMES: Final[tuple[str, ...]] = tuple(key.name for key in SEARCH_ATTRIBUTES)
+"""Names of the custom search attributes; all of type Keyword. Registered by the dev server
+launcher and by docker-compose.yml (keep that file in step)."""
+
+
+class TemporalUnavailable(RuntimeError):
+    """The Temporal frontend could not be reached; the message says where and what to do."""
+
+    def __init__(self, address: str, namespace: str, cause: str) -> None:
+        self.address = address
+        self.namespace = namespace
+        super().__init__(
+            f"cannot reach the Temporal server at {address} (namespace {namespace!r}): {cause}\n"
+            "Start a local one with `phasegate dev`, or point PHASEGATE_ADDRESS (--address) at "
+            "a running Temporal frontend."
+        )
+
+
+async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
+    """A client for ``settings``' Temporal server and namespace, with the pydantic converter.
+
+    Raises ``TemporalUnavailable`` when the server cannot be reached. ``runtime`` lets a
+    short-lived process use a private ``Runtime`` that it can drop before exiting.
+    """
+    address = settings.effective_address()
+    try:
+        return await Client.connect(
+            address,
+            namespace=settings.namespace,
+            data_converter=pydantic_data_converter,
+            runtime=runtime,
+        )
+    except RuntimeError as exc:  # the SDK reports every connect failure as RuntimeError
+        raise TemporalUnavailable(address, settings.namespace, str(exc)) from exc
+
+
+def initial(project_id: str, model_ref: str, phase: str) -> TypedSearchAttributes:
+    """Search attributes a project workflow starts with (it keeps them current itself)."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(PHASE, phase),
+            SearchAttributePair(MODEL, model_ref),
+            SearchAttributePair(PROJECT, project_id),
+        ]
+    )
+
+
+async def register_search_attributes(client: Client) -> None:
+    """Register phasegate's search attributes (Keyword) on a server; ones already there stay.
+
+    Works on the dev server and on the time-skipping test server (which has no list call).
+    """
+    from temporalio.api.enums.v1 import IndexedValueType
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    for name in SEARCH_ATTRIBUTE_NAMES:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(
+                    namespace=client.namespace,
+                    search_attributes={name: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD},
+                )
+            )
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.ALREADY_EXISTS:
+                raise

@@ -1,0 +1,5 @@
+"""Temporal workflows. They call activities by name and never touch I/O themselves."""
+
+from workflows.project import ProjectWorkflow
+
+__all__ = ["ProjectWorkflow"]

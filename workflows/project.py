@@ -1,0 +1,749 @@
+"""ProjectWorkflow: one durable workflow per project, from the first phase to closure.
+
+Decisions are updates with validators (a rejected update leaves no trace in history), status
+is a query, SLAs and reminders are workflow timers. Every transition is written to the ledger
+through an activity before the update that caused it returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from governance import Charter, GovernanceModel, Phase, escalation_deciders, tally
+    from governance.audit import AuditEventIn, EventKind, GateTaskIn
+    from governance.messages import (
+        Action,
+        ActivityName,
+        ActorInput,
+        CloseTasksInput,
+        CreateTasksInput,
+        DecideGateInput,
+        Escalation,
+        GateState,
+        GateStatus,
+        NotifyInput,
+        ProjectResult,
+        ProjectState,
+        ProjectStatus,
+        RecordEventsInput,
+        RequestGateInput,
+        StartProjectInput,
+        Vote,
+    )
+    from states import Lifecycle
+    from workflows import _search
+
+LEDGER_TIMEOUT = timedelta(seconds=30)
+LEDGER_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+"""Ledger writes retry until they succeed: a transition is not done before it is recorded."""
+
+
+def _reject(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+@workflow.defn
+class ProjectWorkflow:
+    @workflow.init
+    def __init__(self, input: StartProjectInput) -> None:
+        self._charter: Charter = input.charter
+        self._model: GovernanceModel = input.model
+        self._model_hash = input.model_hash
+        self._continue_after = input.continue_as_new_after
+        now = workflow.now()
+        self._s: ProjectState = input.state or ProjectState(
+            lifecycle=Lifecycle(input.model).to_dict(), started_at=now, phase_started_at=now
+        )
+        self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
+        self._pending: list[AuditEventIn] = []
+        self._lock = asyncio.Lock()
+        self._wake = False
+
+    # -- run ----------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: StartProjectInput) -> ProjectResult:
+        if input.state is None:
+            first = self._model.phases[0]
+            self._event(
+                EventKind.project_started,
+                None,
+                self._machine.state,
+                payload={
+                    "title": self._charter.title,
+                    "baseline": self._charter.baseline.model_dump(mode="json"),
+                },
+            )
+            self._event(EventKind.phase_started, None, first.id, payload={"phase": first.id})
+            await self._flush()
+        self._upsert_search()
+
+        while not self._machine.terminal:
+            if self._should_continue_as_new():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._machine.terminal:
+                    workflow.continue_as_new(self._carry(input))
+            deadline = self._next_deadline()
+            timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
+            self._wake = False
+            try:
+                await workflow.wait_condition(
+                    lambda: self._wake or self._machine.terminal, timeout=timeout
+                )
+            except TimeoutError:
+                await self._on_timer()
+
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        outcome = "cancelled" if self._machine.state == "cancelled" else "closed"
+        return ProjectResult(project_id=self._charter.id, outcome=outcome, last_seq=self._s.seq)
+
+    def _should_continue_as_new(self) -> bool:
+        if self._continue_after is not None:
+            return self._s.updates_handled >= self._continue_after
+        return workflow.info().is_continue_as_new_suggested()
+
+    def _carry(self, input: StartProjectInput) -> StartProjectInput:
+        self._s.lifecycle = self._machine.to_dict()
+        state = self._s.model_copy(update={"updates_handled": 0})
+        return input.model_copy(update={"state": state})
+
+    # -- timers: phase opening, reminder, SLA escalation ----------------------------------------
+
+    def _next_deadline(self) -> datetime | None:
+        if self._machine.state == "on_hold":
+            return None
+        times: list[datetime] = []
+        gate = self._s.gate
+        if gate is not None:
+            if gate.reminder_at is not None and not gate.reminded:
+                times.append(gate.reminder_at)
+            if gate.deadline is not None:
+                times.append(gate.deadline)
+        if self._s.phase_opens_at is not None:
+            times.append(self._s.phase_opens_at)
+        return min(times) if times else None
+
+    async def _on_timer(self) -> None:
+        now = workflow.now()
+        if self._s.phase_opens_at is not None and now >= self._s.phase_opens_at:
+            phase = self._current_phase()
+            self._s.phase_opens_at = None
+            await self._notify(
+                "phase_opened",
+                self._holders(self._model.project_manager),
+                f"{self._charter.title}: {phase.title} is open",
+                payload={"phase": phase.id},
+            )
+        # Handlers run while this awaits: read the gate afresh before each step.
+        gate = self._s.gate
+        if gate is not None and not gate.reminded and gate.reminder_at and now >= gate.reminder_at:
+            gate.reminded = True
+            awaited = self._gate_status().awaited
+            self._event(
+                EventKind.reminder_sent,
+                self._machine.state,
+                self._machine.state,
+                payload={"awaited": awaited, "deadline": _iso(gate.deadline)},
+            )
+            await self._flush()
+            await self._notify(
+                "reminder",
+                awaited,
+                f"Reminder: gate {self._machine.state} awaits your decision",
+                payload={"deadline": _iso(gate.deadline)},
+            )
+        gate = self._s.gate
+        if gate is not None and gate.deadline is not None and now >= gate.deadline:
+            await self._escalate(gate, now)
+        self._upsert_search()
+
+    async def _escalate(self, gate: GateState, now: datetime) -> None:
+        phase = self._model.phase(gate.phase)
+        target = (
+            self._model.level(phase.gate.escalate_to)
+            if gate.level is None
+            else self._model.level_above(gate.level)
+        )
+        if target is None:
+            # Top of the chain: nobody above; keep waiting and say so once.
+            gate.deadline = None
+            self._event(
+                EventKind.escalated,
+                self._machine.state,
+                self._machine.state,
+                payload={
+                    "from_level": gate.level,
+                    "to_level": None,
+                    "note": "SLA passed at the top of the escalation chain",
+                },
+            )
+            await self._flush()
+            return
+        deadline = now + target.sla
+        self._event(
+            EventKind.escalated,
+            self._machine.state,
+            self._machine.state,
+            role=target.role,
+            payload={"from_level": gate.level, "to_level": target.id, "deadline": _iso(deadline)},
+        )
+        gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
+        gate.level = target.id
+        gate.deadline = deadline
+        await self._flush()
+        await self._notify(
+            "escalation",
+            self._holders(target.role),
+            f"Escalated to you: gate {self._machine.state} of {self._charter.title}",
+            payload={"level": target.id, "deadline": _iso(deadline)},
+        )
+
+    # -- updates ------------------------------------------------------------------------------
+
+    @workflow.update
+    async def request_gate(self, input: RequestGateInput) -> ProjectStatus:
+        self._check_request(input)
+        now = workflow.now()
+        phase = self._current_phase()
+        before = self._machine.state
+        self._machine.fire("request_gate")
+        rnd = self._s.gate_rounds.get(phase.id, 0) + 1
+        self._s.gate_rounds[phase.id] = rnd
+        gate = GateState(
+            phase=phase.id,
+            round=rnd,
+            opened_at=now,
+            requested_by=input.actor,
+            deadline=now + phase.gate.sla,
+            reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
+        )
+        self._s.gate = gate
+        self._event(
+            EventKind.gate_opened,
+            before,
+            self._machine.state,
+            actor=input.actor,
+            role=self._model.project_manager,
+            comment=input.comment,
+            payload={
+                "round": rnd,
+                "deadline": _iso(gate.deadline),
+                "deliverables": phase.gate.deliverables,
+            },
+        )
+        self._handled()
+        await self._flush()
+        await self._open_tasks(phase, gate)
+        eligible = self._gate_status().eligible
+        await self._notify(
+            "gate_opened",
+            eligible,
+            f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
+            payload={"deadline": _iso(gate.deadline)},
+        )
+        return self.status()
+
+    @request_gate.validator
+    def _validate_request(self, input: RequestGateInput) -> None:
+        self._check_request(input)
+
+    @workflow.update
+    async def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
+        self._check_decide(input)
+        gate = self._s.gate
+        assert gate is not None
+        now = workflow.now()
+        person = self._charter.person(input.actor)
+        assert person is not None
+        vote = Vote(
+            actor=input.actor,
+            roles=list(person.roles),
+            decision=input.decision,
+            comment=input.comment,
+            at=now,
+            level=self._deciding_level(input.actor),
+        )
+        gate.votes.append(vote)
+        state = self._machine.state
+        self._event(
+            EventKind.vote_cast,
+            state,
+            state,
+            actor=input.actor,
+            role=_first(person.roles),
+            comment=input.comment,
+            payload={"decision": input.decision, "round": gate.round, "level": vote.level},
+        )
+        phase = self._model.phase(gate.phase)
+        result = tally(phase.gate, self._charter, gate.votes)
+        self._handled()
+        closed_keys = [self._decision_task_key(gate, input.actor)]
+        if result.outcome is not None:
+            await self._conclude(phase, gate, result.outcome, input.actor)
+            closed_keys = []
+        else:
+            await self._flush()
+        if closed_keys:
+            await workflow.execute_local_activity(
+                ActivityName.CLOSE_TASKS,
+                CloseTasksInput(project_id=self._charter.id, keys=closed_keys, at=now),
+                start_to_close_timeout=LEDGER_TIMEOUT,
+                retry_policy=LEDGER_RETRY,
+            )
+        return self.status()
+
+    @decide_gate.validator
+    def _validate_decide(self, input: DecideGateInput) -> None:
+        self._check_decide(input)
+
+    async def _conclude(self, phase: Phase, gate: GateState, outcome: str, actor: str) -> None:
+        """The gate is decided: move the lifecycle, record it, close the gate's tasks."""
+        now = workflow.now()
+        before = self._machine.state
+        self._machine.fire(outcome)
+        after = self._machine.state
+        kind = {
+            "approve": EventKind.gate_passed,
+            "reject": EventKind.gate_rejected,
+            "rework": EventKind.gate_rework,
+        }[outcome]
+        self._event(
+            kind,
+            before,
+            after,
+            actor=actor,
+            payload={"round": gate.round, "votes": len(gate.votes), "level": gate.level},
+        )
+        self._s.gate = None
+        if after == "closed":
+            self._event(EventKind.closed, before, after, actor=actor)
+        elif outcome == "approve":
+            nxt = self._model.phase(after)
+            self._s.phase_started_at = now
+            self._s.phase_opens_at = now + nxt.starts_after if nxt.starts_after else None
+            self._event(
+                EventKind.phase_started,
+                before,
+                after,
+                actor=actor,
+                payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
+            )
+        await self._flush()
+        await workflow.execute_local_activity(
+            ActivityName.CLOSE_TASKS,
+            CloseTasksInput(
+                project_id=self._charter.id,
+                gate=self._gate_key(gate),
+                at=now,
+                status="done" if outcome == "approve" else "cancelled",
+            ),
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
+        await self._notify(
+            "decision",
+            sorted({gate.requested_by, *self._holders(self._model.board.executive)}),
+            f"Gate {before} of {self._charter.title}: {outcome}",
+            payload={"outcome": outcome, "state": after},
+        )
+        self._upsert_search()
+
+    @workflow.update
+    async def hold(self, input: ActorInput) -> ProjectStatus:
+        return await self._board_action("hold", input)
+
+    @hold.validator
+    def _validate_hold(self, input: ActorInput) -> None:
+        self._check_board_action("hold", input)
+
+    @workflow.update
+    async def resume(self, input: ActorInput) -> ProjectStatus:
+        return await self._board_action("resume", input)
+
+    @resume.validator
+    def _validate_resume(self, input: ActorInput) -> None:
+        self._check_board_action("resume", input)
+
+    @workflow.update
+    async def cancel(self, input: ActorInput) -> ProjectStatus:
+        return await self._board_action("cancel", input)
+
+    @cancel.validator
+    def _validate_cancel(self, input: ActorInput) -> None:
+        self._check_board_action("cancel", input)
+
+    async def _board_action(self, trigger: str, input: ActorInput) -> ProjectStatus:
+        self._check_board_action(trigger, input)
+        now = workflow.now()
+        before = self._machine.state
+        self._machine.fire(trigger)
+        after = self._machine.state
+        payload: dict[str, Any] = {}
+        if trigger == "hold":
+            self._s.held_at = now
+        elif trigger == "resume" and self._s.held_at is not None:
+            # Clocks stop while a project is held: every deadline moves by the time held.
+            paused = now - self._s.held_at
+            self._s.held_at = None
+            self._shift_deadlines(paused)
+            payload["paused_seconds"] = paused.total_seconds()
+        kind = {"hold": EventKind.held, "resume": EventKind.resumed, "cancel": EventKind.cancelled}[
+            trigger
+        ]
+        self._event(
+            kind,
+            before,
+            after,
+            actor=input.actor,
+            role=self._model.board.executive,
+            comment=input.comment,
+            payload=payload,
+        )
+        self._handled()
+        gate = self._s.gate
+        await self._flush()
+        if trigger == "cancel" and gate is not None:
+            await workflow.execute_local_activity(
+                ActivityName.CLOSE_TASKS,
+                CloseTasksInput(
+                    project_id=self._charter.id,
+                    gate=self._gate_key(gate),
+                    at=now,
+                    status="cancelled",
+                ),
+                start_to_close_timeout=LEDGER_TIMEOUT,
+                retry_policy=LEDGER_RETRY,
+            )
+        self._upsert_search()
+        return self.status()
+
+    def _shift_deadlines(self, by: timedelta) -> None:
+        gate = self._s.gate
+        if gate is not None:
+            if gate.deadline is not None:
+                gate.deadline += by
+            if gate.reminder_at is not None:
+                gate.reminder_at += by
+        if self._s.phase_opens_at is not None:
+            self._s.phase_opens_at += by
+
+    # -- checks: the validators and the handlers share them -----------------------------------
+
+    def _person_roles(self, actor: str) -> list[str]:
+        person = self._charter.person(actor)
+        if person is None:
+            raise _reject(
+                f'"{actor}" is not a person in the charter of {self._charter.id}', "UnknownActor"
+            )
+        return list(person.roles)
+
+    def _check_active(self) -> None:
+        if self._machine.terminal:
+            raise _reject(f"project {self._charter.id} is {self._machine.state}", "ProjectClosed")
+
+    def _check_request(self, input: RequestGateInput) -> None:
+        self._check_active()
+        roles = self._person_roles(input.actor)
+        if self._model.project_manager not in roles:
+            raise _reject(
+                f'"{input.actor}" is not the project manager and may not request a gate',
+                "NotAuthorised",
+            )
+        if self._machine.state == "on_hold":
+            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+        if not self._machine.may("request_gate"):
+            raise _reject(
+                f"a gate cannot be requested in state {self._machine.state}", "IllegalTransition"
+            )
+        opens = self._s.phase_opens_at
+        if opens is not None and workflow.now() < opens:
+            raise _reject(
+                f"phase {self._machine.state} opens at {opens.isoformat()}", "PhaseNotOpen"
+            )
+
+    def _check_decide(self, input: DecideGateInput) -> None:
+        self._check_active()
+        self._person_roles(input.actor)
+        gate = self._s.gate
+        if self._machine.state == "on_hold":
+            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+        if gate is None or not self._machine.gate_open:
+            raise _reject(f"no gate is open (project is in {self._machine.state})", "GateNotOpen")
+        phase = self._model.phase(gate.phase)
+        status = self._gate_status()
+        if input.actor not in status.eligible:
+            raise _reject(
+                f'"{input.actor}" may not decide gate {phase.gate_state}: approvers are '
+                f"{', '.join(phase.gate.approvers)}"
+                + (f" and, escalated, level {gate.level}" if gate.level else ""),
+                "NotAuthorised",
+            )
+        if any(v.actor == input.actor for v in gate.votes):
+            raise _reject(
+                f'"{input.actor}" has already decided gate {phase.gate_state} (round {gate.round})',
+                "DuplicateVote",
+            )
+        if (
+            phase.gate.forbid_self_approval
+            and input.decision == "approve"
+            and input.actor == gate.requested_by
+        ):
+            raise _reject(
+                f'four eyes: "{input.actor}" requested gate {phase.gate_state} and '
+                "may not approve it",
+                "SelfApproval",
+            )
+
+    def _check_board_action(self, trigger: str, input: ActorInput) -> None:
+        self._check_active()
+        roles = self._person_roles(input.actor)
+        if self._model.board.executive not in roles:
+            raise _reject(
+                f'"{input.actor}" does not hold the role '
+                f"{self._model.board.executive} and may not {trigger} the project",
+                "NotAuthorised",
+            )
+        if not self._machine.may(trigger):
+            raise _reject(
+                f"cannot {trigger} the project in state {self._machine.state}", "IllegalTransition"
+            )
+
+    # -- queries ------------------------------------------------------------------------------
+
+    @workflow.query
+    def status(self) -> ProjectStatus:
+        phase_id = self._machine.phase
+        phase = self._model.phase(phase_id) if phase_id else None
+        return ProjectStatus(
+            project_id=self._charter.id,
+            title=self._charter.title,
+            model=self._model.ref,
+            model_hash=self._model_hash,
+            state=self._machine.state,
+            phase=phase_id,
+            phase_title=phase.title if phase else None,
+            phase_index=self._model.phase_index(phase_id) if phase_id else None,
+            phases=[p.id for p in self._model.phases],
+            on_hold=self._machine.state == "on_hold",
+            terminal=self._machine.terminal,
+            started_at=self._s.started_at,
+            phase_started_at=self._s.phase_started_at,
+            phase_opens_at=self._s.phase_opens_at,
+            gate=self._gate_status() if self._s.gate is not None else None,
+            last_seq=self._s.seq,
+        )
+
+    @workflow.query
+    def allowed_actions(self, actor: str) -> list[Action]:
+        """What ``actor`` may do now: the buttons a UI should show."""
+        out: list[Action] = []
+        for action in ("request_gate", "approve", "reject", "rework", "hold", "resume", "cancel"):
+            try:
+                if action == "request_gate":
+                    self._check_request(RequestGateInput(actor=actor))
+                elif action in ("approve", "reject", "rework"):
+                    self._check_decide(DecideGateInput(actor=actor, decision=action))
+                else:
+                    self._check_board_action(action, ActorInput(actor=actor))
+            except ApplicationError:
+                continue
+            out.append(action)
+        return out
+
+    def _gate_status(self) -> GateStatus:
+        gate = self._s.gate
+        assert gate is not None
+        phase = self._model.phase(gate.phase)
+        result = tally(phase.gate, self._charter, gate.votes)
+        levels = [e.level for e in gate.escalations]
+        deciders = escalation_deciders(self._model, self._charter, levels)
+        eligible = result.eligible + [p for p in deciders if p not in result.eligible]
+        voted = {v.actor for v in gate.votes}
+        rule = phase.gate.rule
+        return GateStatus(
+            gate=phase.gate_state,
+            phase=phase.id,
+            title=phase.gate.title or phase.gate_state,
+            round=gate.round,
+            opened_at=gate.opened_at,
+            requested_by=gate.requested_by,
+            rule=rule if isinstance(rule, str) else f"at_least {rule.at_least}",
+            approvals_needed=result.needed,
+            approvals=result.approvals,
+            required=list(phase.gate.required),
+            required_missing=result.required_missing,
+            eligible=eligible,
+            votes=list(gate.votes),
+            awaited=[p for p in eligible if p not in voted],
+            deliverables=list(phase.gate.deliverables),
+            deadline=gate.deadline,
+            reminder_at=gate.reminder_at,
+            level=gate.level,
+            escalations=list(gate.escalations),
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _current_phase(self) -> Phase:
+        phase_id = self._machine.phase
+        assert phase_id is not None
+        return self._model.phase(phase_id)
+
+    def _holders(self, role: str) -> list[str]:
+        return self._charter.holders(role)
+
+    def _deciding_level(self, actor: str) -> str | None:
+        """The escalation level ``actor`` decides at, or None when they are an approver."""
+        gate = self._s.gate
+        assert gate is not None
+        phase = self._model.phase(gate.phase)
+        roles = set(self._person_roles(actor))
+        if roles & set(phase.gate.approvers):
+            return None
+        for esc in reversed(gate.escalations):
+            if self._model.level(esc.level).role in roles:
+                return esc.level
+        return None
+
+    def _gate_key(self, gate: GateState) -> str:
+        return f"{gate.phase}_gate/{gate.round}"
+
+    def _decision_task_key(self, gate: GateState, person: str) -> str:
+        return f"{self._gate_key(gate)}/decide/{person}"
+
+    def _handled(self) -> None:
+        self._s.updates_handled += 1
+        self._wake = True
+
+    def _event(
+        self,
+        kind: EventKind,
+        from_state: str | None,
+        to_state: str | None,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+        comment: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> None:
+        """Queue an audit event with the next sequence number; ``_flush`` writes it."""
+        self._s.seq += 1
+        info = workflow.info()
+        self._pending.append(
+            AuditEventIn(
+                project_id=self._charter.id,
+                seq=self._s.seq,
+                at=workflow.now(),
+                kind=kind,
+                from_state=from_state,
+                to_state=to_state,
+                actor=actor,
+                role=role,
+                comment=comment,
+                payload=payload or {},
+                model=self._model.ref,
+                model_hash=self._model_hash,
+                workflow_id=info.workflow_id,
+                run_id=info.run_id,
+            )
+        )
+
+    async def _flush(self) -> None:
+        """Write queued events in order; the lock keeps concurrent handlers' writes ordered."""
+        async with self._lock:
+            if not self._pending:
+                return
+            batch, self._pending = self._pending, []
+            await workflow.execute_local_activity(
+                ActivityName.RECORD_EVENTS,
+                RecordEventsInput(events=batch),
+                start_to_close_timeout=LEDGER_TIMEOUT,
+                retry_policy=LEDGER_RETRY,
+            )
+
+    async def _open_tasks(self, phase: Phase, gate: GateState) -> None:
+        key = self._gate_key(gate)
+        tasks: list[GateTaskIn] = []
+        for i, task in enumerate(phase.gate.tasks, 1):
+            for person in self._holders(task.role):
+                tasks.append(
+                    GateTaskIn(
+                        project_id=self._charter.id,
+                        key=f"{key}/task{i}/{person}",
+                        title=task.title,
+                        assignee=person,
+                        role=task.role,
+                        gate=key,
+                        due=gate.opened_at + task.due,
+                        created_at=gate.opened_at,
+                    )
+                )
+        for person in self._gate_status().eligible:
+            tasks.append(
+                GateTaskIn(
+                    project_id=self._charter.id,
+                    key=self._decision_task_key(gate, person),
+                    title=f"Decide gate: {phase.gate.title or phase.gate_state}",
+                    assignee=person,
+                    role=_first(self._person_roles(person)),
+                    gate=key,
+                    due=gate.deadline,
+                    created_at=gate.opened_at,
+                )
+            )
+        if tasks:
+            await workflow.execute_local_activity(
+                ActivityName.CREATE_TASKS,
+                CreateTasksInput(tasks=tasks),
+                start_to_close_timeout=LEDGER_TIMEOUT,
+                retry_policy=LEDGER_RETRY,
+            )
+
+    async def _notify(
+        self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any] | None = None
+    ) -> None:
+        if not recipients:
+            return
+        await workflow.execute_activity(
+            ActivityName.NOTIFY,
+            NotifyInput(
+                project_id=self._charter.id,
+                kind=kind,
+                recipients=recipients,
+                subject=subject,
+                payload=payload or {},
+            ),
+            start_to_close_timeout=timedelta(minutes=1),
+            retry_policy=RetryPolicy(maximum_attempts=5),
+        )
+
+    def _upsert_search(self) -> None:
+        phase = self._machine.phase or self._machine.state
+        awaiting = f"gate:{self._s.gate.phase}_gate" if self._s.gate is not None else None
+        if self._machine.state == "on_hold":
+            awaiting = "hold"
+        workflow.upsert_search_attributes(
+            [
+                _search.PHASE.value_set(phase),
+                _search.MODEL.value_set(self._model.ref),
+                _search.PROJECT.value_set(self._charter.id),
+                _search.AWAITING.value_set(awaiting)
+                if awaiting
+                else _search.AWAITING.value_unset(),
+            ]
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _first(items: list[str]) -> str | None:
+    return items[0] if items else None
