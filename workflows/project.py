@@ -65,12 +65,9 @@ class ProjectWorkflow:
         self._pending: list[AuditEventIn] = []
         self._lock = asyncio.Lock()
         self._wake = False
-
-    # -- run ----------------------------------------------------------------------------------
-
-    @workflow.run
-    async def run(self, input: StartProjectInput) -> ProjectResult:
         if input.state is None:
+            # Queued here, not in run: an update can be handled before run starts, and the
+            # project's first events must come first in its chain.
             first = self._model.phases[0]
             self._event(
                 EventKind.project_started,
@@ -82,7 +79,12 @@ class ProjectWorkflow:
                 },
             )
             self._event(EventKind.phase_started, None, first.id, payload={"phase": first.id})
-            await self._flush()
+
+    # -- run ----------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: StartProjectInput) -> ProjectResult:
+        await self._flush()
         self._upsert_search()
 
         while not self._machine.terminal:
@@ -225,6 +227,7 @@ class ProjectWorkflow:
             reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
         )
         self._s.gate = gate
+        self._upsert_search()
         self._event(
             EventKind.gate_opened,
             before,
@@ -408,6 +411,9 @@ class ProjectWorkflow:
         )
         self._handled()
         gate = self._s.gate
+        if trigger == "cancel":
+            # A cancelled project awaits nobody: no open gate in status or search attributes.
+            self._s.gate = None
         await self._flush()
         if trigger == "cancel" and gate is not None:
             await workflow.execute_local_activity(
