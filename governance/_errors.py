@@ -83,6 +83,7 @@ def _message(err: ErrorDetails) -> str:
         "input" in err
         and kind != "value_error"
         and not msg.endswith('"')
+        and ", got " not in msg  # our own messages already show the value
         and (isinstance(err["input"], str | int | float | bool) or err["input"] is None)
     ):
         msg = f"{msg}, got {shown(err['input'])}"

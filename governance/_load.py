@@ -39,9 +39,10 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
     """Parse one YAML document that must be a mapping."""
-    if len(text) > MAX_DOCUMENT_BYTES:
+    size = len(text.encode() if isinstance(text, str) else text)
+    if size > MAX_DOCUMENT_BYTES:
         raise GovernanceError(
-            [Issue("(document)", f"is {len(text)} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
+            [Issue("(document)", f"is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
             source,
         )
     try:

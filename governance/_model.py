@@ -20,6 +20,7 @@ from governance._types import (
     Percent,
     Strict,
     Version,
+    format_duration,
 )
 
 RESERVED_STATES = frozenset({"exception", "on_hold", "closed", "cancelled"})
@@ -300,7 +301,9 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
             if not it.min_length <= it.length <= it.max_length:
                 yield Issue(
                     f"{base}.iteration.length",
-                    "must lie between min_length and max_length",
+                    f"must lie between min_length ({format_duration(it.min_length)}) and "
+                    f"max_length ({format_duration(it.max_length)}), "
+                    f"got {format_duration(it.length)}",
                 )
         gate = phase.gate
         g = f"{base}.gate"

@@ -94,30 +94,37 @@ def parse_duration(text: str) -> timedelta:
     match = _DURATION.match(text.strip().upper()) if isinstance(text, str) else None
     if match is None:
         raise ValueError(text)
-    g = {k: (float(v) if v else 0.0) for k, v in match.groupdict().items()}
-    return timedelta(
-        days=g["y"] * DAYS_PER_YEAR + g["mo"] * DAYS_PER_MONTH + g["w"] * 7 + g["d"],
-        hours=g["h"],
-        minutes=g["mi"],
-        seconds=g["s"],
-    )
+    g = {k: int(v or 0) for k, v in match.groupdict().items() if k != "s"}
+    # Seconds may carry a fraction: count it in whole microseconds, exactly (no float).
+    micros = (Decimal(match["s"] or 0) * 1_000_000).to_integral_value()
+    try:
+        return timedelta(
+            days=g["y"] * DAYS_PER_YEAR + g["mo"] * DAYS_PER_MONTH + g["w"] * 7 + g["d"],
+            hours=g["h"],
+            minutes=g["mi"],
+            microseconds=int(micros),
+        )
+    except OverflowError:  # beyond timedelta's 999 999 999 days: not a duration we can hold
+        raise ValueError(text) from None
 
 
 def format_duration(value: timedelta) -> str:
     """The shortest ISO-8601 text for a duration: ``P14D`` -> ``P2W``, 90 min -> ``PT1H30M``."""
-    total = value.total_seconds()
-    sign = "-" if total < 0 else ""
-    total = abs(total)
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
+    # Integer arithmetic on the timedelta's own fields: a float would lose microseconds on
+    # long durations, and "%g" would write 1e-06 (not ISO-8601) for a microsecond.
+    sign = "-" if value < timedelta(0) else ""
+    value = abs(value)
+    days, micros = value.days, value.microseconds
+    hours, rest = divmod(value.seconds, 3600)
     minutes, seconds = divmod(rest, 60)
-    if days and not (hours or minutes or seconds) and days % 7 == 0:
-        return f"{sign}P{int(days // 7)}W"
-    out = f"{sign}P" + (f"{int(days)}D" if days else "")
+    if days and not (value.seconds or micros) and days % 7 == 0:
+        return f"{sign}P{days // 7}W"
+    out = f"{sign}P" + (f"{days}D" if days else "")
+    second_text = f"{seconds}.{micros:06d}".rstrip("0") if micros else str(seconds)
     clock = (
-        (f"{int(hours)}H" if hours else "")
-        + (f"{int(minutes)}M" if minutes else "")
-        + (f"{seconds:g}S" if seconds else "")
+        (f"{hours}H" if hours else "")
+        + (f"{minutes}M" if minutes else "")
+        + (f"{second_text}S" if seconds or micros else "")
     )
     if clock:
         out += "T" + clock

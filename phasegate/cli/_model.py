@@ -97,7 +97,10 @@ def validate_charter(
 def show_model(path_or_name: PathOrName) -> None:
     """Phases, gates, approvers, escalation and tolerances as tables."""
     m = _load_model(path_or_name)
-    console = Console(width=max(Console().width, 120))
+    # Piped output (a file, grep, a test) gets 80 columns from rich, which would cut approver
+    # lists short with an ellipsis; print it wide, and fold rather than cut what still overflows.
+    probe = Console()
+    console = Console(width=max(probe.width, 120 if probe.is_terminal else 200))
     console.print(f"[bold]{m.ref}[/bold]  {m.title}  (sha256 {m.content_hash()[:12]})")
     roles = {r.id: r.title for r in m.roles}
     board = ", ".join(roles[r] for r in m.board.members)
@@ -116,7 +119,7 @@ def show_model(path_or_name: PathOrName) -> None:
         "escalates to",
         "on reject",
     ):
-        phases.add_column(col)
+        phases.add_column(col, overflow="fold")
     for i, p in enumerate(m.phases, 1):
         gate = p.gate
         rule = gate.rule if isinstance(gate.rule, str) else f"at least {gate.rule.at_least}"

@@ -1,0 +1,231 @@
+"""Durations, percentages, money and paths: the small value types of the model language."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+
+import governance as g
+from governance._errors import issues_from_validation
+from governance._types import Duration, Ident, Money, NonNegDuration, Percent, Slug, Version
+
+DURATION = TypeAdapter(Duration)
+NON_NEG = TypeAdapter(NonNegDuration)
+PERCENT = TypeAdapter(Percent)
+MONEY = TypeAdapter(Money)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("P2W", timedelta(weeks=2)),
+        ("PT15M", timedelta(minutes=15)),
+        ("P1DT2H", timedelta(days=1, hours=2)),
+        ("P6M", timedelta(days=180)),
+        ("P1Y", timedelta(days=365)),
+        ("P1Y2M3W4DT5H6M7S", timedelta(days=365 + 60 + 21 + 4, hours=5, minutes=6, seconds=7)),
+        ("PT1H30M", timedelta(minutes=90)),
+        ("PT0.5S", timedelta(milliseconds=500)),
+        ("PT0.000001S", timedelta(microseconds=1)),
+        ("p3d", timedelta(days=3)),
+        (" P3D ", timedelta(days=3)),
+        ("PT0S", timedelta(0)),
+    ],
+)
+def test_parse_duration(text: str, expected: timedelta) -> None:
+    assert g.parse_duration(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "P",
+        "PT",
+        "P1DT",
+        "-P3D",
+        "3D",
+        "P3",
+        "P1.5D",
+        "PT1H2",
+        "P2W1Y",
+        "1 week",
+        "P9999999999D",
+    ],
+)
+def test_parse_duration_rejects(text: str) -> None:
+    with pytest.raises(ValueError):
+        g.parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (timedelta(days=14), "P2W"),
+        (timedelta(days=10), "P10D"),
+        (timedelta(days=180), "P180D"),
+        (timedelta(minutes=15), "PT15M"),
+        (timedelta(minutes=90), "PT1H30M"),
+        (timedelta(days=1, hours=2), "P1DT2H"),
+        (timedelta(days=7, hours=1), "P7DT1H"),
+        (timedelta(0), "PT0S"),
+        (timedelta(days=-3), "-P3D"),
+        (timedelta(seconds=1.5), "PT1.5S"),
+        (timedelta(microseconds=1), "PT0.000001S"),
+    ],
+)
+def test_format_duration(value: timedelta, text: str) -> None:
+    assert g.format_duration(value) == text
+
+
+durations = st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=100_000))
+
+
+@settings(max_examples=300, deadline=None)
+@given(durations)
+def test_format_then_parse_is_the_identity(value: timedelta) -> None:
+    text = g.format_duration(value)
+    assert g.parse_duration(text) == value
+    assert "e" not in text.lower()  # never scientific notation
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(0, 50), st.integers(0, 11), st.integers(0, 10), st.integers(0, 400),
+    st.integers(0, 48), st.integers(0, 120), st.integers(0, 120),
+)  # fmt: skip
+def test_parse_then_format_then_parse(
+    y: int, mo: int, w: int, d: int, h: int, mi: int, s: int
+) -> None:
+    text = f"P{y}Y{mo}M{w}W{d}DT{h}H{mi}M{s}S"
+    value = g.parse_duration(text)
+    assert value == timedelta(days=365 * y + 30 * mo + 7 * w + d, hours=h, minutes=mi, seconds=s)
+    assert g.parse_duration(g.format_duration(value)) == value
+
+
+def test_duration_field_accepts_text_and_timedelta_and_serialises_to_text() -> None:
+    assert DURATION.validate_python("P2W") == timedelta(weeks=2)
+    assert DURATION.validate_python(timedelta(hours=1)) == timedelta(hours=1)
+    assert DURATION.dump_python(timedelta(days=21), mode="json") == "P3W"
+    assert NON_NEG.validate_python("PT0S") == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("adapter", "value", "shown"),
+    [
+        (DURATION, "-P3D", '"-P3D"'),
+        (DURATION, "PT0S", '"PT0S"'),
+        (DURATION, timedelta(0), '"PT0S"'),
+        (DURATION, timedelta(days=-1), '"-P1D"'),
+        (DURATION, 3, "3"),
+        (DURATION, "three days", '"three days"'),
+        (DURATION, "P99999999999D", '"P99999999999D"'),
+        (NON_NEG, "-PT1M", '"-PT1M"'),
+    ],
+)
+def test_bad_durations_say_what_they_got(
+    adapter: TypeAdapter[Any], value: object, shown: str
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        adapter.validate_python(value)
+    (issue,) = issues_from_validation(info.value)
+    assert "ISO-8601 duration (e.g. P3D, P2W, PT15M)" in issue.message
+    assert issue.message.endswith(f"got {shown}")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("10%", 10.0),
+        (10, 10.0),
+        ("10", 10.0),
+        (" 2.5 % ", 2.5),
+        (0, 0.0),
+        ("100%", 100.0),
+        (7.5, 7.5),
+    ],
+)
+def test_percent_parses(value: object, expected: float) -> None:
+    assert PERCENT.validate_python(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["-5%", -5, "101%", 100.01, "ten", "%", True, None, "nan", "inf%", [10]]
+)
+def test_percent_rejects(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        PERCENT.validate_python(value)
+    (issue,) = issues_from_validation(info.value)
+    assert issue.message.startswith("must be a percentage from 0 to 100")
+    assert issue.message.count("got ") == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (1_000_000, Decimal(1_000_000)),
+        ("1_000_000", Decimal(1_000_000)),
+        ("1250.50", Decimal("1250.50")),
+        (0, Decimal(0)),
+        (12.5, Decimal("12.5")),
+    ],
+)
+def test_money_parses_and_serialises_as_exact_text(value: object, expected: Decimal) -> None:
+    amount = MONEY.validate_python(value)
+    assert amount == expected
+    assert MONEY.dump_python(amount, mode="json") == format(expected, "f")
+
+
+@pytest.mark.parametrize("value", [-1, "-0.01", "abc", "NaN", "Infinity", True, None])
+def test_money_rejects(value: object) -> None:
+    with pytest.raises(ValidationError) as info:
+        MONEY.validate_python(value)
+    (issue,) = issues_from_validation(info.value)
+    assert issue.message.startswith("must be a non-negative amount, got ")
+
+
+@pytest.mark.parametrize(
+    ("adapter", "good", "bad"),
+    [
+        (TypeAdapter(Ident), ["a", "pre_study", "x" * 63], ["", "A", "1a", "pre-study", "x" * 64]),
+        (TypeAdapter(Slug), ["a", "new-crm", "a1"], ["-a", "a-", "New", "a_b", "x" * 64]),
+        (TypeAdapter(Version), ["1", "1.0", "1.2.3"], ["v1", "1.2.3.4", "", "1."]),
+    ],
+)
+def test_identifiers(adapter: TypeAdapter[Any], good: list[str], bad: list[str]) -> None:
+    for value in good:
+        assert adapter.validate_python(value) == value
+    for value in bad:
+        with pytest.raises(ValidationError):
+            adapter.validate_python(value)
+
+
+def test_numeric_version_is_read_as_text() -> None:
+    assert TypeAdapter(Version).validate_python(2) == "2"
+    assert TypeAdapter(Version).validate_python(1.5) == "1.5"
+
+
+@pytest.mark.parametrize(
+    ("loc", "text"),
+    [
+        (("phases", 2, "gate", "sla"), "phases[2].gate.sla"),
+        (("people", 0), "people[0]"),
+        ((), "(document)"),
+        (("name",), "name"),
+        ((0, "id"), "[0].id"),
+    ],
+)
+def test_format_path(loc: tuple[str | int, ...], text: str) -> None:
+    assert g.format_path(loc) == text
+
+
+def test_issue_prints_as_path_colon_message() -> None:
+    assert (
+        str(g.Issue("board.executive", 'unknown role "x"')) == 'board.executive: unknown role "x"'
+    )
