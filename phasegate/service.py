@@ -6,8 +6,15 @@ Every function takes the ``Client``; tests pass their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from pydantic import BaseModel, ValidationError
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
@@ -102,12 +109,38 @@ async def _update(client: Client, project_id: str, update: object, arg: object) 
         raise
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
+            # An update to a completed workflow is "not found" too: tell the two apart.
+            if await _has_finished(h):
+                raise ProjectError(
+                    f"project {project_id} is no longer running", "ProjectClosed"
+                ) from exc
             raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
         if exc.status == RPCStatusCode.FAILED_PRECONDITION:
             raise ProjectError(
                 f"project {project_id} is no longer running", "ProjectClosed"
             ) from exc
         raise
+
+
+async def _has_finished(h: WorkflowHandle[ProjectWorkflow, object]) -> bool:
+    try:
+        return (await h.describe()).status != WorkflowExecutionStatus.RUNNING
+    except RPCError:
+        return False
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _input(cls: type[M], **data: object) -> M:
+    """The update's input, or ProjectError("InvalidInput") saying what is wrong with it."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ProjectError(f"invalid request: {problems}", "InvalidInput") from None
 
 
 async def request_gate(
@@ -117,7 +150,7 @@ async def request_gate(
         client,
         project_id,
         ProjectWorkflow.request_gate,
-        RequestGateInput(actor=actor, comment=comment),
+        _input(RequestGateInput, actor=actor, comment=comment),
     )
 
 
@@ -128,19 +161,25 @@ async def decide_gate(
         client,
         project_id,
         ProjectWorkflow.decide_gate,
-        DecideGateInput.model_validate({"actor": actor, "decision": decision, "comment": comment}),
+        _input(DecideGateInput, actor=actor, decision=decision, comment=comment),
     )
 
 
 async def board_action(
     client: Client, project_id: str, action: str, actor: str, comment: str | None = None
 ) -> ProjectStatus:
-    update = {
+    updates = {
         "hold": ProjectWorkflow.hold,
         "resume": ProjectWorkflow.resume,
         "cancel": ProjectWorkflow.cancel,
-    }[action]
-    return await _update(client, project_id, update, ActorInput(actor=actor, comment=comment))
+    }
+    if action not in updates:
+        raise ProjectError(
+            f"unknown board action {action!r}: use hold, resume or cancel", "InvalidInput"
+        )
+    return await _update(
+        client, project_id, updates[action], _input(ActorInput, actor=actor, comment=comment)
+    )
 
 
 @dataclass(frozen=True)

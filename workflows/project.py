@@ -199,7 +199,12 @@ class ProjectWorkflow:
         gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
         gate.level = target.id
         gate.deadline = deadline
+        voted = {v.actor for v in gate.votes}
+        deciders = [p for p in self._holders(target.role) if p not in voted]
         await self._flush()
+        # The escalated level decides now: it gets its own decide task (an approver who also
+        # holds that role keeps the one task it has: creating a task is idempotent on its key).
+        await self._create_tasks(self._decide_tasks(gate, deciders, now))
         await self._notify(
             "escalation",
             self._holders(target.role),
@@ -606,13 +611,14 @@ class ProjectWorkflow:
         return self._charter.holders(role)
 
     def _deciding_level(self, actor: str) -> str | None:
-        """The escalation level ``actor`` decides at, or None when they are an approver."""
+        """The escalation level ``actor`` decides at (deciding alone), or None for a vote.
+
+        Once a gate is escalated, the level it went to has taken the decision over: a holder
+        of that level's role decides at that level even when they are also an approver.
+        """
         gate = self._s.gate
         assert gate is not None
-        phase = self._model.phase(gate.phase)
         roles = set(self._person_roles(actor))
-        if roles & set(phase.gate.approvers):
-            return None
         for esc in reversed(gate.escalations):
             if self._model.level(esc.level).role in roles:
                 return esc.level
@@ -691,19 +697,26 @@ class ProjectWorkflow:
                         created_at=gate.opened_at,
                     )
                 )
-        for person in self._gate_status().eligible:
-            tasks.append(
-                GateTaskIn(
-                    project_id=self._charter.id,
-                    key=self._decision_task_key(gate, person),
-                    title=f"Decide gate: {phase.gate.title or phase.gate_state}",
-                    assignee=person,
-                    role=_first(self._person_roles(person)),
-                    gate=key,
-                    due=gate.deadline,
-                    created_at=gate.opened_at,
-                )
+        tasks += self._decide_tasks(gate, self._gate_status().eligible, gate.opened_at)
+        await self._create_tasks(tasks)
+
+    def _decide_tasks(self, gate: GateState, people: list[str], at: datetime) -> list[GateTaskIn]:
+        phase = self._model.phase(gate.phase)
+        return [
+            GateTaskIn(
+                project_id=self._charter.id,
+                key=self._decision_task_key(gate, person),
+                title=f"Decide gate: {phase.gate.title or phase.gate_state}",
+                assignee=person,
+                role=_first(self._person_roles(person)),
+                gate=self._gate_key(gate),
+                due=gate.deadline,
+                created_at=at,
             )
+            for person in people
+        ]
+
+    async def _create_tasks(self, tasks: list[GateTaskIn]) -> None:
         if tasks:
             await workflow.execute_local_activity(
                 ActivityName.CREATE_TASKS,

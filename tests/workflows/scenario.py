@@ -1,0 +1,281 @@
+"""Driving one project workflow through a test: start it, act as its people, read it back.
+
+``Project`` wraps the service functions the faces use (so the tests go through the same
+client-side code), the workflow's history and the project's ledger rows. ``refused`` checks
+the promise every validator makes: a refused request changes nothing, anywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.service import RPCError
+
+import governance as g
+from governance.audit import AuditEvent, EventKind, Task
+from governance.messages import Action, ProjectResult, ProjectStatus
+from phasegate import service
+from tests.workflows.conftest import Harness
+from workflows import ProjectWorkflow
+
+HISTORIES = Path(__file__).resolve().parent / "histories"
+RECORD = os.environ.get("PHASEGATE_RECORD_HISTORIES") == "1"
+"""``PHASEGATE_RECORD_HISTORIES=1 pytest tests/workflows`` rewrites the committed histories."""
+
+# Who approves each gate on the happy path (enough for the rule and every required role).
+PF_APPROVERS: dict[str, list[str]] = {
+    "idea": ["anna", "bo"],
+    "pre_study": ["anna", "bo"],
+    "planning": ["anna", "cecilia"],
+    "execution": ["anna", "bo"],
+    "closure": ["anna"],
+    "benefits_realisation": ["anna"],
+}
+P2_APPROVERS: dict[str, list[str]] = {
+    "starting_up": ["ada", "ben"],
+    "initiation": ["ada", "ben", "chloe"],
+    "delivery_1": ["ada", "chloe"],
+    "delivery_2": ["ada", "ben"],
+    "closing": ["ada"],
+}
+
+ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+CONTINUED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
+
+
+def unique_id(prefix: str) -> str:
+    """Workflow ids are reused never on the shared server: one fresh project id per test."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def derived_model(
+    model: g.GovernanceModel, **phase_gate_updates: dict[str, Any]
+) -> g.GovernanceModel:
+    """``model`` with some gates changed, e.g. ``derived_model(m, idea={"escalate_to": "board"})``;
+    validated again as a whole."""
+    data = model.model_dump(mode="json")
+    for phase in data["phases"]:
+        phase["gate"].update(phase_gate_updates.get(phase["id"], {}))
+    return g.GovernanceModel.model_validate(data)
+
+
+async def eventually(
+    check: Callable[[], Awaitable[bool]], *, attempts: int = 100, pause: float = 0.05
+) -> None:
+    """Timers fire asynchronously after ``env.sleep``: retry ``check`` for a few seconds."""
+    for _ in range(attempts):
+        if await check():
+            return
+        await asyncio.sleep(pause)
+    raise AssertionError(f"condition not met after {attempts * pause:.1f}s")
+
+
+async def stays_quiet(p: Project, *, checks: int = 10, pause: float = 0.05) -> None:
+    """Nothing fires: the status and the ledger stay where they are for a while."""
+    seq = (await p.status()).last_seq
+    for _ in range(checks):
+        assert (await p.status()).last_seq == seq == len(p.events())
+        await asyncio.sleep(pause)
+
+
+@dataclass
+class Project:
+    harness: Harness
+    charter: g.Charter
+    model: g.GovernanceModel
+    first_run_id: str
+    decisions: list[tuple[str, str]] = field(default_factory=list)
+    """Every (actor, decision) the test got accepted, in order."""
+
+    @property
+    def pid(self) -> str:
+        return self.charter.id
+
+    @property
+    def handle(self) -> WorkflowHandle[ProjectWorkflow, ProjectResult]:
+        return self.harness.client.get_workflow_handle_for(
+            ProjectWorkflow.run, service.workflow_id(self.pid)
+        )
+
+    # -- acting ---------------------------------------------------------------------------
+
+    async def status(self) -> ProjectStatus:
+        return await service.status(self.harness.client, self.pid)
+
+    async def request(self, actor: str, comment: str | None = None) -> ProjectStatus:
+        return await service.request_gate(self.harness.client, self.pid, actor, comment)
+
+    async def decide(self, actor: str, decision: str, comment: str | None = None) -> ProjectStatus:
+        st = await service.decide_gate(self.harness.client, self.pid, actor, decision, comment)
+        self.decisions.append((actor, decision))
+        return st
+
+    async def board(self, action: str, actor: str, comment: str | None = None) -> ProjectStatus:
+        return await service.board_action(self.harness.client, self.pid, action, actor, comment)
+
+    async def allowed(self, actor: str) -> list[Action]:
+        return await service.allowed_actions(self.harness.client, self.pid, actor)
+
+    async def pass_gate(self, approvers: Sequence[str], pm: str) -> ProjectStatus:
+        """Request the current phase's gate as ``pm`` and have ``approvers`` approve it."""
+        st = await self.request(pm)
+        assert st.gate is not None and st.state == f"{st.phase}_gate"
+        for actor in approvers:
+            st = await self.decide(actor, "approve")
+        assert st.gate is None, f"gate still open after {approvers}: {st.gate}"
+        return st
+
+    async def sleep(self, **duration: float) -> None:
+        """Advance the test server's clock, e.g. ``await p.sleep(days=7, hours=1)``."""
+        await self.harness.env.sleep(timedelta(**duration))
+
+    async def result(self) -> ProjectResult:
+        return await self.handle.result()
+
+    # -- reading back ---------------------------------------------------------------------
+
+    def events(self) -> list[AuditEvent]:
+        return self.harness.ledger.events(self.pid)
+
+    def kinds(self) -> list[str]:
+        return [str(e.kind) for e in self.events()]
+
+    def of_kind(self, kind: EventKind) -> list[AuditEvent]:
+        return [e for e in self.events() if e.kind == kind]
+
+    def tasks(self, **filters: Any) -> list[Task]:
+        return self.harness.ledger.tasks(project_id=self.pid, **filters)
+
+    def task_status(self) -> dict[str, str]:
+        return {t.key: t.status for t in self.tasks()}
+
+    async def accepted_updates(self) -> list[str]:
+        """Ids of the updates the workflow accepted, from the current run's history."""
+        history = await self.handle.fetch_history()
+        return [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+            for e in history.events
+            if e.event_type == ACCEPTED
+        ]
+
+    def assert_sound_ledger(self) -> list[AuditEvent]:
+        """The chain verifies and its seqs run 1..n without a gap or a duplicate."""
+        events = self.events()
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        report = self.harness.ledger.verify(self.pid)
+        assert report.ok, report.broken
+        assert report.events_checked == len(events)
+        return events
+
+    async def unchanged(self, attempt: Callable[[], Awaitable[object]]) -> Exception:
+        """``attempt`` fails and leaves no trace: the status, the ledger, the tasks and the
+        accepted updates in history are exactly as before. Returns the failure."""
+        before_status = await self.status()
+        before_events = self.events()
+        before_tasks = self.tasks()
+        before_updates = await self.accepted_updates()
+        try:
+            await attempt()
+        except Exception as exc:
+            failure = exc
+        else:
+            raise AssertionError("expected the request to be refused")
+        assert await self.status() == before_status
+        assert self.events() == before_events
+        assert self.tasks() == before_tasks
+        assert await self.accepted_updates() == before_updates
+        return failure
+
+    async def refused(self, attempt: Callable[[], Awaitable[object]], kind: str) -> str:
+        """``attempt`` is refused with a ProjectError of ``kind`` and changes nothing;
+        returns the refusal's message."""
+        failure = await self.unchanged(attempt)
+        assert isinstance(failure, service.ProjectError), repr(failure)
+        assert failure.kind == kind, f"expected {kind}, got {failure.kind}: {failure}"
+        return str(failure)
+
+    # -- histories for the replay test ----------------------------------------------------
+
+    async def run_histories(self) -> list[WorkflowHistory]:
+        """The history of every run, first to last, following continue-as-new."""
+        histories: list[WorkflowHistory] = []
+        run_id: str | None = self.first_run_id
+        while run_id is not None:
+            h = self.harness.client.get_workflow_handle(
+                service.workflow_id(self.pid), run_id=run_id
+            )
+            history = await h.fetch_history()
+            histories.append(history)
+            last = history.events[-1]
+            run_id = (
+                last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+                if last.event_type == CONTINUED
+                else None
+            )
+        return histories
+
+    async def record(self, name: str) -> None:
+        """With PHASEGATE_RECORD_HISTORIES=1, write this project's histories for replay:
+        ``<name>.json``, or ``<name>.run<N>.json`` per run when it continued as new."""
+        if not RECORD:
+            return
+        histories = await self.run_histories()
+        HISTORIES.mkdir(exist_ok=True)
+        for old in HISTORIES.glob(f"{name}.*json"):
+            old.unlink()
+        for n, history in enumerate(histories, 1):
+            stem = name if len(histories) == 1 else f"{name}.run{n}"
+            (HISTORIES / f"{stem}.json").write_text(history.to_json() + "\n")
+
+
+@dataclass
+class Scenario:
+    """Starts projects on the test's worker; terminates any still running at teardown so no
+    workflow outlives its test on the shared time-skipping server."""
+
+    harness: Harness
+    started: list[Project] = field(default_factory=list)
+
+    async def start(
+        self,
+        charter: g.Charter,
+        model: g.GovernanceModel,
+        *,
+        continue_as_new_after: int | None = None,
+    ) -> Project:
+        charter = charter.model_copy(update={"id": unique_id(charter.id)})
+        pid = await service.start_project(
+            self.harness.client,
+            charter,
+            model,
+            task_queue=self.harness.task_queue,
+            continue_as_new_after=continue_as_new_after,
+        )
+        handle = self.harness.client.get_workflow_handle(service.workflow_id(pid))
+        first_run_id = (await handle.describe()).run_id
+        project = Project(self.harness, charter, model, first_run_id)
+        self.started.append(project)
+
+        async def recorded() -> bool:  # the first workflow task has written its events
+            return self.harness.ledger.last_seq(pid) == (await project.status()).last_seq > 0
+
+        await eventually(recorded)
+        return project
+
+    async def close(self) -> None:
+        for project in self.started:
+            try:
+                desc = await project.handle.describe()
+                if desc.status == WorkflowExecutionStatus.RUNNING:
+                    await project.handle.terminate("test finished")
+            except RPCError:
+                pass

@@ -1,0 +1,224 @@
+"""Workflow timers: the reminder, SLA escalation up the chain, and clocks stopped on hold.
+
+Weeks of project time pass with ``env.sleep``; the timer then fires asynchronously, so the
+tests wait for its ledger event with ``eventually``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import partial
+
+import governance as g
+from governance.audit import EventKind
+from tests.workflows.scenario import (
+    Project,
+    Scenario,
+    derived_model,
+    eventually,
+    stays_quiet,
+)
+
+SLACK = timedelta(minutes=1)
+"""Real seconds pass on the test server's clock too; deadlines agree to within this."""
+
+
+async def until_event(p: Project, kind: EventKind, count: int = 1) -> None:
+    async def seen() -> bool:
+        return len(p.of_kind(kind)) >= count and (await p.status()).last_seq == len(p.events())
+
+    await eventually(seen)
+
+
+async def test_reminder_then_sla_escalation_to_portfolio_whose_owner_decides_alone(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    st = await p.request("david")
+    assert st.gate is not None and st.gate.deadline is not None
+    opened, deadline = st.gate.opened_at, st.gate.deadline
+    assert deadline - opened == timedelta(days=10)
+    assert st.gate.reminder_at is not None and st.gate.reminder_at - opened == timedelta(days=7)
+    await p.decide("bo", "approve")
+
+    await p.sleep(days=6)
+    await p.refused(lambda: p.decide("gustav", "approve"), "NotAuthorised")
+    assert p.of_kind(EventKind.reminder_sent) == []
+
+    await p.sleep(days=1, hours=1)
+    await until_event(p, EventKind.reminder_sent)
+    reminder = p.of_kind(EventKind.reminder_sent)[0]
+    assert reminder.payload["awaited"] == ["anna"]
+    assert reminder.at - opened >= timedelta(days=7)
+    assert p.of_kind(EventKind.escalated) == []
+
+    await p.sleep(days=3)
+    await until_event(p, EventKind.escalated)
+    escalated = p.of_kind(EventKind.escalated)[0]
+    assert escalated.payload["from_level"] is None
+    assert escalated.payload["to_level"] == "portfolio"
+    assert escalated.role == "portfoljagare"
+    assert escalated.at >= deadline
+
+    st = await p.status()
+    assert st.state == "idea_gate" and st.gate is not None
+    assert st.gate.level == "portfolio"
+    assert [e.level for e in st.gate.escalations] == ["portfolio"]
+    assert "gustav" in st.gate.eligible and "gustav" in st.gate.awaited
+    assert st.gate.deadline is not None
+    assert abs(st.gate.deadline - (escalated.at + timedelta(days=10))) < SLACK
+    assert await p.allowed("gustav") == ["approve", "reject", "rework"]
+    # ...and finds the decision in his inbox.
+    inbox = p.tasks(assignee="gustav", status="open")
+    assert [t.title for t in inbox] == ["Decide gate: Beslutspunkt 1: starta förstudie"]
+    assert inbox[0].due is not None and abs(inbox[0].due - st.gate.deadline) < SLACK
+
+    # The escalated level has taken the decision over: gustav alone passes the gate.
+    st = await p.decide("gustav", "approve", "go ahead")
+    assert (st.state, st.gate) == ("pre_study", None)
+    vote = p.of_kind(EventKind.vote_cast)[-1]
+    assert (vote.actor, vote.payload["level"]) == ("gustav", "portfolio")
+    passed = p.of_kind(EventKind.gate_passed)[0]
+    assert (passed.actor, passed.payload["level"], passed.payload["votes"]) == (
+        "gustav",
+        "portfolio",
+        2,
+    )
+    assert p.kinds() == [
+        "project_started",
+        "phase_started",
+        "gate_opened",
+        "vote_cast",
+        "reminder_sent",
+        "escalated",
+        "vote_cast",
+        "gate_passed",
+        "phase_started",
+    ]
+    p.assert_sound_ledger()
+    await p.record("sla_escalation")
+
+
+async def test_escalation_climbs_the_chain_and_stops_at_the_top(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # The idea gate escalates to the steering group (5 days) first, then the portfolio.
+    model = derived_model(projektflodet, idea={"escalate_to": "board"})
+    assert model.level_above("board") is not None
+    p = await scenario.start(pf_charter, model)
+    await p.request("david")
+
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "board"
+
+    await p.sleep(days=5)
+    await until_event(p, EventKind.escalated, 2)
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "portfolio"
+    assert [e.level for e in st.gate.escalations] == ["board", "portfolio"]
+    assert "gustav" in st.gate.awaited
+
+    await p.sleep(days=10)
+    await until_event(p, EventKind.escalated, 3)
+    chain = [
+        (e.payload["from_level"], e.payload["to_level"]) for e in p.of_kind(EventKind.escalated)
+    ]
+    assert chain == [(None, "board"), ("board", "portfolio"), ("portfolio", None)]
+    top = p.of_kind(EventKind.escalated)[-1]
+    assert "top of the escalation chain" in top.payload["note"]
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "portfolio" and st.gate.deadline is None
+
+    # Nothing is left to fire: a month passes without a new event.
+    await p.sleep(days=30)
+    await stays_quiet(p)
+    assert (await p.status()).last_seq == st.last_seq
+
+    st = await p.decide("gustav", "reject", "not a portfolio fit")
+    # idea's on_reject is "close".
+    assert (st.state, st.terminal) == ("closed", True)
+    assert p.kinds()[-3:] == ["vote_cast", "gate_rejected", "closed"]
+    assert (await p.result()).outcome == "closed"
+    p.assert_sound_ledger()
+
+
+async def test_hold_stops_the_clocks_and_resume_shifts_every_deadline(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    st = await p.request("david")
+    assert st.gate is not None and st.gate.deadline and st.gate.reminder_at
+    deadline, reminder_at = st.gate.deadline, st.gate.reminder_at
+
+    for actor in ("bo", "david", "gustav"):
+        await p.refused(partial(p.board, "hold", actor), "NotAuthorised")
+    st = await p.board("hold", "anna", "waiting for the budget round")
+    assert (st.state, st.on_hold, st.phase) == ("on_hold", True, "idea")
+    assert st.gate is not None and st.gate.deadline == deadline
+    held = p.of_kind(EventKind.held)[0]
+    assert (held.from_state, held.to_state, held.actor) == ("idea_gate", "on_hold", "anna")
+
+    await p.refused(lambda: p.request("david"), "OnHold")
+    for actor in ("anna", "bo"):
+        await p.refused(partial(p.decide, actor, "approve"), "OnHold")
+    await p.refused(lambda: p.board("resume", "bo"), "NotAuthorised")
+    await p.refused(lambda: p.board("hold", "anna"), "IllegalTransition")
+
+    # Twelve days on hold: past both the reminder and the SLA, and neither fires.
+    await p.sleep(days=12)
+    await stays_quiet(p)
+
+    st = await p.board("resume", "anna")
+    assert (st.state, st.on_hold) == ("idea_gate", False)
+    resumed = p.of_kind(EventKind.resumed)[0]
+    paused = timedelta(seconds=resumed.payload["paused_seconds"])
+    assert abs(paused - timedelta(days=12)) < SLACK
+    assert st.gate is not None
+    assert st.gate.deadline == deadline + paused
+    assert st.gate.reminder_at == reminder_at + paused
+    assert p.of_kind(EventKind.reminder_sent) == p.of_kind(EventKind.escalated) == []
+
+    # The clocks run again from where they stopped.
+    await p.sleep(days=7, hours=1)
+    await until_event(p, EventKind.reminder_sent)
+    assert p.of_kind(EventKind.escalated) == []
+    await p.sleep(days=3)
+    await until_event(p, EventKind.escalated)
+    assert p.of_kind(EventKind.escalated)[0].at >= deadline + paused
+
+    st = await p.decide("gustav", "approve")
+    assert st.state == "pre_study"
+    assert p.kinds() == [
+        "project_started",
+        "phase_started",
+        "gate_opened",
+        "held",
+        "resumed",
+        "reminder_sent",
+        "escalated",
+        "vote_cast",
+        "gate_passed",
+        "phase_started",
+    ]
+    p.assert_sound_ledger()
+    await p.record("hold_resume")
+
+
+async def test_escalated_level_decides_alone_even_when_its_role_is_also_an_approver(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # The idea gate escalates to the steering group, whose deciding role (bestallare: anna)
+    # is also one of the gate's approvers: after escalation anna's vote decides the gate.
+    model = derived_model(projektflodet, idea={"escalate_to": "board"})
+    p = await scenario.start(pf_charter, model)
+    await p.request("david")
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+
+    st = await p.decide("anna", "approve")
+    assert st.state == "pre_study"
+    vote = p.of_kind(EventKind.vote_cast)[-1]
+    assert (vote.actor, vote.payload["level"]) == ("anna", "board")
+    p.assert_sound_ledger()
