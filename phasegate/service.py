@@ -16,7 +16,7 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from governance import Charter, GovernanceModel, ensure_valid
@@ -68,10 +68,8 @@ async def start_project(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sa.initial(charter.id, model.ref, model.phases[0].id),
         )
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.ALREADY_EXISTS:
-            raise ProjectError(f"project {charter.id} already exists", "ProjectExists") from exc
-        raise
+    except WorkflowAlreadyStartedError as exc:
+        raise ProjectError(f"project {charter.id} already exists", "ProjectExists") from exc
     return charter.id
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
+from temporalio.client import Client
 
 import governance as g
 from governance.messages import ProjectStatus
@@ -96,6 +97,14 @@ def _print_status(st: ProjectStatus) -> None:
     typer.echo(f"  audit:  {st.last_seq} events")
 
 
+def _show(
+    call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Path | str | None
+) -> None:
+    """Run one status-returning call against the server and print what it returns."""
+    st = with_client(settings(**flags), call)
+    echo_json(st) if as_json else _print_status(st)
+
+
 @project_app.command("status")
 def status(
     project_id: ProjectId,
@@ -105,9 +114,13 @@ def status(
     namespace: Namespace = None,
 ) -> None:
     """Phase, the open gate with its votes and who is still awaited, deadlines."""
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    st = with_client(s, lambda client: service.status(client, project_id))
-    echo_json(st) if as_json else _print_status(st)
+    _show(
+        lambda client: service.status(client, project_id),
+        as_json,
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
 
 
 @project_app.command("list")
@@ -144,9 +157,13 @@ def request(
     namespace: Namespace = None,
 ) -> None:
     """Close the current phase and open its gate (the project manager)."""
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    st = with_client(s, lambda client: service.request_gate(client, project_id, actor, comment))
-    echo_json(st) if as_json else _print_status(st)
+    _show(
+        lambda client: service.request_gate(client, project_id, actor, comment),
+        as_json,
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
 
 
 @gate_app.command("decide")
@@ -163,11 +180,13 @@ def decide(
     namespace: Namespace = None,
 ) -> None:
     """Vote on the open gate. Exit 1 with the reason when the vote is refused."""
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    st = with_client(
-        s, lambda client: service.decide_gate(client, project_id, actor, decision, comment)
+    _show(
+        lambda client: service.decide_gate(client, project_id, actor, decision, comment),
+        as_json,
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
     )
-    echo_json(st) if as_json else _print_status(st)
 
 
 def _board_command(action: str) -> None:
@@ -180,11 +199,13 @@ def _board_command(action: str) -> None:
         address: Address = None,
         namespace: Namespace = None,
     ) -> None:
-        s = settings(data_dir=data_dir, address=address, namespace=namespace)
-        st = with_client(
-            s, lambda client: service.board_action(client, project_id, action, actor, comment)
+        _show(
+            lambda client: service.board_action(client, project_id, action, actor, comment),
+            as_json,
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
         )
-        echo_json(st) if as_json else _print_status(st)
 
     command.__doc__ = {
         "hold": "Put the project on hold; its clocks stop (the board's executive).",
