@@ -45,6 +45,7 @@ __all__ = [
     "dev_server_path",
     "read_state",
     "state_path",
+    "stop_running",
     "test_server_path",
 ]
 
@@ -143,6 +144,24 @@ def read_state(data_dir: Path) -> DevServerState | None:
     return state
 
 
+def stop_running(data_dir: Path, timeout: float = 10.0) -> DevServerState | None:
+    """Stop the dev server recorded in ``data_dir`` by another (possibly dead) process: SIGTERM,
+    SIGKILL after ``timeout`` seconds; remove the state file. Returns what was stopped, or
+    ``None`` when nothing was running."""
+    state = read_state(data_dir)
+    if state is None:
+        return None
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(state.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while _pid_alive(state.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _pid_alive(state.pid):
+            os.kill(state.pid, signal.SIGKILL)
+    state_path(data_dir).unlink(missing_ok=True)
+    return state
+
+
 def _port_free(ip: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         # SO_REUSEADDR: a port in TIME_WAIT is usable by the server (Go sets it too).
@@ -207,6 +226,13 @@ class DevServer:
     and ``ui_port`` of ``None`` mean 7233 / 8233 when free, else free ports. The server runs in
     its own session, so Ctrl-C reaches only the phasegate process, which stops its worker first
     and the server last. The server's output goes to ``<data_dir>/temporal.log``.
+
+    Because of that, a parent that dies without leaving the context manager (SIGKILL; SIGTERM
+    with Python's default handler) leaves the server running. The state file still names it,
+    so the next ``DevServer.start`` on that data dir refuses with its address and pid, other
+    commands keep using it, and ``stop_running(data_dir)`` stops it. Long-running commands
+    should turn SIGTERM into a normal shutdown (e.g. ``signal.signal(SIGTERM, ...)`` raising
+    ``KeyboardInterrupt``) so the server is stopped with them.
     """
 
     def __init__(
@@ -309,6 +335,9 @@ class DevServer:
                 f"(pid {existing.pid}); use it, or stop it first"
             )
         binary = self.binary or dev_server_path()
+        for wanted in (self.port, self.ui_port if self.ui else None):
+            if wanted is not None and not _port_free(self.ip, wanted):
+                raise DevServerError(f"port {wanted} on {self.ip} is already in use")
         port = self.port if self.port is not None else _free_port(self.ip, DEFAULT_PORT, set())
         ui_port: int | None = None
         if self.ui:

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from phasegate._exit import exit_code
+from phasegate.devserver import DevServer
+
+PROBE = Path(__file__).with_name("exit_probe.py")
+REPO = Path(__file__).resolve().parents[2]
+EXPECTED = {"ok": 0, "fail": 1, "exit3": 3, "raise": 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [(None, 0), (0, 0), (2, 2), (True, 1), (False, 0), (256, 1), (-1, 1), ("bad input", 1)],
+)
+def test_exit_code_maps_results_and_system_exit_codes(value: object, code: int) -> None:
+    assert exit_code(value) == code
+
+
+@pytest.mark.devserver
+def test_client_process_exit_code_is_always_the_intended_one(devserver: DevServer) -> None:
+    """50 runs of a command that leaves with a worker and an activity still in flight: every
+    exit code is the one the command chose, never 134 (SDK issue #300) nor a hang."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
+    modes = list(EXPECTED)
+    results: list[tuple[str, int, str]] = []
+    started = time.monotonic()
+    for run in range(50):
+        mode = modes[run % len(modes)]
+        proc = subprocess.run(
+            [sys.executable, str(PROBE), devserver.address, mode],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert "probe: activity running" in proc.stdout, proc.stderr[-2000:]
+        results.append((mode, proc.returncode, proc.stderr[-500:]))
+    wrong = [r for r in results if r[1] != EXPECTED[r[0]]]
+    assert not wrong, wrong
+    assert time.monotonic() - started < 90

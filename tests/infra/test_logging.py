@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from phasegate.logging import configure_logging
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def json_lines(text: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_json_on_stderr_for_structlog_and_stdlib_with_context(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert configure_logging("auto", "INFO") == "json"  # captured stderr is not a TTY
+    structlog.contextvars.bind_contextvars(project_id="p-1")
+    structlog.get_logger("phasegate.test").info("gate decided", gate="g1")
+    logging.getLogger("temporalio.worker").warning("poll %s failed", "x", extra={"attempt": 2})
+
+    out, err = capsys.readouterr()
+    assert out == ""
+    ours, theirs = json_lines(err)
+    assert ours["event"] == "gate decided"
+    assert ours["gate"] == "g1"
+    assert ours["project_id"] == "p-1"
+    assert ours["level"] == "info"
+    assert ours["logger"] == "phasegate.test"
+    assert str(ours["timestamp"]).endswith("Z")
+    assert theirs["event"] == "poll x failed"
+    assert theirs["level"] == "warning"
+    assert theirs["logger"] == "temporalio.worker"
+    assert theirs["project_id"] == "p-1"
+    assert theirs["attempt"] == 2
+
+
+def test_exceptions_render_as_structured_json(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        structlog.get_logger().exception("failed")
+    (line,) = json_lines(capsys.readouterr().err)
+    assert line["exception"][0]["exc_type"] == "ValueError"  # type: ignore[index]
+
+
+def test_level_filters_structlog_and_stdlib(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging("json", "warning")
+    structlog.get_logger().info("hidden")
+    logging.getLogger("temporalio").info("hidden too")
+    structlog.get_logger().warning("shown")
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == ["shown"]
+
+
+def test_configuring_twice_keeps_one_handler_and_the_last_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    configure_logging("console")
+    configure_logging("json")
+    structlog.get_logger().info("once")
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == ["once"]
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_auto_is_console_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert configure_logging() == "console"
+    structlog.get_logger("phasegate.test").info("hello", phase="planning")
+    line = terminal.getvalue()
+    assert "hello" in line
+    assert "phase=planning" in line
+    assert not line.lstrip().startswith("{")
+
+
+def test_unknown_format_or_level_is_an_error() -> None:
+    with pytest.raises(ValueError, match="format"):
+        configure_logging("xml")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="level"):
+        configure_logging("json", "LOUD")

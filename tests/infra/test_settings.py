@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from phasegate.devserver import DevServerState, state_path
+from phasegate.settings import DEFAULT_ADDRESS, Settings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("DATA_DIR", "ADDRESS", "NAMESPACE", "TASK_QUEUE", "LEDGER_URL", "LOG_FORMAT"):
+        monkeypatch.delenv(f"PHASEGATE_{name}", raising=False)
+    monkeypatch.delenv("PHASEGATE_LOG_LEVEL", raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def test_defaults_without_env_or_flags() -> None:
+    settings = get_settings()
+    assert settings.data_dir == Path(".phasegate")
+    assert settings.address is None
+    assert settings.namespace == "default"
+    assert settings.task_queue == "phasegate"
+    assert settings.ledger_url is None
+    assert settings.log_format == "auto"
+    assert settings.log_level == "INFO"
+
+
+def test_env_overrides_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHASEGATE_DATA_DIR", "/srv/pg")
+    monkeypatch.setenv("PHASEGATE_ADDRESS", "temporal:7233")
+    monkeypatch.setenv("PHASEGATE_NAMESPACE", "gov")
+    monkeypatch.setenv("PHASEGATE_TASK_QUEUE", "q")
+    monkeypatch.setenv("PHASEGATE_LOG_FORMAT", "json")
+    monkeypatch.setenv("PHASEGATE_LOG_LEVEL", "debug")
+    settings = get_settings()
+    assert settings.data_dir == Path("/srv/pg")
+    assert settings.effective_address() == "temporal:7233"
+    assert (settings.namespace, settings.task_queue) == ("gov", "q")
+    assert (settings.log_format, settings.log_level) == ("json", "DEBUG")
+
+
+def test_flags_override_env_and_unset_flags_do_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHASEGATE_ADDRESS", "from-env:7233")
+    monkeypatch.setenv("PHASEGATE_NAMESPACE", "env-ns")
+    settings = get_settings(address="from-flag:7233", namespace=None)
+    assert settings.address == "from-flag:7233"
+    assert settings.namespace == "env-ns"
+
+
+def test_blank_address_env_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PHASEGATE_ADDRESS", "")
+    assert get_settings().effective_address() == DEFAULT_ADDRESS
+
+
+def test_unknown_flag_and_bad_values_are_rejected() -> None:
+    with pytest.raises(ValidationError):
+        get_settings(adress="typo:7233")
+    with pytest.raises(ValidationError):
+        get_settings(log_format="xml")
+    with pytest.raises(ValidationError):
+        get_settings(log_level="LOUD")
+
+
+def test_ledger_url_defaults_to_absolute_sqlite_file_in_data_dir(tmp_path: Path) -> None:
+    settings = get_settings(data_dir="rel/dir")
+    assert settings.effective_ledger_url() == f"sqlite:///{tmp_path}/rel/dir/ledger.db"
+    explicit = get_settings(ledger_url="postgresql+psycopg://u@h/db")
+    assert explicit.effective_ledger_url() == "postgresql+psycopg://u@h/db"
+
+
+def test_data_dir_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert get_settings(data_dir="~/pg").data_dir == tmp_path / "pg"
+
+
+def test_address_defaults_to_localhost_without_a_dev_server(tmp_path: Path) -> None:
+    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+
+
+def test_stale_dev_server_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    path = state_path(tmp_path)
+    path.write_text(
+        DevServerState(
+            address="127.0.0.1:9999",
+            ui_url=None,
+            pid=gone.pid,
+            namespaces=("default",),
+            db_file=tmp_path / "temporal.db",
+            log_file=tmp_path / "temporal.log",
+            started_at=datetime.now(UTC),
+        ).model_dump_json()
+    )
+    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+    assert not path.exists()
+
+
+def test_corrupt_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
+    path = state_path(tmp_path)
+    path.write_text("{not json")
+    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+    assert not path.exists()
