@@ -47,6 +47,8 @@ async def build_worker(
             workflows=WORKFLOWS,
             activities=ProjectActivities(ledger).all(),
             activity_executor=pool,
+            max_concurrent_activities=max_threads,
+            max_concurrent_local_activities=max_threads,
             workflow_runner=sandbox_runner(),
         )
         async with worker:

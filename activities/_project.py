@@ -72,5 +72,5 @@ class ProjectActivities:
                 kind=input.kind,
                 to=recipient,
                 subject=input.subject,
-                **input.payload,
+                payload=input.payload,
             )

@@ -45,7 +45,9 @@ def escalation_deciders(
     return [p.id for p in charter.people if roles & set(p.roles)]
 
 
-def tally(gate: Gate, charter: Charter, votes: Sequence[CastVote]) -> Tally:
+def tally(
+    gate: Gate, charter: Charter, votes: Sequence[CastVote], requester: str | None = None
+) -> Tally:
     """The state of a gate after ``votes``.
 
     - A vote cast at an escalation level decides the gate on its own: the level above has
@@ -56,9 +58,12 @@ def tally(gate: Gate, charter: Charter, votes: Sequence[CastVote]) -> Tally:
       holder's decision (reject over rework if they differ).
     - When the quorum can no longer be reached, the gate takes the more common of the
       no-votes (rework on a tie: the softer decision).
+    - ``requester``, when given, may not approve (four eyes): they still vote, but the quorum
+      is counted over the other approvers.
     """
     eligible = eligible_approvers(gate, charter)
-    needed = gate.quorum(len(eligible))
+    can_approve = [p for p in eligible if p != requester]
+    needed = gate.quorum(len(can_approve))
     by_actor = {v.actor: v for v in votes}
     approvals = sum(1 for p in eligible if p in by_actor and by_actor[p].decision == "approve")
     missing: list[str] = []
@@ -81,7 +86,7 @@ def tally(gate: Gate, charter: Charter, votes: Sequence[CastVote]) -> Tally:
     elif approvals >= needed and not missing:
         outcome = "approve"
     else:
-        undecided = sum(1 for p in eligible if p not in by_actor)
+        undecided = sum(1 for p in can_approve if p not in by_actor)
         if approvals + undecided < needed:
             rejects = sum(1 for v in votes if v.decision == "reject")
             reworks = sum(1 for v in votes if v.decision == "rework")

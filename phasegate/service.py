@@ -6,14 +6,17 @@ Every function takes the ``Client``; tests pass their own.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypeVar
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
     Client,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -40,8 +43,11 @@ class ProjectError(Exception):
         self.kind = kind
 
 
+WORKFLOW_ID_PREFIX = "project-"
+
+
 def workflow_id(project_id: str) -> str:
-    return f"project-{project_id}"
+    return f"{WORKFLOW_ID_PREFIX}{project_id}"
 
 
 async def start_project(
@@ -77,47 +83,64 @@ def handle(client: Client, project_id: str) -> WorkflowHandle[ProjectWorkflow, o
     return client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id(project_id))
 
 
+RPC_TIMEOUT = timedelta(seconds=30)
+"""How long a query or update waits for a worker before the client says nobody answered."""
+NO_WORKER = (
+    "no worker answered within {s:.0f} s: is `phasegate dev` or `phasegate worker` running "
+    "on this task queue?"
+)
+
+
 async def status(client: Client, project_id: str) -> ProjectStatus:
-    try:
-        return await handle(client, project_id).query(ProjectWorkflow.status)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
-        raise
+    result: ProjectStatus = await _query(client, project_id, ProjectWorkflow.status)
+    return result
 
 
 async def allowed_actions(client: Client, project_id: str, actor: str) -> list[Action]:
+    result: list[Action] = await _query(client, project_id, ProjectWorkflow.allowed_actions, actor)
+    return result
+
+
+async def _query(client: Client, project_id: str, query: Any, *args: Any) -> Any:
     try:
-        return await handle(client, project_id).query(ProjectWorkflow.allowed_actions, actor)
+        return await handle(client, project_id).query(query, *args, rpc_timeout=RPC_TIMEOUT)
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
-        raise
+        raise _rpc_error(exc, project_id) from exc
+    except WorkflowQueryFailedError as exc:
+        raise ProjectError(f"project {project_id} could not answer: {exc}", "QueryFailed") from exc
+
+
+def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
+    if exc.status == RPCStatusCode.NOT_FOUND:
+        return ProjectError(f"no project {project_id}", "UnknownProject")
+    if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+        return ProjectError(NO_WORKER.format(s=RPC_TIMEOUT.total_seconds()), "NoWorker")
+    return ProjectError(f"the Temporal server refused: {exc.message}", "ServerError")
 
 
 async def _update(client: Client, project_id: str, update: object, arg: object) -> ProjectStatus:
     h = handle(client, project_id)
     try:
-        result: ProjectStatus = await h.execute_update(update, arg)  # type: ignore[call-overload]
+        result: ProjectStatus = await h.execute_update(  # type: ignore[call-overload]
+            update, arg, rpc_timeout=RPC_TIMEOUT
+        )
         return result
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
             raise ProjectError(cause.message, cause.type or "Rejected") from exc
-        raise
+        raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
+    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
+        raise ProjectError(NO_WORKER.format(s=RPC_TIMEOUT.total_seconds()), "NoWorker") from exc
     except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:
-            # An update to a completed workflow is "not found" too: tell the two apart.
-            if await _has_finished(h):
-                raise ProjectError(
-                    f"project {project_id} is no longer running", "ProjectClosed"
-                ) from exc
-            raise ProjectError(f"no project {project_id}", "UnknownProject") from exc
-        if exc.status == RPCStatusCode.FAILED_PRECONDITION:
+        # An update to a finished workflow is "not found" too: tell the two apart.
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION) and (
+            await _has_finished(h)
+        ):
             raise ProjectError(
                 f"project {project_id} is no longer running", "ProjectClosed"
             ) from exc
-        raise
+        raise _rpc_error(exc, project_id) from exc
 
 
 async def _has_finished(h: WorkflowHandle[ProjectWorkflow, object]) -> bool:
@@ -193,7 +216,8 @@ async def list_projects(
     client: Client, *, phase: str | None = None, awaiting: str | None = None
 ) -> list[ProjectRow]:
     """Projects from Temporal's visibility store, filtered by phase and what they await."""
-    query = f"WorkflowType = '{ProjectWorkflow.__name__}'"
+    # A run that continued as new keeps its last search attributes: list live runs only.
+    query = f"WorkflowType = '{ProjectWorkflow.__name__}' AND ExecutionStatus != 'ContinuedAsNew'"
     if phase:
         query += f" AND {sa.PHASE.name} = '{_quote(phase)}'"
     if awaiting:
@@ -204,7 +228,7 @@ async def list_projects(
         attrs = wf.typed_search_attributes
         rows.append(
             ProjectRow(
-                project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix("project-"),
+                project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
                 phase=attrs.get(sa.PHASE) or "",
                 model=attrs.get(sa.MODEL) or "",
                 awaiting=attrs.get(sa.AWAITING) or "",

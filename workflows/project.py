@@ -13,10 +13,10 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter, GovernanceModel, Phase, escalation_deciders, tally
+    from governance import Charter, GovernanceModel, Phase, Tally, escalation_deciders, tally
     from governance.audit import AuditEventIn, EventKind, GateTaskIn
     from governance.messages import (
         Action,
@@ -42,7 +42,12 @@ with workflow.unsafe.imports_passed_through():
 
 LEDGER_TIMEOUT = timedelta(seconds=30)
 LEDGER_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
 """Ledger writes retry until they succeed: a transition is not done before it is recorded."""
+
+
+class LedgerDiverged(RuntimeError):
+    """Not a Temporal failure on purpose: it fails the workflow task, which retries."""
 
 
 def _reject(message: str, kind: str) -> ApplicationError:
@@ -64,6 +69,9 @@ class ProjectWorkflow:
         self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
         self._pending: list[AuditEventIn] = []
         self._lock = asyncio.Lock()
+        self._busy = asyncio.Lock()
+        """One handler (or timer step) at a time: each re-checks its preconditions under it,
+        so two updates validated together cannot both act on the same gate."""
         self._wake = False
         if input.state is None:
             # Queued here, not in run: an update can be handled before run starts, and the
@@ -133,7 +141,12 @@ class ProjectWorkflow:
         return min(times) if times else None
 
     async def _on_timer(self) -> None:
-        now = workflow.now()
+        async with self._busy:
+            if not (self._machine.terminal or self._machine.state == "on_hold"):
+                await self._timer_step(workflow.now())
+            self._upsert_search()
+
+    async def _timer_step(self, now: datetime) -> None:
         if self._s.phase_opens_at is not None and now >= self._s.phase_opens_at:
             phase = self._current_phase()
             self._s.phase_opens_at = None
@@ -143,7 +156,6 @@ class ProjectWorkflow:
                 f"{self._charter.title}: {phase.title} is open",
                 payload={"phase": phase.id},
             )
-        # Handlers run while this awaits: read the gate afresh before each step.
         gate = self._s.gate
         if gate is not None and not gate.reminded and gate.reminder_at and now >= gate.reminder_at:
             gate.reminded = True
@@ -161,10 +173,8 @@ class ProjectWorkflow:
                 f"Reminder: gate {self._machine.state} awaits your decision",
                 payload={"deadline": _iso(gate.deadline)},
             )
-        gate = self._s.gate
         if gate is not None and gate.deadline is not None and now >= gate.deadline:
             await self._escalate(gate, now)
-        self._upsert_search()
 
     async def _escalate(self, gate: GateState, now: datetime) -> None:
         phase = self._model.phase(gate.phase)
@@ -199,12 +209,11 @@ class ProjectWorkflow:
         gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
         gate.level = target.id
         gate.deadline = deadline
-        voted = {v.actor for v in gate.votes}
-        deciders = [p for p in self._holders(target.role) if p not in voted]
         await self._flush()
-        # The escalated level decides now: it gets its own decide task (an approver who also
-        # holds that role keeps the one task it has: creating a task is idempotent on its key).
-        await self._create_tasks(self._decide_tasks(gate, deciders, now))
+        # The escalated level decides now: its people get a decide task of that level.
+        await self._create_tasks(
+            self._decide_tasks(gate, self._holders(target.role), now, level=target.id)
+        )
         await self._notify(
             "escalation",
             self._holders(target.role),
@@ -216,47 +225,49 @@ class ProjectWorkflow:
 
     @workflow.update
     async def request_gate(self, input: RequestGateInput) -> ProjectStatus:
-        self._check_request(input)
-        now = workflow.now()
-        phase = self._current_phase()
-        before = self._machine.state
-        self._machine.fire("request_gate")
-        rnd = self._s.gate_rounds.get(phase.id, 0) + 1
-        self._s.gate_rounds[phase.id] = rnd
-        gate = GateState(
-            phase=phase.id,
-            round=rnd,
-            opened_at=now,
-            requested_by=input.actor,
-            deadline=now + phase.gate.sla,
-            reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
-        )
-        self._s.gate = gate
-        self._upsert_search()
-        self._event(
-            EventKind.gate_opened,
-            before,
-            self._machine.state,
-            actor=input.actor,
-            role=self._model.project_manager,
-            comment=input.comment,
-            payload={
-                "round": rnd,
-                "deadline": _iso(gate.deadline),
-                "deliverables": phase.gate.deliverables,
-            },
-        )
-        self._handled()
-        await self._flush()
-        await self._open_tasks(phase, gate)
-        eligible = self._gate_status().eligible
-        await self._notify(
-            "gate_opened",
-            eligible,
-            f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
-            payload={"deadline": _iso(gate.deadline)},
-        )
-        return self.status()
+        async with self._busy:
+            self._check_request(input)
+            now = workflow.now()
+            phase = self._current_phase()
+            before = self._machine.state
+            self._machine.fire("request_gate")
+            rnd = self._s.gate_rounds.get(phase.id, 0) + 1
+            self._s.gate_rounds[phase.id] = rnd
+            gate = GateState(
+                phase=phase.id,
+                round=rnd,
+                opened_at=now,
+                requested_by=input.actor,
+                deadline=now + phase.gate.sla,
+                reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
+            )
+            self._s.gate = gate
+            self._s.phase_opens_at = None
+            self._upsert_search()
+            self._event(
+                EventKind.gate_opened,
+                before,
+                self._machine.state,
+                actor=input.actor,
+                role=self._model.project_manager,
+                comment=input.comment,
+                payload={
+                    "round": rnd,
+                    "deadline": _iso(gate.deadline),
+                    "deliverables": phase.gate.deliverables,
+                },
+            )
+            self._handled()
+            eligible = self._gate_status().eligible
+            await self._flush()
+            await self._open_tasks(phase, gate, eligible)
+            await self._notify(
+                "gate_opened",
+                eligible,
+                f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
+                payload={"deadline": _iso(gate.deadline)},
+            )
+            return self.status()
 
     @request_gate.validator
     def _validate_request(self, input: RequestGateInput) -> None:
@@ -264,48 +275,44 @@ class ProjectWorkflow:
 
     @workflow.update
     async def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
-        self._check_decide(input)
-        gate = self._s.gate
-        assert gate is not None
-        now = workflow.now()
-        person = self._charter.person(input.actor)
-        assert person is not None
-        vote = Vote(
-            actor=input.actor,
-            roles=list(person.roles),
-            decision=input.decision,
-            comment=input.comment,
-            at=now,
-            level=self._deciding_level(input.actor),
-        )
-        gate.votes.append(vote)
-        state = self._machine.state
-        self._event(
-            EventKind.vote_cast,
-            state,
-            state,
-            actor=input.actor,
-            role=_first(person.roles),
-            comment=input.comment,
-            payload={"decision": input.decision, "round": gate.round, "level": vote.level},
-        )
-        phase = self._model.phase(gate.phase)
-        result = tally(phase.gate, self._charter, gate.votes)
-        self._handled()
-        closed_keys = [self._decision_task_key(gate, input.actor)]
-        if result.outcome is not None:
-            await self._conclude(phase, gate, result.outcome, input.actor)
-            closed_keys = []
-        else:
-            await self._flush()
-        if closed_keys:
-            await workflow.execute_local_activity(
-                ActivityName.CLOSE_TASKS,
-                CloseTasksInput(project_id=self._charter.id, keys=closed_keys, at=now),
-                start_to_close_timeout=LEDGER_TIMEOUT,
-                retry_policy=LEDGER_RETRY,
+        async with self._busy:
+            self._check_decide(input)
+            gate = self._s.gate
+            assert gate is not None
+            now = workflow.now()
+            person = self._charter.person(input.actor)
+            assert person is not None
+            vote = Vote(
+                actor=input.actor,
+                roles=list(person.roles),
+                decision=input.decision,
+                comment=input.comment,
+                at=now,
+                level=self._deciding_level(input.actor),
             )
-        return self.status()
+            gate.votes.append(vote)
+            state = self._machine.state
+            self._event(
+                EventKind.vote_cast,
+                state,
+                state,
+                actor=input.actor,
+                role=_first(person.roles),
+                comment=input.comment,
+                payload={"decision": input.decision, "round": gate.round, "level": vote.level},
+            )
+            phase = self._model.phase(gate.phase)
+            result = self._tally(gate)
+            self._handled()
+            if result.outcome is not None:
+                await self._conclude(phase, gate, result.outcome, input.actor)
+            else:
+                await self._flush()
+                key = self._decision_task_key(gate, input.actor, vote.level)
+                await self._close_tasks(
+                    CloseTasksInput(project_id=self._charter.id, keys=[key], at=now)
+                )
+            return self.status()
 
     @decide_gate.validator
     def _validate_decide(self, input: DecideGateInput) -> None:
@@ -344,16 +351,13 @@ class ProjectWorkflow:
                 payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
             )
         await self._flush()
-        await workflow.execute_local_activity(
-            ActivityName.CLOSE_TASKS,
+        await self._close_tasks(
             CloseTasksInput(
                 project_id=self._charter.id,
                 gate=self._gate_key(gate),
                 at=now,
                 status="done" if outcome == "approve" else "cancelled",
-            ),
-            start_to_close_timeout=LEDGER_TIMEOUT,
-            retry_policy=LEDGER_RETRY,
+            )
         )
         await self._notify(
             "decision",
@@ -388,52 +392,52 @@ class ProjectWorkflow:
         self._check_board_action("cancel", input)
 
     async def _board_action(self, trigger: str, input: ActorInput) -> ProjectStatus:
-        self._check_board_action(trigger, input)
-        now = workflow.now()
-        before = self._machine.state
-        self._machine.fire(trigger)
-        after = self._machine.state
-        payload: dict[str, Any] = {}
-        if trigger == "hold":
-            self._s.held_at = now
-        elif trigger == "resume" and self._s.held_at is not None:
-            # Clocks stop while a project is held: every deadline moves by the time held.
-            paused = now - self._s.held_at
-            self._s.held_at = None
-            self._shift_deadlines(paused)
-            payload["paused_seconds"] = paused.total_seconds()
-        kind = {"hold": EventKind.held, "resume": EventKind.resumed, "cancel": EventKind.cancelled}[
-            trigger
-        ]
-        self._event(
-            kind,
-            before,
-            after,
-            actor=input.actor,
-            role=self._model.board.executive,
-            comment=input.comment,
-            payload=payload,
-        )
-        self._handled()
-        gate = self._s.gate
-        if trigger == "cancel":
-            # A cancelled project awaits nobody: no open gate in status or search attributes.
-            self._s.gate = None
-        await self._flush()
-        if trigger == "cancel" and gate is not None:
-            await workflow.execute_local_activity(
-                ActivityName.CLOSE_TASKS,
-                CloseTasksInput(
-                    project_id=self._charter.id,
-                    gate=self._gate_key(gate),
-                    at=now,
-                    status="cancelled",
-                ),
-                start_to_close_timeout=LEDGER_TIMEOUT,
-                retry_policy=LEDGER_RETRY,
+        async with self._busy:
+            self._check_board_action(trigger, input)
+            now = workflow.now()
+            before = self._machine.state
+            self._machine.fire(trigger)
+            after = self._machine.state
+            payload: dict[str, Any] = {}
+            if trigger == "hold":
+                self._s.held_at = now
+            elif trigger == "resume" and self._s.held_at is not None:
+                # Clocks stop while a project is held: every deadline moves by the time held.
+                paused = now - self._s.held_at
+                self._s.held_at = None
+                self._shift_deadlines(paused)
+                payload["paused_seconds"] = paused.total_seconds()
+            kind = {
+                "hold": EventKind.held,
+                "resume": EventKind.resumed,
+                "cancel": EventKind.cancelled,
+            }[trigger]
+            self._event(
+                kind,
+                before,
+                after,
+                actor=input.actor,
+                role=self._model.board.executive,
+                comment=input.comment,
+                payload=payload,
             )
-        self._upsert_search()
-        return self.status()
+            self._handled()
+            gate = self._s.gate
+            if trigger == "cancel":
+                # A cancelled project awaits nobody: no open gate in status or search attributes.
+                self._s.gate = None
+            await self._flush()
+            if trigger == "cancel" and gate is not None:
+                await self._close_tasks(
+                    CloseTasksInput(
+                        project_id=self._charter.id,
+                        gate=self._gate_key(gate),
+                        at=now,
+                        status="cancelled",
+                    )
+                )
+            self._upsert_search()
+            return self.status()
 
     def _shift_deadlines(self, by: timedelta) -> None:
         gate = self._s.gate
@@ -442,6 +446,8 @@ class ProjectWorkflow:
                 gate.deadline += by
             if gate.reminder_at is not None:
                 gate.reminder_at += by
+            if gate.escalations and gate.escalations[-1].deadline is not None:
+                gate.escalations[-1].deadline += by
         if self._s.phase_opens_at is not None:
             self._s.phase_opens_at += by
 
@@ -496,9 +502,12 @@ class ProjectWorkflow:
                 + (f" and, escalated, level {gate.level}" if gate.level else ""),
                 "NotAuthorised",
             )
-        if any(v.actor == input.actor for v in gate.votes):
+        level = self._deciding_level(input.actor)
+        if any(v.actor == input.actor and v.level == level for v in gate.votes):
+            at = f" at level {level}" if level else ""
             raise _reject(
-                f'"{input.actor}" has already decided gate {phase.gate_state} (round {gate.round})',
+                f'"{input.actor}" has already decided gate {phase.gate_state}{at} '
+                f"(round {gate.round})",
                 "DuplicateVote",
             )
         if (
@@ -555,6 +564,8 @@ class ProjectWorkflow:
     def allowed_actions(self, actor: str) -> list[Action]:
         """What ``actor`` may do now: the buttons a UI should show."""
         out: list[Action] = []
+        if self._charter.person(actor) is None:
+            return out
         for action in ("request_gate", "approve", "reject", "rework", "hold", "resume", "cancel"):
             try:
                 if action == "request_gate":
@@ -572,11 +583,11 @@ class ProjectWorkflow:
         gate = self._s.gate
         assert gate is not None
         phase = self._model.phase(gate.phase)
-        result = tally(phase.gate, self._charter, gate.votes)
+        result = self._tally(gate)
         levels = [e.level for e in gate.escalations]
         deciders = escalation_deciders(self._model, self._charter, levels)
         eligible = result.eligible + [p for p in deciders if p not in result.eligible]
-        voted = {v.actor for v in gate.votes}
+        voted = {(v.actor, v.level) for v in gate.votes}
         rule = phase.gate.rule
         return GateStatus(
             gate=phase.gate_state,
@@ -592,7 +603,7 @@ class ProjectWorkflow:
             required_missing=result.required_missing,
             eligible=eligible,
             votes=list(gate.votes),
-            awaited=[p for p in eligible if p not in voted],
+            awaited=[p for p in eligible if (p, self._deciding_level(p)) not in voted],
             deliverables=list(phase.gate.deliverables),
             deadline=gate.deadline,
             reminder_at=gate.reminder_at,
@@ -627,8 +638,14 @@ class ProjectWorkflow:
     def _gate_key(self, gate: GateState) -> str:
         return f"{gate.phase}_gate/{gate.round}"
 
-    def _decision_task_key(self, gate: GateState, person: str) -> str:
-        return f"{self._gate_key(gate)}/decide/{person}"
+    def _decision_task_key(self, gate: GateState, person: str, level: str | None = None) -> str:
+        at = f"/{level}" if level else ""
+        return f"{self._gate_key(gate)}{at}/decide/{person}"
+
+    def _tally(self, gate: GateState) -> Tally:
+        gate_def = self._model.phase(gate.phase).gate
+        requester = gate.requested_by if gate_def.forbid_self_approval else None
+        return tally(gate_def, self._charter, gate.votes, requester=requester)
 
     def _handled(self) -> None:
         self._s.updates_handled += 1
@@ -668,19 +685,30 @@ class ProjectWorkflow:
         )
 
     async def _flush(self) -> None:
-        """Write queued events in order; the lock keeps concurrent handlers' writes ordered."""
+        """Write queued events in order; the lock keeps concurrent writers ordered.
+
+        Transient ledger failures retry until they pass. A ledger that refuses the events
+        (its chain disagrees with this workflow) fails the workflow task, not one update:
+        the project stops, visibly, until an operator has looked, and nothing drifts apart.
+        """
         async with self._lock:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
-            await workflow.execute_local_activity(
-                ActivityName.RECORD_EVENTS,
-                RecordEventsInput(events=batch),
-                start_to_close_timeout=LEDGER_TIMEOUT,
-                retry_policy=LEDGER_RETRY,
-            )
+            try:
+                await workflow.execute_local_activity(
+                    ActivityName.RECORD_EVENTS,
+                    RecordEventsInput(events=batch),
+                    start_to_close_timeout=LEDGER_TIMEOUT,
+                    retry_policy=LEDGER_RETRY,
+                )
+            except ActivityError as exc:
+                raise LedgerDiverged(
+                    f"the ledger refused events {batch[0].seq}..{batch[-1].seq} of "
+                    f"{self._charter.id}: {exc.cause}"
+                ) from exc
 
-    async def _open_tasks(self, phase: Phase, gate: GateState) -> None:
+    async def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
         key = self._gate_key(gate)
         tasks: list[GateTaskIn] = []
         for i, task in enumerate(phase.gate.tasks, 1):
@@ -697,15 +725,17 @@ class ProjectWorkflow:
                         created_at=gate.opened_at,
                     )
                 )
-        tasks += self._decide_tasks(gate, self._gate_status().eligible, gate.opened_at)
+        tasks += self._decide_tasks(gate, eligible, gate.opened_at)
         await self._create_tasks(tasks)
 
-    def _decide_tasks(self, gate: GateState, people: list[str], at: datetime) -> list[GateTaskIn]:
+    def _decide_tasks(
+        self, gate: GateState, people: list[str], at: datetime, level: str | None = None
+    ) -> list[GateTaskIn]:
         phase = self._model.phase(gate.phase)
         return [
             GateTaskIn(
                 project_id=self._charter.id,
-                key=self._decision_task_key(gate, person),
+                key=self._decision_task_key(gate, person, level),
                 title=f"Decide gate: {phase.gate.title or phase.gate_state}",
                 assignee=person,
                 role=_first(self._person_roles(person)),
@@ -725,11 +755,33 @@ class ProjectWorkflow:
                 retry_policy=LEDGER_RETRY,
             )
 
+    async def _close_tasks(self, input: CloseTasksInput) -> None:
+        await workflow.execute_local_activity(
+            ActivityName.CLOSE_TASKS,
+            input,
+            start_to_close_timeout=LEDGER_TIMEOUT,
+            retry_policy=LEDGER_RETRY,
+        )
+
     async def _notify(
         self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any] | None = None
     ) -> None:
+        """Best effort: a channel that is down must not fail a decision already recorded.
+
+        Awaited in place (not sent from a background task) because the time-skipping test
+        server stalls with activities running beside a workflow's timers; the retries are
+        few and short so a dead channel delays an update by seconds at most.
+        """
         if not recipients:
             return
+        try:
+            await self._send(kind, recipients, subject, payload or {})
+        except ActivityError as exc:
+            workflow.logger.warning("notification failed: %s (%s)", subject, exc.cause)
+
+    async def _send(
+        self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any]
+    ) -> None:
         await workflow.execute_activity(
             ActivityName.NOTIFY,
             NotifyInput(
@@ -737,10 +789,10 @@ class ProjectWorkflow:
                 kind=kind,
                 recipients=recipients,
                 subject=subject,
-                payload=payload or {},
+                payload=payload,
             ),
             start_to_close_timeout=timedelta(minutes=1),
-            retry_policy=RetryPolicy(maximum_attempts=5),
+            retry_policy=NOTIFY_RETRY,
         )
 
     def _upsert_search(self) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from governance import GovernanceError
@@ -56,10 +56,22 @@ Comment = Annotated[str | None, typer.Option("--comment", help="A comment for th
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 
 
-def settings(**flags: Any) -> Settings:
-    s = get_settings(**flags)
-    configure_logging(s.log_format, "WARNING")
+def settings(*, level: str = "WARNING", **flags: Any) -> Settings:
+    """Settings from flags and ``PHASEGATE_*``; logging configured; a bad value exits 1."""
+    try:
+        s = get_settings(**flags)
+    except ValidationError as exc:
+        for err in exc.errors(include_url=False):
+            typer.echo(f"error: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+        raise typer.Exit(1) from None
+    configure_logging(s.log_format, level if level != "default" else s.log_level)
     return s
+
+
+def print_issues(exc: GovernanceError) -> typer.Exit:
+    for issue in exc.issues:
+        typer.echo(str(issue), err=True)
+    return typer.Exit(1)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
@@ -81,9 +93,7 @@ def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
     except TemporalUnavailable as exc:
         raise fail(str(exc)) from None
     except GovernanceError as exc:
-        for issue in exc.issues:
-            typer.echo(str(issue), err=True)
-        raise typer.Exit(1) from None
+        raise print_issues(exc) from None
 
 
 def echo_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:

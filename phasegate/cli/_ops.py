@@ -5,10 +5,14 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Literal
 
+import sqlalchemy as sa
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import Ledger
 from phasegate.cli._common import (
@@ -23,17 +27,25 @@ from phasegate.cli._common import (
     settings,
 )
 from phasegate.devserver import DevServer, DevServerError
-from phasegate.logging import configure_logging
-from phasegate.settings import Settings, get_settings
+from phasegate.settings import Settings
 from phasegate.temporal import TemporalUnavailable, connect
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
-def _ledger(s: Settings) -> Ledger:
-    ledger = Ledger(s.effective_ledger_url())
-    ledger.migrate()
-    return ledger
+@contextmanager
+def _ledger(s: Settings) -> Iterator[Ledger]:
+    """The ledger, migrated; an unreachable database is one clear line and exit 1."""
+    url = s.effective_ledger_url()
+    try:
+        with Ledger(url) as ledger:
+            ledger.migrate()
+            yield ledger
+    except SQLAlchemyError as exc:
+        raise fail(
+            f"ledger {sa.make_url(url).render_as_string()}: {exc.__class__.__name__}: "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
 
 
 def tasks(
@@ -111,14 +123,14 @@ def worker(
     """Run the workflows and activities until interrupted."""
     from worker import run_worker
 
-    s = get_settings(
+    s = settings(
+        level="default",
         data_dir=data_dir,
         address=address,
         namespace=namespace,
         ledger_url=ledger_url,
         task_queue=task_queue,
     )
-    configure_logging(s.log_format, s.log_level)
 
     async def main() -> None:
         stop = _stop_on_signals()
@@ -145,8 +157,7 @@ def dev(
     """
     from worker import run_worker
 
-    base = get_settings(data_dir=data_dir, ledger_url=ledger_url)
-    configure_logging(base.log_format, base.log_level)
+    base = settings(level="default", data_dir=data_dir, ledger_url=ledger_url)
 
     async def main() -> None:
         server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
@@ -164,7 +175,10 @@ def dev(
             )
             typer.echo("Press Ctrl-C to stop.", err=True)
             stop = _stop_on_signals()
-            client = await connect(s)
+            try:
+                client = await connect(s)
+            except TemporalUnavailable as exc:
+                raise fail(str(exc)) from None
             await run_worker(s, client, stop)
         finally:
             await asyncio.to_thread(server.stop)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from temporalio.client import Client
@@ -23,6 +23,7 @@ from phasegate.cli._common import (
     TaskQueue,
     echo_json,
     fail,
+    print_issues,
     settings,
     with_client,
 )
@@ -37,9 +38,7 @@ def _load(charter: Path, model: str | None) -> tuple[g.Charter, g.GovernanceMode
     try:
         return g.load_project(charter, model)
     except g.GovernanceError as exc:
-        for issue in exc.issues:
-            typer.echo(str(issue), err=True)
-        raise typer.Exit(1) from None
+        raise print_issues(exc) from None
 
 
 @project_app.command("start")
@@ -97,9 +96,7 @@ def _print_status(st: ProjectStatus) -> None:
     typer.echo(f"  audit:  {st.last_seq} events")
 
 
-def _show(
-    call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Path | str | None
-) -> None:
+def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Any) -> None:
     """Run one status-returning call against the server and print what it returns."""
     st = with_client(settings(**flags), call)
     echo_json(st) if as_json else _print_status(st)

@@ -182,3 +182,14 @@ def test_quorum_rules_agree_with_a_plain_count(n: int, data: st.DataObject) -> N
     else:
         no = "reject" if decisions.count("reject") > decisions.count("rework") else "rework"
         assert t.outcome == no
+
+
+def test_four_eyes_requester_is_left_out_of_the_quorum_and_cannot_block_it() -> None:
+    # m0 requested the gate: under "all" the others (m1, o0) must approve, and m0's no-vote
+    # neither counts towards the quorum nor makes it unreachable.
+    t = g.tally(gate("all"), C, votes(m0="rework", m1="approve"), requester="m0")
+    assert (t.needed, t.approvals, t.outcome) == (2, 1, None)
+    t = g.tally(gate("all"), C, votes(m0="rework", m1="approve", o0="approve"), requester="m0")
+    assert t.outcome == "approve"
+    t = g.tally(gate("all"), C, votes(m1="approve", o0="reject"), requester="m0")
+    assert t.outcome == "reject"

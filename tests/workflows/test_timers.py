@@ -222,3 +222,38 @@ async def test_escalated_level_decides_alone_even_when_its_role_is_also_an_appro
     vote = p.of_kind(EventKind.vote_cast)[-1]
     assert (vote.actor, vote.payload["level"]) == ("anna", "board")
     p.assert_sound_ledger()
+
+
+async def test_an_approver_who_voted_decides_again_once_escalated_to_their_level(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # anna (bestallare) approves as an approver; bo never answers. The SLA passes and the
+    # gate goes to the steering group, whose deciding role anna holds: she now decides
+    # alone, at that level, with a decide task of that level in her inbox.
+    model = derived_model(projektflodet, idea={"escalate_to": "board"})
+    p = await scenario.start(pf_charter, model)
+    await p.request("david")
+    await p.decide("anna", "approve")
+    await p.refused(lambda: p.decide("anna", "approve"), "DuplicateVote")
+
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "board"
+    assert "anna" in st.gate.awaited
+    open_decisions = [t.key for t in p.tasks(assignee="anna", status="open") if "/decide/" in t.key]
+    assert open_decisions == ["idea_gate/1/board/decide/anna"]
+
+    st = await p.decide("anna", "rework", "decided at board level")
+    assert (st.state, st.gate) == ("idea", None)
+    assert [v.payload["level"] for v in p.of_kind(EventKind.vote_cast)] == [None, "board"]
+    p.assert_sound_ledger()
+
+
+async def test_allowed_actions_of_someone_outside_the_charter_is_empty(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    await p.request("david")
+    assert await p.allowed("mallory") == []
+    assert await p.allowed("x" * 200) == []
