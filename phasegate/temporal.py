@@ -12,6 +12,8 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from workflows._search import AWAITING, MODEL, PHASE, PROJECT
+
 if TYPE_CHECKING:
     from temporalio.runtime import Runtime
 
@@ -28,15 +30,7 @@ __all__ = [
     "connect",
 ]
 
-PHASE: Final = SearchAttributeKey.for_keyword("PhasegatePhase")
-"""Current phase of a project workflow (e.g. ``pre-study``)."""
-MODEL: Final = SearchAttributeKey.for_keyword("PhasegateModel")
-"""Governance model id and version the project is pinned to."""
-AWAITING: Final = SearchAttributeKey.for_keyword("PhasegateAwaiting")
-"""What the workflow waits for (a gate decision, a change decision, ...), empty when nothing."""
-PROJECT: Final = SearchAttributeKey.for_keyword("PhasegateProject")
-"""The project's business key (slug)."""
-
+# The keys are the workflow's own (workflows/_search.py): one definition for both sides.
 SEARCH_ATTRIBUTES: Final[tuple[SearchAttributeKey[str], ...]] = (PHASE, MODEL, AWAITING, PROJECT)
 SEARCH_ATTRIBUTE_NAMES: Final[tuple[str, ...]] = tuple(key.name for key in SEARCH_ATTRIBUTES)
 """Names of the custom search attributes; all of type Keyword. Registered by the dev server

@@ -3,6 +3,10 @@
 from temporalio.common import SearchAttributeKey
 
 PHASE = SearchAttributeKey.for_keyword("PhasegatePhase")
+"""The project's current phase (or closed / cancelled)."""
 MODEL = SearchAttributeKey.for_keyword("PhasegateModel")
+"""The governance model the project is pinned to, ``name@version``."""
 AWAITING = SearchAttributeKey.for_keyword("PhasegateAwaiting")
+"""What the project waits for: ``gate:<phase>_gate``, ``hold``; unset when nothing."""
 PROJECT = SearchAttributeKey.for_keyword("PhasegateProject")
+"""The project's business key (the charter's slug)."""
