@@ -49,7 +49,8 @@ async def bench(projects: int, concurrency: int) -> None:
     model = g.builtin_models()["projektflodet"]
     base = g.load_charter(EXAMPLES / "projektflodet-charter.yaml")
     tag = uuid.uuid4().hex[:6]
-    charters = [base.model_copy(update={"id": f"b{tag}-{i}"}) for i in range(projects)]
+    warm = range(projects, projects + 3)
+    charters = [base.model_copy(update={"id": f"b{tag}-{i}"}) for i in range(warm.stop)]
     with tempfile.TemporaryDirectory() as tmp, DevServer(Path(tmp) / "data", ui=False) as server:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         tq = f"bench-{tag}"
@@ -88,6 +89,12 @@ async def bench(projects: int, concurrency: int) -> None:
                     await service.decide_gate(client, pid, "bo", "approve")
                     await service.decide_gate(client, pid, "anna", "approve")
 
+                # Warm both paths up (sandbox imports, connections) before timing anything.
+                for i in warm:
+                    await bare_start(i)
+                    await bare_updates(i)
+                    await pg_start(i)
+                    await pg_gate(i)
                 gc.collect()
                 t_bare_start = await _bounded(projects, concurrency, bare_start)
                 t_bare_upd = await _bounded(projects, concurrency, bare_updates)
