@@ -23,8 +23,9 @@ from phasegate.temporal import connect
 from workflows import ProjectWorkflow
 
 WORKFLOWS = [ProjectWorkflow]
-PASSED_THROUGH = ("governance", "states", "transitions", "yaml")
-"""Pure modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run)."""
+PASSED_THROUGH = ("governance", "states", "transitions", "yaml", "rich")
+"""Modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run); rich is
+here because the SDK renders a failed workflow task's traceback with it inside the sandbox."""
 
 log = structlog.get_logger("phasegate.worker")
 
