@@ -9,14 +9,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from governance.messages import (
-    ActivityName,
-    CloseTasksInput,
-    CreateTasksInput,
-    NotifyInput,
-    RecordEventsInput,
-)
-from ledger import Ledger, LedgerConflict, LedgerGap
+from governance.messages import ActivityName, NotifyInput, RecordInput
+from ledger import Ledger, LedgerConflict, LedgerGap, TaskClosure
 
 log = structlog.get_logger("phasegate.activities")
 
@@ -28,38 +22,29 @@ class ProjectActivities:
         self._ledger = ledger
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record_events, self.create_tasks, self.close_tasks, self.notify]
+        return [self.record, self.notify]
 
-    @activity.defn(name=ActivityName.RECORD_EVENTS)
-    def record_events(self, input: RecordEventsInput) -> int:
-        """Append events to the hash chain. Idempotent: a retry after a crash re-appends
-        what was already stored and gets the stored events back, never a duplicate."""
+    @activity.defn(name=ActivityName.RECORD)
+    def record(self, input: RecordInput) -> int:
+        """Store one transition: its audit events on the hash chain, the tasks it opens and
+        closes, in one transaction. Idempotent: a retry after a crash finds what was stored
+        and adds nothing twice."""
+        closures = [TaskClosure(c.project_id, c.gate, c.status, c.at, c.keys) for c in input.close]
         try:
-            for event in input.events:
-                self._ledger.append(event)
+            last = self._ledger.record(input.events, input.open, closures)
         except (LedgerConflict, LedgerGap) as exc:
             # Retrying cannot help: the workflow and the ledger disagree about history.
             raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
-        last = input.events[-1]
-        structlog.contextvars.bind_contextvars(project_id=last.project_id)
-        log.info(
-            "audit.recorded",
-            seqs=[e.seq for e in input.events],
-            kinds=[str(e.kind) for e in input.events],
-        )
-        return last.seq
-
-    @activity.defn(name=ActivityName.CREATE_TASKS)
-    def create_tasks(self, input: CreateTasksInput) -> int:
-        for task in input.tasks:
-            self._ledger.add_task(task)
-        return len(input.tasks)
-
-    @activity.defn(name=ActivityName.CLOSE_TASKS)
-    def close_tasks(self, input: CloseTasksInput) -> int:
-        return self._ledger.close_tasks(
-            input.project_id, input.gate, input.status, at=input.at, keys=input.keys
-        )
+        if input.events:
+            log.info(
+                "audit.recorded",
+                project_id=input.events[-1].project_id,
+                seqs=[e.seq for e in input.events],
+                kinds=[str(e.kind) for e in input.events],
+                tasks_opened=len(input.open),
+                closures=len(input.close),
+            )
+        return last
 
     @activity.defn(name=ActivityName.NOTIFY)
     def notify(self, input: NotifyInput) -> None:

@@ -1,9 +1,10 @@
 """Projects started per second and gate decisions per second on the real dev server, against
 a bare Temporal workflow taking the same number of updates (the floor), in the same run.
 
-    python bench/bench_gates.py [--projects 100] [--concurrency 20]
+    python bench/bench_gates.py [--projects 100] [--concurrency 20] [--rounds 3]
 
-Prints one table; ratios are phasegate / bare (1.00 = as fast as Temporal itself allows).
+Prints one table: medians over the rounds, and the ratio phasegate / bare of each round
+(1.00 = as fast as Temporal itself allows).
 Worker and client share this process; the dev server runs on a SQLite file, as `phasegate dev`.
 """
 
@@ -18,6 +19,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median
+from typing import Any
 
 from bare_workflow import BareWorkflow, bare_record  # beside this file
 from temporalio.client import Client
@@ -45,12 +48,14 @@ async def _bounded(n: int, concurrency: int, job: Callable[[int], Awaitable[None
     return time.perf_counter() - t0
 
 
-async def bench(projects: int, concurrency: int) -> None:
+async def bench(projects: int, concurrency: int, rounds: int) -> None:
     model = g.builtin_models()["projektflodet"]
     base = g.load_charter(EXAMPLES / "projektflodet-charter.yaml")
     tag = uuid.uuid4().hex[:6]
-    warm = range(projects, projects + 3)
+    total = projects * rounds
+    warm = range(total, total + 3)
     charters = [base.model_copy(update={"id": f"b{tag}-{i}"}) for i in range(warm.stop)]
+    timings: list[dict[str, float]] = []
     with tempfile.TemporaryDirectory() as tmp, DevServer(Path(tmp) / "data", ui=False) as server:
         client = await Client.connect(server.address, data_converter=pydantic_data_converter)
         tq = f"bench-{tag}"
@@ -95,36 +100,55 @@ async def bench(projects: int, concurrency: int) -> None:
                     await bare_updates(i)
                     await pg_start(i)
                     await pg_gate(i)
-                gc.collect()
-                t_bare_start = await _bounded(projects, concurrency, bare_start)
-                t_bare_upd = await _bounded(projects, concurrency, bare_updates)
-                t_pg_start = await _bounded(projects, concurrency, pg_start)
-                t_pg_gate = await _bounded(projects, concurrency, pg_gate)
+                for r in range(rounds):
+                    # Fresh workflows each round; the order alternates so drift cancels out.
+                    def shifted(job: Callable[[int], Awaitable[None]], r: int = r) -> Any:
+                        return lambda i: job(r * projects + i)
+
+                    gc.collect()
+                    t: dict[str, float] = {}
+                    order = ("bare", "pg") if r % 2 == 0 else ("pg", "bare")
+                    for who in order:
+                        start, upd = (
+                            (bare_start, bare_updates) if who == "bare" else (pg_start, pg_gate)
+                        )
+                        t[f"{who}_start"] = await _bounded(projects, concurrency, shifted(start))
+                        t[f"{who}_upd"] = await _bounded(projects, concurrency, shifted(upd))
+                    timings.append(t)
             assert all(ledger.last_seq(c.id) == 7 for c in charters)
             assert ledger.verify().ok
 
     updates = projects * 3
     rows = [
-        ("workflows started /s", projects / t_pg_start, projects / t_bare_start),
-        ("updates (request + 2 votes) /s", updates / t_pg_gate, updates / t_bare_upd),
+        ("workflows started /s", "start", projects),
+        ("updates (request + 2 votes) /s", "upd", updates),
     ]
     print(
-        f"dev server on SQLite file; {projects} projects, concurrency {concurrency}, "
-        f"3 updates each (request_gate + 2 decide_gate; bare: 3 updates + local activity)"
+        f"dev server on SQLite file; {rounds} rounds of {projects} projects, concurrency "
+        f"{concurrency}, 3 updates each (request_gate + 2 decide_gate; bare: 3 updates + "
+        "local activity); medians over the rounds"
     )
-    print(f"{'measure':34} {'phasegate':>10} {'bare':>10} {'ratio':>7}")
-    for name, ours, floor in rows:
-        print(f"{name:34} {ours:10.1f} {floor:10.1f} {ours / floor:7.2f}")
+    print(f"{'measure':34} {'phasegate':>10} {'bare':>10} {'ratio':>7}  ratio per round")
+    for name, key, n in rows:
+        ours = [n / t[f"pg_{key}"] for t in timings]
+        floor = [n / t[f"bare_{key}"] for t in timings]
+        ratios = [o / f for o, f in zip(ours, floor, strict=True)]
+        per_round = " ".join(f"{x:.2f}" for x in ratios)
+        print(
+            f"{name:34} {median(ours):10.1f} {median(floor):10.1f} {median(ratios):7.2f}  "
+            f"{per_round}"
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     from phasegate._exit import run_and_exit
 
-    run_and_exit(lambda: bench(args.projects, args.concurrency))
+    run_and_exit(lambda: bench(args.projects, args.concurrency, args.rounds))
 
 
 if __name__ == "__main__":

@@ -27,18 +27,8 @@ class Message(BaseModel):
 
 
 class ActivityName:
-    RECORD_EVENTS = "record_events"
-    CREATE_TASKS = "create_tasks"
-    CLOSE_TASKS = "close_tasks"
+    RECORD = "record"
     NOTIFY = "notify"
-
-
-class RecordEventsInput(Message):
-    events: list[AuditEventIn] = Field(min_length=1)
-
-
-class CreateTasksInput(Message):
-    tasks: list[GateTaskIn] = Field(min_length=1)
 
 
 class CloseTasksInput(Message):
@@ -47,6 +37,15 @@ class CloseTasksInput(Message):
     gate: str | None = None
     status: Literal["done", "cancelled"] = "done"
     at: datetime
+
+
+class RecordInput(Message):
+    """One transition's writes, stored in one ledger transaction: its audit events, the
+    tasks it opens and the tasks it closes."""
+
+    events: list[AuditEventIn] = Field(default_factory=list)
+    open: list[GateTaskIn] = Field(default_factory=list)
+    close: list[CloseTasksInput] = Field(default_factory=list)
 
 
 class NotifyInput(Message):

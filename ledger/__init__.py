@@ -2,7 +2,7 @@
 
 from governance.audit import ChainBreak, VerifyReport
 from ledger._errors import LedgerConflict, LedgerError, LedgerGap
-from ledger._ledger import Ledger
+from ledger._ledger import Ledger, TaskClosure
 
 __all__ = [
     "ChainBreak",
@@ -10,5 +10,6 @@ __all__ = [
     "LedgerConflict",
     "LedgerError",
     "LedgerGap",
+    "TaskClosure",
     "VerifyReport",
 ]

@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import json
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -279,28 +280,27 @@ class Ledger:
 
     def add_task(self, task: GateTaskIn) -> Task:
         """Create an open task; idempotent on (project_id, key): returns the existing one."""
-        t = tasks.c
         for _ in range(_ATTEMPTS):
             try:
                 with self._transaction(write=True) as conn:
-                    stored = (
-                        conn.execute(
-                            sa.select(tasks).where(
-                                t.project_id == task.project_id, t.key == task.key
-                            )
-                        )
-                        .mappings()
-                        .first()
-                    )
-                    if stored is not None:
-                        return _task_from_row(stored)
-                    content = task.model_dump(include=set(_TASK_FIELDS))
-                    result = conn.execute(sa.insert(tasks).values(**content, status="open"))
-                    (task_id,) = result.inserted_primary_key or (None,)
-                    return Task.model_validate({**content, "id": task_id, "status": "open"})
+                    return self._add_task(conn, task)
             except IntegrityError:
                 continue  # a concurrent writer created it first: read theirs
         raise LedgerError(f"could not add task {task.project_id}/{task.key}")
+
+    def _add_task(self, conn: sa.Connection, task: GateTaskIn) -> Task:
+        t = tasks.c
+        stored = (
+            conn.execute(sa.select(tasks).where(t.project_id == task.project_id, t.key == task.key))
+            .mappings()
+            .first()
+        )
+        if stored is not None:
+            return _task_from_row(stored)
+        content = task.model_dump(include=set(_TASK_FIELDS))
+        result = conn.execute(sa.insert(tasks).values(**content, status="open"))
+        (task_id,) = result.inserted_primary_key or (None,)
+        return Task.model_validate({**content, "id": task_id, "status": "open"})
 
     def tasks(
         self,
@@ -331,23 +331,69 @@ class Ledger:
     ) -> int:
         """Close a project's open tasks: those of `gate`, or those with the given `keys`
         (both: the keys within that gate). Returns how many were open; idempotent."""
-        if status not in ("done", "cancelled"):
-            raise ValueError(f"a task closes as 'done' or 'cancelled', not {status!r}")
-        if at.tzinfo is None:
+        closure = TaskClosure(project_id, gate, status, at, keys)
+        with self._transaction(write=True) as conn:
+            return self._close_tasks(conn, closure)
+
+    def _close_tasks(self, conn: sa.Connection, c: TaskClosure) -> int:
+        if c.status not in ("done", "cancelled"):
+            raise ValueError(f"a task closes as 'done' or 'cancelled', not {c.status!r}")
+        if c.at.tzinfo is None:
             raise ValueError("close_tasks needs a timezone-aware `at`")
-        if gate is None and keys is None:
+        if c.gate is None and c.keys is None:
             raise ValueError("close_tasks needs a gate or task keys")
         t = tasks.c
-        query = sa.update(tasks).where(t.project_id == project_id, t.status == "open")
-        if gate is not None:
-            query = query.where(t.gate == gate)
-        if keys is not None:
-            if not keys:
+        query = sa.update(tasks).where(t.project_id == c.project_id, t.status == "open")
+        if c.gate is not None:
+            query = query.where(t.gate == c.gate)
+        if c.keys is not None:
+            if not c.keys:
                 return 0
-            query = query.where(t.key.in_(list(keys)))
-        with self._transaction(write=True) as conn:
-            result = conn.execute(query.values(status=status, closed_at=at.astimezone(UTC)))
+            query = query.where(t.key.in_(list(c.keys)))
+        result = conn.execute(query.values(status=c.status, closed_at=c.at.astimezone(UTC)))
         return int(result.rowcount)
+
+    # -- a transition at once -----------------------------------------------------------------
+
+    def record(
+        self,
+        events: Sequence[AuditEventIn] = (),
+        add: Sequence[GateTaskIn] = (),
+        close: Sequence[TaskClosure] = (),
+    ) -> int:
+        """Append ``events``, open the ``add`` tasks and apply the ``close`` closures in ONE
+        transaction: a transition and its inbox change land together or not at all.
+
+        Idempotent like each part (a retried call changes nothing more); returns the last
+        sequence number written, or 0 without events.
+        """
+        for _ in range(_ATTEMPTS):
+            try:
+                with self._transaction(write=True) as conn:
+                    for event in events:
+                        self._append(conn, event)
+                    for task in add:
+                        self._add_task(conn, task)
+                    for closure in close:
+                        self._close_tasks(conn, closure)
+                    return events[-1].seq if events else 0
+            except IntegrityError:
+                continue  # a concurrent retry stored part of it first: go again, idempotently
+        raise LedgerError(
+            f"could not record {len(events)} events: {_ATTEMPTS} attempts lost a race"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TaskClosure:
+    """Close a project's open tasks: those of ``gate``, or those with ``keys`` (both: the
+    keys within that gate)."""
+
+    project_id: str
+    gate: str | None
+    status: Literal["done", "cancelled"]
+    at: datetime
+    keys: Collection[str] | None = None
 
 
 def _check_link(row: sa.RowMapping, expected_seq: int, prev_hash: str) -> tuple[str | None, str]:

@@ -23,7 +23,6 @@ with workflow.unsafe.imports_passed_through():
         ActivityName,
         ActorInput,
         CloseTasksInput,
-        CreateTasksInput,
         DecideGateInput,
         Escalation,
         GateState,
@@ -32,7 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ProjectResult,
         ProjectState,
         ProjectStatus,
-        RecordEventsInput,
+        RecordInput,
         RequestGateInput,
         StartProjectInput,
         Vote,
@@ -68,6 +67,8 @@ class ProjectWorkflow:
         )
         self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
         self._pending: list[AuditEventIn] = []
+        self._to_open: list[GateTaskIn] = []
+        self._to_close: list[CloseTasksInput] = []
         self._lock = asyncio.Lock()
         self._busy = asyncio.Lock()
         """One handler (or timer step) at a time: each re-checks its preconditions under it,
@@ -209,11 +210,9 @@ class ProjectWorkflow:
         gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
         gate.level = target.id
         gate.deadline = deadline
-        await self._flush()
         # The escalated level decides now: its people get a decide task of that level.
-        await self._create_tasks(
-            self._decide_tasks(gate, self._holders(target.role), now, level=target.id)
-        )
+        self._to_open += self._decide_tasks(gate, self._holders(target.role), now, target.id)
+        await self._flush()
         await self._notify(
             "escalation",
             self._holders(target.role),
@@ -259,8 +258,8 @@ class ProjectWorkflow:
             )
             self._handled()
             eligible = self._gate_status().eligible
+            self._open_tasks(phase, gate, eligible)
             await self._flush()
-            await self._open_tasks(phase, gate, eligible)
             await self._notify(
                 "gate_opened",
                 eligible,
@@ -307,11 +306,11 @@ class ProjectWorkflow:
             if result.outcome is not None:
                 await self._conclude(phase, gate, result.outcome, input.actor)
             else:
-                await self._flush()
                 key = self._decision_task_key(gate, input.actor, vote.level)
-                await self._close_tasks(
+                self._to_close.append(
                     CloseTasksInput(project_id=self._charter.id, keys=[key], at=now)
                 )
+                await self._flush()
             return self.status()
 
     @decide_gate.validator
@@ -350,8 +349,7 @@ class ProjectWorkflow:
                 actor=actor,
                 payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
             )
-        await self._flush()
-        await self._close_tasks(
+        self._to_close.append(
             CloseTasksInput(
                 project_id=self._charter.id,
                 gate=self._gate_key(gate),
@@ -359,6 +357,7 @@ class ProjectWorkflow:
                 status="done" if outcome == "approve" else "cancelled",
             )
         )
+        await self._flush()
         await self._notify(
             "decision",
             sorted({gate.requested_by, *self._holders(self._model.board.executive)}),
@@ -426,9 +425,8 @@ class ProjectWorkflow:
             if trigger == "cancel":
                 # A cancelled project awaits nobody: no open gate in status or search attributes.
                 self._s.gate = None
-            await self._flush()
             if trigger == "cancel" and gate is not None:
-                await self._close_tasks(
+                self._to_close.append(
                     CloseTasksInput(
                         project_id=self._charter.id,
                         gate=self._gate_key(gate),
@@ -436,6 +434,7 @@ class ProjectWorkflow:
                         status="cancelled",
                     )
                 )
+            await self._flush()
             self._upsert_search()
             return self.status()
 
@@ -685,30 +684,34 @@ class ProjectWorkflow:
         )
 
     async def _flush(self) -> None:
-        """Write queued events in order; the lock keeps concurrent writers ordered.
+        """Write what the transition queued (audit events, tasks to open and to close) in one
+        local activity, one ledger transaction; the lock keeps concurrent writers ordered.
 
         Transient ledger failures retry until they pass. A ledger that refuses the events
         (its chain disagrees with this workflow) fails the workflow task, not one update:
         the project stops, visibly, until an operator has looked, and nothing drifts apart.
         """
         async with self._lock:
-            if not self._pending:
+            if not (self._pending or self._to_open or self._to_close):
                 return
-            batch, self._pending = self._pending, []
+            record = RecordInput(events=self._pending, open=self._to_open, close=self._to_close)
+            self._pending, self._to_open, self._to_close = [], [], []
             try:
                 await workflow.execute_local_activity(
-                    ActivityName.RECORD_EVENTS,
-                    RecordEventsInput(events=batch),
+                    ActivityName.RECORD,
+                    record,
                     start_to_close_timeout=LEDGER_TIMEOUT,
                     retry_policy=LEDGER_RETRY,
                 )
             except FailureError as exc:  # the activity's failure after its retries
+                seqs = [e.seq for e in record.events] or [self._s.seq]
                 raise LedgerDiverged(
-                    f"the ledger refused events {batch[0].seq}..{batch[-1].seq} of "
+                    f"the ledger refused events {seqs[0]}..{seqs[-1]} of "
                     f"{self._charter.id}: {exc.cause or exc}"
                 ) from exc
 
-    async def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
+    def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
+        """Queue the gate's tasks and a decide task per approver; ``_flush`` writes them."""
         key = self._gate_key(gate)
         tasks: list[GateTaskIn] = []
         for i, task in enumerate(phase.gate.tasks, 1):
@@ -725,8 +728,7 @@ class ProjectWorkflow:
                         created_at=gate.opened_at,
                     )
                 )
-        tasks += self._decide_tasks(gate, eligible, gate.opened_at)
-        await self._create_tasks(tasks)
+        self._to_open += tasks + self._decide_tasks(gate, eligible, gate.opened_at)
 
     def _decide_tasks(
         self, gate: GateState, people: list[str], at: datetime, level: str | None = None
@@ -745,23 +747,6 @@ class ProjectWorkflow:
             )
             for person in people
         ]
-
-    async def _create_tasks(self, tasks: list[GateTaskIn]) -> None:
-        if tasks:
-            await workflow.execute_local_activity(
-                ActivityName.CREATE_TASKS,
-                CreateTasksInput(tasks=tasks),
-                start_to_close_timeout=LEDGER_TIMEOUT,
-                retry_policy=LEDGER_RETRY,
-            )
-
-    async def _close_tasks(self, input: CloseTasksInput) -> None:
-        await workflow.execute_local_activity(
-            ActivityName.CLOSE_TASKS,
-            input,
-            start_to_close_timeout=LEDGER_TIMEOUT,
-            retry_policy=LEDGER_RETRY,
-        )
 
     async def _notify(
         self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any] | None = None

@@ -48,7 +48,7 @@ async def test_decisions_stand_when_every_notification_fails(
     ):
         ledger.migrate()
         real = ProjectActivities(ledger)
-        activities = [real.record_events, real.create_tasks, real.close_tasks, broken_channel]
+        activities = [real.record, broken_channel]
         async with Worker(
             env.client,
             task_queue=tq,
