@@ -41,8 +41,9 @@ with workflow.unsafe.imports_passed_through():
 
 LEDGER_TIMEOUT = timedelta(seconds=30)
 LEDGER_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
 """Ledger writes retry until they succeed: a transition is not done before it is recorded."""
+NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
+"""Notifications are best effort: a few quick tries, then a warning (see ``_notify``)."""
 
 
 class LedgerDiverged(RuntimeError):
@@ -422,10 +423,10 @@ class ProjectWorkflow:
             )
             self._handled()
             gate = self._s.gate
-            if trigger == "cancel":
-                # A cancelled project awaits nobody: no open gate in status or search attributes.
-                self._s.gate = None
             if trigger == "cancel" and gate is not None:
+                # A cancelled project awaits nobody: no open gate in status or search
+                # attributes, and no open task in anyone's inbox.
+                self._s.gate = None
                 self._to_close.append(
                     CloseTasksInput(
                         project_id=self._charter.id,

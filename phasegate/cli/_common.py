@@ -56,15 +56,16 @@ Comment = Annotated[str | None, typer.Option("--comment", help="A comment for th
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 
 
-def settings(*, level: str = "WARNING", **flags: Any) -> Settings:
-    """Settings from flags and ``PHASEGATE_*``; logging configured; a bad value exits 1."""
+def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
+    """Settings from flags and ``PHASEGATE_*``; logging configured at ``level`` (None: the
+    settings' own level, for long-running commands); a bad value exits 1."""
     try:
         s = get_settings(**flags)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             typer.echo(f"error: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
         raise typer.Exit(1) from None
-    configure_logging(s.log_format, level if level != "default" else s.log_level)
+    configure_logging(s.log_format, level or s.log_level)
     return s
 
 

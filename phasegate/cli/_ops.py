@@ -124,7 +124,7 @@ def worker(
     from worker import run_worker
 
     s = settings(
-        level="default",
+        level=None,
         data_dir=data_dir,
         address=address,
         namespace=namespace,
@@ -157,7 +157,7 @@ def dev(
     """
     from worker import run_worker
 
-    base = settings(level="default", data_dir=data_dir, ledger_url=ledger_url)
+    base = settings(level=None, data_dir=data_dir, ledger_url=ledger_url)
 
     async def main() -> None:
         server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
