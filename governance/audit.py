@@ -155,7 +155,7 @@ class VerifyReport(BaseModel):
         return self.broken[0] if self.broken else None
 
 
-TaskStatus = Literal["open", "done", "cancelled"]
+TaskStatus = Literal["open", "done", "cancelled", "withdrawn"]
 
 
 class GateTaskIn(BaseModel):

@@ -37,7 +37,7 @@ from governance.audit import (
 )
 from ledger._engine import WRITE, create_engine, is_memory_sqlite
 from ledger._errors import LedgerConflict, LedgerError, LedgerGap
-from ledger._schema import audit_events, tasks
+from ledger._schema import audit_events, ledger_meta, tasks
 
 __all__ = ["Ledger"]
 
@@ -126,6 +126,17 @@ class Ledger:
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK_KEY)))
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def ledger_id(self) -> str:
+        """This ledger's identity (a random hex id made when it was created). Projects pin it,
+        so a worker on another ledger is refused rather than splitting their chains."""
+        with self._transaction() as conn:
+            value = conn.execute(
+                sa.select(ledger_meta.c.value).where(ledger_meta.c.key == "ledger_id")
+            ).scalar()
+        if value is None:
+            raise LedgerError(f"the ledger at {self.url} has no identity: run migrate")
+        return str(value)
 
     # -- audit trail ------------------------------------------------------------------------
 

@@ -44,7 +44,18 @@ tasks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
     sa.UniqueConstraint("project_id", "key", name="uq_tasks_project_key"),
-    sa.CheckConstraint("status IN ('open', 'done', 'cancelled')", name="ck_tasks_status"),
+    sa.CheckConstraint(
+        "status IN ('open', 'done', 'cancelled', 'withdrawn')", name="ck_tasks_status"
+    ),
     sa.Index("ix_tasks_assignee_status", "assignee", "status"),
     sa.Index("ix_tasks_project_gate_status", "project_id", "gate", "status"),
 )
+
+ledger_meta = sa.Table(
+    "ledger_meta",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+)
+"""Facts about the ledger itself; ``ledger_id`` (made by migration 0002) names this ledger, so
+a worker on another ledger can be told apart from the one a project writes to."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,7 @@ def test_migrate_twice_is_a_no_op_that_keeps_the_data(
     stored = ledger.append(make_event())
     ledger.migrate()
     ledger.migrate()
-    assert raw_sql("SELECT version_num FROM ledger_alembic_version") == [("0001",)]
+    assert raw_sql("SELECT version_num FROM ledger_alembic_version") == [("0002",)]
     assert ledger.events() == [stored]
 
 
@@ -42,7 +43,7 @@ def test_concurrent_migrate_from_processes_leaves_one_schema(ledger_url: str) ->
     with engine.connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) >= {"audit_events", "tasks"}
         versions = conn.execute(sa.text("SELECT version_num FROM ledger_alembic_version"))
-        assert list(versions) == [("0001",)]
+        assert list(versions) == [("0002",)]
     engine.dispose()
 
 
@@ -53,3 +54,16 @@ def test_migrate_on_a_fresh_postgres_database_allows_appending(
     with Ledger(new_pg_database()) as ledger:
         ledger.migrate()
         assert ledger.append(make_event()).seq == 1
+
+
+def test_a_ledger_has_one_identity_that_migrating_again_keeps(ledger: Ledger) -> None:
+    first = ledger.ledger_id()
+    ledger.migrate()
+    assert ledger.ledger_id() == first
+    assert len(first) == 32 and int(first, 16) >= 0
+
+
+def test_two_ledgers_have_different_identities(ledger: Ledger, tmp_path: Any) -> None:
+    with Ledger(f"sqlite:///{tmp_path / 'other.db'}") as other:
+        other.migrate()
+        assert other.ledger_id() != ledger.ledger_id()
