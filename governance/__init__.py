@@ -40,7 +40,7 @@ from governance._model import (
     Tolerances,
 )
 from governance._tally import Tally, eligible_approvers, escalation_deciders, tally
-from governance._types import format_duration, parse_duration
+from governance._types import Line, Text, format_duration, parse_duration
 
 __all__ = [
     "ASPECTS",
@@ -58,11 +58,13 @@ __all__ = [
     "HumanScale",
     "Issue",
     "IterationPolicy",
+    "Line",
     "Person",
     "Phase",
     "Role",
     "Scope",
     "Tally",
+    "Text",
     "ToleranceOverrides",
     "Tolerances",
     "Waiver",

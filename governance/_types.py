@@ -76,6 +76,39 @@ Slug = Annotated[str, BeforeValidator(_slug)]
 Version = Annotated[str, BeforeValidator(_version)]
 
 
+# -- free text ---------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _no_control(pattern: re.Pattern[str], allowed: str) -> Any:
+    def check(value: Any) -> Any:
+        if isinstance(value, str):
+            found = pattern.search(value)
+            if found is not None:
+                raise PydanticCustomError(
+                    "control_character",
+                    "must not contain control characters{allowed}: found {char} at "
+                    "position {pos}",
+                    {
+                        "allowed": allowed,
+                        "char": f"U+{ord(found.group()):04X}",
+                        "pos": found.start(),
+                    },
+                )
+        return value
+
+    return check
+
+
+Text = Annotated[str, BeforeValidator(_no_control(_CONTROL, " (other than newline and tab)"))]
+"""Free text (comments, descriptions): newline and tab allowed, no other control character
+(a NUL breaks PostgreSQL; escape sequences rewrite a terminal)."""
+Line = Annotated[str, BeforeValidator(_no_control(_CONTROL_LINE, ""))]
+"""One line of text (titles, names, actors): no control character at all."""
+
+
 # -- ISO-8601 durations -----------------------------------------------------------------------
 
 _DURATION = re.compile(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from governance._charter import Charter
 from governance._model import GovernanceModel
+from governance._types import Line, Text
 from governance.audit import AuditEventIn, GateTaskIn
 
 Decision = Literal["approve", "reject", "rework"]
@@ -115,21 +116,21 @@ class StartProjectInput(Message):
 
 
 class RequestGateInput(Message):
-    actor: str = Field(min_length=1, max_length=64)
-    comment: str | None = Field(None, max_length=MAX_COMMENT)
+    actor: Line = Field(min_length=1, max_length=64)
+    comment: Text | None = Field(None, max_length=MAX_COMMENT)
 
 
 class DecideGateInput(Message):
-    actor: str = Field(min_length=1, max_length=64)
+    actor: Line = Field(min_length=1, max_length=64)
     decision: Decision
-    comment: str | None = Field(None, max_length=MAX_COMMENT)
+    comment: Text | None = Field(None, max_length=MAX_COMMENT)
 
 
 class ActorInput(Message):
     """hold / resume / cancel."""
 
-    actor: str = Field(min_length=1, max_length=64)
-    comment: str | None = Field(None, max_length=MAX_COMMENT)
+    actor: Line = Field(min_length=1, max_length=64)
+    comment: Text | None = Field(None, max_length=MAX_COMMENT)
 
 
 class GateStatus(Message):
