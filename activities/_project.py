@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from governance.messages import ActivityName, NotifyInput, RecordInput
-from ledger import Ledger, LedgerConflict, LedgerGap, TaskClosure
+from governance.messages import (
+    ActivityName,
+    ChainHeadMessage,
+    NotifyInput,
+    RecordInput,
+    RecordResult,
+    TaskChange,
+)
+from ledger import ChainHead, DueShift, Ledger, LedgerAhead, LedgerError, TaskClosure
+from ledger import TaskChange as LedgerTaskChange
 
 log = structlog.get_logger("phasegate.activities")
+
+TRANSIENT_DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+"""Connection lost, server gone, lock or serialisation failures: retrying can help."""
 
 
 class ProjectActivities:
@@ -20,34 +33,63 @@ class ProjectActivities:
 
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
+        self.ledger_id = ledger.ledger_id()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record, self.notify]
+        return [self.record]
 
     @activity.defn(name=ActivityName.RECORD)
-    def record(self, input: RecordInput) -> int:
-        """Store one transition: its audit events on the hash chain, the tasks it opens and
-        closes, in one transaction. Idempotent: a retry after a crash finds what was stored
-        and adds nothing twice."""
-        closures = [TaskClosure(c.project_id, c.gate, c.status, c.at, c.keys) for c in input.close]
+    def record(self, input: RecordInput) -> RecordResult:
+        """Store accepted transitions: their audit events on the hash chain, the tasks they
+        open and close, in one transaction; then send their notifications (at least once).
+
+        The input is fixed in the workflow's history, so a retry after a crash writes the
+        same thing and adds nothing twice. Failures that retrying cannot mend are
+        non-retryable, typed errors the workflow shows in the project's status."""
+        project = input.events[0].project_id if input.events else "?"
+        if input.ledger_id is not None and input.ledger_id != self.ledger_id:
+            # Retryable: another worker on this task queue may hold the project's ledger.
+            raise ApplicationError(
+                f"this worker's ledger {self.ledger_id} ({self._ledger.display_url}) is not "
+                f"ledger {input.ledger_id} that project {project} writes to",
+                type="WrongLedger",
+            )
         try:
-            last = self._ledger.record(input.events, input.open, closures)
-        except (LedgerConflict, LedgerGap) as exc:
-            # Retrying cannot help: the workflow and the ledger disagree about history.
-            raise ApplicationError(str(exc), type=type(exc).__name__, non_retryable=True) from exc
+            head = self._ledger.record(
+                input.events,
+                [_change(project, c) for c in input.changes],
+                after=None if input.after is None else ChainHead(input.after.seq, input.after.hash),
+            )
+        except LedgerAhead as exc:
+            raise ApplicationError(
+                str(exc), exc.seq, exc.hash, type="LedgerAhead", non_retryable=True
+            ) from exc
+        except LedgerError as exc:
+            raise ApplicationError(str(exc), type="LedgerDiverged", non_retryable=True) from exc
+        except TRANSIENT_DB_ERRORS:
+            raise
+        except sa.exc.SQLAlchemyError as exc:  # a value or statement the database refuses
+            raise ApplicationError(
+                f"the ledger database refused the write: {exc.__class__.__name__}: "
+                f"{str(getattr(exc, 'orig', None) or exc).splitlines()[0]}",
+                type="LedgerRefused",
+                non_retryable=True,
+            ) from exc
         if input.events:
             log.info(
                 "audit.recorded",
-                project_id=input.events[-1].project_id,
+                project_id=project,
                 seqs=[e.seq for e in input.events],
                 kinds=[str(e.kind) for e in input.events],
-                tasks_opened=len(input.open),
-                closures=len(input.close),
+                task_changes=len(input.changes),
             )
-        return last
+        for note in input.notify:
+            self._notify(note)
+        return RecordResult(
+            ledger_id=self.ledger_id, head=ChainHeadMessage(seq=head.seq, hash=head.hash)
+        )
 
-    @activity.defn(name=ActivityName.NOTIFY)
-    def notify(self, input: NotifyInput) -> None:
+    def _notify(self, input: NotifyInput) -> None:
         """The log channel: one structured line per recipient. Richer channels come later."""
         for recipient in input.recipients:
             log.info(
@@ -59,3 +101,13 @@ class ProjectActivities:
                 subject=input.subject,
                 payload=input.payload,
             )
+
+
+def _change(project: str, change: TaskChange) -> LedgerTaskChange:
+    if change.open is not None:
+        return change.open
+    if change.close is not None:
+        c = change.close
+        return TaskClosure(c.project_id, c.gate, c.status, c.at, c.keys, c.all_open)
+    assert change.shift_due_seconds is not None
+    return DueShift(project, timedelta(seconds=change.shift_due_seconds))

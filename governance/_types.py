@@ -89,8 +89,7 @@ def _no_control(pattern: re.Pattern[str], allowed: str) -> Any:
             if found is not None:
                 raise PydanticCustomError(
                     "control_character",
-                    "must not contain control characters{allowed}: found {char} at "
-                    "position {pos}",
+                    "must not contain control characters{allowed}: found {char} at position {pos}",
                     {
                         "allowed": allowed,
                         "char": f"U+{ord(found.group()):04X}",

@@ -78,6 +78,9 @@ class EventKind(StrEnum):
     exception_raised = "exception_raised"
     exception_resolved = "exception_resolved"
     task_created = "task_created"
+    history_reset = "history_reset"
+    """A Temporal reset rewound the workflow: the events it payload names stay in the chain
+    (they happened) and the reset run goes on after them."""
 
 
 class AuditEventIn(BaseModel):

@@ -13,11 +13,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from governance._charter import Charter
 from governance._model import GovernanceModel
 from governance._types import Line, Text
-from governance.audit import AuditEventIn, GateTaskIn
+from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn
 
 Decision = Literal["approve", "reject", "rework"]
 Action = Literal["request_gate", "approve", "reject", "rework", "hold", "resume", "cancel"]
 MAX_COMMENT = 4000
+LEDGER_MEMO = "phasegate_ledger_id"
+"""Memo key of the ledger a project writes to: a worker on another ledger refuses to start."""
 
 
 class Message(BaseModel):
@@ -29,24 +31,6 @@ class Message(BaseModel):
 
 class ActivityName:
     RECORD = "record"
-    NOTIFY = "notify"
-
-
-class CloseTasksInput(Message):
-    project_id: str
-    keys: list[str] | None = Field(None, description="These tasks; None means the whole gate.")
-    gate: str | None = None
-    status: Literal["done", "cancelled"] = "done"
-    at: datetime
-
-
-class RecordInput(Message):
-    """One transition's writes, stored in one ledger transaction: its audit events, the
-    tasks it opens and the tasks it closes."""
-
-    events: list[AuditEventIn] = Field(default_factory=list)
-    open: list[GateTaskIn] = Field(default_factory=list)
-    close: list[CloseTasksInput] = Field(default_factory=list)
 
 
 class NotifyInput(Message):
@@ -56,6 +40,49 @@ class NotifyInput(Message):
     subject: str
     body: str = ""
     payload: dict[str, Any] = Field(default_factory=dict)
+
+
+class CloseTasksInput(Message):
+    project_id: str
+    keys: list[str] | None = Field(None, description="These tasks; None means the whole gate.")
+    gate: str | None = None
+    all_open: bool = Field(False, description="Every open task of the project.")
+    status: Literal["done", "cancelled", "withdrawn"] = "done"
+    at: datetime
+
+
+class TaskChange(Message):
+    """One change of the inbox: exactly one of open a task, close tasks, move due dates."""
+
+    open: GateTaskIn | None = None
+    close: CloseTasksInput | None = None
+    shift_due_seconds: float | None = Field(None, description="Of every open task.")
+
+
+class ChainHeadMessage(Message):
+    seq: int = Field(0, ge=0)
+    hash: str = GENESIS_HASH
+
+
+class RecordInput(Message):
+    """Accepted transitions' writes, stored in one ledger transaction: their audit events,
+    the tasks they open and close, the due dates they move, then the notifications they send.
+
+    Built by the workflow and fixed in its history before the activity runs, so every retry
+    writes exactly the same thing."""
+
+    events: list[AuditEventIn] = Field(default_factory=list)
+    changes: list[TaskChange] = Field(default_factory=list, description="Applied in order.")
+    notify: list[NotifyInput] = Field(default_factory=list)
+    after: ChainHeadMessage | None = Field(
+        None, description="The chain's head as the workflow knows it (None: do not check)."
+    )
+    ledger_id: str | None = Field(None, description="The project's ledger; None: not pinned yet.")
+
+
+class RecordResult(Message):
+    ledger_id: str
+    head: ChainHeadMessage
 
 
 # -- the project workflow ---------------------------------------------------------------------
@@ -101,6 +128,13 @@ class ProjectState(Message):
     gate_rounds: dict[str, int] = Field(default_factory=dict)
     held_at: datetime | None = None
     updates_handled: int = 0
+    outcome: Literal["closed", "rejected", "cancelled"] | None = None
+    task_epoch: int = Field(0, ge=0, description="Bumped when a reset re-issues the tasks.")
+    outbox: RecordInput = Field(default_factory=RecordInput, description="Not yet written.")
+    recorded: ChainHeadMessage = Field(default_factory=ChainHeadMessage)
+    ledger_id: str | None = None
+    ledger_error: str | None = None
+    ledger_error_since: datetime | None = None
 
 
 class StartProjectInput(Message):
@@ -109,28 +143,40 @@ class StartProjectInput(Message):
     charter: Charter
     model: GovernanceModel
     model_hash: str
+    ledger_id: str | None = Field(
+        None, description="The ledger the starter checked; pinned for every write."
+    )
     state: ProjectState | None = Field(None, description="Set when continuing as new.")
     continue_as_new_after: int | None = Field(
         None, ge=1, description="Continue as new after this many updates (tests; else Temporal)."
     )
 
 
-class RequestGateInput(Message):
+class Command(Message):
+    """What every update carries: who acts, why, and until when the request may be applied."""
+
     actor: Line = Field(min_length=1, max_length=64)
     comment: Text | None = Field(None, max_length=MAX_COMMENT)
+    expires_at: datetime | None = Field(
+        None,
+        description="Refused if no worker takes it before then: a request nobody answered "
+        "in time is never applied later.",
+    )
 
 
-class DecideGateInput(Message):
-    actor: Line = Field(min_length=1, max_length=64)
+class RequestGateInput(Command):
+    pass
+
+
+class DecideGateInput(Command):
     decision: Decision
-    comment: Text | None = Field(None, max_length=MAX_COMMENT)
+    round: int | None = Field(
+        None, ge=1, description="The gate round the vote is for; a vote for another is refused."
+    )
 
 
-class ActorInput(Message):
+class ActorInput(Command):
     """hold / resume / cancel."""
-
-    actor: Line = Field(min_length=1, max_length=64)
-    comment: Text | None = Field(None, max_length=MAX_COMMENT)
 
 
 class GateStatus(Message):
@@ -171,10 +217,15 @@ class ProjectStatus(Message):
     phase_started_at: datetime
     phase_opens_at: datetime | None
     gate: GateStatus | None
-    last_seq: int
+    last_seq: int = Field(description="The last audit event the workflow accepted.")
+    recorded_seq: int = Field(0, description="The last audit event the ledger holds.")
+    outcome: Literal["closed", "rejected", "cancelled"] | None = None
+    ledger_error: str | None = Field(
+        None, description="Why the ledger is not taking this project's writes, if it is not."
+    )
 
 
 class ProjectResult(Message):
     project_id: str
-    outcome: Literal["closed", "cancelled"]
+    outcome: Literal["closed", "rejected", "cancelled"]
     last_seq: int

@@ -13,3 +13,13 @@ class LedgerConflict(LedgerError):
 
 class LedgerGap(LedgerError):
     """An event's seq is not the project's last seq + 1."""
+
+
+class LedgerAhead(LedgerError):
+    """The chain goes on past the writer's last known event with events the writer does not
+    have (a Temporal reset rewound the workflow): ``seq``/``hash`` are the chain's head."""
+
+    def __init__(self, message: str, seq: int, hash: str) -> None:
+        super().__init__(message)
+        self.seq = seq
+        self.hash = hash

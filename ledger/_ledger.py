@@ -12,7 +12,7 @@ import threading
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, Self, TextIO
@@ -36,10 +36,12 @@ from governance.audit import (
     event_hash,
 )
 from ledger._engine import WRITE, create_engine, is_memory_sqlite
-from ledger._errors import LedgerConflict, LedgerError, LedgerGap
+from ledger._errors import LedgerAhead, LedgerConflict, LedgerError, LedgerGap
 from ledger._schema import audit_events, ledger_meta, tasks
 
-__all__ = ["Ledger"]
+__all__ = ["ChainHead", "DueShift", "Ledger", "TaskChange"]
+
+ClosedStatus = Literal["done", "cancelled", "withdrawn"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATE_LOCK_KEY = 0x70686173  # "phas": pg_advisory_xact_lock key serialising migrations
@@ -87,6 +89,7 @@ class Ledger:
     def __init__(self, url: str) -> None:
         self.url = url
         self._engine = create_engine(url)
+        self.display_url = self._engine.url.render_as_string(hide_password=True)
         # An in-memory SQLite database is one shared connection: serialise its users.
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if is_memory_sqlite(self._engine.url) else nullcontext()
@@ -335,7 +338,7 @@ class Ledger:
         self,
         project_id: str,
         gate: str | None = None,
-        status: Literal["done", "cancelled"] = "done",
+        status: ClosedStatus = "done",
         *,
         at: datetime,
         keys: Collection[str] | None = None,
@@ -347,12 +350,14 @@ class Ledger:
             return self._close_tasks(conn, closure)
 
     def _close_tasks(self, conn: sa.Connection, c: TaskClosure) -> int:
-        if c.status not in ("done", "cancelled"):
-            raise ValueError(f"a task closes as 'done' or 'cancelled', not {c.status!r}")
+        if c.status not in ("done", "cancelled", "withdrawn"):
+            raise ValueError(
+                f"a task closes as 'done', 'cancelled' or 'withdrawn', not {c.status!r}"
+            )
         if c.at.tzinfo is None:
             raise ValueError("close_tasks needs a timezone-aware `at`")
-        if c.gate is None and c.keys is None:
-            raise ValueError("close_tasks needs a gate or task keys")
+        if c.gate is None and c.keys is None and not c.all_open:
+            raise ValueError("close_tasks needs a gate, task keys or all_open")
         t = tasks.c
         query = sa.update(tasks).where(t.project_id == c.project_id, t.status == "open")
         if c.gate is not None:
@@ -369,30 +374,147 @@ class Ledger:
     def record(
         self,
         events: Sequence[AuditEventIn] = (),
-        add: Sequence[GateTaskIn] = (),
-        close: Sequence[TaskClosure] = (),
-    ) -> int:
-        """Append ``events``, open the ``add`` tasks and apply the ``close`` closures in ONE
-        transaction: a transition and its inbox change land together or not at all.
+        changes: Sequence[TaskChange] = (),
+        *,
+        after: ChainHead | None = None,
+    ) -> ChainHead:
+        """Append ``events`` and apply the inbox ``changes`` in order (open a task, close
+        tasks, move the due dates of the open ones) in ONE transaction: accepted transitions
+        and their inbox changes land together or not at all.
 
-        Idempotent like each part (a retried call changes nothing more); returns the last
-        sequence number written, or 0 without events.
+        ``after`` is the chain's head as the writer last saw it. When the chain already goes
+        past it: the same events again (a retried write) change nothing; other events raise
+        ``LedgerAhead`` if the chain up to ``after`` is the writer's own (a reset workflow),
+        ``LedgerConflict`` if not. Returns the project's chain head after the write.
         """
+        if any(isinstance(c, DueShift) for c in changes) and not events:
+            raise ValueError("shifting due dates needs the event that says why")
         for _ in range(_ATTEMPTS):
             try:
                 with self._transaction(write=True) as conn:
-                    for event in events:
-                        self._append(conn, event)
-                    for task in add:
-                        self._add_task(conn, task)
-                    for closure in close:
-                        self._close_tasks(conn, closure)
-                    return events[-1].seq if events else 0
+                    return self._record(conn, events, changes, after)
             except IntegrityError:
                 continue  # a concurrent retry stored part of it first: go again, idempotently
         raise LedgerError(
             f"could not record {len(events)} events: {_ATTEMPTS} attempts lost a race"
         )
+
+    def _record(
+        self,
+        conn: sa.Connection,
+        events: Sequence[AuditEventIn],
+        changes: Sequence[TaskChange],
+        after: ChainHead | None,
+    ) -> ChainHead:
+        head = ChainHead(0, GENESIS_HASH)
+        if events:
+            head = self._head(conn, events[0].project_id)
+            if after is not None and self._stored_before(conn, events, head, after):
+                return head  # this very write was committed before: nothing more to do
+            for event in events:
+                head = ChainHead.of(self._append(conn, event))
+        for change in changes:
+            if isinstance(change, GateTaskIn):
+                self._add_task(conn, change)
+            elif isinstance(change, TaskClosure):
+                self._close_tasks(conn, change)
+            else:
+                self._shift_due(conn, change.project_id, change.by)
+        return head
+
+    def _head(self, conn: sa.Connection, project_id: str) -> ChainHead:
+        t = audit_events.c
+        row = conn.execute(
+            sa.select(t.seq, t.hash)
+            .where(t.project_id == project_id)
+            .order_by(t.seq.desc())
+            .limit(1)
+        ).first()
+        return ChainHead(row.seq, row.hash) if row is not None else ChainHead(0, GENESIS_HASH)
+
+    def _hash_at(self, conn: sa.Connection, project_id: str, seq: int) -> str:
+        if seq == 0:
+            return GENESIS_HASH
+        t = audit_events.c
+        value = conn.execute(
+            sa.select(t.hash).where(t.project_id == project_id, t.seq == seq)
+        ).scalar()
+        if value is None:
+            raise LedgerGap(f"audit event {project_id}#{seq} is not recorded")
+        return str(value)
+
+    def _stored_before(
+        self,
+        conn: sa.Connection,
+        events: Sequence[AuditEventIn],
+        head: ChainHead,
+        after: ChainHead,
+    ) -> bool:
+        """True when ``events`` were all stored by an earlier, committed try of this write.
+        Raises when the chain went on past ``after`` with other events."""
+        project = events[0].project_id
+        if head.seq <= after.seq:
+            if head != after:
+                raise LedgerConflict(
+                    f"the chain of {project} ends at seq {head.seq}, but its writer expected "
+                    f"seq {after.seq} with hash {after.hash[:12]}"
+                )
+            return False
+        if self._hash_at(conn, project, after.seq) != after.hash:
+            raise LedgerConflict(
+                f"audit event {project}#{after.seq} is recorded with content its writer does "
+                "not know: the chain belongs to another workflow"
+            )
+        try:
+            for event in events:
+                if event.seq > head.seq:
+                    return False
+                self._already_stored(conn, event)
+        except LedgerConflict:
+            if after.seq == 0:
+                raise LedgerConflict(
+                    f"project {project} already has a chain of {head.seq} events that another "
+                    "workflow wrote: a project id is never reused"
+                ) from None
+            raise LedgerAhead(
+                f"the chain of {project} goes on to seq {head.seq} past its writer's seq "
+                f"{after.seq} (the workflow was reset)",
+                head.seq,
+                head.hash,
+            ) from None
+        return events[-1].seq <= head.seq
+
+    def _shift_due(self, conn: sa.Connection, project_id: str, by: timedelta) -> None:
+        t = tasks.c
+        rows = conn.execute(
+            sa.select(t.id, t.due).where(
+                t.project_id == project_id, t.status == "open", t.due.is_not(None)
+            )
+        ).all()
+        for row in rows:
+            due = _utc(row.due)
+            assert due is not None
+            conn.execute(sa.update(tasks).where(t.id == row.id).values(due=due + by))
+
+
+@dataclass(frozen=True, slots=True)
+class DueShift:
+    """Move the due dates of a project's open tasks (clocks stop while a project is held)."""
+
+    project_id: str
+    by: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHead:
+    """A project's last recorded event: its seq and hash (0 and the genesis hash if none)."""
+
+    seq: int
+    hash: str
+
+    @classmethod
+    def of(cls, event: AuditEvent) -> ChainHead:
+        return cls(event.seq, event.hash)
 
 
 @dataclass(frozen=True, slots=True)
@@ -402,9 +524,15 @@ class TaskClosure:
 
     project_id: str
     gate: str | None
-    status: Literal["done", "cancelled"]
+    status: ClosedStatus
     at: datetime
     keys: Collection[str] | None = None
+    all_open: bool = False
+    """Every open task of the project (with neither gate nor keys)."""
+
+
+TaskChange = GateTaskIn | TaskClosure | DueShift
+"""One change of the inbox, applied in order with the others of its write."""
 
 
 def _check_link(row: sa.RowMapping, expected_seq: int, prev_hash: str) -> tuple[str | None, str]:

@@ -5,8 +5,10 @@ Every function takes the ``Client``; tests pass their own.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -24,8 +26,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from governance import Charter, GovernanceModel, ensure_valid
 from governance.messages import (
+    LEDGER_MEMO,
     Action,
     ActorInput,
+    Command,
     DecideGateInput,
     ProjectStatus,
     RequestGateInput,
@@ -57,8 +61,11 @@ async def start_project(
     *,
     task_queue: str,
     continue_as_new_after: int | None = None,
+    ledger_id: str | None = None,
 ) -> str:
-    """Start a project workflow; the model's content is pinned into its input."""
+    """Start a project workflow; the model's content is pinned into its input, and so is
+    ``ledger_id`` (the ledger the starter checked) when given: no other ledger takes its
+    events. Without it the first worker's ledger is pinned."""
     ensure_valid(charter, model)
     try:
         await client.start_workflow(
@@ -68,9 +75,11 @@ async def start_project(
                 model=model,
                 model_hash=model.content_hash(),
                 continue_as_new_after=continue_as_new_after,
+                ledger_id=ledger_id,
             ),
             id=workflow_id(charter.id),
             task_queue=task_queue,
+            memo={LEDGER_MEMO: ledger_id} if ledger_id else None,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sa.initial(charter.id, model.ref, model.phases[0].id),
         )
@@ -85,9 +94,18 @@ def handle(client: Client, project_id: str) -> WorkflowHandle[ProjectWorkflow, o
 
 RPC_TIMEOUT = timedelta(seconds=30)
 """How long a query or update waits for a worker before the client says nobody answered."""
+EXPIRY = timedelta(seconds=25)
+"""An update not taken by a worker this long after it was sent is refused, never applied
+later; shorter than RPC_TIMEOUT so the refusal is certain once the client gives up (with
+clocks of the client and the Temporal server that agree within the difference)."""
 NO_WORKER = (
     "no worker answered within {s:.0f} s: is `phasegate dev` or `phasegate worker` running "
     "on this task queue?"
+)
+NOT_APPLIED = (
+    "no worker answered within {s:.0f} s, and nothing was applied: the request expired at "
+    "{expiry} and is refused if a worker takes it later. Is `phasegate dev` or "
+    "`phasegate worker` running on this task queue?"
 )
 
 
@@ -118,20 +136,28 @@ def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
     return ProjectError(f"the Temporal server refused: {exc.message}", "ServerError")
 
 
-async def _update(client: Client, project_id: str, update: object, arg: object) -> ProjectStatus:
+async def _update(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
+    """Send an update that expires unless a worker takes it within ``EXPIRY``; wait for its
+    answer at most ``RPC_TIMEOUT``."""
     h = handle(client, project_id)
+    expiry = await clock() + EXPIRY
+    arg = arg.model_copy(update={"expires_at": expiry})
+    not_applied = NOT_APPLIED.format(s=RPC_TIMEOUT.total_seconds(), expiry=expiry.isoformat())
     try:
-        result: ProjectStatus = await h.execute_update(  # type: ignore[call-overload]
-            update, arg, rpc_timeout=RPC_TIMEOUT
-        )
+        async with asyncio.timeout(RPC_TIMEOUT.total_seconds()):
+            result: ProjectStatus = await h.execute_update(  # type: ignore[call-overload]
+                update, arg, rpc_timeout=RPC_TIMEOUT
+            )
         return result
+    except TimeoutError as exc:
+        raise ProjectError(not_applied, "NoWorker") from exc
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
             raise ProjectError(cause.message, cause.type or "Rejected") from exc
         raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
     except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-        raise ProjectError(NO_WORKER.format(s=RPC_TIMEOUT.total_seconds()), "NoWorker") from exc
+        raise ProjectError(not_applied, "NoWorker") from exc
     except RPCError as exc:
         # An update to a finished workflow is "not found" too: tell the two apart.
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION) and (
@@ -149,6 +175,14 @@ async def _has_finished(h: WorkflowHandle[ProjectWorkflow, object]) -> bool:
     except RPCError:
         return False
 
+
+async def _wall_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+clock: Callable[[], Awaitable[datetime]] = _wall_clock
+"""The Temporal server's time as the client sees it; a time-skipping test server has its own
+(tests set ``WorkflowEnvironment.get_current_time``)."""
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -176,14 +210,19 @@ async def request_gate(
 
 
 async def decide_gate(
-    client: Client, project_id: str, actor: str, decision: str, comment: str | None = None
+    client: Client,
+    project_id: str,
+    actor: str,
+    decision: str,
+    comment: str | None = None,
+    round: int | None = None,
 ) -> ProjectStatus:
-    return await _update(
-        client,
-        project_id,
-        ProjectWorkflow.decide_gate,
-        _input(DecideGateInput, actor=actor, decision=decision, comment=comment),
-    )
+    """A vote for gate round ``round`` (None: the round open now, read from the status)."""
+    vote = _input(DecideGateInput, actor=actor, decision=decision, comment=comment, round=round)
+    if vote.round is None:
+        current = (await status(client, project_id)).gate
+        vote = vote.model_copy(update={"round": current.round if current else None})
+    return await _update(client, project_id, ProjectWorkflow.decide_gate, vote)
 
 
 async def board_action(

@@ -1,8 +1,10 @@
 """ProjectWorkflow: one durable workflow per project, from the first phase to closure.
 
 Decisions are updates with validators (a rejected update leaves no trace in history), status
-is a query, SLAs and reminders are workflow timers. Every transition is written to the ledger
-through an activity before the update that caused it returns.
+is a query, SLAs and reminders are workflow timers. A step (an update, a timer step, a
+cancellation) never awaits: it checks, changes the state and queues what it did in the
+project's outbox (workflows/_recording.py), which a regular activity writes to the ledger in
+order. So a step is accepted whole or not at all, whenever a worker dies.
 """
 
 from __future__ import annotations
@@ -12,42 +14,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ApplicationError, FailureError
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from governance import Charter, GovernanceModel, Phase, Tally, escalation_deciders, tally
-    from governance.audit import AuditEventIn, EventKind, GateTaskIn
+    from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
         Action,
-        ActivityName,
         ActorInput,
         CloseTasksInput,
+        Command,
         DecideGateInput,
         Escalation,
         GateState,
         GateStatus,
-        NotifyInput,
         ProjectResult,
         ProjectState,
         ProjectStatus,
-        RecordInput,
         RequestGateInput,
         StartProjectInput,
         Vote,
     )
     from states import Lifecycle
     from workflows import _search
-
-LEDGER_TIMEOUT = timedelta(seconds=30)
-LEDGER_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
-"""Ledger writes retry until they succeed: a transition is not done before it is recorded."""
-NOTIFY_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=500), maximum_attempts=3)
-"""Notifications are best effort: a few quick tries, then a warning (see ``_notify``)."""
-
-
-class LedgerDiverged(RuntimeError):
-    """Not a Temporal failure on purpose: it fails the workflow task, which retries."""
+    from workflows._recording import Recording
 
 
 def _reject(message: str, kind: str) -> ApplicationError:
@@ -64,21 +54,22 @@ class ProjectWorkflow:
         self._continue_after = input.continue_as_new_after
         now = workflow.now()
         self._s: ProjectState = input.state or ProjectState(
-            lifecycle=Lifecycle(input.model).to_dict(), started_at=now, phase_started_at=now
+            lifecycle=Lifecycle(input.model).to_dict(),
+            started_at=now,
+            phase_started_at=now,
+            ledger_id=input.ledger_id,
         )
         self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
-        self._pending: list[AuditEventIn] = []
-        self._to_open: list[GateTaskIn] = []
-        self._to_close: list[CloseTasksInput] = []
-        self._lock = asyncio.Lock()
-        self._busy = asyncio.Lock()
-        """One handler (or timer step) at a time: each re-checks its preconditions under it,
-        so two updates validated together cannot both act on the same gate."""
+        self._rec = Recording(
+            self._s, self._charter.id, self._model.ref, self._model_hash, self._current_tasks
+        )
         self._wake = False
         if input.state is None:
             # Queued here, not in run: an update can be handled before run starts, and the
             # project's first events must come first in its chain.
             first = self._model.phases[0]
+            if first.starts_after:
+                self._s.phase_opens_at = now + first.starts_after
             self._event(
                 EventKind.project_started,
                 None,
@@ -88,18 +79,39 @@ class ProjectWorkflow:
                     "baseline": self._charter.baseline.model_dump(mode="json"),
                 },
             )
-            self._event(EventKind.phase_started, None, first.id, payload={"phase": first.id})
+            self._event(
+                EventKind.phase_started,
+                None,
+                first.id,
+                payload={"phase": first.id, "opens_at": _iso(self._s.phase_opens_at)},
+            )
 
     # -- run ----------------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, input: StartProjectInput) -> ProjectResult:
-        await self._flush()
+        writer = asyncio.create_task(self._rec.run())
         self._upsert_search()
+        try:
+            await self._live(input)
+        except asyncio.CancelledError:
+            # `temporal workflow cancel` (or a client's handle.cancel()): the project is
+            # cancelled through governance, recorded and its tasks closed, then ends cancelled.
+            self._cancelled_from_temporal()
+            await workflow.wait_condition(lambda: self._rec.idle)
+            writer.cancel()
+            raise
+        await workflow.wait_condition(lambda: self._rec.idle and workflow.all_handlers_finished())
+        writer.cancel()
+        outcome = self._s.outcome or "closed"
+        return ProjectResult(project_id=self._charter.id, outcome=outcome, last_seq=self._s.seq)
 
+    async def _live(self, input: StartProjectInput) -> None:
         while not self._machine.terminal:
             if self._should_continue_as_new():
-                await workflow.wait_condition(workflow.all_handlers_finished)
+                await workflow.wait_condition(
+                    lambda: self._rec.idle and workflow.all_handlers_finished()
+                )
                 if not self._machine.terminal:
                     workflow.continue_as_new(self._carry(input))
             deadline = self._next_deadline()
@@ -110,11 +122,7 @@ class ProjectWorkflow:
                     lambda: self._wake or self._machine.terminal, timeout=timeout
                 )
             except TimeoutError:
-                await self._on_timer()
-
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        outcome = "cancelled" if self._machine.state == "cancelled" else "closed"
-        return ProjectResult(project_id=self._charter.id, outcome=outcome, last_seq=self._s.seq)
+                self._on_timer()
 
     def _should_continue_as_new(self) -> bool:
         if self._continue_after is not None:
@@ -142,21 +150,20 @@ class ProjectWorkflow:
             times.append(self._s.phase_opens_at)
         return min(times) if times else None
 
-    async def _on_timer(self) -> None:
-        async with self._busy:
-            if not (self._machine.terminal or self._machine.state == "on_hold"):
-                await self._timer_step(workflow.now())
-            self._upsert_search()
+    def _on_timer(self) -> None:
+        if not (self._machine.terminal or self._machine.state == "on_hold"):
+            self._timer_step(workflow.now())
+        self._upsert_search()
 
-    async def _timer_step(self, now: datetime) -> None:
+    def _timer_step(self, now: datetime) -> None:
         if self._s.phase_opens_at is not None and now >= self._s.phase_opens_at:
             phase = self._current_phase()
             self._s.phase_opens_at = None
-            await self._notify(
+            self._rec.notify(
                 "phase_opened",
                 self._holders(self._model.project_manager),
                 f"{self._charter.title}: {phase.title} is open",
-                payload={"phase": phase.id},
+                phase=phase.id,
             )
         gate = self._s.gate
         if gate is not None and not gate.reminded and gate.reminder_at and now >= gate.reminder_at:
@@ -168,17 +175,16 @@ class ProjectWorkflow:
                 self._machine.state,
                 payload={"awaited": awaited, "deadline": _iso(gate.deadline)},
             )
-            await self._flush()
-            await self._notify(
+            self._rec.notify(
                 "reminder",
                 awaited,
                 f"Reminder: gate {self._machine.state} awaits your decision",
-                payload={"deadline": _iso(gate.deadline)},
+                deadline=_iso(gate.deadline),
             )
         if gate is not None and gate.deadline is not None and now >= gate.deadline:
-            await self._escalate(gate, now)
+            self._escalate(gate, now)
 
-    async def _escalate(self, gate: GateState, now: datetime) -> None:
+    def _escalate(self, gate: GateState, now: datetime) -> None:
         phase = self._model.phase(gate.phase)
         target = (
             self._model.level(phase.gate.escalate_to)
@@ -198,7 +204,6 @@ class ProjectWorkflow:
                     "note": "SLA passed at the top of the escalation chain",
                 },
             )
-            await self._flush()
             return
         deadline = now + target.sla
         self._event(
@@ -212,113 +217,107 @@ class ProjectWorkflow:
         gate.level = target.id
         gate.deadline = deadline
         # The escalated level decides now: its people get a decide task of that level.
-        self._to_open += self._decide_tasks(gate, self._holders(target.role), now, target.id)
-        await self._flush()
-        await self._notify(
+        self._rec.open(self._decide_tasks(gate, self._holders(target.role), now, target.id))
+        self._rec.notify(
             "escalation",
             self._holders(target.role),
             f"Escalated to you: gate {self._machine.state} of {self._charter.title}",
-            payload={"level": target.id, "deadline": _iso(deadline)},
+            level=target.id,
+            deadline=_iso(deadline),
         )
 
     # -- updates ------------------------------------------------------------------------------
 
     @workflow.update
-    async def request_gate(self, input: RequestGateInput) -> ProjectStatus:
-        async with self._busy:
-            self._check_request(input)
-            now = workflow.now()
-            phase = self._current_phase()
-            before = self._machine.state
-            self._machine.fire("request_gate")
-            rnd = self._s.gate_rounds.get(phase.id, 0) + 1
-            self._s.gate_rounds[phase.id] = rnd
-            gate = GateState(
-                phase=phase.id,
-                round=rnd,
-                opened_at=now,
-                requested_by=input.actor,
-                deadline=now + phase.gate.sla,
-                reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
-            )
-            self._s.gate = gate
-            self._s.phase_opens_at = None
-            self._upsert_search()
-            self._event(
-                EventKind.gate_opened,
-                before,
-                self._machine.state,
-                actor=input.actor,
-                role=self._model.project_manager,
-                comment=input.comment,
-                payload={
-                    "round": rnd,
-                    "deadline": _iso(gate.deadline),
-                    "deliverables": phase.gate.deliverables,
-                },
-            )
-            self._handled()
-            eligible = self._gate_status().eligible
-            self._open_tasks(phase, gate, eligible)
-            await self._flush()
-            await self._notify(
-                "gate_opened",
-                eligible,
-                f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
-                payload={"deadline": _iso(gate.deadline)},
-            )
-            return self.status()
+    def request_gate(self, input: RequestGateInput) -> ProjectStatus:
+        self._check_request(input)
+        now = workflow.now()
+        phase = self._current_phase()
+        before = self._machine.state
+        self._machine.fire("request_gate")
+        rnd = self._s.gate_rounds.get(phase.id, 0) + 1
+        self._s.gate_rounds[phase.id] = rnd
+        gate = GateState(
+            phase=phase.id,
+            round=rnd,
+            opened_at=now,
+            requested_by=input.actor,
+            deadline=now + phase.gate.sla,
+            reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
+        )
+        self._s.gate = gate
+        self._s.phase_opens_at = None
+        self._upsert_search()
+        self._event(
+            EventKind.gate_opened,
+            before,
+            self._machine.state,
+            actor=input.actor,
+            role=self._model.project_manager,
+            comment=input.comment,
+            payload={
+                "round": rnd,
+                "deadline": _iso(gate.deadline),
+                "deliverables": phase.gate.deliverables,
+            },
+        )
+        self._handled()
+        eligible = self._gate_status().eligible
+        self._open_tasks(phase, gate, eligible)
+        self._rec.notify(
+            "gate_opened",
+            eligible,
+            f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
+            deadline=_iso(gate.deadline),
+        )
+        return self.status()
 
     @request_gate.validator
     def _validate_request(self, input: RequestGateInput) -> None:
         self._check_request(input)
 
     @workflow.update
-    async def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
-        async with self._busy:
-            self._check_decide(input)
-            gate = self._s.gate
-            assert gate is not None
-            now = workflow.now()
-            person = self._charter.person(input.actor)
-            assert person is not None
-            vote = Vote(
-                actor=input.actor,
-                roles=list(person.roles),
-                decision=input.decision,
-                comment=input.comment,
-                at=now,
-                level=self._deciding_level(input.actor),
-            )
-            gate.votes.append(vote)
-            state = self._machine.state
-            self._event(
-                EventKind.vote_cast,
-                state,
-                state,
-                actor=input.actor,
-                role=_first(person.roles),
-                comment=input.comment,
-                payload={"decision": input.decision, "round": gate.round, "level": vote.level},
-            )
-            phase = self._model.phase(gate.phase)
-            result = self._tally(gate)
-            self._handled()
-            if result.outcome is not None:
-                await self._conclude(phase, gate, result.outcome, input.actor)
-            else:
-                key = self._decision_task_key(gate, input.actor, vote.level)
-                self._to_close.append(
-                    CloseTasksInput(project_id=self._charter.id, keys=[key], at=now)
-                )
-                await self._flush()
-            return self.status()
+    def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
+        self._check_decide(input)
+        gate = self._s.gate
+        assert gate is not None
+        now = workflow.now()
+        person = self._charter.person(input.actor)
+        assert person is not None
+        vote = Vote(
+            actor=input.actor,
+            roles=list(person.roles),
+            decision=input.decision,
+            comment=input.comment,
+            at=now,
+            level=self._deciding_level(input.actor),
+        )
+        gate.votes.append(vote)
+        state = self._machine.state
+        self._event(
+            EventKind.vote_cast,
+            state,
+            state,
+            actor=input.actor,
+            role=_first(person.roles),
+            comment=input.comment,
+            payload={"decision": input.decision, "round": gate.round, "level": vote.level},
+        )
+        phase = self._model.phase(gate.phase)
+        result = self._tally(gate)
+        self._handled()
+        if result.outcome is not None:
+            self._conclude(phase, gate, result.outcome, input.actor)
+        else:
+            key = self._decision_task_key(gate, input.actor, vote.level)
+            self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=[key], at=now))
+        return self.status()
 
     @decide_gate.validator
     def _validate_decide(self, input: DecideGateInput) -> None:
         self._check_decide(input)
 
-    async def _conclude(self, phase: Phase, gate: GateState, outcome: str, actor: str) -> None:
+    def _conclude(self, phase: Phase, gate: GateState, outcome: str, actor: str) -> None:
         """The gate is decided: move the lifecycle, record it, close the gate's tasks."""
         now = workflow.now()
         before = self._machine.state
@@ -338,7 +337,10 @@ class ProjectWorkflow:
         )
         self._s.gate = None
         if after == "closed":
-            self._event(EventKind.closed, before, after, actor=actor)
+            self._s.outcome = "rejected" if outcome == "reject" else "closed"
+            self._event(
+                EventKind.closed, before, after, actor=actor, payload={"outcome": self._s.outcome}
+            )
         elif outcome == "approve":
             nxt = self._model.phase(after)
             self._s.phase_started_at = now
@@ -350,94 +352,118 @@ class ProjectWorkflow:
                 actor=actor,
                 payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
             )
-        self._to_close.append(
+        # The voters' decide tasks are done; those still open (people who did not vote, review
+        # tasks nobody finished) are withdrawn: the gate no longer needs them.
+        voted = [self._decision_task_key(gate, v.actor, v.level) for v in gate.votes]
+        self._rec.close(
+            CloseTasksInput(project_id=self._charter.id, gate=self._gate_key(gate), keys=voted,
+                            at=now, status="done")
+        )  # fmt: skip
+        self._rec.close(
             CloseTasksInput(
                 project_id=self._charter.id,
                 gate=self._gate_key(gate),
                 at=now,
-                status="done" if outcome == "approve" else "cancelled",
+                status="withdrawn" if outcome == "approve" else "cancelled",
             )
         )
-        await self._flush()
-        await self._notify(
+        self._rec.notify(
             "decision",
             sorted({gate.requested_by, *self._holders(self._model.board.executive)}),
             f"Gate {before} of {self._charter.title}: {outcome}",
-            payload={"outcome": outcome, "state": after},
+            outcome=outcome,
+            state=after,
         )
         self._upsert_search()
 
     @workflow.update
-    async def hold(self, input: ActorInput) -> ProjectStatus:
-        return await self._board_action("hold", input)
+    def hold(self, input: ActorInput) -> ProjectStatus:
+        return self._board_action("hold", input)
 
     @hold.validator
     def _validate_hold(self, input: ActorInput) -> None:
         self._check_board_action("hold", input)
 
     @workflow.update
-    async def resume(self, input: ActorInput) -> ProjectStatus:
-        return await self._board_action("resume", input)
+    def resume(self, input: ActorInput) -> ProjectStatus:
+        return self._board_action("resume", input)
 
     @resume.validator
     def _validate_resume(self, input: ActorInput) -> None:
         self._check_board_action("resume", input)
 
     @workflow.update
-    async def cancel(self, input: ActorInput) -> ProjectStatus:
-        return await self._board_action("cancel", input)
+    def cancel(self, input: ActorInput) -> ProjectStatus:
+        return self._board_action("cancel", input)
 
     @cancel.validator
     def _validate_cancel(self, input: ActorInput) -> None:
         self._check_board_action("cancel", input)
 
-    async def _board_action(self, trigger: str, input: ActorInput) -> ProjectStatus:
-        async with self._busy:
-            self._check_board_action(trigger, input)
-            now = workflow.now()
-            before = self._machine.state
-            self._machine.fire(trigger)
-            after = self._machine.state
-            payload: dict[str, Any] = {}
-            if trigger == "hold":
-                self._s.held_at = now
-            elif trigger == "resume" and self._s.held_at is not None:
-                # Clocks stop while a project is held: every deadline moves by the time held.
-                paused = now - self._s.held_at
-                self._s.held_at = None
-                self._shift_deadlines(paused)
-                payload["paused_seconds"] = paused.total_seconds()
-            kind = {
-                "hold": EventKind.held,
-                "resume": EventKind.resumed,
-                "cancel": EventKind.cancelled,
-            }[trigger]
-            self._event(
-                kind,
-                before,
-                after,
-                actor=input.actor,
-                role=self._model.board.executive,
-                comment=input.comment,
-                payload=payload,
-            )
-            self._handled()
-            gate = self._s.gate
-            if trigger == "cancel" and gate is not None:
-                # A cancelled project awaits nobody: no open gate in status or search
-                # attributes, and no open task in anyone's inbox.
-                self._s.gate = None
-                self._to_close.append(
-                    CloseTasksInput(
-                        project_id=self._charter.id,
-                        gate=self._gate_key(gate),
-                        at=now,
-                        status="cancelled",
-                    )
-                )
-            await self._flush()
-            self._upsert_search()
-            return self.status()
+    def _board_action(self, trigger: str, input: ActorInput) -> ProjectStatus:
+        self._check_board_action(trigger, input)
+        now = workflow.now()
+        before = self._machine.state
+        self._machine.fire(trigger)
+        after = self._machine.state
+        payload: dict[str, Any] = {}
+        if trigger == "hold":
+            self._s.held_at = now
+        elif trigger == "resume" and self._s.held_at is not None:
+            # Clocks stop while a project is held: every deadline moves by the time held.
+            paused = now - self._s.held_at
+            self._s.held_at = None
+            self._shift_deadlines(paused)
+            payload["paused_seconds"] = paused.total_seconds()
+        if trigger == "cancel":
+            self._s.outcome = "cancelled"
+        kind = {
+            "hold": EventKind.held,
+            "resume": EventKind.resumed,
+            "cancel": EventKind.cancelled,
+        }[trigger]
+        self._event(
+            kind,
+            before,
+            after,
+            actor=input.actor,
+            role=self._model.board.executive,
+            comment=input.comment,
+            payload=payload,
+        )
+        if trigger == "resume" and "paused_seconds" in payload:
+            self._rec.shift_due(timedelta(seconds=payload["paused_seconds"]))
+        self._handled()
+        if trigger == "cancel":
+            self._close_all("cancelled", now)
+        self._upsert_search()
+        return self.status()
+
+    def _close_all(self, status: Any, now: datetime) -> None:
+        """A cancelled project awaits nobody: no open gate in status or search attributes, and
+        no open task in anyone's inbox."""
+        self._s.gate = None
+        self._rec.close(
+            CloseTasksInput(project_id=self._charter.id, all_open=True, at=now, status=status)
+        )
+
+    def _cancelled_from_temporal(self) -> None:
+        """The cancellation Temporal delivered, recorded as governance records a cancel."""
+        if self._machine.terminal:
+            return
+        now = workflow.now()
+        before = self._machine.state
+        self._machine.fire("cancel")
+        self._s.outcome = "cancelled"
+        self._event(
+            EventKind.cancelled,
+            before,
+            self._machine.state,
+            actor="temporal",
+            payload={"via": "temporal workflow cancel"},
+        )
+        self._close_all("cancelled", now)
+        self._upsert_search()
 
     def _shift_deadlines(self, by: timedelta) -> None:
         gate = self._s.gate
@@ -461,12 +487,21 @@ class ProjectWorkflow:
             )
         return list(person.roles)
 
-    def _check_active(self) -> None:
+    def _check_active(self, input: Command | None = None) -> None:
         if self._machine.terminal:
             raise _reject(f"project {self._charter.id} is {self._machine.state}", "ProjectClosed")
+        if input is not None and input.expires_at is not None and workflow.now() > input.expires_at:
+            raise _reject(
+                f"the request expired at {input.expires_at.isoformat()} before a worker took "
+                "it; nothing was applied",
+                "RequestExpired",
+            )
+        waiting = self._rec.refusal()
+        if waiting is not None:
+            raise _reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
 
     def _check_request(self, input: RequestGateInput) -> None:
-        self._check_active()
+        self._check_active(input)
         roles = self._person_roles(input.actor)
         if self._model.project_manager not in roles:
             raise _reject(
@@ -486,7 +521,7 @@ class ProjectWorkflow:
             )
 
     def _check_decide(self, input: DecideGateInput) -> None:
-        self._check_active()
+        self._check_active(input)
         self._person_roles(input.actor)
         gate = self._s.gate
         if self._machine.state == "on_hold":
@@ -494,6 +529,12 @@ class ProjectWorkflow:
         if gate is None or not self._machine.gate_open:
             raise _reject(f"no gate is open (project is in {self._machine.state})", "GateNotOpen")
         phase = self._model.phase(gate.phase)
+        if input.round is not None and input.round != gate.round:
+            raise _reject(
+                f"the vote is for round {input.round} of gate {phase.gate_state}, but round "
+                f"{gate.round} is open: look at the gate again and vote on this round",
+                "StaleVote",
+            )
         status = self._gate_status()
         if input.actor not in status.eligible:
             raise _reject(
@@ -522,7 +563,7 @@ class ProjectWorkflow:
             )
 
     def _check_board_action(self, trigger: str, input: ActorInput) -> None:
-        self._check_active()
+        self._check_active(input)
         roles = self._person_roles(input.actor)
         if self._model.board.executive not in roles:
             raise _reject(
@@ -558,6 +599,9 @@ class ProjectWorkflow:
             phase_opens_at=self._s.phase_opens_at,
             gate=self._gate_status() if self._s.gate is not None else None,
             last_seq=self._s.seq,
+            recorded_seq=self._s.recorded.seq,
+            outcome=self._s.outcome,
+            ledger_error=self._s.ledger_error,
         )
 
     @workflow.query
@@ -636,7 +680,8 @@ class ProjectWorkflow:
         return None
 
     def _gate_key(self, gate: GateState) -> str:
-        return f"{gate.phase}_gate/{gate.round}"
+        epoch = f"e{self._s.task_epoch}/" if self._s.task_epoch else ""
+        return f"{epoch}{gate.phase}_gate/{gate.round}"
 
     def _decision_task_key(self, gate: GateState, person: str, level: str | None = None) -> str:
         at = f"/{level}" if level else ""
@@ -662,57 +707,15 @@ class ProjectWorkflow:
         comment: str | None = None,
         payload: dict[str, Any] | None = None,
     ) -> None:
-        """Queue an audit event with the next sequence number; ``_flush`` writes it."""
-        self._s.seq += 1
-        info = workflow.info()
-        self._pending.append(
-            AuditEventIn(
-                project_id=self._charter.id,
-                seq=self._s.seq,
-                at=workflow.now(),
-                kind=kind,
-                from_state=from_state,
-                to_state=to_state,
-                actor=actor,
-                role=role,
-                comment=comment,
-                payload=payload or {},
-                model=self._model.ref,
-                model_hash=self._model_hash,
-                workflow_id=info.workflow_id,
-                run_id=info.run_id,
-            )
+        self._rec.event(
+            kind, from_state, to_state, actor=actor, role=role, comment=comment, payload=payload
         )
 
-    async def _flush(self) -> None:
-        """Write what the transition queued (audit events, tasks to open and to close) in one
-        local activity, one ledger transaction; the lock keeps concurrent writers ordered.
-
-        Transient ledger failures retry until they pass. A ledger that refuses the events
-        (its chain disagrees with this workflow) fails the workflow task, not one update:
-        the project stops, visibly, until an operator has looked, and nothing drifts apart.
-        """
-        async with self._lock:
-            if not (self._pending or self._to_open or self._to_close):
-                return
-            record = RecordInput(events=self._pending, open=self._to_open, close=self._to_close)
-            self._pending, self._to_open, self._to_close = [], [], []
-            try:
-                await workflow.execute_local_activity(
-                    ActivityName.RECORD,
-                    record,
-                    start_to_close_timeout=LEDGER_TIMEOUT,
-                    retry_policy=LEDGER_RETRY,
-                )
-            except FailureError as exc:  # the activity's failure after its retries
-                seqs = [e.seq for e in record.events] or [self._s.seq]
-                raise LedgerDiverged(
-                    f"the ledger refused events {seqs[0]}..{seqs[-1]} of "
-                    f"{self._charter.id}: {exc.cause or exc}"
-                ) from exc
-
     def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
-        """Queue the gate's tasks and a decide task per approver; ``_flush`` writes them."""
+        """Queue the gate's tasks and a decide task per approver."""
+        self._rec.open(self._gate_tasks(phase, gate, eligible))
+
+    def _gate_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> list[GateTaskIn]:
         key = self._gate_key(gate)
         tasks: list[GateTaskIn] = []
         for i, task in enumerate(phase.gate.tasks, 1):
@@ -729,7 +732,7 @@ class ProjectWorkflow:
                         created_at=gate.opened_at,
                     )
                 )
-        self._to_open += tasks + self._decide_tasks(gate, eligible, gate.opened_at)
+        return tasks + self._decide_tasks(gate, eligible, gate.opened_at)
 
     def _decide_tasks(
         self, gate: GateState, people: list[str], at: datetime, level: str | None = None
@@ -749,40 +752,20 @@ class ProjectWorkflow:
             for person in people
         ]
 
-    async def _notify(
-        self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any] | None = None
-    ) -> None:
-        """Best effort: a channel that is down must not fail a decision already recorded.
-
-        Awaited in place (not sent from a background task) because the time-skipping test
-        server stalls with activities running beside a workflow's timers; the retries are
-        few and short so a dead channel delays an update by seconds at most.
-        """
-        if not recipients:
-            return
-        try:
-            await self._send(kind, recipients, subject, payload or {})
-        except FailureError as exc:  # the local activity's own failure, after its retries
-            workflow.logger.warning("notification failed: %s (%s)", subject, exc)
-
-    async def _send(
-        self, kind: Any, recipients: list[str], subject: str, payload: dict[str, Any]
-    ) -> None:
-        # A local activity: the channels are short calls (the log today; a webhook or mail
-        # relay with a timeout later), and a round trip through the server would cost each
-        # update ~40 ms more (bench/bench_gates.py).
-        await workflow.execute_local_activity(
-            ActivityName.NOTIFY,
-            NotifyInput(
-                project_id=self._charter.id,
-                kind=kind,
-                recipients=recipients,
-                subject=subject,
-                payload=payload,
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=NOTIFY_RETRY,
-        )
+    def _current_tasks(self) -> list[GateTaskIn]:
+        """The tasks that should be open now: the open gate's, and a decide task for each
+        person it still awaits (issued again after a Temporal reset)."""
+        gate = self._s.gate
+        if gate is None or self._machine.terminal:
+            return []
+        phase = self._model.phase(gate.phase)
+        status = self._gate_status()
+        voters = [p for p in status.awaited if not self._deciding_level(p)]
+        issued = self._gate_tasks(phase, gate, voters)
+        for level in {e.level for e in gate.escalations[-1:]}:
+            people = [p for p in status.awaited if self._deciding_level(p) == level]
+            issued += self._decide_tasks(gate, people, workflow.now(), level)
+        return issued
 
     def _upsert_search(self) -> None:
         phase = self._machine.phase or self._machine.state

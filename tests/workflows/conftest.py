@@ -14,12 +14,16 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from ledger import Ledger
+from phasegate import service
 from phasegate.devserver import test_server_path
 from phasegate.temporal import register_search_attributes
 from worker import build_worker
 
 if TYPE_CHECKING:
     from tests.workflows.scenario import Scenario
+
+
+wall_clock = service.clock
 
 
 @pytest_asyncio.fixture(scope="session")
@@ -30,9 +34,11 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         data_converter=pydantic_data_converter, test_server_existing_path=str(path)
     )
     await register_search_attributes(environment.client)
+    service.clock = environment.get_current_time  # updates expire by the server's clock
     try:
         yield environment
     finally:
+        service.clock = wall_clock
         await environment.shutdown()
 
 

@@ -81,7 +81,7 @@ async def eventually(
 
 async def stays_quiet(p: Project, *, checks: int = 10, pause: float = 0.05) -> None:
     """Nothing fires: the status and the ledger stay where they are for a while."""
-    seq = (await p.status()).last_seq
+    seq = (await p.recorded()).last_seq
     for _ in range(checks):
         assert (await p.status()).last_seq == seq == len(p.events())
         await asyncio.sleep(pause)
@@ -112,15 +112,34 @@ class Project:
         return await service.status(self.harness.client, self.pid)
 
     async def request(self, actor: str, comment: str | None = None) -> ProjectStatus:
-        return await service.request_gate(self.harness.client, self.pid, actor, comment)
+        return await self.recorded(
+            await service.request_gate(self.harness.client, self.pid, actor, comment)
+        )
 
-    async def decide(self, actor: str, decision: str, comment: str | None = None) -> ProjectStatus:
-        st = await service.decide_gate(self.harness.client, self.pid, actor, decision, comment)
+    async def decide(
+        self, actor: str, decision: str, comment: str | None = None, round: int | None = None
+    ) -> ProjectStatus:
+        st = await service.decide_gate(
+            self.harness.client, self.pid, actor, decision, comment, round=round
+        )
         self.decisions.append((actor, decision))
-        return st
+        return await self.recorded(st)
 
     async def board(self, action: str, actor: str, comment: str | None = None) -> ProjectStatus:
-        return await service.board_action(self.harness.client, self.pid, action, actor, comment)
+        return await self.recorded(
+            await service.board_action(self.harness.client, self.pid, action, actor, comment)
+        )
+
+    async def recorded(self, st: ProjectStatus | None = None) -> ProjectStatus:
+        """Wait until the ledger holds every event the workflow accepted (it writes them
+        right after the step, not before the update returns); ``st`` passes through."""
+        seq = st.last_seq if st is not None else (await self.status()).last_seq
+
+        async def written() -> bool:
+            return self.harness.ledger.last_seq(self.pid) >= seq
+
+        await eventually(written)
+        return st if st is not None else await self.status()
 
     async def allowed(self, actor: str) -> list[Action]:
         return await service.allowed_actions(self.harness.client, self.pid, actor)

@@ -66,12 +66,13 @@ async def test_quorum_without_the_required_role_keeps_the_gate_open_and_its_reje
         "closed",
         "anna",
     )
-    assert (await p.result()).outcome == "closed"
+    assert (await p.result()).outcome == "rejected"
+    assert p.of_kind(EventKind.closed)[0].payload == {"outcome": "rejected"}
     # Those who voted did their task; the rest of the gate's work was cancelled with it.
     assert {t.key: t.status for t in p.tasks() if t.gate == "pre_study_gate/1"} == {
         "pre_study_gate/1/task1/bo": "cancelled",
         "pre_study_gate/1/task2/anna": "cancelled",
-        "pre_study_gate/1/decide/anna": "cancelled",
+        "pre_study_gate/1/decide/anna": "done",
         "pre_study_gate/1/decide/bo": "done",
         "pre_study_gate/1/decide/cecilia": "done",
     }
@@ -146,7 +147,7 @@ async def test_rework_reopens_the_phase_and_round_two_gets_fresh_tasks(
     round1 = {t.key: t.status for t in p.tasks() if t.gate == "idea_gate/1"}
     assert round1 == {
         "idea_gate/1/task1/anna": "cancelled",
-        "idea_gate/1/decide/anna": "cancelled",
+        "idea_gate/1/decide/anna": "done",  # anna decided: her vote sent the gate to rework
         "idea_gate/1/decide/bo": "done",
     }
 
@@ -163,7 +164,11 @@ async def test_rework_reopens_the_phase_and_round_two_gets_fresh_tasks(
     await p.decide("bo", "approve")
     st = await p.decide("anna", "approve")
     assert st.state == "pre_study"
-    assert {t.status for t in p.tasks() if t.gate == "idea_gate/2"} == {"done"}
+    assert {t.key: t.status for t in p.tasks() if t.gate == "idea_gate/2"} == {
+        "idea_gate/2/task1/anna": "withdrawn",  # nobody reported it done; the gate passed
+        "idea_gate/2/decide/anna": "done",
+        "idea_gate/2/decide/bo": "done",
+    }
     assert [e.payload["round"] for e in p.of_kind(EventKind.gate_opened)] == [1, 2]
     assert p.of_kind(EventKind.gate_passed)[0].payload["round"] == 2
     p.assert_sound_ledger()
@@ -210,5 +215,12 @@ async def test_opening_a_gate_creates_role_tasks_and_a_decide_task_per_approver(
     ]
 
     await p.decide("anna", "approve")
-    assert {t.status for t in p.tasks() if t.gate == "pre_study_gate/1"} == {"done"}
+    closed = {t.key: t.status for t in p.tasks() if t.gate == "pre_study_gate/1"}
+    assert closed == {
+        "pre_study_gate/1/task1/bo": "withdrawn",
+        "pre_study_gate/1/task2/anna": "withdrawn",
+        "pre_study_gate/1/decide/anna": "done",
+        "pre_study_gate/1/decide/bo": "done",
+        "pre_study_gate/1/decide/cecilia": "withdrawn",  # never voted: no longer needed
+    }
     assert p.tasks(status="open") == []

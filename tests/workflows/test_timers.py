@@ -140,7 +140,7 @@ async def test_escalation_climbs_the_chain_and_stops_at_the_top(
     # idea's on_reject is "close".
     assert (st.state, st.terminal) == ("closed", True)
     assert p.kinds()[-3:] == ["vote_cast", "gate_rejected", "closed"]
-    assert (await p.result()).outcome == "closed"
+    assert (await p.result()).outcome == "rejected"
     p.assert_sound_ledger()
 
 
