@@ -136,9 +136,33 @@ def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
     return ProjectError(f"the Temporal server refused: {exc.message}", "ServerError")
 
 
+RECORD_WAIT = timedelta(seconds=10)
+"""How long a command waits, once accepted, for the ledger to hold what it did."""
+
+
 async def _update(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
     """Send an update that expires unless a worker takes it within ``EXPIRY``; wait for its
-    answer at most ``RPC_TIMEOUT``."""
+    answer at most ``RPC_TIMEOUT``, then for the ledger to record it at most ``RECORD_WAIT``
+    (the returned status's ``recorded_seq`` says whether it did)."""
+    st = await _accepted(client, project_id, update, arg)
+    return await until_recorded(client, project_id, st)
+
+
+async def until_recorded(
+    client: Client, project_id: str, st: ProjectStatus, timeout: timedelta = RECORD_WAIT
+) -> ProjectStatus:
+    """``st``, or a newer status once the ledger holds every event ``st`` counts: a command
+    that returns has been written, so the audit trail and the inbox show it at once."""
+    loop = asyncio.get_running_loop()
+    deadline, target, pause = loop.time() + timeout.total_seconds(), st.last_seq, 0.01
+    while st.recorded_seq < target and loop.time() < deadline:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+        st = await status(client, project_id)
+    return st
+
+
+async def _accepted(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
     h = handle(client, project_id)
     expiry = await clock() + EXPIRY
     arg = arg.model_copy(update={"expires_at": expiry})

@@ -94,6 +94,12 @@ def _print_status(st: ProjectStatus) -> None:
                 + (f" (escalated to {gate.level})" if gate.level else "")
             )
     typer.echo(f"  audit:  {st.last_seq} events")
+    if st.recorded_seq < st.last_seq or st.ledger_error:
+        typer.echo(
+            f"  ledger: {st.recorded_seq} of {st.last_seq} events recorded so far"
+            + (f"; {st.ledger_error}" if st.ledger_error else "; the rest follows"),
+            err=True,
+        )
 
 
 def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Any) -> None:

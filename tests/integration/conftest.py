@@ -51,6 +51,22 @@ async def eventually(
         await asyncio.sleep(0.2)
 
 
+async def recorded(client: Client, ledger_url: str, project_id: str, timeout: float = 45.0) -> int:
+    """Wait until the ledger holds every event the project's workflow accepted (the writes
+    follow the steps; a write a killed worker had in flight is retried after its timeout)."""
+    from ledger import Ledger
+    from phasegate import service
+
+    with Ledger(ledger_url) as ledger:
+
+        async def probe() -> tuple[int, int]:
+            return (await service.status(client, project_id)).last_seq, ledger.last_seq(project_id)
+
+        accepted, stored = await eventually(probe, lambda v: v[0] == v[1], timeout=timeout)
+    assert accepted == stored, f"the ledger holds {stored} of {accepted} accepted events"
+    return stored
+
+
 class WorkerProcess:
     """``phasegate worker`` as a child process, so a test can ``kill -9`` it."""
 

@@ -151,6 +151,8 @@ async def test_hold_stops_the_clocks_and_resume_shifts_every_deadline(
     st = await p.request("david")
     assert st.gate is not None and st.gate.deadline and st.gate.reminder_at
     deadline, reminder_at = st.gate.deadline, st.gate.reminder_at
+    due_before = {t.key: t.due for t in p.tasks(status="open")}
+    assert due_before and all(due_before.values())
 
     for actor in ("bo", "david", "gustav"):
         await p.refused(partial(p.board, "hold", actor), "NotAuthorised")
@@ -179,6 +181,9 @@ async def test_hold_stops_the_clocks_and_resume_shifts_every_deadline(
     assert st.gate.deadline == deadline + paused
     assert st.gate.reminder_at == reminder_at + paused
     assert p.of_kind(EventKind.reminder_sent) == p.of_kind(EventKind.escalated) == []
+    # The inbox's due dates move with the deadlines (issue 14, item 5).
+    due_after = {t.key: t.due for t in p.tasks(status="open")}
+    assert due_after == {k: due + paused for k, due in due_before.items() if due is not None}
 
     # The clocks run again from where they stopped.
     await p.sleep(days=7, hours=1)
