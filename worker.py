@@ -17,6 +17,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import ProjectActivities
+from governance.messages import LEDGER_MEMO
 from ledger import Ledger
 from phasegate.settings import Settings
 from phasegate.temporal import connect
@@ -56,17 +57,45 @@ async def build_worker(
             yield worker
 
 
+class WorkerRefused(Exception):
+    """This worker must not serve the task queue (its ledger is not the projects' ledger)."""
+
+
+LEDGER_CHECK_LIMIT = 1000
+"""Running projects whose pinned ledger a starting worker compares with its own."""
+
+
+async def check_ledger(client: Client, task_queue: str, ledger: Ledger) -> None:
+    """Refuse to serve ``task_queue`` when a running project on it writes to another ledger:
+    two ledgers on one queue would split each project's chain between them."""
+    mine = ledger.ledger_id()
+    query = f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    async for wf in client.list_workflows(query, limit=LEDGER_CHECK_LIMIT):
+        theirs = (await wf.memo()).get(LEDGER_MEMO)
+        if theirs is not None and theirs != mine:
+            raise WorkerRefused(
+                f"task queue {task_queue!r} serves projects that write to ledger {theirs} "
+                f"(e.g. {wf.id}), but this worker's ledger is {mine} at {ledger.display_url}; "
+                "start the worker with that project's ledger (--ledger-url, or the --data-dir "
+                "it was started with), or on another task queue"
+            )
+
+
 async def run_worker(
     settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None
 ) -> None:
-    """Serve until ``stop`` is set (or forever). Migrates the ledger first."""
+    """Serve until ``stop`` is set (or forever). Migrates the ledger first; refuses to start
+    (``WorkerRefused``) if the queue's projects write to another ledger."""
     client = client or await connect(settings)
     stop = stop or asyncio.Event()
     with Ledger(settings.effective_ledger_url()) as ledger:
         ledger.migrate()
+        await check_ledger(client, settings.task_queue, ledger)
         async with build_worker(client, ledger, settings.task_queue):
             log.info(
                 "worker.started",
+                ledger=ledger.display_url,
+                ledger_id=ledger.ledger_id(),
                 task_queue=settings.task_queue,
                 namespace=settings.namespace,
                 address=settings.effective_address(),

@@ -234,6 +234,21 @@ class Ledger:
             ).scalar()
         return int(value or 0)
 
+    def unfinished_projects(self, project_id: str | None = None) -> list[str]:
+        """Projects whose chain has no terminal event (closed or cancelled) yet."""
+        t = audit_events.c
+        terminal = sa.case((t.kind.in_(["closed", "cancelled"]), 1), else_=0)
+        query = (
+            sa.select(t.project_id)
+            .group_by(t.project_id)
+            .having(sa.func.sum(terminal) == 0)
+            .order_by(t.project_id)
+        )
+        if project_id is not None:
+            query = query.where(t.project_id == project_id)
+        with self._transaction() as conn:
+            return [str(row[0]) for row in conn.execute(query)]
+
     def verify(self, project_id: str | None = None) -> VerifyReport:
         """Recompute every chain from the raw columns; report each project's first broken event.
 

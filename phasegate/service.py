@@ -303,3 +303,29 @@ async def list_projects(
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+@dataclass(frozen=True)
+class EndedOutside:
+    """A project whose workflow ended (or is gone) while its chain records no end."""
+
+    project_id: str
+    status: str
+
+
+async def ended_outside_governance(client: Client, unfinished: list[str]) -> list[EndedOutside]:
+    """Of the projects whose chain has no terminal event, those whose workflow is no longer
+    running: terminated, failed or timed out from Temporal (or gone from it), which no
+    governance step recorded."""
+    found: list[EndedOutside] = []
+    for project_id in unfinished:
+        try:
+            desc = await handle(client, project_id).describe()
+        except RPCError as exc:
+            if exc.status != RPCStatusCode.NOT_FOUND:
+                raise
+            found.append(EndedOutside(project_id, "not in Temporal"))
+            continue
+        if desc.status is not None and desc.status != WorkflowExecutionStatus.RUNNING:
+            found.append(EndedOutside(project_id, desc.status.name.lower()))
+    return found

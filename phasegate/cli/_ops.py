@@ -121,7 +121,7 @@ def worker(
     task_queue: TaskQueue = None,
 ) -> None:
     """Run the workflows and activities until interrupted."""
-    from worker import run_worker
+    from worker import WorkerRefused, run_worker
 
     s = settings(
         level=None,
@@ -138,7 +138,10 @@ def worker(
             client = await connect(s)
         except TemporalUnavailable as exc:
             raise fail(str(exc)) from None
-        await run_worker(s, client, stop)
+        try:
+            await run_worker(s, client, stop)
+        except WorkerRefused as exc:
+            raise fail(str(exc)) from None
 
     asyncio.run(main())
 
