@@ -28,9 +28,8 @@ from phasegate.cli._common import (
     settings,
     with_client,
 )
-from phasegate.cli._ledger import reading, shown_url
+from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
-from phasegate.models import Registry
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -66,15 +65,20 @@ def start(
         task_queue=task_queue,
         ledger_url=ledger_url,
     )
-    with reading(s) as ledger:
+    with registry(s) as published:
         try:
-            c, m = models.charter_and_model(charter, model, Registry(ledger, shown_url(s)))
+            c, m = models.charter_and_model(charter, model, published)
         except g.GovernanceError as exc:
             raise print_issues(exc) from None
         pid = with_client(
             s,
             lambda client: service.start_project(
-                client, c, m.model, task_queue=s.task_queue, model_source=m.source, ledger=ledger
+                client,
+                c,
+                m.model,
+                task_queue=s.task_queue,
+                model_source=m.source,
+                ledger=published.ledger,
             ),
         )
     say(pid)
