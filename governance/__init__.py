@@ -10,10 +10,13 @@ from governance._charter import (
     Waiver,
     check_charter,
     ensure_valid,
+    is_model_ref,
     split_ref,
 )
 from governance._errors import GovernanceError, Issue, format_path
 from governance._load import (
+    MAX_DOCUMENT_BYTES,
+    builtin_model,
     builtin_models,
     load_charter,
     load_model,
@@ -21,7 +24,6 @@ from governance._load import (
     parse_charter,
     parse_model,
     read_yaml,
-    resolve_model,
 )
 from governance._model import (
     ASPECTS,
@@ -44,6 +46,7 @@ from governance._types import Line, Text, format_duration, parse_duration
 
 __all__ = [
     "ASPECTS",
+    "MAX_DOCUMENT_BYTES",
     "AtLeast",
     "Baseline",
     "Board",
@@ -68,6 +71,7 @@ __all__ = [
     "ToleranceOverrides",
     "Tolerances",
     "Waiver",
+    "builtin_model",
     "builtin_models",
     "check_charter",
     "eligible_approvers",
@@ -75,6 +79,7 @@ __all__ = [
     "escalation_deciders",
     "format_duration",
     "format_path",
+    "is_model_ref",
     "load_charter",
     "load_model",
     "load_project",
@@ -82,7 +87,6 @@ __all__ = [
     "parse_duration",
     "parse_model",
     "read_yaml",
-    "resolve_model",
     "split_ref",
     "tally",
 ]

@@ -36,6 +36,11 @@ def split_ref(ref: str) -> tuple[str, str]:
     return name, version
 
 
+def is_model_ref(text: str) -> bool:
+    """Whether ``text`` names a model (``prince2``, ``prince2@1.0``) rather than a file path."""
+    return _REF.match(text if "@" in text else f"{text}@0") is not None
+
+
 class Person(Strict):
     id: Slug
     name: str = Field(min_length=1)
@@ -198,7 +203,8 @@ def _show(value: object) -> str:
     return format_duration(value) if isinstance(value, timedelta) else f"{value:g}%"
 
 
-def ensure_valid(charter: Charter, model: GovernanceModel) -> None:
+def ensure_valid(charter: Charter, model: GovernanceModel, source: str | None = None) -> None:
+    """``GovernanceError`` (from ``source``, e.g. the charter's path) unless the pair is sound."""
     issues = check_charter(charter, model)
     if issues:
-        raise GovernanceError(issues)
+        raise GovernanceError(issues, source)

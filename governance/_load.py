@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from governance._charter import Charter, check_charter, split_ref
+from governance._charter import Charter, ensure_valid, is_model_ref
 from governance._errors import GovernanceError, Issue, issues_from_validation
 from governance._model import GovernanceModel
 
@@ -105,55 +105,62 @@ def builtin_models() -> dict[str, GovernanceModel]:
     return out
 
 
-def load_model(path_or_name: str | Path) -> GovernanceModel:
-    """A built-in model by name (``prince2``, ``prince2@1.0``) or a model file by path."""
-    text = str(path_or_name)
-    name, _, version = text.partition("@")
+def builtin_model(ref: str) -> GovernanceModel | None:
+    """The built-in model a name (``prince2``) or ref (``prince2@1.0``) names; None when the
+    name is no built-in's. A built-in's name with another version is an error: built-in names
+    are reserved, so no other model (a file, a published one) can answer to them."""
+    name, _, version = ref.partition("@")
     builtin = builtin_models().get(name)
-    if builtin is not None and not Path(text).exists():
-        if version and version != builtin.version:
-            raise GovernanceError(
-                [Issue("model", f'built-in "{name}" is version {builtin.version}, not {version}')],
-                text,
-            )
-        return builtin
-    path = Path(text)
-    if not path.exists() and "/" not in text and not text.endswith((".yaml", ".yml")):
-        known = ", ".join(sorted(builtin_models()))
+    if builtin is not None and version and version != builtin.version:
         raise GovernanceError(
-            [Issue("(model)", f'no built-in model "{name}" and no such file; built-in: {known}')],
-            text,
+            [Issue("model", f'built-in "{name}" is version {builtin.version}, not {version}')],
+            ref,
         )
-    return parse_model(_read(path), str(path))
+    return builtin
+
+
+def load_model(path_or_name: str | Path) -> GovernanceModel:
+    """A built-in model by name (``prince2``, ``prince2@1.0``) or a model file by path.
+
+    A name is never read as a file: ``projektflodet@1.0`` is the built-in even when a file of
+    that name is in the working directory (``./projektflodet@1.0`` is the file).
+    """
+    text = str(path_or_name)
+    if isinstance(path_or_name, str) and is_model_ref(text):
+        builtin = builtin_model(text)
+        if builtin is None:
+            raise GovernanceError([Issue("(model)", _no_builtin(text))], text)
+        return builtin
+    return parse_model(_read(Path(text)), text)
+
+
+def _no_builtin(ref: str) -> str:
+    name = ref.partition("@")[0]
+    known = ", ".join(sorted(builtin_models()))
+    return (
+        f'no built-in model "{name}" (built-in: {known}); a model file is named by its path, '
+        f"e.g. ./{name}.yaml"
+    )
 
 
 def load_charter(path: str | Path) -> Charter:
     return parse_charter(_read(Path(path)), str(path))
 
 
-def resolve_model(ref: str, search: list[Path] | None = None) -> GovernanceModel:
-    """The model a charter names (``name@version``): a built-in, or a file in ``search``."""
-    name, version = split_ref(ref)
-    for folder in search or []:
-        for candidate in (folder / f"{name}.yaml", folder / f"{name}.yml"):
-            if candidate.exists():
-                model = load_model(candidate)
-                if model.ref == ref:
-                    return model
-    return load_model(f"{name}@{version}")
-
-
 def load_project(
     charter_path: str | Path, model: str | Path | None = None
 ) -> tuple[Charter, GovernanceModel]:
-    """A charter and its model, checked against each other."""
+    """A charter and its model, checked against each other. ``model``: a built-in's name or a
+    file (see ``load_model``); None means the built-in the charter names. A file is never
+    found by the charter's reference alone; the faces also resolve models published in the
+    ledger (``phasegate.models``)."""
     charter = load_charter(charter_path)
-    gm = (
-        load_model(model)
-        if model is not None
-        else resolve_model(charter.model, [Path(charter_path).parent])
-    )
-    issues = check_charter(charter, gm)
-    if issues:
-        raise GovernanceError(issues, str(charter_path))
+    if model is not None:
+        gm = load_model(model)
+    else:
+        found = builtin_model(charter.model)
+        if found is None:
+            raise GovernanceError([Issue("model", _no_builtin(charter.model))], str(charter_path))
+        gm = found
+    ensure_valid(charter, gm, str(charter_path))
     return charter, gm

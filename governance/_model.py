@@ -213,12 +213,15 @@ class GovernanceModel(Strict):
     def ref(self) -> str:
         return f"{self.name}@{self.version}"
 
-    def content_hash(self) -> str:
-        """SHA-256 of the canonical JSON form: equal models hash equal, whatever the YAML."""
-        canonical = json.dumps(
+    def canonical_json(self) -> str:
+        """The model as canonical JSON (sorted keys, no spaces): what the registry stores."""
+        return json.dumps(
             self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
-        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical JSON form: equal models hash equal, whatever the YAML."""
+        return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def role(self, role_id: str) -> Role:
         return next(r for r in self.roles if r.id == role_id)

@@ -116,6 +116,10 @@ _DURATION = re.compile(
 )
 DAYS_PER_MONTH = 30
 DAYS_PER_YEAR = 365
+MAX_YEARS = 100
+MAX_DURATION = timedelta(days=MAX_YEARS * DAYS_PER_YEAR)
+"""The longest duration the model language takes: deadlines are dates, and a date runs out in
+the year 9999 (``P10000Y`` would pass validation and break the project that uses it)."""
 
 
 def parse_duration(text: str) -> timedelta:
@@ -174,11 +178,17 @@ def _duration_validator(*, allow_zero: bool) -> Any:
                 parsed = parse_duration(value)
             except (ValueError, TypeError, AttributeError):
                 parsed = None
+        text = format_duration(value) if isinstance(value, timedelta) else value
         if parsed is None or parsed < timedelta(0) or (not allow_zero and not parsed):
-            text = format_duration(value) if isinstance(value, timedelta) else value
             raise PydanticCustomError(
                 "duration",
                 f"must be {what} ISO-8601 duration (e.g. P3D, P2W, PT15M), got {{value}}",
+                {"value": shown(text)},
+            )
+        if parsed > MAX_DURATION:
+            raise PydanticCustomError(
+                "duration_too_long",
+                f"must be at most P{MAX_YEARS}Y ({MAX_DURATION.days} days), got {{value}}",
                 {"value": shown(text)},
             )
         return parsed

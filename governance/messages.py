@@ -137,6 +137,20 @@ class ProjectState(Message):
     ledger_error_since: datetime | None = None
 
 
+class ModelSource(Message):
+    """Where a project's model came from: a built-in, the ledger's registry, or a local file
+    given explicitly (``project start --model FILE``)."""
+
+    kind: Literal["builtin", "registry", "file"]
+    file: str | None = Field(None, description="The file's absolute path (kind file).")
+
+    def describe(self) -> str:
+        """``built-in``, ``published`` or ``local file /path/model.yaml``."""
+        return {"builtin": "built-in", "registry": "published"}.get(
+            self.kind, f"local file {self.file}"
+        )
+
+
 class StartProjectInput(Message):
     """The charter and its model, pinned: later edits of the model file change nothing here."""
 
@@ -145,6 +159,9 @@ class StartProjectInput(Message):
     model_hash: str
     ledger_id: str | None = Field(
         None, description="The ledger the starter checked; pinned for every write."
+    )
+    model_source: ModelSource | None = Field(
+        None, description="Where the model came from (None: started before this was kept)."
     )
     state: ProjectState | None = Field(None, description="Set when continuing as new.")
     continue_as_new_after: int | None = Field(
@@ -206,6 +223,7 @@ class ProjectStatus(Message):
     title: str
     model: str
     model_hash: str
+    model_source: ModelSource | None = None
     state: str
     phase: str | None
     phase_title: str | None

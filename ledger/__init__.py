@@ -1,8 +1,17 @@
-"""Persistence of the audit trail and the task inbox: hash-chained, append-only, idempotent."""
+"""Persistence of the audit trail, the task inbox and the model registry: hash-chained,
+append-only, idempotent."""
 
 from governance.audit import ChainBreak, VerifyReport
-from ledger._errors import LedgerAhead, LedgerConflict, LedgerError, LedgerGap
+from ledger._errors import (
+    LedgerAhead,
+    LedgerConflict,
+    LedgerError,
+    LedgerGap,
+    LedgerMissing,
+    ModelRefused,
+)
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
+from ledger._registry import PublishedModel, check_publishable
 
 __all__ = [
     "ChainBreak",
@@ -13,7 +22,11 @@ __all__ = [
     "LedgerConflict",
     "LedgerError",
     "LedgerGap",
+    "LedgerMissing",
+    "ModelRefused",
+    "PublishedModel",
     "TaskChange",
     "TaskClosure",
     "VerifyReport",
+    "check_publishable",
 ]

@@ -23,3 +23,12 @@ class LedgerAhead(LedgerError):
         super().__init__(message)
         self.seq = seq
         self.hash = hash
+
+
+class ModelRefused(LedgerError):
+    """The registry refuses to publish a model: a reserved name, or a published name@version
+    with other content."""
+
+
+class LedgerMissing(LedgerError):
+    """There is no ledger at the URL: no database file, or a database without its tables."""

@@ -23,6 +23,7 @@ from alembic.config import Config
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
+from governance import GovernanceModel
 from governance.audit import (
     GENESIS_HASH,
     AuditEvent,
@@ -35,9 +36,12 @@ from governance.audit import (
     canonical_time,
     event_hash,
 )
-from ledger._engine import WRITE, create_engine, is_memory_sqlite
-from ledger._errors import LedgerAhead, LedgerConflict, LedgerError, LedgerGap
-from ledger._schema import audit_events, ledger_meta, tasks
+from ledger import _registry
+from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
+from ledger._engine import utc as _utc
+from ledger._errors import LedgerAhead, LedgerConflict, LedgerError, LedgerGap, LedgerMissing
+from ledger._registry import PublishedModel
+from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
 
 __all__ = ["ChainHead", "DueShift", "Ledger", "TaskChange"]
 
@@ -48,13 +52,6 @@ _MIGRATE_LOCK_KEY = 0x70686173  # "phas": pg_advisory_xact_lock key serialising 
 _ATTEMPTS = 5  # an IntegrityError means another writer won the race: re-read and decide again
 _EVENT_FIELDS = frozenset(AuditEventIn.model_fields)
 _TASK_FIELDS = frozenset(GateTaskIn.model_fields)
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything this ledger writes is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
 
 
 def _event_from_row(row: sa.RowMapping) -> AuditEvent:
@@ -77,6 +74,20 @@ def _differing_fields(a: AuditEventIn, b: AuditEventIn) -> list[str]:
     return sorted(k for k in da if json.dumps(da[k]) != json.dumps(db[k]))
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet shows as text: a text starting with ``=``, ``+``, ``-``, ``@``,
+    tab or carriage return (a formula to Excel, LibreOffice, Google Sheets) gets a leading
+    ``'``, and so does one already starting with ``'``. Reversible: to recover the stored text
+    (e.g. to recompute the hash chain from an export), drop the first character of every cell
+    that starts with ``'``."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _export_row(event: AuditEvent) -> dict[str, Any]:
     row = event.model_dump(mode="json")
     row["at"] = canonical_time(event.at)
@@ -94,6 +105,28 @@ class Ledger:
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if is_memory_sqlite(self._engine.url) else nullcontext()
         )
+
+    @classmethod
+    def existing(cls, url: str) -> Self:
+        """The ledger at ``url``, to read from; ``LedgerMissing`` when there is none there (no
+        database file, or a database without a ledger's tables). Creates nothing, migrates
+        nothing."""
+        parsed = sa.make_url(url)
+        shown = parsed.render_as_string()
+        if parsed.get_backend_name() == "sqlite":
+            path = sqlite_file(parsed)
+            if path is None or not path.is_file():
+                raise LedgerMissing(f"no ledger at {shown}: no such database file")
+        ledger = cls(url)
+        try:
+            with ledger._transaction() as conn:
+                has_version = sa.inspect(conn).has_table(VERSION_TABLE)
+            if not has_version:
+                raise LedgerMissing(f"no ledger at {shown}: the database holds no ledger tables")
+        except BaseException:
+            ledger.close()
+            raise
+        return ledger
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -285,7 +318,8 @@ class Ledger:
         """Write the events to `out` (open CSV files with newline=""); return how many.
 
         `at` is UTC ISO-8601 with microseconds; in CSV, `payload` is one JSON text column and
-        a missing value is an empty cell.
+        a missing value is an empty cell. CSV cells are neutralised against spreadsheet
+        formulas (see `csv_cell`); the stored events and their hashes are unchanged.
         """
         count = 0
         writer: csv.DictWriter[str] | None = None
@@ -301,9 +335,36 @@ class Ledger:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 else:
                     row["payload"] = json.dumps(row["payload"], sort_keys=True, ensure_ascii=False)
-                    writer.writerow(row)
+                    writer.writerow({k: csv_cell(v) for k, v in row.items()})
                 count += 1
         return count
+
+    # -- model registry -------------------------------------------------------------------------
+
+    def publish_model(
+        self, model: GovernanceModel, published_by: str, *, at: datetime | None = None
+    ) -> tuple[PublishedModel, bool]:
+        """Publish ``model`` as name@version: ``(entry, True)`` when new, ``(the stored entry,
+        False)`` when the same content is already published. ``ModelRefused`` for a built-in's
+        name or a published name@version with other content."""
+        at = at or datetime.now(UTC)
+        for _ in range(_ATTEMPTS):
+            try:
+                with self._transaction(write=True) as conn:
+                    return _registry.publish(conn, model, published_by, at)
+            except IntegrityError:
+                continue  # a concurrent publisher stored this name@version first: compare
+        raise LedgerError(f"could not publish {model.ref}: {_ATTEMPTS} attempts lost a race")
+
+    def published_model(self, name: str, version: str) -> PublishedModel | None:
+        """The published name@version, or None."""
+        with self._transaction() as conn:
+            return _registry.get(conn, name, version)
+
+    def published_models(self) -> list[PublishedModel]:
+        """Every published model, by name and version."""
+        with self._transaction() as conn:
+            return _registry.published(conn)
 
     # -- task inbox ---------------------------------------------------------------------------
 

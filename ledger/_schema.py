@@ -6,6 +6,9 @@ import sqlalchemy as sa
 
 metadata = sa.MetaData()
 
+VERSION_TABLE = "ledger_alembic_version"
+"""Where Alembic records the ledger's schema revision."""
+
 audit_events = sa.Table(
     "audit_events",
     metadata,
@@ -59,3 +62,19 @@ ledger_meta = sa.Table(
 )
 """Facts about the ledger itself; ``ledger_id`` (made by migration 0002) names this ledger, so
 a worker on another ledger can be told apart from the one a project writes to."""
+
+models = sa.Table(
+    "models",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(64), nullable=False),
+    sa.Column("version", sa.String(64), nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("published_by", sa.String(200), nullable=False),
+    sa.UniqueConstraint("name", "version", name="uq_models_name_version"),
+)
+"""The model registry (made by migration 0003): governance models the PMO published.
+``content`` is the model's canonical JSON, ``sha256`` its hash (the model's content hash);
+a name@version is written once and never changed."""

@@ -31,10 +31,12 @@ from governance.messages import (
     ActorInput,
     Command,
     DecideGateInput,
+    ModelSource,
     ProjectStatus,
     RequestGateInput,
     StartProjectInput,
 )
+from ledger import Ledger
 from phasegate import temporal as sa
 from workflows import ProjectWorkflow
 
@@ -61,27 +63,50 @@ async def start_project(
     *,
     task_queue: str,
     continue_as_new_after: int | None = None,
+    model_source: ModelSource | None = None,
+    ledger: Ledger | None = None,
     ledger_id: str | None = None,
 ) -> str:
-    """Start a project workflow; the model's content is pinned into its input, and so is
-    ``ledger_id`` (the ledger the starter checked) when given: no other ledger takes its
-    events. Without it the first worker's ledger is pinned."""
+    """Start a project workflow; the model's content is pinned into its input, and so is the
+    ledger it writes to (``ledger_id``, else ``ledger``'s; without either the first worker's
+    ledger is pinned): no other ledger takes its events.
+
+    With ``ledger``, a project id the ledger already holds events for is refused: Temporal
+    alone cannot tell (another namespace or server, or a run past its retention), and a second
+    project under the same id would collide with the first one's audit chain.
+    """
     ensure_valid(charter, model)
+    if ledger is not None and (recorded := ledger.last_seq(charter.id)) > 0:
+        raise ProjectError(
+            f"project {charter.id} already exists in the ledger ({recorded} audit events): "
+            "a project id is never used twice, also not on another namespace or server or "
+            "after Temporal has forgotten the project; give the charter another id",
+            "ProjectExists",
+        )
+    model_hash = model.content_hash()
+    memo = {"model_hash": model_hash}
+    if model_source is not None:
+        memo["model_source"] = model_source.describe()
+    if ledger_id is None and ledger is not None:
+        ledger_id = ledger.ledger_id()
+    if ledger_id is not None:
+        memo[LEDGER_MEMO] = ledger_id
     try:
         await client.start_workflow(
             ProjectWorkflow.run,
             StartProjectInput(
                 charter=charter,
                 model=model,
-                model_hash=model.content_hash(),
+                model_hash=model_hash,
+                model_source=model_source,
                 continue_as_new_after=continue_as_new_after,
                 ledger_id=ledger_id,
             ),
             id=workflow_id(charter.id),
             task_queue=task_queue,
-            memo={LEDGER_MEMO: ledger_id} if ledger_id else None,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             search_attributes=sa.initial(charter.id, model.ref, model.phases[0].id),
+            memo=memo,
         )
     except WorkflowAlreadyStartedError as exc:
         raise ProjectError(f"project {charter.id} already exists", "ProjectExists") from exc
@@ -273,6 +298,10 @@ class ProjectRow:
     model: str
     awaiting: str
     status: str
+    model_hash: str = ""
+    model_source: str = ""
+    """``built-in``, ``published`` or ``local file PATH``; empty for projects started before
+    phasegate kept it."""
 
 
 async def list_projects(
@@ -289,6 +318,7 @@ async def list_projects(
     rows: list[ProjectRow] = []
     async for wf in client.list_workflows(query):
         attrs = wf.typed_search_attributes
+        memo = await wf.memo()
         rows.append(
             ProjectRow(
                 project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
@@ -296,6 +326,8 @@ async def list_projects(
                 model=attrs.get(sa.MODEL) or "",
                 awaiting=attrs.get(sa.AWAITING) or "",
                 status=wf.status.name.lower() if wf.status else "",
+                model_hash=str(memo.get("model_hash", "")),
+                model_source=str(memo.get("model_source", "")),
             )
         )
     return sorted(rows, key=lambda r: r.project_id)
@@ -303,6 +335,9 @@ async def list_projects(
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+NOT_IN_TEMPORAL = "not in Temporal"
 
 
 @dataclass(frozen=True)
@@ -324,7 +359,7 @@ async def ended_outside_governance(client: Client, unfinished: list[str]) -> lis
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
-            found.append(EndedOutside(project_id, "not in Temporal"))
+            found.append(EndedOutside(project_id, NOT_IN_TEMPORAL))
             continue
         if desc.status is not None and desc.status != WorkflowExecutionStatus.RUNNING:
             found.append(EndedOutside(project_id, desc.status.name.lower()))

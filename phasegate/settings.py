@@ -10,14 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
+import sqlalchemy as sa
 from pydantic import field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.exc import SQLAlchemyError
 
 from phasegate.devserver import read_state
 
 __all__ = ["DEFAULT_ADDRESS", "LogFormat", "LogLevel", "Settings", "get_settings"]
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
+LEDGER_DATABASES = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
+"""(backend, driver) pairs the ledger runs on: SQLite, and PostgreSQL through psycopg 3."""
 
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -55,6 +60,25 @@ class Settings(BaseSettings):
     def _blank_is_unset(cls, value: object) -> object:
         # ``PHASEGATE_ADDRESS=`` in a compose file or shell means "not set", not "empty host".
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ledger_url", mode="after")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            url = sa.make_url(value)
+            kind = (url.get_backend_name(), url.get_driver_name())
+        except SQLAlchemyError:
+            kind = None
+        if kind not in LEDGER_DATABASES:
+            raise PydanticCustomError(
+                "ledger_url",
+                "not a ledger database URL: {value}; use sqlite:///PATH/ledger.db or "
+                "postgresql+psycopg://USER@HOST/DB",
+                {"value": value},
+            )
+        return value
 
     def effective_address(self) -> str:
         """The Temporal address to dial: the explicit one, else the live dev server of

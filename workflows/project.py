@@ -51,6 +51,7 @@ class ProjectWorkflow:
         self._charter: Charter = input.charter
         self._model: GovernanceModel = input.model
         self._model_hash = input.model_hash
+        self._model_source = input.model_source
         self._continue_after = input.continue_as_new_after
         now = workflow.now()
         self._s: ProjectState = input.state or ProjectState(
@@ -77,6 +78,11 @@ class ProjectWorkflow:
                 payload={
                     "title": self._charter.title,
                     "baseline": self._charter.baseline.model_dump(mode="json"),
+                    **(
+                        {"model_source": self._model_source.model_dump(mode="json")}
+                        if self._model_source is not None
+                        else {}
+                    ),
                 },
             )
             self._event(
@@ -587,6 +593,7 @@ class ProjectWorkflow:
             title=self._charter.title,
             model=self._model.ref,
             model_hash=self._model_hash,
+            model_source=self._model_source,
             state=self._machine.state,
             phase=phase_id,
             phase_title=phase.title if phase else None,

@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from alembic import context
 
 from ledger._engine import create_engine
-from ledger._schema import metadata
-
-VERSION_TABLE = "ledger_alembic_version"
+from ledger._schema import VERSION_TABLE, metadata
 
 
 def _run(connection: sa.Connection) -> None:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.client import Client
 
 from governance import GovernanceError
+from phasegate.cli._output import json_text, safe, say
 from phasegate.logging import configure_logging
 from phasegate.service import ProjectError
 from phasegate.settings import Settings, get_settings
@@ -63,7 +64,7 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
         s = get_settings(**flags)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            typer.echo(f"error: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+            say(f"error: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
         raise typer.Exit(1) from None
     configure_logging(s.log_format, level or s.log_level)
     return s
@@ -71,12 +72,12 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
 
 def print_issues(exc: GovernanceError) -> typer.Exit:
     for issue in exc.issues:
-        typer.echo(str(issue), err=True)
+        say(safe(issue), err=True)
     return typer.Exit(1)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+    say(f"error: {message}", err=True)
     return typer.Exit(code)
 
 
@@ -99,6 +100,6 @@ def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
 
 def echo_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
     if isinstance(data, BaseModel):
-        typer.echo(data.model_dump_json(indent=2))
+        typer.echo(json_text(data.model_dump_json(indent=2)))
     else:
-        typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        typer.echo(json_text(json.dumps(data, indent=2, default=str, ensure_ascii=False)))

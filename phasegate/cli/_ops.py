@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TextIO
 
-import sqlalchemy as sa
 import typer
-from sqlalchemy.exc import SQLAlchemyError
+from temporalio.service import RPCError
 
 from ledger import Ledger
+from phasegate import service
 from phasegate.cli._common import (
     Address,
     AsJson,
@@ -26,6 +27,8 @@ from phasegate.cli._common import (
     fail,
     settings,
 )
+from phasegate.cli._ledger import existing
+from phasegate.cli._output import safe, say
 from phasegate.devserver import DevServer, DevServerError
 from phasegate.settings import Settings
 from phasegate.temporal import TemporalUnavailable, connect
@@ -33,26 +36,12 @@ from phasegate.temporal import TemporalUnavailable, connect
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
 
-@contextmanager
-def _ledger(s: Settings) -> Iterator[Ledger]:
-    """The ledger, migrated; an unreachable database is one clear line and exit 1."""
-    url = s.effective_ledger_url()
-    try:
-        with Ledger(url) as ledger:
-            ledger.migrate()
-            yield ledger
-    except SQLAlchemyError as exc:
-        raise fail(
-            f"ledger {sa.make_url(url).render_as_string()}: {exc.__class__.__name__}: "
-            f"{str(exc).splitlines()[0]}"
-        ) from None
-
-
 def tasks(
     assignee: Annotated[str | None, typer.Option(help="Only this person's tasks.")] = None,
     project: Annotated[str | None, typer.Option(help="Only this project's tasks.")] = None,
     status: Annotated[
-        Literal["open", "done", "cancelled", "all"], typer.Option(help="[default: open]")
+        Literal["open", "done", "cancelled", "withdrawn", "all"],
+        typer.Option(help="[default: open]"),
     ] = "open",
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -60,7 +49,7 @@ def tasks(
 ) -> None:
     """The task inbox: gate tasks and gate decisions waiting for people."""
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with _ledger(s) as ledger:
+    with existing(s) as ledger:
         rows = ledger.tasks(
             assignee=assignee, project_id=project, status=None if status == "all" else status
         )
@@ -69,7 +58,7 @@ def tasks(
         return
     for t in rows:
         due = t.due.date().isoformat() if t.due else "-"
-        typer.echo(f"{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t{t.title}")
+        say(f"{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t{safe(t.title)}")
 
 
 @audit_app.command("export")
@@ -80,15 +69,56 @@ def export(
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
 ) -> None:
-    """Every audit event, in chain order, as JSON lines or CSV."""
+    """Every audit event, in chain order, as JSON lines or CSV.
+
+    In CSV, a cell starting with =, +, -, @, tab, CR or ' gets a leading ' so that no
+    spreadsheet runs it as a formula; drop it to get the recorded text back.
+    """
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with _ledger(s) as ledger:
+    if output is not None:
+        _check_output(output)
+    with existing(s) as ledger:
+        _require_events(ledger, project)
         if output is None:
             ledger.export(sys.stdout, fmt, project)
-        else:
-            with output.open("w", encoding="utf-8", newline="") as fh:
-                count = ledger.export(fh, fmt, project)
-            typer.echo(f"{count} events written to {output}", err=True)
+            return
+        count = _export_to(output, lambda fh: ledger.export(fh, fmt, project))
+    say(f"{count} events written to {safe(output)}", err=True)
+
+
+def _check_output(output: Path) -> None:
+    """A usage error (exit 2) unless ``output`` can be a new or replaced file."""
+    if output.is_dir():
+        raise fail(f"--output {safe(output)} is a directory: name a file in it", 2)
+    if not output.parent.is_dir():
+        raise fail(
+            f"--output {safe(output)}: the directory {safe(output.parent)} does not exist", 2
+        )
+
+
+def _export_to(output: Path, write: Callable[[TextIO], int]) -> int:
+    """Write through a temporary file beside ``output`` and rename it at the end, so a failed
+    export leaves nothing behind (and an existing file as it was)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise fail(f"--output {safe(output)}: {exc.strerror or exc}") from None
+    try:
+        with open(fd, "w", encoding="utf-8", newline="") as fh:
+            count = write(fh)
+        os.replace(tmp, output)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise fail(f"--output {safe(output)}: {exc.strerror or exc}") from None
+        raise
+    return count
+
+
+def _require_events(ledger: Ledger, project: str | None) -> None:
+    """With ``--project``: exit 1 unless the ledger holds events for that project."""
+    if project is not None and ledger.last_seq(project) == 0:
+        raise fail(f"no events for project {safe(project)} in the ledger")
 
 
 @audit_app.command("verify")
@@ -97,20 +127,64 @@ def verify(
     as_json: AsJson = False,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
+    address: Address = None,
+    namespace: Namespace = None,
 ) -> None:
-    """Recompute every hash chain; exit 1 and name the first broken event if any."""
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with _ledger(s) as ledger:
+    """Recompute every hash chain; exit 1 and name the first broken event if any. With
+    Temporal reachable, also report projects whose workflow ended outside governance
+    (terminated, failed, timed out or gone) while their chain records no end."""
+    s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
+    with existing(s) as ledger:
+        _require_events(ledger, project)
         report = ledger.verify(project)
+        unfinished = ledger.unfinished_projects(project)
+    outside = _ended_outside(s, unfinished)
     if as_json:
-        echo_json(report)
+        data = report.model_dump(mode="json")
+        data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
+        echo_json(data)
     elif report.ok:
-        typer.echo(f"ok: {report.events_checked} events in {report.projects} project(s) verified")
+        say(f"ok: {report.events_checked} events in {report.projects} project(s) verified")
     else:
         for b in report.broken:
-            typer.echo(f"broken: project {b.project_id} at seq {b.seq}: {b.reason}")
-    if not report.ok:
+            say(f"broken: project {b.project_id} at seq {b.seq}: {safe(b.reason)}")
+    ended = [o for o in outside or [] if o.status != service.NOT_IN_TEMPORAL]
+    for o in ended:
+        say(
+            f"ended outside governance: project {o.project_id} ({o.status} in Temporal; "
+            "its audit trail records no end)"
+        )
+    for o in outside or []:
+        if o.status == service.NOT_IN_TEMPORAL:
+            say(
+                f"note: project {o.project_id} has no end in its audit trail and no workflow "
+                f"on {s.effective_address()} (another server or namespace, or past Temporal's "
+                "retention)",
+                err=True,
+            )
+    if not report.ok or ended:
         raise typer.Exit(1)
+
+
+def _ended_outside(s: Settings, unfinished: list[str]) -> list[service.EndedOutside] | None:
+    """Projects that ended in Temporal without a terminal event; None if Temporal could not
+    be asked (said on stderr: the chains alone were verified)."""
+    if not unfinished:
+        return []
+
+    async def ask() -> list[service.EndedOutside]:
+        client = await connect(s)
+        return await service.ended_outside_governance(client, unfinished)
+
+    try:
+        return asyncio.run(ask())
+    except (TemporalUnavailable, RPCError) as exc:
+        say(
+            f"note: Temporal not reachable ({safe(str(exc))}): projects that ended outside "
+            "governance were not looked for",
+            err=True,
+        )
+        return None
 
 
 def worker(
@@ -170,13 +244,13 @@ def dev(
             raise fail(str(exc)) from None
         try:
             s = base.model_copy(update={"address": state.address})
-            typer.echo(
+            say(
                 f"phasegate dev: Temporal at {state.address}"
                 + (f", UI at {state.ui_url}" if state.ui_url else "")
                 + f"; ledger {s.effective_ledger_url()}; data in {base.data_dir}",
                 err=True,
             )
-            typer.echo("Press Ctrl-C to stop.", err=True)
+            say("Press Ctrl-C to stop.", err=True)
             stop = _stop_on_signals()
             try:
                 client = await connect(s)

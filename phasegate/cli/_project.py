@@ -12,13 +12,14 @@ from temporalio.client import Client
 
 import governance as g
 from governance.messages import ProjectStatus
-from phasegate import service
+from phasegate import models, service
 from phasegate.cli._common import (
     Actor,
     Address,
     AsJson,
     Comment,
     DataDir,
+    LedgerUrl,
     Namespace,
     TaskQueue,
     echo_json,
@@ -27,6 +28,8 @@ from phasegate.cli._common import (
     settings,
     with_client,
 )
+from phasegate.cli._ledger import registry
+from phasegate.cli._output import safe, say
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -34,68 +37,89 @@ gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
 ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 
 
-def _load(charter: Path, model: str | None) -> tuple[g.Charter, g.GovernanceModel]:
-    try:
-        return g.load_project(charter, model)
-    except g.GovernanceError as exc:
-        raise print_issues(exc) from None
-
-
 @project_app.command("start")
 def start(
     charter: Annotated[Path, typer.Argument(help="The project charter (YAML).")],
     model: Annotated[
-        str | None, typer.Option(help="Model name or file [default: the one the charter names].")
+        str | None,
+        typer.Option(
+            help="A model name, or a local model FILE to use as it is (shown as a local file "
+            "model) [default: the built-in or published model the charter names]."
+        ),
     ] = None,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
     task_queue: TaskQueue = None,
+    ledger_url: LedgerUrl = None,
 ) -> None:
-    """Start a project under its governance model; prints the project id."""
-    c, m = _load(charter, model)
-    s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
-    pid = with_client(
-        s, lambda client: service.start_project(client, c, m, task_queue=s.task_queue)
+    """Start a project under its governance model; prints the project id.
+
+    The model the charter names comes from the built-ins or the ledger's registry
+    (`phasegate model publish`), never from a file found beside the charter.
+    """
+    s = settings(
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+        task_queue=task_queue,
+        ledger_url=ledger_url,
     )
-    typer.echo(pid)
+    with registry(s) as published:
+        try:
+            c, m = models.charter_and_model(charter, model, published)
+        except g.GovernanceError as exc:
+            raise print_issues(exc) from None
+        pid = with_client(
+            s,
+            lambda client: service.start_project(
+                client,
+                c,
+                m.model,
+                task_queue=s.task_queue,
+                model_source=m.source,
+                ledger=published.ledger,
+            ),
+        )
+    say(pid)
 
 
 def _print_status(st: ProjectStatus) -> None:
-    where = st.state if st.phase is None else f"{st.phase} ({st.phase_title})"
-    typer.echo(f"{st.project_id}: {st.title}")
-    typer.echo(f"  model:  {st.model} (sha256 {st.model_hash[:12]})")
-    typer.echo(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
+    where = st.state if st.phase is None else f"{st.phase} ({safe(st.phase_title)})"
+    source = f"{safe(st.model_source.describe())}, " if st.model_source else ""
+    say(f"{st.project_id}: {safe(st.title)}")
+    say(f"  model:  {st.model} ({source}sha256 {st.model_hash[:12]})")
+    say(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
     if st.phase is not None:
-        typer.echo(
+        say(
             f"  phase:  {where}, {st.phase_index + 1 if st.phase_index is not None else '?'}"
             f" of {len(st.phases)}"
         )
     if st.phase_opens_at:
-        typer.echo(f"  opens:  {st.phase_opens_at.isoformat()}")
+        say(f"  opens:  {st.phase_opens_at.isoformat()}")
     gate = st.gate
     if gate is not None:
-        typer.echo(
-            f"  gate:   {gate.gate}: {gate.title} (round {gate.round}, rule {gate.rule}, "
+        say(
+            f"  gate:   {gate.gate}: {safe(gate.title)} (round {gate.round}, rule {gate.rule}, "
             f"{gate.approvals}/{gate.approvals_needed} approvals)"
         )
         if gate.required_missing:
-            typer.echo(f"          required still missing: {', '.join(gate.required_missing)}")
+            say(f"          required still missing: {', '.join(gate.required_missing)}")
         for vote in gate.votes:
             extra = f" at level {vote.level}" if vote.level else ""
-            typer.echo(
+            say(
                 f"          {vote.actor}: {vote.decision}{extra}"
-                + (f" ({vote.comment})" if vote.comment else "")
+                + (f" ({safe(vote.comment)})" if vote.comment else "")
             )
-        typer.echo(f"          awaiting: {', '.join(gate.awaited) or '-'}")
+        say(f"          awaiting: {', '.join(gate.awaited) or '-'}")
         if gate.deadline:
-            typer.echo(
+            say(
                 f"          deadline: {gate.deadline.isoformat()}"
                 + (f" (escalated to {gate.level})" if gate.level else "")
             )
-    typer.echo(f"  audit:  {st.last_seq} events")
+    say(f"  audit:  {st.last_seq} events")
     if st.recorded_seq < st.last_seq or st.ledger_error:
-        typer.echo(
+        say(
             f"  ledger: {st.recorded_seq} of {st.last_seq} events recorded so far"
             + (f"; {st.ledger_error}" if st.ledger_error else "; the rest follows"),
             err=True,
@@ -146,7 +170,10 @@ def list_projects(
         echo_json([asdict(r) for r in rows])
         return
     for r in rows:
-        typer.echo(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{r.model}\t{r.status}")
+        model = r.model
+        if r.model_source:
+            model += f" ({safe(r.model_source)}, sha256 {r.model_hash[:12]})"
+        say(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{model}\t{r.status}")
 
 
 @gate_app.command("request")

@@ -422,6 +422,7 @@ CHARTER_CASES = [
         "people",
         ("gate delivery_1_gate needs 4 approvals but only 3 people can approve it",),
         files={"strict_board.yaml": changed(P2_MODEL, _at_least_four)},
+        model="strict_board.yaml",
     ),
     Broken(
         "charter-typo-key",

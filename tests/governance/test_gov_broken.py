@@ -128,7 +128,9 @@ def test_unknown_builtin_name_and_missing_file(tmp_path: Path) -> None:
         g.load_model("safe")
     assert info.value.issues == [
         g.Issue(
-            "(model)", 'no built-in model "safe" and no such file; built-in: prince2, projektflodet'
+            "(model)",
+            'no built-in model "safe" (built-in: prince2, projektflodet); a model file is named '
+            "by its path, e.g. ./safe.yaml",
         )
     ]
     with pytest.raises(g.GovernanceError) as info:

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 import governance as g
-from tests.governance.gov_cases import BUILTIN, EXAMPLES, PF_MODEL, dump
+from tests.governance.gov_cases import BUILTIN, EXAMPLES, PF_CHARTER, PF_MODEL, dump
 
 MODELS = g.builtin_models()
 
@@ -133,13 +133,32 @@ def test_load_model_by_name_version_and_path(tmp_path: Path) -> None:
     assert g.load_model(target) == MODELS["prince2"]
 
 
-def test_resolve_model_prefers_a_file_beside_the_charter(tmp_path: Path) -> None:
-    data = copy.deepcopy(PF_MODEL)
-    data["version"] = "2.0"
-    (tmp_path / "projektflodet.yaml").write_text(dump(data), encoding="utf-8")
-    assert g.resolve_model("projektflodet@2.0", [tmp_path]).version == "2.0"
-    # A file of another version does not shadow the built-in the charter names.
-    assert g.resolve_model("projektflodet@1.0", [tmp_path]) is MODELS["projektflodet"]
+def test_a_file_beside_the_charter_never_stands_in_for_its_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weakened copy under the built-in's name and version, beside the charter or in the
+    working directory (also as a file literally named projektflodet@1.0), is not used."""
+    weak = copy.deepcopy(PF_MODEL)
+    weak["phases"][0]["gate"]["forbid_self_approval"] = False
+    for name in ("projektflodet.yaml", "projektflodet@1.0"):
+        (tmp_path / name).write_text(dump(weak), encoding="utf-8")
+    charter = tmp_path / "charter.yaml"
+    charter.write_text(dump(PF_CHARTER), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert g.load_project(charter)[1] is MODELS["projektflodet"]
+    assert g.load_model("projektflodet@1.0") is MODELS["projektflodet"]
+    assert (
+        g.load_model("./projektflodet@1.0").content_hash() != MODELS["projektflodet"].content_hash()
+    )
+    # A charter naming a model that is no built-in gets no file either.
+    other = copy.deepcopy(PF_CHARTER)
+    other["model"] = "custom@2.0"
+    (tmp_path / "custom.yaml").write_text(dump({**PF_MODEL, "name": "custom", "version": "2.0"}))
+    charter.write_text(dump(other), encoding="utf-8")
+    with pytest.raises(g.GovernanceError) as info:
+        g.load_project(charter)
+    assert [i.path for i in info.value.issues] == ["model"]
+    assert 'no built-in model "custom"' in info.value.issues[0].message
 
 
 def test_schemas_describe_the_documents() -> None:

@@ -47,8 +47,8 @@ async def test_a_worker_on_another_ledger_refuses_the_queue_naming_both_ledgers(
                     async for wf in client.list_workflows(query)
                 ]
 
-            pinned = await eventually(memo, bool)
-            assert pinned == {LEDGER_MEMO: first.ledger_id()}
+            pinned = await eventually(memo, lambda m: LEDGER_MEMO in m)
+            assert pinned[LEDGER_MEMO] == first.ledger_id()
             await eventually(listed, lambda ids: ids == [first.ledger_id()])
 
         result = subprocess.run(
@@ -87,4 +87,13 @@ async def test_a_project_terminated_from_temporal_is_reported_as_ended_outside_g
             assert cancelled.id not in unfinished
             found = await service.ended_outside_governance(client, [running.id, terminated.id])
             assert found == [service.EndedOutside(terminated.id, "terminated")]
+            for pid, code in ((terminated.id, 1), (cancelled.id, 0), (running.id, 0)):
+                result = subprocess.run(
+                    [PHASEGATE, "audit", "verify", "--project", pid, "--ledger-url", ledger.url,
+                     "--address", client.service_client.config.target_host],
+                    capture_output=True, text=True, timeout=60,
+                )  # fmt: skip
+                assert result.returncode == code, result.stdout + result.stderr
+                said = f"ended outside governance: project {pid} (terminated in Temporal"
+                assert (said in result.stdout) == (code == 1)
             await service.handle(client, running.id).terminate("test over")

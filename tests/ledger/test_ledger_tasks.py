@@ -79,7 +79,7 @@ def test_close_tasks_rejects_a_naive_time_and_an_unknown_status(
     ledger.add_task(make_task())
     with pytest.raises(ValueError, match="timezone-aware"):
         ledger.close_tasks("proj-a", "idea_gate", at=datetime(2025, 1, 1))
-    with pytest.raises(ValueError, match="'done' or 'cancelled'"):
+    with pytest.raises(ValueError, match="'done', 'cancelled' or 'withdrawn'"):
         ledger.close_tasks("proj-a", "idea_gate", "open", at=T0)  # type: ignore[arg-type]
     assert [t.status for t in ledger.tasks()] == ["open"]
 
@@ -96,5 +96,5 @@ def test_close_tasks_by_keys_closes_only_those_tasks(
     assert ledger.close_tasks("proj-a", keys=[], at=T0) == 0
     assert {t.key for t in ledger.tasks(status="open")} == {"idea/1/carol", "idea/1/alice"}
     assert len(ledger.tasks(project_id="proj-b", status="open")) == 1
-    with pytest.raises(ValueError, match="a gate or task keys"):
+    with pytest.raises(ValueError, match="a gate, task keys or all_open"):
         ledger.close_tasks("proj-a", at=T0)

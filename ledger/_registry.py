@@ -1,0 +1,120 @@
+"""The model registry: governance models the PMO published, one immutable entry per
+name@version, in the ledger's database (table ``models``).
+
+The names of the built-in models are reserved, so a copy can never stand in for a built-in.
+An entry stores the model's canonical JSON and its SHA-256; reading an entry checks both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from governance import GovernanceError, GovernanceModel, builtin_models, parse_model
+from ledger._engine import utc
+from ledger._errors import LedgerError, ModelRefused
+from ledger._schema import models
+
+MAX_PUBLISHER = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedModel:
+    """One registry entry: the model, its content hash, and who published it when."""
+
+    model: GovernanceModel
+    sha256: str
+    published_at: datetime
+    published_by: str
+
+    @property
+    def ref(self) -> str:
+        return self.model.ref
+
+
+def check_publishable(model: GovernanceModel) -> None:
+    """``ModelRefused`` when ``model`` bears a built-in's name (those names are reserved)."""
+    if model.name in builtin_models():
+        raise ModelRefused(
+            f'"{model.name}" is the name of a built-in model and is reserved: '
+            "publish your model under a name of its own"
+        )
+
+
+def publish(
+    conn: sa.Connection, model: GovernanceModel, published_by: str, at: datetime
+) -> tuple[PublishedModel, bool]:
+    """Store ``model`` under its name@version; ``(entry, True)`` when new, ``(the stored
+    entry, False)`` when that exact content is already there. Refuses a built-in's name and
+    a name@version already published with other content (naming both hashes)."""
+    check_publishable(model)
+    if not published_by or len(published_by) > MAX_PUBLISHER:
+        raise ValueError(f"published_by must be 1 to {MAX_PUBLISHER} characters")
+    digest = model.content_hash()
+    stored = get(conn, model.name, model.version)
+    if stored is not None:
+        if stored.sha256 == digest:
+            return stored, False
+        raise ModelRefused(
+            f"{model.ref} is already published with other content (sha256 {stored.sha256}, "
+            f"by {stored.published_by} at {stored.published_at.isoformat()}); this one has "
+            f"sha256 {digest}. A published version never changes: give the new one another "
+            "version"
+        )
+    at = at.astimezone(UTC)
+    conn.execute(
+        sa.insert(models).values(
+            name=model.name,
+            version=model.version,
+            content=model.canonical_json(),
+            sha256=digest,
+            published_at=at,
+            published_by=published_by,
+        )
+    )
+    return PublishedModel(model, digest, at, published_by), True
+
+
+def get(conn: sa.Connection, name: str, version: str) -> PublishedModel | None:
+    """The entry for name@version, or None (also when the schema predates the registry)."""
+    if not sa.inspect(conn).has_table(models.name):
+        return None
+    row = (
+        conn.execute(sa.select(models).where(models.c.name == name, models.c.version == version))
+        .mappings()
+        .first()
+    )
+    return None if row is None else _from_row(row)
+
+
+def published(conn: sa.Connection) -> list[PublishedModel]:
+    """Every entry, by name, then version (numerically)."""
+    if not sa.inspect(conn).has_table(models.name):
+        return []
+    entries = [_from_row(row) for row in conn.execute(sa.select(models)).mappings()]
+    return sorted(
+        entries,
+        key=lambda e: (e.model.name, tuple(int(p) for p in e.model.version.split("."))),
+    )
+
+
+def _from_row(row: sa.RowMapping) -> PublishedModel:
+    ref = f"{row['name']}@{row['version']}"
+    content: str = row["content"]
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    if digest != row["sha256"]:
+        raise LedgerError(
+            f"registry entry {ref} was altered: its content hashes to {digest}, "
+            f"not to the published {row['sha256']}"
+        )
+    try:
+        model = parse_model(json.loads(content), f"registry entry {ref}")
+    except (GovernanceError, ValueError) as exc:
+        raise LedgerError(f"registry entry {ref} no longer loads: {exc}") from None
+    if model.ref != ref:
+        raise LedgerError(f"registry entry {ref} holds {model.ref}: the row was altered")
+    return PublishedModel(model, digest, utc(row["published_at"]), row["published_by"])
