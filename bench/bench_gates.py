@@ -18,11 +18,17 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from statistics import median
 from typing import Any
 
-from bare_workflow import BareWorkflow, bare_record  # beside this file
+from bare_workflow import (  # beside this file
+    BareAwaitedWorkflow,
+    BareOutboxWorkflow,
+    BareWorkflow,
+    bare_record,
+)
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
@@ -66,23 +72,35 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
                 Worker(
                     client,
                     task_queue=f"{tq}-bare",
-                    workflows=[BareWorkflow],
+                    workflows=[BareWorkflow, BareAwaitedWorkflow, BareOutboxWorkflow],
                     activities=[bare_record],
                     workflow_runner=sandbox_runner(),
                     activity_executor=ThreadPoolExecutor(8),
                 ),
             ):
-                # Bare floor: start, then the same number of updates per workflow (3).
-                async def bare_start(i: int) -> None:
-                    h = await client.start_workflow(
-                        BareWorkflow.run, 3, id=f"bare-{tag}-{i}", task_queue=f"{tq}-bare"
-                    )
-                    await h.query("__stack_trace")  # first workflow task done
+                # Bare floors: start, then the same number of updates per workflow (3).
+                # "bare" runs a local activity per update (phasegate's design before the
+                # outbox); "awaited" and "outbox" are the two designs weighed for the ledger
+                # write (an update awaiting a regular activity; an outbox and a writer).
+                def floor(kind: str, wf: Any) -> tuple[Any, Any]:
+                    async def start(i: int) -> None:
+                        h = await client.start_workflow(
+                            wf.run, 3, id=f"{kind}-{tag}-{i}", task_queue=f"{tq}-bare"
+                        )
+                        await h.query("__stack_trace")  # first workflow task done
 
-                async def bare_updates(i: int) -> None:
-                    h = client.get_workflow_handle(f"bare-{tag}-{i}")
-                    for _ in range(3):
-                        await h.execute_update(BareWorkflow.bump)
+                    async def updates(i: int) -> None:
+                        h = client.get_workflow_handle(f"{kind}-{tag}-{i}")
+                        for _ in range(3):
+                            await h.execute_update(wf.bump)
+
+                    return start, updates
+
+                jobs = {
+                    "bare": floor("bare", BareWorkflow),
+                    "awaited": floor("awaited", BareAwaitedWorkflow),
+                    "outbox": floor("outbox", BareOutboxWorkflow),
+                }
 
                 async def pg_start(i: int) -> None:
                     await service.start_project(client, charters[i], model, task_queue=tq)
@@ -94,12 +112,12 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
                     await service.decide_gate(client, pid, "bo", "approve")
                     await service.decide_gate(client, pid, "anna", "approve")
 
-                # Warm both paths up (sandbox imports, connections) before timing anything.
+                jobs["pg"] = (pg_start, pg_gate)
+                # Warm every path up (sandbox imports, connections) before timing anything.
                 for i in warm:
-                    await bare_start(i)
-                    await bare_updates(i)
-                    await pg_start(i)
-                    await pg_gate(i)
+                    for start, upd in jobs.values():
+                        await start(i)
+                        await upd(i)
                 for r in range(rounds):
                     # Fresh workflows each round; the order alternates so drift cancels out.
                     def shifted(job: Callable[[int], Awaitable[None]], r: int = r) -> Any:
@@ -107,14 +125,17 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
 
                     gc.collect()
                     t: dict[str, float] = {}
-                    order = ("bare", "pg") if r % 2 == 0 else ("pg", "bare")
+                    names = list(jobs)
+                    order = names if r % 2 == 0 else names[::-1]
                     for who in order:
-                        start, upd = (
-                            (bare_start, bare_updates) if who == "bare" else (pg_start, pg_gate)
-                        )
+                        start, upd = jobs[who]
                         t[f"{who}_start"] = await _bounded(projects, concurrency, shifted(start))
                         t[f"{who}_upd"] = await _bounded(projects, concurrency, shifted(upd))
                     timings.append(t)
+                # Every accepted event is in the ledger before the worker stops.
+                for c in charters:
+                    st = await service.status(client, c.id)
+                    await service.until_recorded(client, c.id, st, timedelta(seconds=60))
             assert all(ledger.last_seq(c.id) == 7 for c in charters)
             assert ledger.verify().ok
 
@@ -138,6 +159,14 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
             f"{name:34} {median(ours):10.1f} {median(floor):10.1f} {median(ratios):7.2f}  "
             f"{per_round}"
         )
+    print("\ndesigns weighed for the ledger write, updates /s against bare (local activity):")
+    for who, what in (
+        ("awaited", "each update awaits a regular activity"),
+        ("outbox", "outbox + writer task, regular activity"),
+    ):
+        ratios = [t["bare_upd"] / t[f"{who}_upd"] for t in timings]
+        rate = median(updates / t[f"{who}_upd"] for t in timings)
+        print(f"  {what:44} {rate:8.1f} /s  ratio {median(ratios):.2f}")
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from temporalio.client import (
     WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
@@ -144,9 +145,15 @@ async def allowed_actions(client: Client, project_id: str, actor: str) -> list[A
     return result
 
 
-async def _query(client: Client, project_id: str, query: Any, *args: Any) -> Any:
+async def _query(
+    client: Client,
+    project_id: str,
+    query: Any,
+    *args: Any,
+    rpc_timeout: timedelta = RPC_TIMEOUT,
+) -> Any:
     try:
-        return await handle(client, project_id).query(query, *args, rpc_timeout=RPC_TIMEOUT)
+        return await handle(client, project_id).query(query, *args, rpc_timeout=rpc_timeout)
     except RPCError as exc:
         raise _rpc_error(exc, project_id) from exc
     except WorkflowQueryFailedError as exc:
@@ -161,16 +168,50 @@ def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
     return ProjectError(f"the Temporal server refused: {exc.message}", "ServerError")
 
 
-RECORD_WAIT = timedelta(seconds=10)
-"""How long a command waits, once accepted, for the ledger to hold what it did."""
+RECORD_WAIT = timedelta(seconds=15)
+"""How long a command waits, once accepted, for the ledger to hold what it did; past it the
+command answers with the status as it is (its ``recorded_seq`` shows the ledger behind)."""
 
 
 async def _update(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
-    """Send an update that expires unless a worker takes it within ``EXPIRY``; wait for its
-    answer at most ``RPC_TIMEOUT``, then for the ledger to record it at most ``RECORD_WAIT``
-    (the returned status's ``recorded_seq`` says whether it did)."""
-    st = await _accepted(client, project_id, update, arg)
-    return await until_recorded(client, project_id, st)
+    """Send an update that expires unless a worker takes it within ``EXPIRY``; wait at most
+    ``RPC_TIMEOUT`` for the workflow to accept (or refuse) it, then at most ``RECORD_WAIT``
+    for its answer, which the workflow gives once the ledger holds the step."""
+    h = handle(client, project_id)
+    expiry = await clock() + EXPIRY
+    arg = arg.model_copy(update={"expires_at": expiry})
+    not_applied = NOT_APPLIED.format(s=RPC_TIMEOUT.total_seconds(), expiry=expiry.isoformat())
+    try:
+        async with asyncio.timeout(RPC_TIMEOUT.total_seconds()):
+            accepted = await h.start_update(  # type: ignore[call-overload]
+                update,
+                arg,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                rpc_timeout=RPC_TIMEOUT,
+            )
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise ProjectError(not_applied, "NoWorker") from exc
+    except RPCError as exc:
+        # An update to a finished workflow is "not found" too: tell the two apart.
+        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION) and (
+            await _has_finished(h)
+        ):
+            raise ProjectError(
+                f"project {project_id} is no longer running", "ProjectClosed"
+            ) from exc
+        raise _rpc_error(exc, project_id) from exc
+    try:
+        async with asyncio.timeout(RECORD_WAIT.total_seconds()):
+            result: ProjectStatus = await accepted.result(rpc_timeout=RECORD_WAIT)
+        return result
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        if isinstance(cause, ApplicationError):
+            raise ProjectError(cause.message, cause.type or "Rejected") from exc
+        raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
+        # Accepted, so applied; the ledger is slow to take it: say where things stand.
+        return await status(client, project_id)
 
 
 async def until_recorded(
@@ -183,39 +224,14 @@ async def until_recorded(
     while st.recorded_seq < target and loop.time() < deadline:
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.2)
-        st = await status(client, project_id)
-    return st
-
-
-async def _accepted(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
-    h = handle(client, project_id)
-    expiry = await clock() + EXPIRY
-    arg = arg.model_copy(update={"expires_at": expiry})
-    not_applied = NOT_APPLIED.format(s=RPC_TIMEOUT.total_seconds(), expiry=expiry.isoformat())
-    try:
-        async with asyncio.timeout(RPC_TIMEOUT.total_seconds()):
-            result: ProjectStatus = await h.execute_update(  # type: ignore[call-overload]
-                update, arg, rpc_timeout=RPC_TIMEOUT
+        try:  # short tries: a query that meets a continue-as-new can hang; ask again
+            st = await _query(
+                client, project_id, ProjectWorkflow.status, rpc_timeout=timedelta(seconds=2)
             )
-        return result
-    except TimeoutError as exc:
-        raise ProjectError(not_applied, "NoWorker") from exc
-    except WorkflowUpdateFailedError as exc:
-        cause = exc.cause
-        if isinstance(cause, ApplicationError):
-            raise ProjectError(cause.message, cause.type or "Rejected") from exc
-        raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
-    except WorkflowUpdateRPCTimeoutOrCancelledError as exc:
-        raise ProjectError(not_applied, "NoWorker") from exc
-    except RPCError as exc:
-        # An update to a finished workflow is "not found" too: tell the two apart.
-        if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION) and (
-            await _has_finished(h)
-        ):
-            raise ProjectError(
-                f"project {project_id} is no longer running", "ProjectClosed"
-            ) from exc
-        raise _rpc_error(exc, project_id) from exc
+        except ProjectError as exc:
+            if exc.kind == "UnknownProject":
+                raise
+    return st
 
 
 async def _has_finished(h: WorkflowHandle[ProjectWorkflow, object]) -> bool:

@@ -235,7 +235,10 @@ class ProjectWorkflow:
     # -- updates ------------------------------------------------------------------------------
 
     @workflow.update
-    def request_gate(self, input: RequestGateInput) -> ProjectStatus:
+    async def request_gate(self, input: RequestGateInput) -> ProjectStatus:
+        return await self._recorded(self._request_gate(input))
+
+    def _request_gate(self, input: RequestGateInput) -> ProjectStatus:
         self._check_request(input)
         now = workflow.now()
         phase = self._current_phase()
@@ -283,7 +286,10 @@ class ProjectWorkflow:
         self._check_request(input)
 
     @workflow.update
-    def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
+    async def decide_gate(self, input: DecideGateInput) -> ProjectStatus:
+        return await self._recorded(self._decide_gate(input))
+
+    def _decide_gate(self, input: DecideGateInput) -> ProjectStatus:
         self._check_decide(input)
         gate = self._s.gate
         assert gate is not None
@@ -383,24 +389,24 @@ class ProjectWorkflow:
         self._upsert_search()
 
     @workflow.update
-    def hold(self, input: ActorInput) -> ProjectStatus:
-        return self._board_action("hold", input)
+    async def hold(self, input: ActorInput) -> ProjectStatus:
+        return await self._recorded(self._board_action("hold", input))
 
     @hold.validator
     def _validate_hold(self, input: ActorInput) -> None:
         self._check_board_action("hold", input)
 
     @workflow.update
-    def resume(self, input: ActorInput) -> ProjectStatus:
-        return self._board_action("resume", input)
+    async def resume(self, input: ActorInput) -> ProjectStatus:
+        return await self._recorded(self._board_action("resume", input))
 
     @resume.validator
     def _validate_resume(self, input: ActorInput) -> None:
         self._check_board_action("resume", input)
 
     @workflow.update
-    def cancel(self, input: ActorInput) -> ProjectStatus:
-        return self._board_action("cancel", input)
+    async def cancel(self, input: ActorInput) -> ProjectStatus:
+        return await self._recorded(self._board_action("cancel", input))
 
     @cancel.validator
     def _validate_cancel(self, input: ActorInput) -> None:
@@ -443,6 +449,14 @@ class ProjectWorkflow:
         if trigger == "cancel":
             self._close_all("cancelled", now)
         self._upsert_search()
+        return self.status()
+
+    async def _recorded(self, st: ProjectStatus) -> ProjectStatus:
+        """The step is applied (no await came before this); answer once the ledger holds what
+        it did, or shows why it does not: a command that returns is in the audit trail."""
+        await workflow.wait_condition(
+            lambda: self._s.recorded.seq >= st.last_seq or self._s.ledger_error is not None
+        )
         return self.status()
 
     def _close_all(self, status: Any, now: datetime) -> None:
