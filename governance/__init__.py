@@ -20,7 +20,6 @@ from governance._load import (
     load_project,
     parse_charter,
     parse_model,
-    read_yaml,
     resolve_model,
 )
 from governance._model import (
@@ -39,8 +38,16 @@ from governance._model import (
     Role,
     Tolerances,
 )
-from governance._tally import Tally, eligible_approvers, escalation_deciders, tally
+from governance._quorum import (
+    escalation_deciders,
+    escalation_shortfalls,
+    four_eyes,
+    gate_shortfalls,
+    gate_voters,
+)
+from governance._tally import Tally, eligible_approvers, tally
 from governance._types import Line, Text, format_duration, parse_duration
+from governance._yaml import read_yaml
 
 __all__ = [
     "ASPECTS",
@@ -73,8 +80,12 @@ __all__ = [
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",
+    "escalation_shortfalls",
     "format_duration",
     "format_path",
+    "four_eyes",
+    "gate_shortfalls",
+    "gate_voters",
     "load_charter",
     "load_model",
     "load_project",
