@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -52,9 +53,15 @@ class GovernanceError(Exception):
         super().__init__(f"{head}{len(self.issues)} problem(s)\n{lines}")
 
 
+_C1 = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
 def shown(value: object) -> str:
-    """A user's value as it appears in a message: strings in double quotes."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """A user's value as it appears in a message: strings in double quotes, every control
+    character escaped (JSON escapes those below U+0020; the C1 ones too, as a terminal would
+    act on them)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _models_in(annotation: Any) -> list[type[BaseModel]]:

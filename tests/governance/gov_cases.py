@@ -443,7 +443,6 @@ CHARTER_CASES = [
 ]
 
 
-
 # -- crafted: what a hostile user tried (issue 14), each with its exact issue --------------------
 
 
@@ -475,8 +474,10 @@ _MAP_KEY = PF_MODEL_TEXT + "? {a: 1}\n: 1\n"
 _ZERO = edit_text("max_people: 25", "max_people: 025")
 _DEEP = PF_MODEL_TEXT + "x: " + "[" * 40 + "]" * 40 + "\n"
 _CYCLE = PF_MODEL_TEXT + "x: &a [*a]\n"
-_BOMB = PF_MODEL_TEXT + "lol0: &l0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9)
+_BOMB = (
+    PF_MODEL_TEXT
+    + "lol0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9))
 )
 _PERSON = "{id: x, name: X, roles: [teamledare]}"
 _ALIASED_PEOPLE = edit_text(
@@ -522,9 +523,23 @@ def _with_crafted(model_text: str) -> dict[str, Any]:
     return {"files": {"crafted.yaml": model_text}, "model": "crafted.yaml"}
 
 
+def ceremony(d: dict[str, Any], j: int) -> dict[str, Any]:
+    ceremony_: dict[str, Any] = d["phases"][3]["iteration"]["ceremonies"][j]
+    return ceremony_
+
+
+def _waived_stage_over_project(d: dict[str, Any]) -> None:
+    d["tolerances"] = {"project": {"cost": "8%"}, "stage": {"cost": "9%"}}
+    d["waivers"] = [{"rule": "tolerances", **_WAIVER}]
+
+
+def _developers(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"dev{i}", "name": f"Dev {i}", "roles": ["teamledare"]} for i in range(n)]
+
+
 _PM_PMO = {"david": ["projektledare", "pmo"]}
+_PM_RECEIVER = {"david": ["projektledare", "mottagare"]}
 _PM_OWNER = {"david": ["projektledare", "bestallare"]}
-_WAIVED = {"rule": "tolerances", **_WAIVER}
 
 CRAFTED_MODEL_CASES = [
     # -- loading never crashes or stalls (item 6) and says what is wrong (item 7) --------------
@@ -643,6 +658,14 @@ CRAFTED_MODEL_CASES = [
         'at position 3, got "Idé\\u0000"',
     ),
     crafted(
+        "c1-control-character-echoed-escaped",
+        "model",
+        changed(PF_MODEL, lambda d: d["phases"][0].update(title="Idé\x9b2J")),
+        # The value shown back is escaped too: a terminal acts on a raw U+009B (CSI).
+        "phases[0].title: must not contain control characters: found U+009B at position 3, "
+        'got "Idé\\u009b2J"',
+    ),
+    crafted(
         "control-character-in-a-description",
         "model",
         changed(PF_MODEL, lambda d: d["phases"][1].update(description="ok\n\tthen \x07")),
@@ -689,15 +712,13 @@ CRAFTED_MODEL_CASES = [
     crafted(
         "ceremony-longer-than-its-cadence",
         "model",
-        changed(PF_MODEL, lambda d: d["phases"][3]["iteration"]["ceremonies"][0].update(
-            timebox="P2D")),  # fmt: skip
+        changed(PF_MODEL, lambda d: ceremony(d, 0).update(timebox="P2D")),
         "phases[3].iteration.ceremonies[0].timebox: must fit in its cadence (every P1D), got P2D",
     ),
     crafted(
         "ceremony-longer-than-an-iteration",
         "model",
-        changed(PF_MODEL, lambda d: d["phases"][3]["iteration"]["ceremonies"][1].update(
-            timebox="P3W")),  # fmt: skip
+        changed(PF_MODEL, lambda d: ceremony(d, 1).update(timebox="P3W")),
         "phases[3].iteration.ceremonies[1].timebox: must fit in the shortest iteration "
         "(min_length P2W), got P3W",
     ),
@@ -816,8 +837,7 @@ CRAFTED_CHARTER_CASES = [
     crafted(
         "at-least-two-of-two-one-the-requester",
         "charter",
-        people_changed(drop=("bo",), roles={"david": ["projektledare", "mottagare"]},
-                       model="crafted@1.0"),  # fmt: skip
+        people_changed(drop=("bo",), roles=_PM_RECEIVER, model="crafted@1.0"),
         "people: gate idea_gate needs 2 approvals but only 1 person can approve it "
         '("david", who requests it as projektledare, does not count: four eyes)',
         **_with_crafted(one_gate(rule={"at_least": 2}, required=[])),
@@ -872,18 +892,16 @@ CRAFTED_CHARTER_CASES = [
     crafted(
         "waived-stage-tolerance-beyond-the-project",
         "charter",
-        changed(PF_CHARTER, lambda d: d.update(
-            tolerances={"project": {"cost": "8%"}, "stage": {"cost": "9%"}}, waivers=[_WAIVED])),
+        changed(PF_CHARTER, _waived_stage_over_project),
         "tolerances.stage.cost: must not exceed the project tolerance it is delegated from (8%)",
-    ),  # fmt: skip
+    ),
     crafted(
         "more-people-listed-than-human-scale",
         "charter",
-        changed(PF_CHARTER, lambda d: d["people"].extend(
-            {"id": f"dev{i}", "name": f"Dev {i}", "roles": ["teamledare"]} for i in range(19))),
+        changed(PF_CHARTER, lambda d: d["people"].extend(_developers(19))),
         "people: 26 people are listed, over the human-scale limit of 25; split the project or "
         "grant a human_scale waiver",
-    ),  # fmt: skip
+    ),
 ]
 
 CRAFTED = CRAFTED_MODEL_CASES + CRAFTED_CHARTER_CASES

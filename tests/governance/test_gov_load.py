@@ -43,7 +43,9 @@ def test_a_merge_key_with_an_explicit_override_is_accepted() -> None:
         "gate: {<<: [*strict, *base], reminder: P5D}\n"
     )
     # Explicit keys win over merged ones; of the merged mappings the first one listed wins.
-    assert data["gate"] == {"sla": "P10D", "reminder": "P5D", "rule": "majority", "on_reject": "back"}
+    assert data["gate"] == {
+        "sla": "P10D", "reminder": "P5D", "rule": "majority", "on_reject": "back",
+    }  # fmt: skip
     with pytest.raises(g.GovernanceError) as info:
         g.read_yaml("gate: {<<: {a: 1}, b: 1, b: 2}\n")
     assert [str(i) for i in info.value.issues] == [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import governance as g
 from governance.audit import EventKind
-from tests.workflows.scenario import PF_APPROVERS, Project, Scenario
+from tests.workflows.scenario import PF_APPROVERS, Project, Scenario, with_roles
 
 
 async def reach(p: Project, phase: str) -> None:
@@ -103,13 +103,8 @@ async def test_four_eyes_the_requester_gets_no_decide_task_and_may_not_vote_at_a
     # david requests the idea gate and also holds an approver role (mottagare, with bo). He
     # used to get a decide task and could vote rework or reject: his no-vote tipped the
     # count and, on a required role, vetoed. Now he takes no part in deciding it.
-    people = [
-        person.model_copy(update={"roles": ["projektledare", "mottagare"]})
-        if person.id == "david"
-        else person
-        for person in pf_charter.people
-    ]
-    p = await scenario.start(pf_charter.model_copy(update={"people": people}), projektflodet)
+    charter = with_roles(pf_charter, david=["projektledare", "mottagare"])
+    p = await scenario.start(charter, projektflodet)
     st = await p.request("david")
     assert st.gate is not None and st.gate.requested_by == "david"
     assert (st.gate.eligible, st.gate.awaited) == (["anna", "bo"], ["anna", "bo"])

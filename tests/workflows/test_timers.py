@@ -17,6 +17,7 @@ from tests.workflows.scenario import (
     derived_model,
     eventually,
     stays_quiet,
+    with_roles,
 )
 
 SLACK = timedelta(minutes=1)
@@ -319,13 +320,8 @@ async def test_four_eyes_holds_at_the_escalation_level_too(
 ) -> None:
     # david, the project manager, also sits on the portfolio with gustav. He used to be able
     # to let his own gate run past its SLA and then decide it alone at the portfolio level.
-    people = [
-        person.model_copy(update={"roles": ["projektledare", "portfoljagare"]})
-        if person.id == "david"
-        else person
-        for person in pf_charter.people
-    ]
-    p = await scenario.start(pf_charter.model_copy(update={"people": people}), projektflodet)
+    charter = with_roles(pf_charter, david=["projektledare", "portfoljagare"])
+    p = await scenario.start(charter, projektflodet)
     await p.request("david")
     await p.sleep(days=10, hours=1)
     await until_event(p, EventKind.escalated)
