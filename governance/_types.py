@@ -317,12 +317,13 @@ Money = Annotated[
 # -- currencies and e-mail addresses ----------------------------------------------------------
 
 
+ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+"""Read once, when governance is imported: pycountry opens its database on first use, and a
+charter is validated again inside the workflow sandbox, where no file may be opened."""
+
+
 def _currency(value: Any) -> Any:
-    if not (
-        isinstance(value, str)
-        and re.fullmatch(r"[A-Z]{3}", value)
-        and pycountry.currencies.get(alpha_3=value) is not None
-    ):
+    if value not in ISO_4217:
         raise PydanticCustomError(
             "currency",
             "must be an ISO 4217 currency code in capitals (e.g. EUR, SEK, USD), got {value}",
