@@ -533,6 +533,16 @@ def _waived_stage_over_project(d: dict[str, Any]) -> None:
     d["waivers"] = [{"rule": "tolerances", **_WAIVER}]
 
 
+def _work_package_override_of_crafted(d: dict[str, Any]) -> None:
+    d["model"] = "crafted@1.0"
+    d["tolerances"] = {"work_package": {"cost": "1%"}}
+
+
+def _without_work_package(d: dict[str, Any]) -> None:
+    d["name"] = "crafted"
+    del d["tolerances"]["work_package"]
+
+
 def _developers(n: int) -> list[dict[str, Any]]:
     return [{"id": f"dev{i}", "name": f"Dev {i}", "roles": ["teamledare"]} for i in range(n)]
 
@@ -881,6 +891,13 @@ CRAFTED_CHARTER_CASES = [
         changed(PF_CHARTER, lambda d: d["tolerances"].update(work_package={"quality": "1%"})),
         "tolerances.work_package.quality: projektflodet@1.0 sets no quality tolerance at "
         "work_package level",
+    ),
+    crafted(
+        "tolerance-level-the-model-lacks",
+        "charter",
+        changed(PF_CHARTER, _work_package_override_of_crafted),
+        "tolerances.work_package: crafted@1.0 has no work_package tolerances",
+        **_with_crafted(changed(PF_MODEL, _without_work_package)),
     ),
     crafted(
         "project-tolerance-tighter-than-its-stage",
