@@ -24,9 +24,13 @@ from phasegate.temporal import connect
 from workflows import ProjectWorkflow
 
 WORKFLOWS = [ProjectWorkflow]
-PASSED_THROUGH = ("governance", "states", "transitions", "yaml", "rich")
+PASSED_THROUGH = (
+    "governance", "states", "transitions", "yaml", "rich", "email_validator", "idna", "pycountry",
+)  # fmt: skip
 """Modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run); rich is
-here because the SDK renders a failed workflow task's traceback with it inside the sandbox."""
+here because the SDK renders a failed workflow task's traceback with it inside the sandbox;
+email_validator, idna and pycountry because the charter's validators run there again when
+the workflow's input is decoded."""
 
 log = structlog.get_logger("phasegate.worker")
 

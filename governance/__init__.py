@@ -15,7 +15,6 @@ from governance._charter import (
 )
 from governance._errors import GovernanceError, Issue, format_path
 from governance._load import (
-    MAX_DOCUMENT_BYTES,
     builtin_model,
     builtin_models,
     load_charter,
@@ -23,7 +22,6 @@ from governance._load import (
     load_project,
     parse_charter,
     parse_model,
-    read_yaml,
 )
 from governance._model import (
     ASPECTS,
@@ -41,8 +39,16 @@ from governance._model import (
     Role,
     Tolerances,
 )
-from governance._tally import Tally, eligible_approvers, escalation_deciders, tally
+from governance._quorum import (
+    escalation_deciders,
+    escalation_shortfalls,
+    four_eyes,
+    gate_shortfalls,
+    gate_voters,
+)
+from governance._tally import Tally, eligible_approvers, tally
 from governance._types import Line, Text, format_duration, parse_duration
+from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml
 
 __all__ = [
     "ASPECTS",
@@ -77,8 +83,12 @@ __all__ = [
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",
+    "escalation_shortfalls",
     "format_duration",
     "format_path",
+    "four_eyes",
+    "gate_shortfalls",
+    "gate_voters",
     "is_model_ref",
     "load_charter",
     "load_model",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
+import types
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 Loc = Sequence[str | int]
@@ -50,29 +53,70 @@ class GovernanceError(Exception):
         super().__init__(f"{head}{len(self.issues)} problem(s)\n{lines}")
 
 
+_C1 = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
 def shown(value: object) -> str:
-    """A user's value as it appears in a message: strings in double quotes."""
-    return json.dumps(value, ensure_ascii=False, default=str)
+    """A user's value as it appears in a message: strings in double quotes, every control
+    character escaped (JSON escapes those below U+0020; the C1 ones too, as a terminal would
+    act on them)."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return _C1.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-_KNOWN_KEYS: set[str] = set()
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    """The model classes a field's annotation can hold: through lists, unions, Annotated."""
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _models_in(get_args(annotation)[0])
+    if origin in (Union, types.UnionType, list, tuple, set, frozenset, dict):
+        return [m for arg in get_args(annotation) for m in _models_in(arg)]
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return []
 
 
-def register_keys(names: Iterable[str]) -> None:
-    """Field names of the model classes, used to suggest the key a typo meant."""
-    _KNOWN_KEYS.update(names)
+def keys_at(root: type[BaseModel], loc: Loc) -> list[str]:
+    """The keys a mapping at ``loc`` (a path into a ``root`` document) may have."""
+    models: list[type[BaseModel]] = [root]
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        named = [m for m in models if m.__name__ == part]  # a union member's tag
+        if named:
+            models = named
+            continue
+        inner = [
+            m
+            for model in models
+            if part in model.model_fields
+            for m in _models_in(model.model_fields[part].annotation)
+        ]
+        if inner or not _is_union_tag(part):
+            models = inner
+    return sorted({key for model in models for key in model.model_fields})
 
 
-def _message(err: ErrorDetails) -> str:
+_EMAIL = "value is not a valid email address: "
+
+
+def _message(err: ErrorDetails, root: type[BaseModel] | None) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
         key = str(err["loc"][-1]) if err["loc"] else "?"
-        close = difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1, cutoff=0.75)
+        known = keys_at(root, err["loc"][:-1]) if root is not None else []
+        close = difflib.get_close_matches(key, known, n=1, cutoff=0.75)
         hint = f' (did you mean "{close[0]}"?)' if close else ""
         return f"unknown key{hint}; unknown keys are errors so that a typo cannot drop a rule"
     if kind == "missing":
         return "is required"
+    if kind == "string_type" and isinstance(err.get("input"), bool | int | float):
+        return f"must be text, got {shown(err['input'])} (YAML read a number: quote it)"
     msg = err["msg"]
+    if msg.startswith(_EMAIL):  # pydantic's EmailStr, through email-validator
+        reason = msg[len(_EMAIL) :].rstrip(".")
+        reason = reason[:1].lower() + reason[1:]
+        return f"must be an e-mail address ({reason}), got {shown(err['input'])}"
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if kind in {"model_type", "dict_type"}:
@@ -90,12 +134,15 @@ def _message(err: ErrorDetails) -> str:
     return msg
 
 
-def issues_from_validation(exc: ValidationError) -> list[Issue]:
-    """Turn pydantic's errors into path-and-message issues, one per error."""
+def issues_from_validation(
+    exc: ValidationError, root: type[BaseModel] | None = None
+) -> list[Issue]:
+    """Turn pydantic's errors into path-and-message issues, one per error. ``root``, the
+    class validated, lets an unknown key's hint name a key of the mapping it was found in."""
     out: list[Issue] = []
     for err in exc.errors(include_url=False):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and _is_union_tag(p))]
-        out.append(Issue(format_path(loc), _message(err)))
+        out.append(Issue(format_path(loc), _message(err, root)))
     return out
 
 

@@ -7,63 +7,21 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from governance._charter import Charter, ensure_valid, is_model_ref
 from governance._errors import GovernanceError, Issue, issues_from_validation
 from governance._model import GovernanceModel
+from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml
 
-MAX_DOCUMENT_BYTES = 1_000_000
 T = TypeVar("T", bound=BaseModel)
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """A safe loader that refuses duplicate keys (YAML would keep the last one silently)."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    loader.flatten_mapping(node)
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            mark = key_node.start_mark
-            raise yaml.constructor.ConstructorError(None, None, f'duplicate key "{key}"', mark)
-        out[key] = loader.construct_object(value_node, deep=True)
-    return out
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
-def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
-    """Parse one YAML document that must be a mapping."""
-    size = len(text.encode() if isinstance(text, str) else text)
-    if size > MAX_DOCUMENT_BYTES:
-        raise GovernanceError(
-            [Issue("(document)", f"is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
-            source,
-        )
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(document)"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise GovernanceError([Issue(where, f"not valid YAML: {problem}")], source) from None
-    if not isinstance(data, dict):
-        raise GovernanceError(
-            [Issue("(document)", "must be a YAML mapping (key: value lines)")], source
-        )
-    return data
 
 
 def _validate(cls: type[T], data: Any, source: str) -> T:
     try:
         return cls.model_validate(data)
     except ValidationError as exc:
-        raise GovernanceError(issues_from_validation(exc), source) from None
+        raise GovernanceError(issues_from_validation(exc, cls), source) from None
     except GovernanceError as exc:
         raise GovernanceError(exc.issues, source) from None
 

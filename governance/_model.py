@@ -15,10 +15,13 @@ from governance._errors import GovernanceError, Issue
 from governance._types import (
     Duration,
     Ident,
+    Line,
     Money,
     NonNegDuration,
     Percent,
+    Sla,
     Strict,
+    Text,
     Version,
     format_duration,
 )
@@ -31,14 +34,14 @@ Aspect = Literal["time", "cost", "scope", "quality", "risk", "benefits"]
 
 class Role(Strict):
     id: Ident
-    title: str
-    description: str = ""
+    title: Line
+    description: Text = ""
 
 
 class Board(Strict):
     """The project board (PRINCE2) or steering group (styrgrupp)."""
 
-    name: str = "Project board"
+    name: Line = "Project board"
     executive: Ident = Field(description="The role with the final say (Executive, beställare).")
     members: list[Ident] = Field(min_length=1, description="Board roles; include the executive.")
 
@@ -47,9 +50,9 @@ class EscalationLevel(Strict):
     """One level of management by exception, lowest first: team, project, board, corporate."""
 
     id: Ident
-    title: str = ""
+    title: Line = ""
     role: Ident = Field(description="The role that decides at this level.")
-    sla: Duration = Field(description="How long this level has to decide before it goes up.")
+    sla: Sla = Field(description="How long this level has to decide before it goes up.")
 
 
 class AtLeast(Strict):
@@ -78,7 +81,7 @@ Rule = Annotated[
 class GateTask(Strict):
     """Work the gate asks for, created when the gate opens."""
 
-    title: str = Field(min_length=1)
+    title: Line = Field(min_length=1)
     role: Ident
     due: Duration = Field(description="Due this long after the gate opens.")
 
@@ -86,16 +89,16 @@ class GateTask(Strict):
 class Gate(Strict):
     """The decision point that ends a phase."""
 
-    title: str = ""
+    title: Line = ""
     approvers: list[Ident] = Field(min_length=1)
     rule: Rule = "all"
     required: list[Ident] = Field(
         default_factory=list, description="Roles that must approve (a veto)."
     )
     forbid_self_approval: bool = True
-    deliverables: list[str] = Field(default_factory=list)
+    deliverables: list[Line] = Field(default_factory=list)
     tasks: list[GateTask] = Field(default_factory=list)
-    sla: Duration
+    sla: Sla
     reminder: Duration | None = Field(None, description="Remind open approvers at this point.")
     escalate_to: Ident = Field(description="Escalation level that decides once the SLA passes.")
     on_reject: Literal["close", "back"] = "close"
@@ -126,8 +129,8 @@ class IterationPolicy(Strict):
 
 class Phase(Strict):
     id: Ident
-    title: str
-    description: str = ""
+    title: Line
+    description: Text = ""
     iterative: bool = False
     iteration: IterationPolicy | None = None
     starts_after: Duration | None = Field(
@@ -197,8 +200,8 @@ class GovernanceModel(Strict):
 
     name: Ident
     version: Version
-    title: str
-    description: str = ""
+    title: Line
+    description: Text = ""
     roles: list[Role] = Field(min_length=1)
     board: Board
     project_manager: Ident = Field(description="The role that runs the project day to day.")
@@ -308,6 +311,18 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     f"max_length ({format_duration(it.max_length)}), "
                     f"got {format_duration(it.length)}",
                 )
+            for j, ceremony in enumerate(it.ceremonies):
+                cadence, what = (
+                    (ceremony.every, "its cadence (every")
+                    if ceremony.every is not None
+                    else (it.min_length, "the shortest iteration (min_length")
+                )
+                if ceremony.timebox > cadence:
+                    yield Issue(
+                        f"{base}.iteration.ceremonies[{j}].timebox",
+                        f"must fit in {what} {format_duration(cadence)}), "
+                        f"got {format_duration(ceremony.timebox)}",
+                    )
         gate = phase.gate
         g = f"{base}.gate"
         for j, role in enumerate(gate.approvers):
@@ -320,9 +335,18 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                 yield Issue(f"{g}.required[{j}]", f'"{role}" must also be one of the approvers')
         for j, task in enumerate(gate.tasks):
             yield from role_ref(f"{g}.tasks[{j}].role", task.role)
+            if task.due > gate.sla:
+                yield Issue(
+                    f"{g}.tasks[{j}].due",
+                    f"must fall within the gate's SLA ({format_duration(gate.sla)}), "
+                    f"got {format_duration(task.due)}",
+                )
         if gate.reminder is not None and gate.reminder >= gate.sla:
             yield Issue(f"{g}.reminder", "must come before the SLA passes")
         yield from level_ref(f"{g}.escalate_to", gate.escalate_to)
+
+    yield from _check_escalation(m)
+    yield from _check_minor_changes(m)
 
     # Delegated tolerances sit inside the ones they were delegated from.
     chain = list(m.tolerances.levels())
@@ -334,3 +358,82 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     f"tolerances.{lower_name}.{aspect}",
                     f"must not exceed the {upper_name} tolerance it is delegated from",
                 )
+
+
+def _check_escalation(m: GovernanceModel) -> Iterator[Issue]:
+    """The chain runs upwards, and a gate escalates above whoever could decide it already.
+
+    "Above" is the chain's order (lowest level first): each level has its own role, the
+    board's roles decide above the project manager's level, and a gate's ``escalate_to`` lies
+    above the project manager's level (the requester must not end up deciding their own gate)
+    and at or above the highest level whose role approves the gate.
+    """
+    at: dict[str, int] = {}
+    for i, lvl in enumerate(m.escalation):
+        if lvl.role in at:
+            yield Issue(
+                f"escalation[{i}].role",
+                f'"{lvl.role}" already decides at level {m.escalation[at[lvl.role]].id}; '
+                "each level of the chain has a role of its own",
+            )
+        else:
+            at[lvl.role] = i
+    pm = at.get(m.project_manager)
+    for member in m.board.members:
+        i = at.get(member, -1)
+        if pm is not None and 0 <= i < pm:
+            yield Issue(
+                f"escalation[{i}].role",
+                f'"{member}" is a board role and must decide above the project manager\'s '
+                f"level {m.escalation[pm].id} (the chain is listed lowest first)",
+            )
+    index = {lvl.id: i for i, lvl in enumerate(m.escalation)}
+    for i, phase in enumerate(m.phases):
+        gate = phase.gate
+        target = index.get(gate.escalate_to)
+        if target is None:
+            continue  # an unknown level: reported with the cross-references
+        path = f"phases[{i}].gate.escalate_to"
+        if pm is not None and target <= pm:
+            where = (
+                "is the project manager's own level"
+                if target == pm
+                else (f"is below the project manager's level {m.escalation[pm].id}")
+            )
+            yield Issue(
+                path,
+                f"level {gate.escalate_to} {where}: the requester would decide their own "
+                "gate; escalate to a level above it",
+            )
+            continue
+        approving = [at[role] for role in gate.approvers if role in at]
+        if approving and target < max(approving):
+            top = m.escalation[max(approving)]
+            yield Issue(
+                path,
+                f"level {gate.escalate_to} is below the gate's approvers ({top.role} decides "
+                f"at level {top.id}); escalate to that level or above it",
+            )
+
+
+def _check_minor_changes(m: GovernanceModel) -> Iterator[Issue]:
+    """What the manager decides alone fits inside the project's tolerance and change budget."""
+    minor, project = m.change_control.minor, m.tolerances.project
+    base = "change_control.minor"
+    if minor.max_cost > minor.budget:
+        yield Issue(
+            f"{base}.max_cost", f"must not exceed the minor-change budget ({minor.budget:g}%)"
+        )
+    for key, value, limit in (
+        ("max_cost", minor.max_cost, project.cost),
+        ("budget", minor.budget, project.cost),
+    ):
+        if limit is not None and value > limit:
+            yield Issue(
+                f"{base}.{key}", f"must not exceed the project's cost tolerance ({limit:g}%)"
+            )
+    if project.time is not None and minor.max_time > project.time:
+        yield Issue(
+            f"{base}.max_time",
+            f"must not exceed the project's time tolerance ({format_duration(project.time)})",
+        )

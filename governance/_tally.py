@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from governance._charter import Charter
-from governance._model import Gate, GovernanceModel
+from governance._model import EscalationLevel, Gate
+from governance._quorum import escalation_deciders, gate_voters
 
 Outcome = Literal["approve", "reject", "rework"]
 
@@ -24,7 +25,8 @@ class CastVote(Protocol):
 @dataclass(frozen=True, slots=True)
 class Tally:
     eligible: list[str]
-    """People who may vote as approvers (holders of the gate's approver roles)."""
+    """People who decide the gate now: its approvers, or the people of the level it escalated
+    to; never its requester under four eyes."""
     needed: int
     approvals: int
     required_missing: list[str]
@@ -34,42 +36,44 @@ class Tally:
 
 
 def eligible_approvers(gate: Gate, charter: Charter) -> list[str]:
-    return [p.id for p in charter.people if any(r in p.roles for r in gate.approvers)]
-
-
-def escalation_deciders(
-    model: GovernanceModel, charter: Charter, levels: Sequence[str]
-) -> list[str]:
-    """People who may decide because the gate was escalated to one of ``levels``."""
-    roles = {model.level(lvl).role for lvl in levels}
-    return [p.id for p in charter.people if roles & set(p.roles)]
+    """Holders of the gate's approver roles, each once, in charter order."""
+    return gate_voters(gate, charter)
 
 
 def tally(
-    gate: Gate, charter: Charter, votes: Sequence[CastVote], requester: str | None = None
+    gate: Gate,
+    charter: Charter,
+    votes: Sequence[CastVote],
+    requester: str | None = None,
+    level: EscalationLevel | None = None,
 ) -> Tally:
     """The state of a gate after ``votes``.
 
-    - A vote cast at an escalation level decides the gate on its own: the level above has
-      taken the decision over.
-    - The gate passes when approvals reach the rule's quorum of eligible approvers and every
-      ``required`` role has an approving holder.
-    - A required role whose every holder voted against it vetoes: the gate takes that
-      holder's decision (reject over rework if they differ).
+    - ``requester`` (who asked for the gate) takes no part under four eyes: the quorum is
+      counted over the other approvers, and a vote of theirs counts for nothing.
+    - The gate passes when approvals reach the rule's quorum of those approvers and every
+      ``required`` role has an approving holder among them.
+    - A required role whose every (eligible) holder voted against it vetoes: the gate takes
+      that decision (reject over rework if they differ).
     - When the quorum can no longer be reached, the gate takes the more common of the
       no-votes (rework on a tie: the softer decision).
-    - ``requester``, when given, may not approve (four eyes): they still vote, but the quorum
-      is counted over the other approvers.
+    - Once the gate has escalated to ``level``, that level has taken the decision over: the
+      first vote of one of its people decides, and no other vote counts.
     """
-    eligible = eligible_approvers(gate, charter)
-    can_approve = [p for p in eligible if p != requester]
-    needed = gate.quorum(len(can_approve))
-    by_actor = {v.actor: v for v in votes}
-    approvals = sum(1 for p in eligible if p in by_actor and by_actor[p].decision == "approve")
+    if level is not None:
+        deciders = escalation_deciders(gate, level, charter, requester)
+        cast = [v for v in votes if v.level == level.id and v.actor in deciders]
+        approvals = sum(1 for v in cast if v.decision == "approve")
+        return Tally(deciders, 1, approvals, [], _outcome(cast[0].decision) if cast else None)
+
+    eligible = gate_voters(gate, charter, requester)
+    needed = max(gate.quorum(len(eligible)), 1)  # nobody to decide never passes a gate
+    by_actor = {v.actor: v for v in votes if v.level is None and v.actor in eligible}
+    approvals = sum(1 for v in by_actor.values() if v.decision == "approve")
     missing: list[str] = []
     veto: Outcome | None = None
     for role in gate.required:
-        holders = charter.holders(role)
+        holders = [h for h in charter.holders(role) if h in eligible]
         if any(h in by_actor and by_actor[h].decision == "approve" for h in holders):
             continue
         missing.append(role)
@@ -78,18 +82,15 @@ def tally(
             veto = "reject" if "reject" in decided else "rework"
 
     outcome: Outcome | None = None
-    escalated = [v for v in votes if v.level is not None]
-    if escalated:
-        outcome = _outcome(escalated[-1].decision)
-    elif veto is not None:
+    if veto is not None:
         outcome = veto
     elif approvals >= needed and not missing:
         outcome = "approve"
     else:
-        undecided = sum(1 for p in can_approve if p not in by_actor)
+        undecided = sum(1 for p in eligible if p not in by_actor)
         if approvals + undecided < needed:
-            rejects = sum(1 for v in votes if v.decision == "reject")
-            reworks = sum(1 for v in votes if v.decision == "rework")
+            rejects = sum(1 for v in by_actor.values() if v.decision == "reject")
+            reworks = sum(1 for v in by_actor.values() if v.decision == "rework")
             outcome = "reject" if rejects > reworks else "rework"
     return Tally(eligible, needed, approvals, missing, outcome)
 

@@ -1,12 +1,14 @@
-"""Small value types of the model language: identifiers, ISO-8601 durations, percentages, money."""
+"""Small value types of the model language: identifiers, text, ISO-8601 durations, dates,
+percentages, money, currencies."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
+import pycountry
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -16,7 +18,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from governance._errors import register_keys, shown
+from governance._errors import shown
 
 
 class Strict(BaseModel):
@@ -24,9 +26,13 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        register_keys(cls.__annotations__)
+
+def got(value: Any) -> str:
+    """``value`` for a message; a number or boolean where text belongs gets a hint to quote it
+    (YAML reads ``2027`` or ``1.10`` unquoted as numbers)."""
+    if isinstance(value, bool | int | float):
+        return f"{shown(value)} (YAML read a number: quote it)"
+    return shown(value)
 
 
 # -- identifiers ------------------------------------------------------------------------------
@@ -41,7 +47,7 @@ def _ident(value: Any) -> Any:
         raise PydanticCustomError(
             "identifier",
             "must be a lower-case identifier (a letter, then letters, digits or _), got {value}",
-            {"value": shown(value)},
+            {"value": got(value)},
         )
     return value
 
@@ -52,19 +58,18 @@ def _slug(value: Any) -> Any:
             "slug",
             "must be a slug (lower-case letters, digits and inner hyphens, at most 63), "
             "got {value}",
-            {"value": shown(value)},
+            {"value": got(value)},
         )
     return value
 
 
 def _version(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        value = str(value)
+    # A number is refused, not converted: YAML reads an unquoted 1.10 as 1.1.
     if not isinstance(value, str) or not _VERSION.match(value):
         raise PydanticCustomError(
             "version",
-            'must be a version like "1", "1.2" or "1.2.3", got {value}',
-            {"value": shown(value)},
+            'must be a version in quotes, like "1", "1.2" or "1.10", got {value}',
+            {"value": got(value)},
         )
     return value
 
@@ -167,7 +172,7 @@ def format_duration(value: timedelta) -> str:
     return out if out not in {"P", "-P"} else "PT0S"
 
 
-def _duration_validator(*, allow_zero: bool) -> Any:
+def _duration_validator(*, allow_zero: bool, at_least: timedelta | None = None) -> Any:
     what = "a non-negative" if allow_zero else "a positive"
 
     def validate(value: Any) -> timedelta:
@@ -191,6 +196,12 @@ def _duration_validator(*, allow_zero: bool) -> Any:
                 f"must be at most P{MAX_YEARS}Y ({MAX_DURATION.days} days), got {{value}}",
                 {"value": shown(text)},
             )
+        if at_least is not None and parsed < at_least:
+            raise PydanticCustomError(
+                "duration",
+                "must be at least {least}, got {value}",
+                {"least": format_duration(at_least), "value": shown(text)},
+            )
         return parsed
 
     return validate
@@ -205,6 +216,39 @@ Duration = Annotated[
 NonNegDuration = Annotated[
     timedelta, BeforeValidator(_duration_validator(allow_zero=True)), _AS_TEXT, _DURATION_SCHEMA
 ]
+MIN_SLA = timedelta(minutes=1)
+Sla = Annotated[
+    timedelta,
+    BeforeValidator(_duration_validator(allow_zero=False, at_least=MIN_SLA)),
+    _AS_TEXT,
+    _DURATION_SCHEMA,
+]
+"""Time to decide: at least a minute (a shorter one escalates before anyone can answer)."""
+
+
+# -- dates -------------------------------------------------------------------------------------
+
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+
+
+def _day(value: Any) -> Any:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    reason = ""
+    if isinstance(value, str) and _DAY.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:  # 2027-02-30: "day is out of range for month"
+            reason = f" ({exc})"
+    raise PydanticCustomError(
+        "date",
+        "must be a calendar date as YYYY-MM-DD{reason}, got {value}",
+        {"reason": reason, "value": shown(value)},
+    )
+
+
+Day = Annotated[date, BeforeValidator(_day), WithJsonSchema({"type": "string", "format": "date"})]
+"""A calendar date written ``2027-01-11`` (never a number, a timestamp or a date-time)."""
 
 
 # -- percentages and money --------------------------------------------------------------------
@@ -238,14 +282,36 @@ Percent = Annotated[
 ]
 
 
+MONEY_DIGITS = 15
+MONEY_DECIMALS = 4
+_SMALLEST_UNIT = Decimal(1).scaleb(-MONEY_DECIMALS)
+
+
 def _money(value: Any) -> Any:
+    amount: Decimal | None
     try:
-        amount = Decimal(str(value).replace("_", "")) if not isinstance(value, bool) else None
+        if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+            amount = None
+        elif isinstance(value, int | Decimal):
+            amount = Decimal(value)
+        else:
+            amount = Decimal(str(value).replace("_", "").strip())
     except ArithmeticError:
         amount = None
-    if amount is None or not amount.is_finite() or amount < 0:
+    # Bounded in digits and exponent: "1e999999999" would otherwise be a billion digits
+    # long once written out (in a hash, a report, a ledger row).
+    if (
+        amount is None
+        or not amount.is_finite()
+        or amount < 0
+        or (amount and amount.adjusted() >= MONEY_DIGITS)
+        or amount.quantize(_SMALLEST_UNIT) != amount
+    ):
         raise PydanticCustomError(
-            "money", "must be a non-negative amount, got {value}", {"value": shown(value)}
+            "money",
+            "must be a non-negative amount of at most {digits} digits before the decimal "
+            "point and {decimals} after, got {value}",
+            {"digits": MONEY_DIGITS, "decimals": MONEY_DECIMALS, "value": shown(value)},
         )
     return amount
 
@@ -256,3 +322,27 @@ Money = Annotated[
     PlainSerializer(lambda d: format(d, "f"), return_type=str),
     WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0}, {"type": "string"}]}),
 ]
+
+
+# -- currencies and e-mail addresses ----------------------------------------------------------
+
+
+ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+"""Read once, when governance is imported: pycountry opens its database on first use, and a
+charter is validated again inside the workflow sandbox, where no file may be opened."""
+
+
+def _currency(value: Any) -> Any:
+    if value not in ISO_4217:
+        raise PydanticCustomError(
+            "currency",
+            "must be an ISO 4217 currency code in capitals (e.g. EUR, SEK, USD), got {value}",
+            {"value": shown(value)},
+        )
+    return value
+
+
+Currency = Annotated[
+    str, BeforeValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})
+]
+"""An ISO 4217 currency code, checked against pycountry's list."""

@@ -77,8 +77,20 @@ _MERMAID_KEYWORDS = frozenset(
 def mermaid(definition: Definition) -> str:
     """A mermaid ``stateDiagram-v2`` of the whole definition; labels are trigger names."""
 
+    # A keyword state gets "<state>_s", or more "_s" until no state is called that: phases
+    # "end" and "end_s" must not become one node.
+    taken = {s for s in definition.states if s.lower() not in _MERMAID_KEYWORDS}
+    aliases: dict[str, str] = {}
+    for state in definition.states:
+        if state not in taken:
+            alias = f"{state}_s"
+            while alias in taken:
+                alias += "_s"
+            taken.add(alias)
+            aliases[state] = alias
+
     def ident(state: str) -> str:
-        return f"{state}_s" if state.lower() in _MERMAID_KEYWORDS else state
+        return aliases.get(state, state)
 
     lines = ["stateDiagram-v2"]
     lines += [f'    state "{s}" as {ident(s)}' for s in definition.states if ident(s) != s]

@@ -17,7 +17,15 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter, GovernanceModel, Phase, Tally, escalation_deciders, tally
+    from governance import (
+        Charter,
+        GovernanceModel,
+        Phase,
+        Tally,
+        escalation_deciders,
+        gate_voters,
+        tally,
+    )
     from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
         Action,
@@ -219,10 +227,22 @@ class ProjectWorkflow:
             role=target.role,
             payload={"from_level": gate.level, "to_level": target.id, "deadline": _iso(deadline)},
         )
+        # The decision leaves the approvers (and the level below): their decide tasks are
+        # withdrawn; the escalated level decides now, and its people get a decide task.
+        before = [None, *(e.level for e in gate.escalations)]
+        people = [p.id for p in self._charter.people]
+        self._rec.close(
+            CloseTasksInput(
+                project_id=self._charter.id,
+                gate=self._gate_key(gate),
+                keys=[self._decision_task_key(gate, p, lvl) for lvl in before for p in people],
+                at=now,
+                status="withdrawn",
+            )
+        )
         gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
         gate.level = target.id
         gate.deadline = deadline
-        # The escalated level decides now: its people get a decide task of that level.
         self._rec.open(self._decide_tasks(gate, self._holders(target.role), now, target.id))
         self._rec.notify(
             "escalation",
@@ -557,10 +577,26 @@ class ProjectWorkflow:
             )
         status = self._gate_status()
         if input.actor not in status.eligible:
+            escalated = self._model.level(gate.level) if gate.level is not None else None
+            deciders = (
+                gate_voters(phase.gate, self._charter)
+                if escalated is None
+                else escalation_deciders(phase.gate, escalated, self._charter)
+            )
+            if input.actor in deciders:  # left out only because they requested it
+                raise _reject(
+                    f'four eyes: "{input.actor}" requested gate {phase.gate_state} and may '
+                    "not decide it (approve, reject or rework)",
+                    "SelfApproval",
+                )
             raise _reject(
-                f'"{input.actor}" may not decide gate {phase.gate_state}: approvers are '
-                f"{', '.join(phase.gate.approvers)}"
-                + (f" and, escalated, level {gate.level}" if gate.level else ""),
+                f'"{input.actor}" may not decide gate {phase.gate_state}: '
+                + (
+                    f"approvers are {', '.join(phase.gate.approvers)}"
+                    if escalated is None
+                    else f"it has escalated to level {escalated.id}, where only {escalated.role} "
+                    "decides it"
+                ),
                 "NotAuthorised",
             )
         level = self._deciding_level(input.actor)
@@ -570,16 +606,6 @@ class ProjectWorkflow:
                 f'"{input.actor}" has already decided gate {phase.gate_state}{at} '
                 f"(round {gate.round})",
                 "DuplicateVote",
-            )
-        if (
-            phase.gate.forbid_self_approval
-            and input.decision == "approve"
-            and input.actor == gate.requested_by
-        ):
-            raise _reject(
-                f'four eyes: "{input.actor}" requested gate {phase.gate_state} and '
-                "may not approve it",
-                "SelfApproval",
             )
 
     def _check_board_action(self, trigger: str, input: ActorInput) -> None:
@@ -649,9 +675,7 @@ class ProjectWorkflow:
         assert gate is not None
         phase = self._model.phase(gate.phase)
         result = self._tally(gate)
-        levels = [e.level for e in gate.escalations]
-        deciders = escalation_deciders(self._model, self._charter, levels)
-        eligible = result.eligible + [p for p in deciders if p not in result.eligible]
+        eligible = result.eligible
         voted = {(v.actor, v.level) for v in gate.votes}
         rule = phase.gate.rule
         return GateStatus(
@@ -689,15 +713,15 @@ class ProjectWorkflow:
     def _deciding_level(self, actor: str) -> str | None:
         """The escalation level ``actor`` decides at (deciding alone), or None for a vote.
 
-        Once a gate is escalated, the level it went to has taken the decision over: a holder
-        of that level's role decides at that level even when they are also an approver.
+        Once a gate is escalated, the level it went to has taken the decision over: only
+        the holders of that level's role decide it (also when they are approvers too).
         """
         gate = self._s.gate
         assert gate is not None
-        roles = set(self._person_roles(actor))
-        for esc in reversed(gate.escalations):
-            if self._model.level(esc.level).role in roles:
-                return esc.level
+        if gate.level is not None and self._model.level(gate.level).role in set(
+            self._person_roles(actor)
+        ):
+            return gate.level
         return None
 
     def _gate_key(self, gate: GateState) -> str:
@@ -710,8 +734,8 @@ class ProjectWorkflow:
 
     def _tally(self, gate: GateState) -> Tally:
         gate_def = self._model.phase(gate.phase).gate
-        requester = gate.requested_by if gate_def.forbid_self_approval else None
-        return tally(gate_def, self._charter, gate.votes, requester=requester)
+        level = self._model.level(gate.level) if gate.level is not None else None
+        return tally(gate_def, self._charter, gate.votes, gate.requested_by, level)
 
     def _handled(self) -> None:
         self._s.updates_handled += 1
@@ -759,6 +783,7 @@ class ProjectWorkflow:
         self, gate: GateState, people: list[str], at: datetime, level: str | None = None
     ) -> list[GateTaskIn]:
         phase = self._model.phase(gate.phase)
+        deciders = self._tally(gate).eligible  # never the requester under four eyes
         return [
             GateTaskIn(
                 project_id=self._charter.id,
@@ -771,6 +796,7 @@ class ProjectWorkflow:
                 created_at=at,
             )
             for person in people
+            if person in deciders
         ]
 
     def _current_tasks(self) -> list[GateTaskIn]:

@@ -62,8 +62,8 @@ def _looks_like_charter(path: str) -> bool:
         return False
     try:
         data = g.read_yaml(p.read_bytes(), path)
-    except g.GovernanceError:
-        return False
+    except g.GovernanceError as exc:
+        _fail(exc)  # the same issues loading it as a model gives, without reading it twice
     return "baseline" in data or "people" in data
 
 

@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 import governance as g
 from phasegate.cli import app
-from tests.governance.gov_cases import CASES, EXAMPLES, Broken, library_issues, write
+from tests.governance.gov_cases import CASES, CRAFTED, EXAMPLES, Broken, library_issues, write
 
 runner = CliRunner()
 PHASEGATE = Path(sys.executable).with_name("phasegate")
@@ -52,6 +53,17 @@ def test_validate_prints_one_line_per_issue_and_exits_1(case: Broken, tmp_path: 
     assert any(
         line.startswith(f"{case.path}: ") and all(w in line for w in case.words) for line in lines
     ), lines
+
+
+@pytest.mark.parametrize("case", CRAFTED, ids=[c.id for c in CRAFTED])
+def test_crafted_input_exits_1_with_its_one_line_within_a_second(
+    case: Broken, tmp_path: Path
+) -> None:
+    target = write(case, tmp_path)
+    started = time.perf_counter()
+    code, lines = run(*cli_args(case, target))  # a traceback would raise here
+    assert time.perf_counter() - started < 1.0
+    assert (code, lines) == (1, [f"{case.path}: {case.words[0]}"])
 
 
 def test_real_process_exit_codes(tmp_path: Path) -> None:

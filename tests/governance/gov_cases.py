@@ -45,6 +45,8 @@ class Broken:
     """Other files written beside ``case.yaml`` (e.g. a model the charter names)."""
     model: str | None = None
     """Passed as ``--model`` to ``charter validate`` (a file name among ``files``)."""
+    exact: bool = False
+    """``words`` is the issue's whole message (the crafted cases pin it exactly)."""
 
 
 def dump(data: Any) -> str:
@@ -441,7 +443,487 @@ CHARTER_CASES = [
     ),
 ]
 
-CASES = MODEL_CASES + CHARTER_CASES
+
+# -- crafted: what a hostile user tried (issue 14), each with its exact issue --------------------
+
+
+def crafted(
+    id: str, kind: Literal["model", "charter"], text: str, issue: str, **more: Any
+) -> Broken:
+    """A case whose ``issue`` (``path: message``) must come out exactly."""
+    path, _, message = issue.partition(": ")
+    return Broken(id, kind, text, path, (message,), exact=True, **more)
+
+
+def edit_text(old: str, new: str, base: str = PF_MODEL_TEXT) -> str:
+    assert base.count(old) == 1, old
+    return base.replace(old, new)
+
+
+def where(text: str, needle: str, offset: int = 0) -> str:
+    """``line L, column C`` of ``needle`` (plus ``offset`` characters) in ``text``."""
+    i = text.index(needle) + offset
+    return f"line {text.count(chr(10), 0, i) + 1}, column {i - text.rfind(chr(10), 0, i)}"
+
+
+PF_CHARTER_TEXT = dump(PF_CHARTER)
+_INT_TAG = edit_text("max_people: 25", "max_people: !!int abc")
+_FLOAT_TAG = edit_text("max_budget: 1000000", "max_budget: !!float xyz")
+_TIMESTAMP = edit_text("start: 2027-01-11", "start: !!timestamp nope", PF_CHARTER_TEXT)
+_LIST_KEY = PF_MODEL_TEXT + "? [a, b]\n: 1\n"
+_MAP_KEY = PF_MODEL_TEXT + "? {a: 1}\n: 1\n"
+_ZERO = edit_text("max_people: 25", "max_people: 025")
+_DEEP = PF_MODEL_TEXT + "x: " + "[" * 40 + "]" * 40 + "\n"
+_CYCLE = PF_MODEL_TEXT + "x: &a [*a]\n"
+_BOMB = (
+    PF_MODEL_TEXT
+    + "lol0: &l0 [x, x, x, x, x, x, x, x, x, x]\n"
+    + "".join(f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 9))
+)
+_PERSON = "{id: x, name: X, roles: [teamledare]}"
+_ALIASED_PEOPLE = edit_text(
+    "people:\n", f"people:\n- &p {_PERSON}\n" + "- *p\n" * 60_000, PF_CHARTER_TEXT
+)
+_MANY = PF_MODEL_TEXT + "x: [" + "1, " * 30_000 + "]\n"
+_CONTROL = "Beslut\x1b[2J"
+
+
+def _escalation_level_between(d: dict[str, Any]) -> None:
+    # A level for the PMO between the project manager's and the steering group's.
+    d["escalation"].insert(2, {"id": "programme", "role": "pmo", "sla": "P3D"})
+    gate(d, 0)["escalate_to"] = "programme"
+
+
+def one_gate(**updates: Any) -> str:
+    """Projektflödet cut to its idea gate, as the model "crafted@1.0", the gate changed."""
+
+    def edit(d: dict[str, Any]) -> None:
+        d["name"] = "crafted"
+        d["phases"] = d["phases"][:1]
+        gate(d, 0).update(updates)
+
+    return changed(PF_MODEL, edit)
+
+
+def people_changed(
+    *, drop: tuple[str, ...] = (), roles: dict[str, list[str]] | None = None, model: str = ""
+) -> str:
+    """The example charter without the people ``drop``, with some people's roles replaced."""
+
+    def edit(d: dict[str, Any]) -> None:
+        d["people"] = [p for p in d["people"] if p["id"] not in drop]
+        for pid, new in (roles or {}).items():
+            person(d, pid)["roles"] = new
+        if model:
+            d["model"] = model
+
+    return changed(PF_CHARTER, edit)
+
+
+def _with_crafted(model_text: str) -> dict[str, Any]:
+    return {"files": {"crafted.yaml": model_text}, "model": "crafted.yaml"}
+
+
+def ceremony(d: dict[str, Any], j: int) -> dict[str, Any]:
+    ceremony_: dict[str, Any] = d["phases"][3]["iteration"]["ceremonies"][j]
+    return ceremony_
+
+
+def _waived_stage_over_project(d: dict[str, Any]) -> None:
+    d["tolerances"] = {"project": {"cost": "8%"}, "stage": {"cost": "9%"}}
+    d["waivers"] = [{"rule": "tolerances", **_WAIVER}]
+
+
+def _work_package_override_of_crafted(d: dict[str, Any]) -> None:
+    d["model"] = "crafted@1.0"
+    d["tolerances"] = {"work_package": {"cost": "1%"}}
+
+
+def _without_work_package(d: dict[str, Any]) -> None:
+    d["name"] = "crafted"
+    del d["tolerances"]["work_package"]
+
+
+def _developers(n: int) -> list[dict[str, Any]]:
+    return [{"id": f"dev{i}", "name": f"Dev {i}", "roles": ["teamledare"]} for i in range(n)]
+
+
+_PM_PMO = {"david": ["projektledare", "pmo"]}
+_PM_RECEIVER = {"david": ["projektledare", "mottagare"]}
+_PM_OWNER = {"david": ["projektledare", "bestallare"]}
+
+CRAFTED_MODEL_CASES = [
+    # -- loading never crashes or stalls (item 6) and says what is wrong (item 7) --------------
+    crafted(
+        "yaml-int-tag", "model", _INT_TAG, f'{where(_INT_TAG, "!!int")}: "abc" is not a valid !!int'
+    ),
+    crafted(
+        "yaml-float-tag",
+        "model",
+        _FLOAT_TAG,
+        f'{where(_FLOAT_TAG, "!!float")}: "xyz" is not a valid !!float',
+    ),
+    crafted(
+        "yaml-list-as-key",
+        "model",
+        _LIST_KEY,
+        f"{where(_LIST_KEY, '[a, b]')}: a key must be text, not a list",
+    ),
+    crafted(
+        "yaml-mapping-as-key",
+        "model",
+        _MAP_KEY,
+        f"{where(_MAP_KEY, '{a: 1}')}: a key must be text, not a mapping",
+    ),
+    crafted(
+        "yaml-1-1-version-1-10",
+        "model",
+        edit_text('version: "1.0"', "version: 1.10"),
+        'version: must be a version in quotes, like "1", "1.2" or "1.10", '
+        "got 1.1 (YAML read a number: quote it)",
+    ),
+    crafted(
+        "yaml-1-1-leading-zero",
+        "model",
+        _ZERO,
+        f"{where(_ZERO, '025')}: 025 is ambiguous (a leading zero): quote it if it is text, "
+        "else write 25",
+    ),
+    crafted(
+        "yaml-id-read-as-number",
+        "model",
+        edit_text("  - id: idea\n", "  - id: 2027\n"),
+        "phases[0].id: must be a lower-case identifier (a letter, then letters, digits or _), "
+        "got 2027 (YAML read a number: quote it)",
+    ),
+    crafted(
+        "yaml-title-read-as-number",
+        "model",
+        edit_text("title: Projektflödet\n", "title: 2027\n"),
+        "title: must be text, got 2027 (YAML read a number: quote it)",
+    ),
+    crafted(
+        "yaml-nested-too-deep",
+        "model",
+        _DEEP,
+        f"{where(_DEEP, 'x: [', 3 + 31)}: nests deeper than 32 levels (the limit)",
+    ),
+    crafted(
+        "yaml-alias-to-itself",
+        "model",
+        _CYCLE,
+        f"{where(_CYCLE, '&a')}: an alias refers to the value it is part of",
+    ),
+    crafted(
+        "yaml-alias-bomb",
+        "model",
+        _BOMB,
+        "(document): expands through aliases to more than 20000 values (the limit)",
+    ),
+    crafted(
+        "yaml-too-many-values",
+        "model",
+        _MANY,
+        "(document): holds more than 20000 values (the limit)",
+    ),
+    crafted(
+        "money-huge-exponent",
+        "model",
+        edit_text("max_budget: 1000000", "max_budget: '1e999999999'"),
+        "human_scale.max_budget: must be a non-negative amount of at most 15 digits before the "
+        'decimal point and 4 after, got "1e999999999"',
+    ),
+    crafted(
+        "unknown-key-hint-from-its-own-class",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 0).update(descripton="x")),
+        # Gate has no "description": no hint (it used to suggest another class's key).
+        "phases[0].gate.descripton: unknown key; unknown keys are errors so that a typo "
+        "cannot drop a rule",
+    ),
+    crafted(
+        "unknown-key-that-another-class-has",
+        "model",
+        changed(PF_MODEL, lambda d: d["board"].update(title="Styrgrupp")),
+        "board.title: unknown key; unknown keys are errors so that a typo cannot drop a rule",
+    ),
+    crafted(
+        "control-character-in-a-title",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 0).update(title=_CONTROL)),
+        "phases[0].gate.title: must not contain control characters: found U+001B at position 6, "
+        'got "Beslut\\u001b[2J"',
+    ),
+    crafted(
+        "newline-in-a-one-line-role-title",
+        "model",
+        changed(PF_MODEL, lambda d: d["roles"][0].update(title="Beställare\nand more")),
+        "roles[0].title: must not contain control characters: found U+000A at position 10, "
+        'got "Beställare\\nand more"',
+    ),
+    crafted(
+        "nul-in-a-deliverable",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 0).update(deliverables=["Idé\x00"])),
+        "phases[0].gate.deliverables[0]: must not contain control characters: found U+0000 "
+        'at position 3, got "Idé\\u0000"',
+    ),
+    crafted(
+        "c1-control-character-echoed-escaped",
+        "model",
+        changed(PF_MODEL, lambda d: d["phases"][0].update(title="Idé\x9b2J")),
+        # The value shown back is escaped too: a terminal acts on a raw U+009B (CSI).
+        "phases[0].title: must not contain control characters: found U+009B at position 3, "
+        'got "Idé\\u009b2J"',
+    ),
+    crafted(
+        "control-character-in-a-description",
+        "model",
+        changed(PF_MODEL, lambda d: d["phases"][1].update(description="ok\n\tthen \x07")),
+        "phases[1].description: must not contain control characters (other than newline and "
+        'tab): found U+0007 at position 9, got "ok\\n\\tthen \\u0007"',
+    ),
+    # -- escalation goes up (item 2) -----------------------------------------------------------
+    crafted(
+        "escalate-to-the-project-managers-level",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 5).update(escalate_to="project")),
+        "phases[5].gate.escalate_to: level project is the project manager's own level: the "
+        "requester would decide their own gate; escalate to a level above it",
+    ),
+    crafted(
+        "escalate-below-the-project-manager",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 4).update(escalate_to="team")),
+        "phases[4].gate.escalate_to: level team is below the project manager's level project: "
+        "the requester would decide their own gate; escalate to a level above it",
+    ),
+    crafted(
+        "escalate-below-the-approvers",
+        "model",
+        changed(PF_MODEL, _escalation_level_between),
+        "phases[0].gate.escalate_to: level programme is below the gate's approvers "
+        "(bestallare decides at level board); escalate to that level or above it",
+    ),
+    crafted(
+        "escalation-role-twice",
+        "model",
+        changed(PF_MODEL, lambda d: d["escalation"][3].update(role="bestallare")),
+        'escalation[3].role: "bestallare" already decides at level board; each level of the '
+        "chain has a role of its own",
+    ),
+    crafted(
+        "board-role-below-the-project-manager",
+        "model",
+        changed(PF_MODEL, lambda d: d["escalation"][0].update(role="mottagare")),
+        'escalation[0].role: "mottagare" is a board role and must decide above the project '
+        "manager's level project (the chain is listed lowest first)",
+    ),
+    # -- sanity of the model language (item 9) -------------------------------------------------
+    crafted(
+        "ceremony-longer-than-its-cadence",
+        "model",
+        changed(PF_MODEL, lambda d: ceremony(d, 0).update(timebox="P2D")),
+        "phases[3].iteration.ceremonies[0].timebox: must fit in its cadence (every P1D), got P2D",
+    ),
+    crafted(
+        "ceremony-longer-than-an-iteration",
+        "model",
+        changed(PF_MODEL, lambda d: ceremony(d, 1).update(timebox="P3W")),
+        "phases[3].iteration.ceremonies[1].timebox: must fit in the shortest iteration "
+        "(min_length P2W), got P3W",
+    ),
+    crafted(
+        "task-due-after-the-sla",
+        "model",
+        changed(PF_MODEL, lambda d: gate(d, 0)["tasks"][0].update(due="P12D")),
+        "phases[0].gate.tasks[0].due: must fall within the gate's SLA (P10D), got P12D",
+    ),
+    crafted(
+        "sla-under-a-minute",
+        "model",
+        changed(PF_MODEL, lambda d: d["escalation"][0].update(sla="PT30S")),
+        'escalation[0].sla: must be at least PT1M, got "PT30S"',
+    ),
+    crafted(
+        "minor-change-budget-over-the-project-tolerance",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["minor"].update(budget="12%")),
+        "change_control.minor.budget: must not exceed the project's cost tolerance (10%)",
+    ),
+    crafted(
+        "minor-change-time-over-the-project-tolerance",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["minor"].update(max_time="P5W")),
+        "change_control.minor.max_time: must not exceed the project's time tolerance (P4W)",
+    ),
+    crafted(
+        "minor-change-over-its-budget",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["minor"].update(max_cost="6%")),
+        "change_control.minor.max_cost: must not exceed the minor-change budget (5%)",
+    ),
+]
+
+CRAFTED_CHARTER_CASES = [
+    # -- loading (items 6 and 7) ---------------------------------------------------------------
+    crafted(
+        "impossible-date",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["baseline"].update(planned_end="2027-02-30")),
+        "baseline.planned_end: must be a calendar date as YYYY-MM-DD (day is out of range for "
+        'month), got "2027-02-30"',
+    ),
+    crafted(
+        "date-as-a-number",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["baseline"].update(start=20270111)),
+        "baseline.start: must be a calendar date as YYYY-MM-DD, got 20270111",
+    ),
+    crafted(
+        "yaml-timestamp-tag",
+        "charter",
+        _TIMESTAMP,
+        f"{where(_TIMESTAMP, '!!timestamp')}: the tag !!timestamp is not supported here; "
+        "write the value plainly (in quotes if it is text)",
+    ),
+    crafted(
+        "budget-huge-exponent",
+        "charter",
+        edit_text("budget: 800000", "budget: '1e999999999'", PF_CHARTER_TEXT),
+        "baseline.budget: must be a non-negative amount of at most 15 digits before the "
+        'decimal point and 4 after, got "1e999999999"',
+    ),
+    crafted(
+        "budget-unquoted-huge-exponent",
+        "charter",
+        edit_text("budget: 800000", "budget: 1e999999999", PF_CHARTER_TEXT),
+        # YAML 1.2 reads an unquoted 1e999999999 as a float: infinity.
+        "baseline.budget: must be a non-negative amount of at most 15 digits before the "
+        "decimal point and 4 after, got Infinity",
+    ),
+    crafted(
+        "sixty-thousand-aliased-people",
+        "charter",
+        _ALIASED_PEOPLE,
+        "(document): expands through aliases to more than 20000 values (the limit)",
+    ),
+    crafted(
+        "person-id-read-as-number",
+        "charter",
+        changed(PF_CHARTER, lambda d: person(d, "bo").update(id=2027)),
+        "people[1].id: must be a slug (lower-case letters, digits and inner hyphens, at most "
+        "63), got 2027 (YAML read a number: quote it)",
+    ),
+    crafted(
+        "terminal-escape-in-a-name",
+        "charter",
+        changed(PF_CHARTER, lambda d: person(d, "anna").update(name="Anna\x1b]0;pwned\x07")),
+        "people[0].name: must not contain control characters: found U+001B at position 4, "
+        'got "Anna\\u001b]0;pwned\\u0007"',
+    ),
+    crafted(
+        "unknown-currency",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["baseline"].update(currency="ABC")),
+        "baseline.currency: must be an ISO 4217 currency code in capitals (e.g. EUR, SEK, USD), "
+        'got "ABC"',
+    ),
+    crafted(
+        "invalid-email",
+        "charter",
+        changed(PF_CHARTER, lambda d: person(d, "anna").update(email="anna@")),
+        "people[0].email: must be an e-mail address (there must be something after the "
+        '@-sign), got "anna@"',
+    ),
+    # -- one answer to "who can pass this gate" (item 1) ---------------------------------------
+    crafted(
+        "requester-the-only-approver",
+        "charter",
+        people_changed(drop=("anna",), roles=_PM_OWNER, model="crafted@1.0"),
+        'people: nobody but "david", who requests it as projektledare, can approve gate '
+        "idea_gate (four eyes)",
+        **_with_crafted(one_gate(approvers=["bestallare"], required=[])),
+    ),
+    crafted(
+        "at-least-two-of-two-one-the-requester",
+        "charter",
+        people_changed(drop=("bo",), roles=_PM_RECEIVER, model="crafted@1.0"),
+        "people: gate idea_gate needs 2 approvals but only 1 person can approve it "
+        '("david", who requests it as projektledare, does not count: four eyes)',
+        **_with_crafted(one_gate(rule={"at_least": 2}, required=[])),
+    ),
+    crafted(
+        "required-role-held-only-by-the-requester",
+        "charter",
+        people_changed(drop=("anna",), roles=_PM_OWNER, model="crafted@1.0"),
+        'people: gate idea_gate requires an approval of role "bestallare", which only "david", '
+        "who requests it as projektledare, holds (four eyes)",
+        **_with_crafted(one_gate()),
+    ),
+    crafted(
+        "rule-all-with-an-approver-role-nobody-holds",
+        "charter",
+        people_changed(drop=("fatima",), model="crafted@1.0"),
+        'people: gate idea_gate needs all approvers but nobody holds the approver role "pmo"',
+        **_with_crafted(one_gate(approvers=["bestallare", "pmo"])),
+    ),
+    crafted(
+        "rule-all-with-an-approver-role-only-the-requester-holds",
+        "charter",
+        people_changed(drop=("fatima",), roles=_PM_PMO, model="crafted@1.0"),
+        'people: gate idea_gate needs all approvers but only "david", who requests it as '
+        'projektledare, holds the approver role "pmo" (four eyes)',
+        **_with_crafted(one_gate(approvers=["bestallare", "pmo"])),
+    ),
+    crafted(
+        "escalation-level-only-the-requester-holds",
+        "charter",
+        people_changed(drop=("gustav",), roles={"david": ["projektledare", "portfoljagare"]}),
+        'people: only "david" holds "portfoljagare", the role deciding at escalation level '
+        "portfolio, and requests as projektledare the gates that reach it (idea_gate, "
+        "pre_study_gate, planning_gate, execution_gate, closure_gate, "
+        "benefits_realisation_gate): four eyes leaves nobody to decide them there",
+    ),
+    # -- sanity of the model language (item 9) -------------------------------------------------
+    crafted(
+        "tolerance-aspect-the-model-lacks",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["tolerances"].update(work_package={"quality": "1%"})),
+        "tolerances.work_package.quality: projektflodet@1.0 sets no quality tolerance at "
+        "work_package level",
+    ),
+    crafted(
+        "tolerance-level-the-model-lacks",
+        "charter",
+        changed(PF_CHARTER, _work_package_override_of_crafted),
+        "tolerances.work_package: crafted@1.0 has no work_package tolerances",
+        **_with_crafted(changed(PF_MODEL, _without_work_package)),
+    ),
+    crafted(
+        "project-tolerance-tighter-than-its-stage",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["tolerances"]["project"].update(cost="4%")),
+        "tolerances.project.cost: must not be tighter than the stage tolerance delegated from "
+        "it (5%); tighten tolerances.stage.cost too",
+    ),
+    crafted(
+        "waived-stage-tolerance-beyond-the-project",
+        "charter",
+        changed(PF_CHARTER, _waived_stage_over_project),
+        "tolerances.stage.cost: must not exceed the project tolerance it is delegated from (8%)",
+    ),
+    crafted(
+        "more-people-listed-than-human-scale",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["people"].extend(_developers(19))),
+        "people: 26 people are listed, over the human-scale limit of 25; split the project or "
+        "grant a human_scale waiver",
+    ),
+]
+
+CRAFTED = CRAFTED_MODEL_CASES + CRAFTED_CHARTER_CASES
+CASES = MODEL_CASES + CHARTER_CASES + CRAFTED
 
 
 def write(case: Broken, folder: Path) -> Path:

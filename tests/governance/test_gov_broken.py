@@ -21,7 +21,7 @@ from tests.governance.gov_cases import (
 
 def test_cases_are_distinct_and_many() -> None:
     assert len({c.id for c in CASES}) == len(CASES)
-    assert len({c.text for c in CASES}) == len(CASES)
+    assert len({(c.text, *sorted(c.files.values())) for c in CASES}) == len(CASES)
     assert len(MODEL_CASES) >= 15
     assert len(CHARTER_CASES) >= 15
 

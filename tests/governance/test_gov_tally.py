@@ -130,23 +130,55 @@ def test_impossible_quorum_tie_is_rework() -> None:
     assert t.outcome == "rework"
 
 
-def test_an_escalated_vote_decides_alone() -> None:
-    # A veto and a reached quorum both lose to the level that took the decision over.
-    v = [*votes(m0="approve", m1="approve", o0="reject"), Vote("x0", "approve", "board")]
-    assert g.tally(gate("majority", ("owner",)), C, v).outcome == "approve"
-    v = [*votes(m0="approve", m1="approve"), Vote("x0", "rework", "board")]
-    assert g.tally(gate("majority"), C, v).outcome == "rework"
-    # The latest escalated vote counts (a higher level overrides a lower one).
-    v = [Vote("x0", "approve", "board"), Vote("o0", "reject", "portfolio")]
-    assert g.tally(gate(), C, v).outcome == "reject"
+BOARD = g.EscalationLevel(id="board", role="pmo", sla="P5D")
 
 
-def test_escalation_deciders(projektflodet: g.GovernanceModel, pf_charter: g.Charter) -> None:
-    assert g.escalation_deciders(projektflodet, pf_charter, ["portfolio"]) == ["gustav"]
-    assert g.escalation_deciders(projektflodet, pf_charter, ["board", "portfolio"]) == [
-        "anna", "gustav",
-    ]  # fmt: skip
-    assert g.escalation_deciders(projektflodet, pf_charter, []) == []
+def test_once_escalated_only_the_level_decides_and_its_first_vote_does() -> None:
+    # A reached quorum and a veto cast before the escalation no longer count: the level that
+    # took the decision over (pmo: x0) decides alone.
+    v = [*votes(m0="approve", m1="approve", o0="reject"), Vote("x0", "rework", "board")]
+    t = g.tally(gate("majority", ("owner",)), C, v, level=BOARD)
+    assert (t.eligible, t.needed, t.required_missing, t.outcome) == (["x0"], 1, [], "rework")
+    # Before x0 votes the gate stays open, whatever the approvers said.
+    t = g.tally(gate("majority"), C, votes(m0="approve", m1="approve", o0="approve"), level=BOARD)
+    assert (t.approvals, t.outcome) == (0, None)
+    # A vote recorded at another level, or by someone not of this level, counts for nothing.
+    v = [Vote("o0", "reject", "board"), Vote("x0", "approve", "portfolio")]
+    assert g.tally(gate(), C, v, level=BOARD).outcome is None
+
+
+def test_without_an_escalation_level_votes_cast_at_a_level_do_not_count() -> None:
+    v = [Vote("x0", "approve", "board")]
+    assert g.tally(gate(g.AtLeast(at_least=1)), C, v).outcome is None
+
+
+def test_escalation_deciders_are_the_level_role_holders_less_the_requester() -> None:
+    two_pmo = charter(members=1, owners=1, others=2)  # x0, x1 hold pmo
+    assert g.escalation_deciders(gate(), BOARD, two_pmo) == ["x0", "x1"]
+    assert g.escalation_deciders(gate(), BOARD, two_pmo, requester="x0") == ["x1"]
+    t = g.tally(gate(), two_pmo, [Vote("x0", "approve", "board")], "x0", BOARD)
+    assert (t.eligible, t.outcome) == (["x1"], None)
+    # Without four eyes the requester decides like anybody else.
+    lenient = gate().model_copy(update={"forbid_self_approval": False})
+    assert g.escalation_deciders(lenient, BOARD, two_pmo, requester="x0") == ["x0", "x1"]
+
+
+def test_escalation_deciders_of_the_built_in_model(
+    projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    idea = projektflodet.phases[0].gate
+    portfolio = projektflodet.level("portfolio")
+    assert g.escalation_deciders(idea, portfolio, pf_charter, "david") == ["gustav"]
+    assert g.escalation_deciders(idea, projektflodet.level("board"), pf_charter) == ["anna"]
+
+
+def test_nobody_to_decide_never_passes_a_gate() -> None:
+    # The requester as the only approver: the quorum over nobody was 0 and any vote (even a
+    # reject) passed the gate. Now it needs at least one approval it cannot get.
+    alone = charter(members=1, owners=0, others=0)
+    t = g.tally(gate("all"), alone, votes(m0="reject"), requester="m0")
+    assert (t.eligible, t.needed, t.approvals) == ([], 1, 0)
+    assert t.outcome != "approve"
 
 
 @settings(max_examples=60, deadline=None)
@@ -188,8 +220,31 @@ def test_four_eyes_requester_is_left_out_of_the_quorum_and_cannot_block_it() -> 
     # m0 requested the gate: under "all" the others (m1, o0) must approve, and m0's no-vote
     # neither counts towards the quorum nor makes it unreachable.
     t = g.tally(gate("all"), C, votes(m0="rework", m1="approve"), requester="m0")
-    assert (t.needed, t.approvals, t.outcome) == (2, 1, None)
+    assert (t.eligible, t.needed, t.approvals, t.outcome) == (["m1", "o0"], 2, 1, None)
     t = g.tally(gate("all"), C, votes(m0="rework", m1="approve", o0="approve"), requester="m0")
     assert t.outcome == "approve"
     t = g.tally(gate("all"), C, votes(m1="approve", o0="reject"), requester="m0")
     assert t.outcome == "reject"
+
+
+def test_four_eyes_requester_neither_vetoes_a_required_role_nor_tips_the_tie() -> None:
+    # o0 and o1 own; o0 requested. o0's reject used to complete the required role's veto
+    # together with o1's; and to tip the no-votes from rework to reject.
+    owners = charter(members=2, owners=2, others=0)
+    g_req = gate("majority", ("owner",))
+    t = g.tally(g_req, owners, votes(o0="reject", o1="approve", m0="approve"), requester="o0")
+    assert (t.required_missing, t.outcome) == ([], "approve")
+    t = g.tally(g_req, owners, votes(o0="reject", m0="rework", m1="rework"), requester="o0")
+    assert (t.approvals, t.outcome) == (0, "rework")
+    # Without four eyes, the same requester's vote counts like any other.
+    lenient = g_req.model_copy(update={"forbid_self_approval": False})
+    t = g.tally(lenient, owners, votes(o0="reject", o1="reject"), requester="o0")
+    assert t.outcome == "reject"
+
+
+def test_a_person_holding_two_approver_roles_counts_once() -> None:
+    both = g.Charter.model_validate(
+        C.model_dump() | {"people": [{"id": "b", "name": "B", "roles": ["member", "owner"]}]}
+    )
+    t = g.tally(gate("all", ("owner",)), both, votes(b="approve"))
+    assert (t.eligible, t.needed, t.approvals, t.outcome) == (["b"], 1, 1, "approve")

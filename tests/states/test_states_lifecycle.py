@@ -215,6 +215,21 @@ def test_mermaid_lists_every_state_with_valid_ids(model: GovernanceModel) -> Non
         assert f"    {p.id} --> {p.gate_state}: request_gate" in lines
 
 
+def test_mermaid_node_names_never_collide_with_keyword_aliases() -> None:
+    # A phase "end" (a mermaid keyword) was drawn as node "end_s", which a phase "end_s" also
+    # was: the diagram merged the two phases into one node.
+    data = MODELS["projektflodet"].model_dump(mode="json")
+    data["phases"][4]["id"], data["phases"][5]["id"] = "end", "end_s"
+    model = GovernanceModel.model_validate(data)
+    lines = Lifecycle(model).mermaid().splitlines()
+    aliases = dict(re.findall(r'^    state "(\w+)" as (\w+)$', "\n".join(lines), re.M))
+    assert aliases == {"end": "end_s_s"}
+    node = {s: aliases.get(s, s) for s in lifecycle_states(model)}
+    assert len(set(node.values())) == len(node)  # one node per state
+    assert "    end_s_s --> end_gate: request_gate" in lines
+    assert "    end_s --> end_s_gate: request_gate" in lines
+
+
 def test_check_lifecycle_trace_accepts_a_legal_detour_run() -> None:
     model = MODELS["prince2"]
     lc = Lifecycle(model)

@@ -68,6 +68,14 @@ def derived_model(
     return g.GovernanceModel.model_validate(data)
 
 
+def with_roles(charter: g.Charter, **roles: list[str]) -> g.Charter:
+    """``charter`` with some people's roles replaced, e.g. ``with_roles(c, david=[...])``."""
+    people = [
+        p.model_copy(update={"roles": roles[p.id]}) if p.id in roles else p for p in charter.people
+    ]
+    return charter.model_copy(update={"people": people})
+
+
 async def eventually(
     check: Callable[[], Awaitable[bool]], *, attempts: int = 100, pause: float = 0.05
 ) -> None:

@@ -17,6 +17,7 @@ from tests.workflows.scenario import (
     derived_model,
     eventually,
     stays_quiet,
+    with_roles,
 )
 
 SLACK = timedelta(minutes=1)
@@ -262,3 +263,88 @@ async def test_allowed_actions_of_someone_outside_the_charter_is_empty(
     await p.request("david")
     assert await p.allowed("mallory") == []
     assert await p.allowed("x" * 200) == []
+
+
+async def test_once_escalated_the_ordinary_approvers_may_no_longer_decide(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # bo approved the idea gate; anna never answered. Once the SLA passed and the gate went
+    # to the portfolio, anna's approval used to complete the quorum and pass the gate behind
+    # the level that had taken the decision over.
+    p = await scenario.start(pf_charter, projektflodet)
+    await p.request("david")
+    await p.decide("bo", "approve")
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "portfolio"
+    assert (st.gate.eligible, st.gate.awaited) == (["gustav"], ["gustav"])
+    assert await p.allowed("anna") == ["hold", "cancel"]  # the executive, no longer a voter
+    # anna's decide task went with the decision; gustav has one of the portfolio level.
+    await p.recorded()
+    decide = {t.key: t.status for t in p.tasks() if "/decide/" in t.key}
+    assert decide == {
+        "idea_gate/1/decide/anna": "withdrawn",
+        "idea_gate/1/decide/bo": "done",
+        "idea_gate/1/portfolio/decide/gustav": "open",
+    }
+
+    for actor in ("anna", "bo", "cecilia"):
+        message = await p.refused(partial(p.decide, actor, "approve"), "NotAuthorised")
+        assert message.endswith(
+            f'"{actor}" may not decide gate idea_gate: it has escalated to level portfolio, '
+            "where only portfoljagare decides it"
+        )
+    st = await p.decide("gustav", "rework", "not yet")
+    assert (st.state, st.gate) == ("idea", None)
+    p.assert_sound_ledger()
+
+
+async def test_a_level_the_gate_escalated_past_may_no_longer_decide_it(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # The idea gate goes to the steering group (anna) and, unanswered, on to the portfolio
+    # (gustav). anna used to keep deciding alone at her level after it had gone past her.
+    model = derived_model(projektflodet, idea={"escalate_to": "board"})
+    p = await scenario.start(pf_charter, model)
+    await p.request("david")
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+    assert await p.allowed("anna") == ["approve", "reject", "rework", "hold", "cancel"]
+    await p.sleep(days=5)
+    await until_event(p, EventKind.escalated, 2)
+    st = await p.status()
+    assert st.gate is not None and st.gate.level == "portfolio"
+    assert st.gate.eligible == ["gustav"]
+
+    message = await p.refused(lambda: p.decide("anna", "approve"), "NotAuthorised")
+    assert "it has escalated to level portfolio, where only portfoljagare decides it" in message
+    assert await p.allowed("anna") == ["hold", "cancel"]  # still the executive
+    st = await p.decide("gustav", "approve")
+    assert st.state == "pre_study"
+    assert [(v.actor, v.payload["level"]) for v in p.of_kind(EventKind.vote_cast)] == [
+        ("gustav", "portfolio")
+    ]
+    p.assert_sound_ledger()
+
+
+async def test_four_eyes_holds_at_the_escalation_level_too(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # david, the project manager, also sits on the portfolio with gustav. He used to be able
+    # to let his own gate run past its SLA and then decide it alone at the portfolio level.
+    charter = with_roles(pf_charter, david=["projektledare", "portfoljagare"])
+    p = await scenario.start(charter, projektflodet)
+    await p.request("david")
+    await p.sleep(days=10, hours=1)
+    await until_event(p, EventKind.escalated)
+    st = await p.status()
+    assert st.gate is not None and (st.gate.level, st.gate.eligible) == ("portfolio", ["gustav"])
+    decide_tasks = [t.key for t in p.tasks(status="open") if "/portfolio/decide/" in t.key]
+    assert decide_tasks == ["idea_gate/1/portfolio/decide/gustav"]
+
+    message = await p.refused(lambda: p.decide("david", "approve"), "SelfApproval")
+    assert 'four eyes: "david" requested gate idea_gate' in message
+    st = await p.decide("gustav", "approve")
+    assert st.state == "pre_study"
+    p.assert_sound_ledger()

@@ -1,0 +1,114 @@
+"""Reading YAML: the 1.2 core schema's meanings, merge keys, and what stays accepted."""
+
+from __future__ import annotations
+
+import copy
+import time
+from datetime import date
+
+import pytest
+
+import governance as g
+from tests.governance.gov_cases import (
+    PF_CHARTER,
+    PF_CHARTER_TEXT,
+    PF_MODEL,
+    dump,
+    edit_text,
+    person,
+)
+
+
+def test_plain_scalars_mean_what_yaml_1_2_says() -> None:
+    data = g.read_yaml(
+        "a: off\nb: yes\nc: 2027-01-11\nd: 1:30\ne: 1_000\nf: 0o17\ng: 0x1F\nh: 1.10\n"
+        "i: true\nj: ~\nk:\nl: -.inf\nm: '010'\n"
+    )
+    assert data == {
+        "a": "off", "b": "yes", "c": "2027-01-11", "d": "1:30", "e": "1_000", "f": 15,
+        "g": 31, "h": 1.1, "i": True, "j": None, "k": None, "l": float("-inf"), "m": "010",
+    }  # fmt: skip
+
+
+def test_a_role_called_off_stays_a_role_called_off() -> None:
+    # YAML 1.1 read the role id `off` as false, and the model then refused the boolean.
+    text = edit_text("id: pmo", "id: off", dump(PF_MODEL))
+    assert "off" in {r.id for r in g.parse_model(text).roles}
+
+
+def test_a_merge_key_with_an_explicit_override_is_accepted() -> None:
+    data = g.read_yaml(
+        "base: &base {sla: P10D, reminder: P7D, rule: all}\n"
+        "strict: &strict {rule: majority, on_reject: back}\n"
+        "gate: {<<: [*strict, *base], reminder: P5D}\n"
+    )
+    # Explicit keys win over merged ones; of the merged mappings the first one listed wins.
+    assert data["gate"] == {
+        "sla": "P10D", "reminder": "P5D", "rule": "majority", "on_reject": "back",
+    }  # fmt: skip
+    with pytest.raises(g.GovernanceError) as info:
+        g.read_yaml("gate: {<<: {a: 1}, b: 1, b: 2}\n")
+    assert [str(i) for i in info.value.issues] == [
+        'line 1, column 26: not valid YAML: duplicate key "b"'
+    ]
+
+
+def test_a_model_written_with_anchors_and_merge_keys_validates() -> None:
+    # Every gate takes its SLA, reminder and escalation from one anchor; the benefits gate
+    # keeps its own longer SLA and reminder (explicit keys override merged ones).
+    text = dump(PF_MODEL)
+    for old in ("    sla: P10D\n", "    reminder: P7D\n", "    escalate_to: portfolio\n"):
+        text = text.replace(old, "")
+    text = text.replace("  gate:\n", "  gate:\n    <<: *gate\n")
+    assert text.count("<<: *gate") == 6
+    anchor = "gate_defaults: &gate {sla: P10D, reminder: P7D, escalate_to: portfolio}\n"
+    data = g.read_yaml(anchor + text)
+    del data["gate_defaults"]
+    model = g.parse_model(data)
+    assert {p.gate.escalate_to for p in model.phases} == {"portfolio"}
+    slas = [g.format_duration(p.gate.sla) for p in model.phases]
+    assert slas == ["P10D"] * 5 + ["P30D"]
+    assert model.content_hash() == g.builtin_models()["projektflodet"].content_hash()
+
+
+def test_dates_are_calendar_dates_written_as_text() -> None:
+    charter = g.parse_charter(PF_CHARTER_TEXT)
+    assert (charter.baseline.start, charter.baseline.planned_end) == (
+        date(2027, 1, 11),
+        date(2027, 9, 30),
+    )
+    leap = edit_text("planned_end: 2027-09-30", "planned_end: 2028-02-29", PF_CHARTER_TEXT)
+    assert g.parse_charter(leap).baseline.planned_end == date(2028, 2, 29)
+
+
+def test_e_mail_addresses_and_currencies_are_checked_by_their_libraries() -> None:
+    data = copy.deepcopy(PF_CHARTER)
+    person(data, "anna")["email"] = "anna.lind@Example.COM"
+    data["baseline"]["currency"] = "CHF"
+    charter = g.parse_charter(data)
+    assert charter.people[0].email == "anna.lind@example.com"  # the domain normalised
+    assert charter.baseline.currency == "CHF"
+
+
+def test_text_fields_keep_newlines_and_tabs_one_line_fields_do_not() -> None:
+    data = copy.deepcopy(PF_CHARTER)
+    data["description"] = "Two lines:\n\tindented"
+    data["waivers"] = [{"rule": "tolerances", "reason": "First.\nSecond.", "granted_by": "anna"}]
+    charter = g.parse_charter(data)
+    assert charter.description == "Two lines:\n\tindented"
+    data["title"] = "Nytt\tCRM"
+    with pytest.raises(g.GovernanceError) as info:
+        g.parse_charter(data)
+    assert [i.path for i in info.value.issues] == ["title"]
+
+
+def test_a_duplicate_among_thirty_thousand_people_is_found_within_a_second() -> None:
+    # The duplicate check compared each person with all before it: 60,000 people took 8 s.
+    data = copy.deepcopy(PF_CHARTER)
+    data["people"] += [{"id": f"p{i}", "name": "P", "roles": ["teamledare"]} for i in range(30_000)]
+    data["people"].append({"id": "anna", "name": "Anna again", "roles": ["bestallare"]})
+    started = time.perf_counter()
+    with pytest.raises(g.GovernanceError) as info:
+        g.parse_charter(data)
+    assert time.perf_counter() - started < 1.0
+    assert [str(i) for i in info.value.issues] == ['people[30007].id: duplicate person "anna"']
