@@ -788,7 +788,7 @@ class ProjectWorkflow:
             GateTaskIn(
                 project_id=self._charter.id,
                 key=self._decision_task_key(gate, person, level),
-                title=f"Decide gate: {phase.gate.title or phase.gate_state}",
+                title=f"Decide gate: {phase.gate.title or phase.gate_state} (round {gate.round})",
                 assignee=person,
                 role=_first(self._person_roles(person)),
                 gate=self._gate_key(gate),

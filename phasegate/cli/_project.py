@@ -204,6 +204,15 @@ def decide(
         Literal["approve", "reject", "rework"], typer.Option(help="approve, reject or rework")
     ],
     comment: Comment = None,
+    round: Annotated[
+        int | None,
+        typer.Option(
+            "--round",
+            min=1,
+            help="The gate round voted on (status and the decide task show it); a vote for "
+            "another round is refused [default: the round open now].",
+        ),
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -211,7 +220,9 @@ def decide(
 ) -> None:
     """Vote on the open gate. Exit 1 with the reason when the vote is refused."""
     _show(
-        lambda client: service.decide_gate(client, project_id, actor, decision, comment),
+        lambda client: service.decide_gate(
+            client, project_id, actor, decision, comment, round=round
+        ),
         as_json,
         data_dir=data_dir,
         address=address,

@@ -51,7 +51,7 @@ def test_a_project_through_its_first_gate_from_the_cli(
     inbox = run("tasks", "--assignee", "anna", "--project", pid, "--json")
     assert sorted(t["title"] for t in json.loads(inbox)) == [
         "Bedöm idébeskrivningen",
-        "Decide gate: Beslutspunkt 1: starta förstudie",
+        "Decide gate: Beslutspunkt 1: starta förstudie (round 1)",
     ]
 
     run("gate", "decide", pid, "--as", "bo", "--decision", "approve", "--comment", "fine")

@@ -71,7 +71,7 @@ async def test_reminder_then_sla_escalation_to_portfolio_whose_owner_decides_alo
     assert await p.allowed("gustav") == ["approve", "reject", "rework"]
     # ...and finds the decision in his inbox.
     inbox = p.tasks(assignee="gustav", status="open")
-    assert [t.title for t in inbox] == ["Decide gate: Beslutspunkt 1: starta förstudie"]
+    assert [t.title for t in inbox] == ["Decide gate: Beslutspunkt 1: starta förstudie (round 1)"]
     assert inbox[0].due is not None and abs(inbox[0].due - st.gate.deadline) < SLACK
 
     # The escalated level has taken the decision over: gustav alone passes the gate.
