@@ -13,3 +13,7 @@ class LedgerConflict(LedgerError):
 
 class LedgerGap(LedgerError):
     """An event's seq is not the project's last seq + 1."""
+
+
+class LedgerSchemaError(LedgerError):
+    """The ledger's schema is not one this code can use (empty, older for a reader, unknown)."""

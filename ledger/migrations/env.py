@@ -10,9 +10,8 @@ import sqlalchemy as sa
 from alembic import context
 
 from ledger._engine import create_engine
+from ledger._ledger import VERSION_TABLE
 from ledger._schema import metadata
-
-VERSION_TABLE = "ledger_alembic_version"
 
 
 def _run(connection: sa.Connection) -> None:
