@@ -94,39 +94,37 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGHUP]
 
 
+def server_starting(dev: Dev) -> bool:
+    """The server process exists and is not ready yet (``dev`` has not written its state)."""
+    if not servers_of(dev.data_dir):
+        return False
+    assert not state_path(dev.data_dir).exists(), "the server was ready already: not start-up"
+    return True
+
+
+MOMENTS = {"starting": (server_starting, 128), "running": (Dev.started, 0)}
+"""When the signal comes: the check to wait for, and the exit code then (+ the signal's)."""
+
+
 @pytest.mark.parametrize("sig", SIGNALS, ids=[s.name for s in SIGNALS])
-def test_a_signal_while_the_server_starts_stops_it_and_frees_the_data_dir(
-    sig: signal.Signals, data_dir: Path, tmp_path: Path
+@pytest.mark.parametrize("moment", MOMENTS)
+def test_a_signal_at_start_up_or_later_stops_worker_and_server(
+    moment: str, sig: signal.Signals, data_dir: Path, tmp_path: Path
 ) -> None:
+    reached, code = MOMENTS[moment]
     dev = Dev(data_dir, tmp_path / "dev.log")
     try:
-        assert wait_until(lambda: bool(servers_of(data_dir))), dev.output()
-        assert not state_path(data_dir).exists(), "the server was ready already: not start-up"
+        assert wait_until(lambda: reached(dev)), dev.output()
+        assert len(servers_of(data_dir)) == 1
         dev.proc.send_signal(sig)
-        assert dev.wait() == 128 + sig, dev.output()
+        assert dev.wait() == (code + sig if code else 0), dev.output()
     finally:
         dev.kill()
     assert servers_of(data_dir) == []
     assert read_state(data_dir) is None
     assert DataDirLock(data_dir).holder() is None
     assert "Traceback" not in dev.output()
-
-
-@pytest.mark.parametrize("sig", SIGNALS, ids=[s.name for s in SIGNALS])
-def test_a_signal_while_running_stops_worker_and_server(
-    sig: signal.Signals, data_dir: Path, tmp_path: Path
-) -> None:
-    dev = Dev(data_dir, tmp_path / "dev.log")
-    try:
-        assert wait_until(dev.started), dev.output()
-        assert len(servers_of(data_dir)) == 1
-        dev.proc.send_signal(sig)
-        assert dev.wait() == 0, dev.output()
-    finally:
-        dev.kill()
-    assert "worker.stopped" in dev.output()
-    assert servers_of(data_dir) == []
-    assert DataDirLock(data_dir).holder() is None
+    assert ("worker.stopped" in dev.output()) == (moment == "running")
 
 
 def test_second_dev_on_the_same_data_dir_is_refused_and_stop_stops_the_first(
