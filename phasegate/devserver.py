@@ -204,7 +204,7 @@ class DataDirLock:
         except BlockingIOError:
             os.close(fd)
             holder = self.holder()
-            who = f"process {holder}" if holder is not None else "another process"
+            who = f"process {holder}" if holder is not None and holder > 0 else "another process"
             raise DevServerError(
                 f"a dev server for {self.path.parent} is already running ({who} holds "
                 f"{self.path}); use it, or stop it with "
@@ -220,7 +220,8 @@ class DataDirLock:
             os.close(fd)  # closing the only descriptor releases the flock
 
     def holder(self) -> int | None:
-        """The pid of the live process holding the lock, or ``None`` when nobody holds it."""
+        """The pid of the live process holding the lock (-1 until it has written it), or
+        ``None`` when nobody holds it."""
         try:
             fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
@@ -265,6 +266,8 @@ def stop_dev(data_dir: Path, timeout: float = 30.0) -> Stopped:
     """Stop the process holding ``data_dir``'s lock (SIGTERM; SIGKILL after ``timeout`` s),
     which stops its server on the way out, then any server still recorded there (one whose
     parent died). Holds the lock meanwhile, so that no new dev server starts in between."""
+    if not data_dir.is_dir():
+        return Stopped(dev_pid=None, server=None)
     lock = DataDirLock(data_dir)
     dev_pid = lock.holder()
     server = read_state(data_dir)
