@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,7 +21,7 @@ from activities import ProjectActivities
 from governance.messages import LEDGER_MEMO
 from ledger import Ledger
 from phasegate.settings import Settings
-from phasegate.temporal import connect
+from phasegate.temporal import connect, pollers
 from workflows import ProjectWorkflow
 
 WORKFLOWS = [ProjectWorkflow]
@@ -89,23 +90,36 @@ async def run_worker(
     settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Serve until ``stop`` is set (or forever). Migrates the ledger first; refuses to start
-    (``WorkerRefused``) if the queue's projects write to another ledger."""
+    (``WorkerRefused``) if the queue's projects write to another ledger. Logs
+    ``worker.started`` once Temporal lists this worker among the task queue's pollers."""
     client = client or await connect(settings)
     stop = stop or asyncio.Event()
     with Ledger(settings.effective_ledger_url()) as ledger:
         ledger.migrate()
         await check_ledger(client, settings.task_queue, ledger)
         async with build_worker(client, ledger, settings.task_queue):
-            log.info(
-                "worker.started",
-                ledger=ledger.display_url,
-                ledger_id=ledger.ledger_id(),
-                task_queue=settings.task_queue,
-                namespace=settings.namespace,
-                address=settings.effective_address(),
-            )
+            if await _accepted(client, settings.task_queue, stop):
+                log.info(
+                    "worker.started",
+                    ledger=ledger.display_url,
+                    ledger_id=ledger.ledger_id(),
+                    task_queue=settings.task_queue,
+                    namespace=settings.namespace,
+                    address=client.service_client.config.target_host,
+                )
             await stop.wait()
     log.info("worker.stopped")
+
+
+async def _accepted(client: Client, task_queue: str, stop: asyncio.Event) -> bool:
+    """Wait until the server has seen this worker poll ``task_queue`` (a worker Temporal
+    refuses fails instead, out of ``build_worker``); False when ``stop`` came first."""
+    while not stop.is_set():
+        if client.identity in await pollers(client, task_queue):
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.1)
+    return False
 
 
 if __name__ == "__main__":

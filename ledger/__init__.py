@@ -8,6 +8,7 @@ from ledger._errors import (
     LedgerError,
     LedgerGap,
     LedgerMissing,
+    LedgerSchemaError,
     ModelRefused,
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
@@ -23,6 +24,7 @@ __all__ = [
     "LedgerError",
     "LedgerGap",
     "LedgerMissing",
+    "LedgerSchemaError",
     "ModelRefused",
     "PublishedModel",
     "TaskChange",

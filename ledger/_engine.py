@@ -1,9 +1,16 @@
-"""Engine creation: SQLite gets WAL, a busy timeout and write transactions that lock up front."""
+"""Engine creation: SQLite gets WAL, a busy timeout and write transactions that lock up front.
+
+A read-only engine (for commands that only read) never creates nor changes the file, and reads
+a ledger in a directory it may not write to: SQLite's ``mode=ro``, and when even that needs to
+write (a WAL file's shared-memory index cannot be created there) ``immutable=1``.
+"""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
+import urllib.parse
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -37,16 +44,18 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC)
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
 
     memory = is_memory_sqlite(parsed)
     path = sqlite_file(parsed)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
     kwargs: dict[str, Any] = {"connect_args": {"timeout": _BUSY_TIMEOUT_S}}
+    if read_only and path is not None:
+        kwargs["creator"] = _read_only_connect(str(path))
+    elif path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     if memory:
         # One shared connection, so every thread sees the same database; the Ledger
         # serialises access to it.
@@ -60,7 +69,7 @@ def create_engine(url: str) -> sa.Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
-        if not memory:
+        if not memory and not read_only:
             _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
@@ -73,6 +82,28 @@ def create_engine(url: str) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _read_only_connect(path: str) -> Any:
+    """Connections that never create the file: read-write where the file and its folder are
+    writable (so SQLite tidies its -wal/-shm files away on close, as for any reader), else
+    ``mode=ro``, else ``immutable=1``."""
+    file = Path(path).resolve()
+    uri = f"file:{urllib.parse.quote(str(file))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        if os.access(file, os.W_OK) and os.access(file.parent, os.W_OK):
+            rw = f"file:{urllib.parse.quote(str(file))}?mode=rw"
+            return sqlite3.connect(rw, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()
+            return conn
+        except sqlite3.OperationalError:  # "attempt to write a readonly database"
+            conn.close()
+        return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
+
+    return connect
 
 
 def _enable_wal(cursor: Any) -> None:

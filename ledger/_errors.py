@@ -32,3 +32,7 @@ class ModelRefused(LedgerError):
 
 class LedgerMissing(LedgerError):
     """There is no ledger at the URL: no database file, or a database without its tables."""
+
+
+class LedgerSchemaError(LedgerError):
+    """The ledger's schema is not one this code can use (empty, older for a reader, unknown)."""

@@ -20,6 +20,10 @@ from typing import Any, Literal, Self, TextIO
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 
@@ -39,11 +43,18 @@ from governance.audit import (
 from ledger import _registry
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
-from ledger._errors import LedgerAhead, LedgerConflict, LedgerError, LedgerGap, LedgerMissing
+from ledger._errors import (
+    LedgerAhead,
+    LedgerConflict,
+    LedgerError,
+    LedgerGap,
+    LedgerMissing,
+    LedgerSchemaError,
+)
 from ledger._registry import PublishedModel
 from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
 
-__all__ = ["ChainHead", "DueShift", "Ledger", "TaskChange"]
+__all__ = ["VERSION_TABLE", "ChainHead", "DueShift", "Ledger", "TaskChange"]
 
 ClosedStatus = Literal["done", "cancelled", "withdrawn"]
 
@@ -52,6 +63,19 @@ _MIGRATE_LOCK_KEY = 0x70686173  # "phas": pg_advisory_xact_lock key serialising 
 _ATTEMPTS = 5  # an IntegrityError means another writer won the race: re-read and decide again
 _EVENT_FIELDS = frozenset(AuditEventIn.model_fields)
 _TASK_FIELDS = frozenset(GateTaskIn.model_fields)
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    return config
+
+
+def _known_revision(script: ScriptDirectory, revision: str) -> bool:
+    try:
+        return script.get_revision(revision) is not None
+    except (CommandError, RevisionError):
+        return False
 
 
 def _event_from_row(row: sa.RowMapping) -> AuditEvent:
@@ -97,9 +121,10 @@ def _export_row(event: AuditEvent) -> dict[str, Any]:
 class Ledger:
     """The audit trail and task inbox in one SQL database (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, read_only: bool = False) -> None:
+        """``read_only``: for readers; a SQLite file is neither created nor changed."""
         self.url = url
-        self._engine = create_engine(url)
+        self._engine = create_engine(url, read_only=read_only)
         self.display_url = self._engine.url.render_as_string(hide_password=True)
         # An in-memory SQLite database is one shared connection: serialise its users.
         self._lock: AbstractContextManager[Any] = (
@@ -109,20 +134,22 @@ class Ledger:
     @classmethod
     def existing(cls, url: str) -> Self:
         """The ledger at ``url``, to read from; ``LedgerMissing`` when there is none there (no
-        database file, or a database without a ledger's tables). Creates nothing, migrates
-        nothing."""
+        database file, or a database without a ledger's tables), ``LedgerSchemaError`` when
+        it is at another migration than this code's. Creates nothing, migrates nothing, and
+        reads a SQLite file in a directory it may not write to."""
         parsed = sa.make_url(url)
         shown = parsed.render_as_string()
         if parsed.get_backend_name() == "sqlite":
             path = sqlite_file(parsed)
             if path is None or not path.is_file():
                 raise LedgerMissing(f"no ledger at {shown}: no such database file")
-        ledger = cls(url)
+        ledger = cls(url, read_only=True)
         try:
             with ledger._transaction() as conn:
                 has_version = sa.inspect(conn).has_table(VERSION_TABLE)
             if not has_version:
                 raise LedgerMissing(f"no ledger at {shown}: the database holds no ledger tables")
+            ledger.check_schema()
         except BaseException:
             ledger.close()
             raise
@@ -153,15 +180,48 @@ class Ledger:
                 yield conn
 
     def migrate(self) -> None:
-        """Upgrade the schema to the newest revision; idempotent, safe from many processes."""
-        config = Config()
-        config.set_main_option("script_location", str(_MIGRATIONS))
+        """Upgrade the schema to the newest revision; idempotent, safe from many processes.
+        A ledger at a migration this code does not know is refused (``LedgerSchemaError``)."""
+        config = _alembic_config()
         with self._transaction(write=True) as conn:
             # SQLite: BEGIN IMMEDIATE already holds the database's write lock.
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_MIGRATE_LOCK_KEY)))
+            self._check_schema(conn, config, upgradable=True)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
+
+    def check_schema(self) -> None:
+        """For readers, which never migrate: raise ``LedgerSchemaError`` unless the ledger is
+        at this code's newest migration (saying whether it is empty, older or unknown)."""
+        with self._transaction() as conn:
+            self._check_schema(conn, _alembic_config(), upgradable=False)
+
+    def _check_schema(self, conn: sa.Connection, config: Config, *, upgradable: bool) -> None:
+        script = ScriptDirectory.from_config(config)
+        head = script.get_current_head()
+        context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
+        current = context.get_current_revision()
+        if current == head:
+            return
+        where = f"the ledger at {sa.make_url(self.url).render_as_string()}"
+        if current is not None and not _known_revision(script, current):
+            raise LedgerSchemaError(
+                f"{where} is at migration {current!r}, which this phasegate (newest: {head!r}) "
+                "does not know: a newer phasegate wrote it (upgrade phasegate), or it is not "
+                "a phasegate ledger"
+            )
+        if upgradable:
+            return
+        if current is None:
+            raise LedgerSchemaError(
+                f"{where} is empty: nothing was ever recorded there (check --data-dir or "
+                "--ledger-url; `phasegate dev` or `phasegate worker` creates the ledger)"
+            )
+        raise LedgerSchemaError(
+            f"{where} is at migration {current!r}, older than this phasegate's {head!r}: "
+            "start `phasegate worker` or `phasegate dev` once to upgrade it"
+        )
 
     def ledger_id(self) -> str:
         """This ledger's identity (a random hex id made when it was created). Projects pin it,

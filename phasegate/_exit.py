@@ -10,6 +10,14 @@ holds, collects garbage while the interpreter is still fully alive, and leaves w
 
 Consequence: ``atexit`` handlers do not run and buffered files not flushed by the command are
 lost. Commands must close what they open (``with``/``async with``) before returning.
+
+An ``async`` command's event loop is left as it is when the command returns: tasks it left
+running are abandoned, as ``os._exit`` abandons threads, not cancelled and awaited as
+``asyncio.run`` would. Cancelling them can hang for ever: a Temporal ``Worker`` left running has
+internal poll tasks, and once ``asyncio.run``'s teardown has cancelled those, the worker's own
+shutdown (run by the same teardown) waits in the SDK core's ``finalize_shutdown`` for polls
+that nobody makes any more. Whether it gets that far depends on the order in which the
+cancelled tasks resume, which is why the hang showed on some machines only.
 """
 
 from __future__ import annotations
@@ -43,11 +51,15 @@ def exit_code(value: object) -> int:
     return 1
 
 
+_abandoned: list[asyncio.Runner] = []
+"""Event loops of finished ``async`` commands, kept (never closed) until ``os._exit``."""
+
+
 def _run(command: Command) -> int:
     try:
         result = command()
         if inspect.isawaitable(result):
-            result = asyncio.run(_await(result))
+            result = _run_async(result)
         return exit_code(result)
     except SystemExit as exc:  # typer/click standalone mode, sys.exit()
         return exit_code(exc.code)
@@ -56,6 +68,14 @@ def _run(command: Command) -> int:
     except BaseException:
         traceback.print_exc()
         return 1
+
+
+def _run_async(awaitable: Awaitable[int | None]) -> int | None:
+    """Run ``awaitable`` to its end (Ctrl-C cancels it, as with ``asyncio.run``), then leave its
+    loop and whatever tasks it left running alone: see the module's docstring."""
+    runner = asyncio.Runner()
+    _abandoned.append(runner)  # no Runner.close(): that cancels and awaits every leftover task
+    return runner.run(_await(awaitable))
 
 
 async def _await(awaitable: Awaitable[int | None]) -> int | None:
@@ -75,9 +95,10 @@ def run_and_exit(command: Command) -> NoReturn:
     """Run ``command`` and end the process with its exit code, never via interpreter shutdown.
 
     ``command`` is a callable taking no arguments: a plain function, a typer app, or an ``async``
-    function (a coroutine factory, run with ``asyncio.run``). Its exit code is its return value
-    (``None`` → 0), or its ``SystemExit`` code; ``KeyboardInterrupt`` → 130; any other exception
-    prints a traceback to stderr → 1. Usage in a console-script entry point::
+    function (a coroutine factory, run to its end on a loop that is then abandoned). Its exit
+    code is its return value (``None`` → 0), or its ``SystemExit`` code; ``KeyboardInterrupt``
+    → 130; any other exception prints a traceback to stderr → 1. Usage in a console-script
+    entry point::
 
         def main() -> NoReturn:
             run_and_exit(app)

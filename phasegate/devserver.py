@@ -6,6 +6,11 @@ phasegate's search attributes registered, waits until the frontend answers, and 
 find it (``Settings.effective_address``). Restarting on the same data directory keeps every
 workflow: the dev server persists to ``--db-filename``.
 
+One data directory has one dev server at a time: ``DevServer`` holds an OS lock on
+``<data_dir>/dev.lock`` (``flock``, released by the kernel when its process dies however it
+dies) from before the server starts until after it has stopped. ``stop_dev`` stops whoever
+holds it, and a server whose parent died.
+
 ``dev_server_path`` and ``test_server_path`` locate the binaries installed next to the Python
 interpreter, so tests can pass them to ``WorkflowEnvironment.start_local`` /
 ``start_time_skipping`` and nothing is downloaded.
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -31,25 +37,32 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from phasegate.temporal import SEARCH_ATTRIBUTE_NAMES
+from phasegate.temporal import SEARCH_ATTRIBUTE_NAMES, TemporalUnavailable
 
 __all__ = [
     "DB_FILE",
     "DEFAULT_PORT",
     "DEFAULT_UI_PORT",
+    "LOCK_FILE",
     "LOG_FILE",
     "STATE_FILE",
+    "DataDirLock",
     "DevServer",
     "DevServerError",
+    "DevServerInterrupted",
     "DevServerState",
+    "NoDevServer",
+    "Stopped",
     "dev_server_path",
     "read_state",
     "state_path",
+    "stop_dev",
     "stop_running",
     "test_server_path",
 ]
 
 STATE_FILE = "devserver.json"
+LOCK_FILE = "dev.lock"
 DB_FILE = "temporal.db"
 LOG_FILE = "temporal.log"
 DEFAULT_PORT = 7233
@@ -59,6 +72,26 @@ _LOG_TAIL_LINES = 40
 
 class DevServerError(RuntimeError):
     """The dev server binary is missing, or the server failed to start or is already running."""
+
+
+class DevServerInterrupted(DevServerError):
+    """Asked to stop (a signal) while starting; the server process has been stopped."""
+
+
+class NoDevServer(TemporalUnavailable):
+    """No Temporal address was given and no dev server runs for the data directory."""
+
+    def __init__(self, data_dir: Path, namespace: str) -> None:
+        RuntimeError.__init__(
+            self,
+            f"no phasegate dev server runs for data dir {data_dir.resolve()}\n"
+            f"Start one with `phasegate dev --data-dir {data_dir}` (or run commands from the "
+            "directory where it runs), or point --address (PHASEGATE_ADDRESS) at another "
+            "Temporal frontend.",
+        )
+        self.address = None
+        self.namespace = namespace
+        self.data_dir = data_dir
 
 
 def _find_binary(name: str) -> Path | None:
@@ -136,12 +169,72 @@ def read_state(data_dir: Path) -> DevServerState | None:
     except FileNotFoundError:
         return None
     except (OSError, ValidationError):
-        path.unlink(missing_ok=True)
+        _forget(path)
         return None
     if not _pid_alive(state.pid):
-        path.unlink(missing_ok=True)
+        _forget(path)
         return None
     return state
+
+
+def _forget(path: Path) -> None:
+    """Remove a stale state file; a read-only data dir keeps it (it is ignored all the same)."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
+
+
+class DataDirLock:
+    """An exclusive OS lock (``flock``) on ``<data_dir>/dev.lock``, naming its holder's pid.
+
+    Not inherited by child processes, released by the kernel when the holder dies.
+    """
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / LOCK_FILE
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise ``DevServerError`` naming the process that holds it."""
+        if self._fd is not None:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            holder = self.holder()
+            who = f"process {holder}" if holder is not None and holder > 0 else "another process"
+            raise DevServerError(
+                f"a dev server for {self.path.parent} is already running ({who} holds "
+                f"{self.path}); use it, or stop it with "
+                f"`phasegate dev --stop --data-dir {self.path.parent}`"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            os.close(fd)  # closing the only descriptor releases the flock
+
+    def holder(self) -> int | None:
+        """The pid of the live process holding the lock (-1 until it has written it), or
+        ``None`` when nobody holds it."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = os.read(fd, 32).decode("ascii", "replace").strip()
+                return int(text) if text.isdigit() else -1
+            return None  # nobody holds it (our shared lock goes with the descriptor)
+        finally:
+            os.close(fd)
 
 
 def stop_running(data_dir: Path, timeout: float = 10.0) -> DevServerState | None:
@@ -158,8 +251,45 @@ def stop_running(data_dir: Path, timeout: float = 10.0) -> DevServerState | None
             time.sleep(0.05)
         if _pid_alive(state.pid):
             os.kill(state.pid, signal.SIGKILL)
-    state_path(data_dir).unlink(missing_ok=True)
+    _forget(state_path(data_dir))
     return state
+
+
+class Stopped(BaseModel):
+    """What ``stop_dev`` stopped: the process holding the data dir, and the Temporal server."""
+
+    dev_pid: int | None
+    server: DevServerState | None
+
+
+def stop_dev(data_dir: Path, timeout: float = 30.0) -> Stopped:
+    """Stop the process holding ``data_dir``'s lock (SIGTERM; SIGKILL after ``timeout`` s),
+    which stops its server on the way out, then any server still recorded there (one whose
+    parent died). Holds the lock meanwhile, so that no new dev server starts in between."""
+    if not data_dir.is_dir():
+        return Stopped(dev_pid=None, server=None)
+    lock = DataDirLock(data_dir)
+    dev_pid = lock.holder()
+    server = read_state(data_dir)
+    if dev_pid is not None and dev_pid > 0:
+        _signal_until(dev_pid, lock, timeout)
+    lock.acquire()
+    try:
+        leftover = stop_running(data_dir)
+    finally:
+        lock.release()
+    return Stopped(dev_pid=dev_pid, server=leftover or server)
+
+
+def _signal_until(pid: int, lock: DataDirLock, timeout: float) -> None:
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 10.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while lock.holder() is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if lock.holder() is None:
+            return
 
 
 def _port_free(ip: str, port: int) -> bool:
@@ -230,9 +360,13 @@ class DevServer:
     Because of that, a parent that dies without leaving the context manager (SIGKILL; SIGTERM
     with Python's default handler) leaves the server running. The state file still names it,
     so the next ``DevServer.start`` on that data dir refuses with its address and pid, other
-    commands keep using it, and ``stop_running(data_dir)`` stops it. Long-running commands
-    should turn SIGTERM into a normal shutdown (e.g. ``signal.signal(SIGTERM, ...)`` raising
-    ``KeyboardInterrupt``) so the server is stopped with them.
+    commands keep using it, and ``stop_dev(data_dir)`` stops it. Long-running commands should
+    turn SIGINT, SIGTERM and SIGHUP into a flag passed to ``start(stop=...)`` and call ``stop``
+    on every way out (``phasegate dev`` does).
+
+    The data dir's lock (``DataDirLock``) is taken first thing in ``start`` and released last
+    thing in ``stop``: a second ``DevServer`` on the same data dir, in this process or another,
+    is refused while this one runs.
     """
 
     def __init__(
@@ -261,6 +395,7 @@ class DevServer:
         self.binary = binary
         self._proc: subprocess.Popen[bytes] | None = None
         self._state: DevServerState | None = None
+        self._lock = DataDirLock(self.data_dir)
 
     @property
     def db_file(self) -> Path:
@@ -293,8 +428,8 @@ class DevServer:
             str(binary),
             "server",
             "start-dev",
-            "--db-filename",
-            str(self.db_file.resolve()),
+            "--db-filename",  # relative to its working directory, the data dir: the server
+            DB_FILE,  # makes a URL of it, and a data dir may contain ``?``, ``%`` or ``#``
             "--ip",
             self.ip,
             "--port",
@@ -323,16 +458,26 @@ class DevServer:
         lines = text.splitlines()[-_LOG_TAIL_LINES:]
         return "\n".join(lines) if lines else "(log is empty)"
 
-    def start(self) -> DevServerState:
-        """Start the server and block until its namespaces answer; write the state file."""
+    def start(self, stop: threading.Event | None = None) -> DevServerState:
+        """Take the data dir's lock, start the server and block until its namespaces answer;
+        write the state file. ``stop`` set meanwhile stops the server and raises
+        ``DevServerInterrupted``; on any failure the lock is released again."""
         if self._proc is not None:
             raise DevServerError("this DevServer is already started")
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock.acquire()
+        try:
+            return self._start(stop or threading.Event())
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _start(self, stop: threading.Event) -> DevServerState:
         existing = read_state(self.data_dir)
-        if existing is not None:
+        if existing is not None:  # we hold the lock: whoever started it has gone
             raise DevServerError(
                 f"a dev server for {self.data_dir} is already running at {existing.address} "
-                f"(pid {existing.pid}); use it, or stop it first"
+                f"(pid {existing.pid}), left by a process that has gone; stop it with "
+                f"`phasegate dev --stop --data-dir {self.data_dir}`"
             )
         binary = self.binary or dev_server_path()
         for wanted in (self.port, self.ui_port if self.ui else None):
@@ -346,6 +491,8 @@ class DevServer:
                 ui_port = _free_port(self.ip, DEFAULT_UI_PORT, {port})
         address = f"{self.ip}:{port}"
 
+        if stop.is_set():
+            raise DevServerInterrupted("stopped before the dev server was started")
         with self.log_file.open("ab") as log:
             log.write(f"--- phasegate: starting dev server at {address}\n".encode())
             log.flush()
@@ -355,10 +502,11 @@ class DevServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                cwd=self.data_dir,
                 start_new_session=True,
             )
         try:
-            self._wait_ready(port, address, offset)
+            self._wait_ready(port, address, offset, stop)
         except BaseException:
             self._terminate(timeout=5.0)
             raise
@@ -377,11 +525,13 @@ class DevServer:
         tmp.replace(path)
         return self._state
 
-    def _wait_ready(self, port: int, address: str, log_offset: int) -> None:
+    def _wait_ready(self, port: int, address: str, log_offset: int, stop: threading.Event) -> None:
         assert self._proc is not None
         deadline = time.monotonic() + self.startup_timeout
         last_error: Exception | None = None
         while True:
+            if stop.is_set():
+                raise DevServerInterrupted(f"stopped while the dev server at {address} started")
             code = self._proc.poll()
             if code is not None:
                 raise DevServerError(
@@ -399,7 +549,7 @@ class DevServer:
                     f"{self.startup_timeout:g}s{why}; last lines of {self.log_file}:\n"
                     f"{self._log_tail(log_offset)}"
                 )
-            time.sleep(0.1)
+            stop.wait(0.1)
 
     def _terminate(self, timeout: float) -> int | None:
         proc = self._proc
@@ -419,13 +569,17 @@ class DevServer:
         """SIGTERM, then SIGKILL after ``timeout`` seconds; remove the state file. Returns the
         server's exit code, or ``None`` when it was not started."""
         pid = self._proc.pid if self._proc is not None else None
-        code = self._terminate(timeout)
-        path = state_path(self.data_dir)
-        with contextlib.suppress(OSError, ValidationError):
-            if pid is not None and DevServerState.model_validate_json(path.read_bytes()).pid == pid:
-                path.unlink()
-        self._state = None
-        return code
+        try:
+            code = self._terminate(timeout)
+            path = state_path(self.data_dir)
+            with contextlib.suppress(OSError, ValidationError):
+                state = DevServerState.model_validate_json(path.read_bytes())
+                if pid is not None and state.pid == pid:
+                    path.unlink()
+            self._state = None
+            return code
+        finally:
+            self._lock.release()
 
     def __enter__(self) -> Self:
         self.start()

@@ -1,28 +1,31 @@
 """Process settings: one ``Settings`` object, read from flags, then ``PHASEGATE_*``, then defaults.
 
 The Temporal address and the ledger URL may be left unset; they then resolve against the data
-directory: the dev server that ``phasegate dev`` started there (its state file), or
-``127.0.0.1:7233``; and ``sqlite:///<data_dir>/ledger.db``.
+directory: the dev server that ``phasegate dev`` runs there (its state file; with none running,
+``NoDevServer`` says so rather than guessing another server), and the SQLite file
+``<data_dir>/ledger.db``. A blank value (``PHASEGATE_NAMESPACE=``) counts as unset.
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from pydantic import field_validator
-from pydantic_core import PydanticCustomError
+from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 
-from phasegate.devserver import read_state
+from phasegate.devserver import NoDevServer, read_state
 
-__all__ = ["DEFAULT_ADDRESS", "LogFormat", "LogLevel", "Settings", "get_settings"]
+__all__ = ["LogFormat", "LogLevel", "Settings", "get_settings"]
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 LEDGER_DATABASES = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 """(backend, driver) pairs the ledger runs on: SQLite, and PostgreSQL through psycopg 3."""
+_ADDRESS = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>[0-9]{1,5})")
 
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -37,13 +40,29 @@ class Settings(BaseSettings):
     """Where ``phasegate dev`` keeps the Temporal database, its log, its state file and the
     default SQLite ledger."""
     address: str | None = None
-    """Temporal frontend ``host:port``; ``None`` means the dev server running in ``data_dir``."""
+    """Temporal frontend ``host:port``; ``None`` means the dev server running for ``data_dir``."""
     namespace: str = "default"
     task_queue: str = "phasegate"
     ledger_url: str | None = None
     """SQLAlchemy URL of the ledger; ``None`` means ``sqlite:///<data_dir>/ledger.db``."""
     log_format: LogFormat = "auto"
     log_level: LogLevel = "INFO"
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # ``PHASEGATE_NAMESPACE=`` in a compose file or shell means "not set", not "empty".
+        if isinstance(value, str) and not value.strip():
+            raise PydanticUseDefault
+        return value
+
+    @field_validator("address", mode="after")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        match = _ADDRESS.fullmatch(value) if value is not None else None
+        if value is not None and (match is None or not 0 < int(match["port"]) < 65536):
+            raise ValueError(f"must be host:port with a port from 1 to 65535, got {value!r}")
+        return value
 
     @field_validator("data_dir", mode="after")
     @classmethod
@@ -54,12 +73,6 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
-
-    @field_validator("address", "ledger_url", mode="before")
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        # ``PHASEGATE_ADDRESS=`` in a compose file or shell means "not set", not "empty host".
-        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("ledger_url", mode="after")
     @classmethod
@@ -82,17 +95,21 @@ class Settings(BaseSettings):
 
     def effective_address(self) -> str:
         """The Temporal address to dial: the explicit one, else the live dev server of
-        ``data_dir`` (read from its state file on every call), else ``127.0.0.1:7233``."""
+        ``data_dir`` (read from its state file on every call); ``NoDevServer`` without one."""
         if self.address is not None:
             return self.address
         state = read_state(self.data_dir)
-        return state.address if state is not None else DEFAULT_ADDRESS
+        if state is None:
+            raise NoDevServer(self.data_dir, self.namespace)
+        return state.address
 
     def effective_ledger_url(self) -> str:
-        """The ledger URL: the explicit one, else a SQLite file in ``data_dir`` (absolute path)."""
+        """The ledger URL: the explicit one, else a SQLite file in ``data_dir`` (absolute path,
+        escaped: a directory may contain ``?``, ``%`` or ``#``)."""
         if self.ledger_url is not None:
             return self.ledger_url
-        return f"sqlite:///{(self.data_dir / 'ledger.db').resolve()}"
+        path = str((self.data_dir / "ledger.db").resolve())
+        return sa.URL.create("sqlite", database=path).render_as_string(hide_password=False)
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -6,8 +6,12 @@ that the workflow sandbox never imports this module.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Final
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -23,11 +27,15 @@ __all__ = [
     "AWAITING",
     "MODEL",
     "PHASE",
+    "POLLER_FRESH_SECONDS",
     "PROJECT",
     "SEARCH_ATTRIBUTES",
     "SEARCH_ATTRIBUTE_NAMES",
     "TemporalUnavailable",
+    "UnknownNamespace",
     "connect",
+    "pollers",
+    "workers_polling",
 ]
 
 # The keys are the workflow's own (workflows/_search.py): one definition for both sides.
@@ -41,7 +49,7 @@ class TemporalUnavailable(RuntimeError):
     """The Temporal frontend could not be reached; the message says where and what to do."""
 
     def __init__(self, address: str, namespace: str, cause: str) -> None:
-        self.address = address
+        self.address: str | None = address
         self.namespace = namespace
         super().__init__(
             f"cannot reach the Temporal server at {address} (namespace {namespace!r}): {cause}\n"
@@ -50,15 +58,33 @@ class TemporalUnavailable(RuntimeError):
         )
 
 
+class UnknownNamespace(TemporalUnavailable):
+    """The server answers but has no such namespace."""
+
+    def __init__(self, address: str, namespace: str) -> None:
+        RuntimeError.__init__(
+            self,
+            f"namespace {namespace!r} does not exist on {address}\n"
+            "Pass --namespace (PHASEGATE_NAMESPACE) naming one that does, or create it "
+            f"(`temporal operator namespace create --namespace {namespace} --address {address}`).",
+        )
+        self.address = address
+        self.namespace = namespace
+
+
 async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Client:
     """A client for ``settings``' Temporal server and namespace, with the pydantic converter.
 
-    Raises ``TemporalUnavailable`` when the server cannot be reached. ``runtime`` lets a
-    short-lived process use a private ``Runtime`` that it can drop before exiting.
+    Raises ``TemporalUnavailable`` when the server cannot be reached (``NoDevServer`` when no
+    address was given and no dev server runs for the data dir), ``UnknownNamespace`` when it
+    has no such namespace. ``runtime`` lets a short-lived process use a private ``Runtime``
+    that it can drop before exiting.
     """
+    from temporalio.service import RPCError, RPCStatusCode
+
     address = settings.effective_address()
     try:
-        return await Client.connect(
+        client = await Client.connect(
             address,
             namespace=settings.namespace,
             data_converter=pydantic_data_converter,
@@ -66,6 +92,46 @@ async def connect(settings: Settings, *, runtime: Runtime | None = None) -> Clie
         )
     except RuntimeError as exc:  # the SDK reports every connect failure as RuntimeError
         raise TemporalUnavailable(address, settings.namespace, str(exc)) from exc
+    try:
+        await client.workflow_service.describe_namespace(
+            DescribeNamespaceRequest(namespace=settings.namespace)
+        )
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise UnknownNamespace(address, settings.namespace) from None
+        raise TemporalUnavailable(address, settings.namespace, exc.message) from exc
+    return client
+
+
+POLLER_FRESH_SECONDS: Final = 90.0
+"""A poller seen within this long still polls: an idle worker's long poll lasts up to ~70 s,
+and the server keeps listing a gone worker for minutes."""
+
+
+async def pollers(client: Client, task_queue: str) -> set[str]:
+    """Identities of the workers seen polling ``task_queue`` recently, for workflow tasks and
+    for activity tasks alike (a phasegate worker polls both)."""
+    now = time.time()
+    seen: set[str] = set()
+    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
+        response = await client.workflow_service.describe_task_queue(
+            DescribeTaskQueueRequest(
+                namespace=client.namespace,
+                task_queue=TaskQueue(name=task_queue),
+                task_queue_type=kind,
+            )
+        )
+        seen |= {
+            p.identity
+            for p in response.pollers
+            if now - p.last_access_time.ToSeconds() <= POLLER_FRESH_SECONDS
+        }
+    return seen
+
+
+async def workers_polling(client: Client, task_queue: str) -> bool:
+    """Whether any worker polls ``task_queue`` now (see ``POLLER_FRESH_SECONDS``)."""
+    return bool(await pollers(client, task_queue))
 
 
 def initial(project_id: str, model_ref: str, phase: str) -> TypedSearchAttributes:

@@ -64,7 +64,8 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
         s = get_settings(**flags)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            say(f"error: setting {'.'.join(map(str, err['loc']))}: {err['msg']}", err=True)
+            message = err["msg"].removeprefix("Value error, ")
+            say(f"error: setting {'.'.join(map(str, err['loc']))}: {message}", err=True)
         raise typer.Exit(1) from None
     configure_logging(s.log_format, level or s.log_level)
     return s

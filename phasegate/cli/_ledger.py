@@ -20,7 +20,7 @@ def shown_url(s: Settings) -> str:
     return sa.make_url(s.effective_ledger_url()).render_as_string()
 
 
-def _failure(s: Settings, exc: Exception) -> Exception:
+def ledger_failure(s: Settings, exc: Exception) -> Exception:
     if isinstance(exc, LedgerError):
         return fail(f"ledger {shown_url(s)}: {exc}")
     return fail(f"ledger {shown_url(s)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
@@ -34,11 +34,11 @@ def reading(s: Settings) -> Iterator[Ledger | None]:
     except LedgerMissing:
         ledger = None
     except (SQLAlchemyError, LedgerError) as exc:
-        raise _failure(s, exc) from None
+        raise ledger_failure(s, exc) from None
     try:
         yield ledger
     except (SQLAlchemyError, LedgerError) as exc:
-        raise _failure(s, exc) from None
+        raise ledger_failure(s, exc) from None
     finally:
         if ledger is not None:
             ledger.close()
@@ -64,7 +64,7 @@ def writing(s: Settings) -> Iterator[Ledger]:
             ledger.migrate()
             yield ledger
     except (SQLAlchemyError, LedgerError) as exc:
-        raise _failure(s, exc) from None
+        raise ledger_failure(s, exc) from None
 
 
 @contextmanager

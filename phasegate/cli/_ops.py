@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import sys
 import tempfile
 from collections.abc import Callable
@@ -12,10 +11,12 @@ from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 from temporalio.service import RPCError
 
-from ledger import Ledger
+from ledger import Ledger, LedgerSchemaError
 from phasegate import service
+from phasegate._signals import StopSignals
 from phasegate.cli._common import (
     Address,
     AsJson,
@@ -27,9 +28,9 @@ from phasegate.cli._common import (
     fail,
     settings,
 )
-from phasegate.cli._ledger import existing
+from phasegate.cli._ledger import existing, ledger_failure
 from phasegate.cli._output import safe, say
-from phasegate.devserver import DevServer, DevServerError
+from phasegate.devserver import DevServer, DevServerError, DevServerInterrupted, stop_dev
 from phasegate.settings import Settings
 from phasegate.temporal import TemporalUnavailable, connect
 
@@ -194,9 +195,8 @@ def worker(
     ledger_url: LedgerUrl = None,
     task_queue: TaskQueue = None,
 ) -> None:
-    """Run the workflows and activities until interrupted."""
-    from worker import WorkerRefused, run_worker
-
+    """Run the workflows and activities until interrupted (Ctrl-C, SIGTERM, SIGHUP)."""
+    signals = StopSignals.install()
     s = settings(
         level=None,
         data_dir=data_dir,
@@ -205,19 +205,24 @@ def worker(
         ledger_url=ledger_url,
         task_queue=task_queue,
     )
+    asyncio.run(_serve(s, signals))
 
-    async def main() -> None:
-        stop = _stop_on_signals()
-        try:
-            client = await connect(s)
-        except TemporalUnavailable as exc:
-            raise fail(str(exc)) from None
-        try:
-            await run_worker(s, client, stop)
-        except WorkerRefused as exc:
-            raise fail(str(exc)) from None
 
-    asyncio.run(main())
+async def _serve(s: Settings, signals: StopSignals) -> None:
+    """Connect and run the worker until a signal asks to stop."""
+    from worker import WorkerRefused, run_worker
+
+    stop = signals.asyncio_event()
+    try:
+        client = await connect(s)
+    except TemporalUnavailable as exc:
+        raise fail(str(exc)) from None
+    try:
+        await run_worker(s, client, stop)
+    except (LedgerSchemaError, WorkerRefused) as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise ledger_failure(s, exc) from None
 
 
 def dev(
@@ -226,46 +231,62 @@ def dev(
     ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Temporal UI.")] = True,
     ui_port: Annotated[int | None, typer.Option(help="[default: 8233 or free]")] = None,
     ledger_url: LedgerUrl = None,
+    stop: Annotated[
+        bool,
+        typer.Option(
+            "--stop",
+            help="Stop the `phasegate dev` of the data dir (or a Temporal server one left).",
+        ),
+    ] = False,
 ) -> None:
     """A real Temporal dev server (file database in the data dir) plus the worker.
 
-    Ctrl-C stops both; starting it again continues where it was. Other commands given the
-    same data dir (or run from the same directory) find this server and its ledger.
+    Ctrl-C, SIGTERM or a closed terminal stops both, at any moment; starting it again
+    continues where it was. One `phasegate dev` per data dir (a second is refused). Other
+    commands given the same data dir (or run from the same directory) find this server and
+    its ledger; `phasegate dev --stop` stops it from another terminal.
     """
-    from worker import run_worker
-
+    signals = StopSignals.install()  # before anything starts: no moment without a handler
     base = settings(level=None, data_dir=data_dir, ledger_url=ledger_url)
-
-    async def main() -> None:
-        server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
+    if stop:
+        _stop_dev(base)
+        return
+    server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
+    try:
         try:
-            state = await asyncio.to_thread(server.start)
+            state = server.start(stop=signals.event)
+        except DevServerInterrupted:
+            raise typer.Exit(signals.exit_code) from None
         except DevServerError as exc:
             raise fail(str(exc)) from None
-        try:
-            s = base.model_copy(update={"address": state.address})
-            say(
-                f"phasegate dev: Temporal at {state.address}"
-                + (f", UI at {state.ui_url}" if state.ui_url else "")
-                + f"; ledger {s.effective_ledger_url()}; data in {base.data_dir}",
-                err=True,
-            )
-            say("Press Ctrl-C to stop.", err=True)
-            stop = _stop_on_signals()
-            try:
-                client = await connect(s)
-            except TemporalUnavailable as exc:
-                raise fail(str(exc)) from None
-            await run_worker(s, client, stop)
-        finally:
-            await asyncio.to_thread(server.stop)
-
-    asyncio.run(main())
+        except OSError as exc:  # a data dir we may not write to, a path that is a file, ...
+            raise fail(f"cannot run a dev server in {base.data_dir}: {exc}") from None
+        s = base.model_copy(update={"address": state.address})
+        say(
+            f"phasegate dev: Temporal at {state.address}"
+            + (f", UI at {state.ui_url}" if state.ui_url else "")
+            + f"; ledger {s.effective_ledger_url()}; data in {base.data_dir}",
+            err=True,
+        )
+        say("Press Ctrl-C to stop.", err=True)
+        asyncio.run(_serve(s, signals))
+    finally:
+        server.stop()
 
 
-def _stop_on_signals() -> asyncio.Event:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    return stop
+def _stop_dev(s: Settings) -> None:
+    try:
+        stopped = stop_dev(s.data_dir)
+    except DevServerError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot stop the dev server of {s.data_dir}: {exc}") from None
+    if stopped.dev_pid is None and stopped.server is None:
+        typer.echo(f"phasegate dev: nothing runs for {s.data_dir}", err=True)
+        return
+    parts = []
+    if stopped.dev_pid is not None:
+        parts.append(f"phasegate dev (pid {stopped.dev_pid})")
+    if stopped.server is not None:
+        parts.append(f"the Temporal server at {stopped.server.address} (pid {stopped.server.pid})")
+    typer.echo(f"phasegate dev: stopped {' and '.join(parts)} of {s.data_dir}", err=True)

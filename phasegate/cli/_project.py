@@ -30,6 +30,8 @@ from phasegate.cli._common import (
 )
 from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
+from phasegate.settings import Settings
+from phasegate.temporal import workers_polling
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -132,6 +134,16 @@ def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **f
     echo_json(st) if as_json else _print_status(st)
 
 
+async def _warn_without_worker(client: Client, s: Settings) -> None:
+    """One line on stderr when no worker polls the task queue: nothing will answer."""
+    if not await workers_polling(client, s.task_queue):
+        typer.echo(
+            f"warning: no worker polls task queue {s.task_queue!r} (namespace "
+            f"{s.namespace!r}): requests wait until `phasegate dev` or `phasegate worker` runs",
+            err=True,
+        )
+
+
 @project_app.command("status")
 def status(
     project_id: ProjectId,
@@ -139,15 +151,17 @@ def status(
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
+    task_queue: TaskQueue = None,
 ) -> None:
     """Phase, the open gate with its votes and who is still awaited, deadlines."""
-    _show(
-        lambda client: service.status(client, project_id),
-        as_json,
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
+    s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
+
+    async def call(client: Client) -> ProjectStatus:
+        await _warn_without_worker(client, s)
+        return await service.status(client, project_id)
+
+    st = with_client(s, call)
+    echo_json(st) if as_json else _print_status(st)
 
 
 @project_app.command("list")
@@ -160,12 +174,16 @@ def list_projects(
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
+    task_queue: TaskQueue = None,
 ) -> None:
     """Projects from Temporal's visibility store."""
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    rows = with_client(
-        s, lambda client: service.list_projects(client, phase=phase, awaiting=awaiting)
-    )
+    s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
+
+    async def call(client: Client) -> list[service.ProjectRow]:
+        await _warn_without_worker(client, s)
+        return await service.list_projects(client, phase=phase, awaiting=awaiting)
+
+    rows = with_client(s, call)
     if as_json:
         echo_json([asdict(r) for r in rows])
         return

@@ -90,7 +90,9 @@ def test_an_invalid_model_is_not_published_and_nothing_is_created(
     bad = write_model(tmp_path / "acme.yaml", version="one")
     refused = cli("model", "publish", bad, "--as", "eva")
     assert refused.exit_code == 1
-    assert refused.stdout.startswith('version: must be a version like "1", "1.2" or "1.2.3"')
+    assert refused.stdout.startswith(
+        'version: must be a version in quotes, like "1", "1.2" or "1.10"'
+    )
     assert not data_dir.exists()
 
 

@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from pydantic import ValidationError
 
-from phasegate.devserver import DevServerState, state_path
-from phasegate.settings import DEFAULT_ADDRESS, Settings, get_settings
+from phasegate.devserver import DevServerState, NoDevServer, state_path
+from phasegate.settings import Settings, get_settings
 
 
 @pytest.fixture(autouse=True)
@@ -52,9 +53,37 @@ def test_flags_override_env_and_unset_flags_do_not(monkeypatch: pytest.MonkeyPat
     assert settings.namespace == "env-ns"
 
 
-def test_blank_address_env_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PHASEGATE_ADDRESS", "")
-    assert get_settings().effective_address() == DEFAULT_ADDRESS
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_blank_settings_in_the_environment_mean_unset(
+    monkeypatch: pytest.MonkeyPatch, blank: str
+) -> None:
+    for name in ("DATA_DIR", "ADDRESS", "NAMESPACE", "TASK_QUEUE", "LEDGER_URL", "LOG_LEVEL"):
+        monkeypatch.setenv(f"PHASEGATE_{name}", blank)
+    settings = get_settings()
+    assert (settings.data_dir, settings.address, settings.ledger_url) == (
+        Path(".phasegate"),
+        None,
+        None,
+    )
+    assert (settings.namespace, settings.task_queue, settings.log_level) == (
+        "default",
+        "phasegate",
+        "INFO",
+    )
+    assert get_settings(namespace=blank).namespace == "default"
+
+
+@pytest.mark.parametrize(
+    "address", ["127.0.0.1:99999", "127.0.0.1:0", "localhost:abc", "localhost", ":7233", "a b:1"]
+)
+def test_an_address_without_a_valid_port_is_refused(address: str) -> None:
+    with pytest.raises(ValidationError, match="must be host:port with a port from 1 to 65535"):
+        get_settings(address=address)
+
+
+@pytest.mark.parametrize("address", ["127.0.0.1:7233", "temporal:7233", "[::1]:7233"])
+def test_host_and_port_addresses_are_accepted(address: str) -> None:
+    assert get_settings(address=address).effective_address() == address
 
 
 def test_unknown_flag_and_bad_values_are_rejected() -> None:
@@ -69,6 +98,14 @@ def test_unknown_flag_and_bad_values_are_rejected() -> None:
 def test_ledger_url_defaults_to_absolute_sqlite_file_in_data_dir(tmp_path: Path) -> None:
     settings = get_settings(data_dir="rel/dir")
     assert settings.effective_ledger_url() == f"sqlite:///{tmp_path}/rel/dir/ledger.db"
+
+
+@pytest.mark.parametrize("name", ["a?b", "a%20b", "a#b", "50%"])
+def test_ledger_url_of_a_data_dir_with_url_characters_names_that_dir(
+    tmp_path: Path, name: str
+) -> None:
+    url = get_settings(data_dir=tmp_path / name).effective_ledger_url()
+    assert sa.make_url(url).database == str(tmp_path / name / "ledger.db")
     explicit = get_settings(ledger_url="postgresql+psycopg://u@h/db")
     assert explicit.effective_ledger_url() == "postgresql+psycopg://u@h/db"
 
@@ -78,8 +115,11 @@ def test_data_dir_expands_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert get_settings(data_dir="~/pg").data_dir == tmp_path / "pg"
 
 
-def test_address_defaults_to_localhost_without_a_dev_server(tmp_path: Path) -> None:
-    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+def test_no_address_and_no_dev_server_is_an_error_not_a_guess(tmp_path: Path) -> None:
+    with pytest.raises(NoDevServer) as info:
+        Settings(data_dir=tmp_path).effective_address()
+    assert f"no phasegate dev server runs for data dir {tmp_path}" in str(info.value)
+    assert "--address" in str(info.value)
 
 
 def test_stale_dev_server_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
@@ -97,12 +137,14 @@ def test_stale_dev_server_state_file_is_ignored_and_removed(tmp_path: Path) -> N
             started_at=datetime.now(UTC),
         ).model_dump_json()
     )
-    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+    with pytest.raises(NoDevServer):
+        Settings(data_dir=tmp_path).effective_address()
     assert not path.exists()
 
 
 def test_corrupt_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
     path = state_path(tmp_path)
     path.write_text("{not json")
-    assert Settings(data_dir=tmp_path).effective_address() == DEFAULT_ADDRESS
+    with pytest.raises(NoDevServer):
+        Settings(data_dir=tmp_path).effective_address()
     assert not path.exists()
