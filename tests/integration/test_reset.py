@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,6 +69,38 @@ def kinds(events: Sequence[AuditEvent]) -> list[str]:
     return [str(e.kind) for e in events]
 
 
+START = ["project_started", "phase_started"]
+FIRST_GATE_PASSED = [
+    *START,
+    "gate_opened",
+    "vote_cast",
+    "vote_cast",
+    "gate_passed",
+    "phase_started",
+]
+
+
+@asynccontextmanager
+async def gate_requested(
+    client: Client,
+    tmp_path: Path,
+    charter: g.Charter,
+    model: g.GovernanceModel,
+    activities: Callable[[Ledger], ProjectActivities] = ProjectActivities,
+) -> AsyncIterator[tuple[str, Ledger, ProjectActivities]]:
+    """A new project on its own worker and ledger, its first gate requested and recorded."""
+    charter = charter.model_copy(update={"id": f"reset-{uuid.uuid4().hex[:6]}"})
+    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
+        ledger.migrate()
+        acts = activities(ledger)
+        tq = f"tq-{uuid.uuid4().hex}"
+        async with build_worker(client, ledger, tq, activities=acts):
+            await service.start_project(client, charter, model, task_queue=tq)
+            await service.request_gate(client, charter.id, "david")
+            await settled(client, charter.id)
+            yield charter.id, ledger, acts
+
+
 async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_current_tasks(
     client: Client,
     tmp_path: Path,
@@ -77,43 +110,36 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
 ) -> None:
     """The reset as an operator runs it (Temporal reapplies the updates after the reset point;
     the old requests have expired, so the validator refuses them again)."""
-    charter = pf_charter.model_copy(update={"id": f"reset-{uuid.uuid4().hex[:6]}"})
-    pid, tq = charter.id, f"tq-{uuid.uuid4().hex}"
-    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        ledger.migrate()
-        async with build_worker(client, ledger, tq):
-            await service.start_project(client, charter, projektflodet, task_queue=tq)
-            await service.request_gate(client, pid, "david")
-            await settled(client, pid)
-            point = await last_workflow_task(client, pid)  # right after the gate request
-            expiry = timedelta(seconds=6)
-            with monkeypatch.context() as m:
-                m.setattr(service, "EXPIRY", expiry)
-                await service.decide_gate(client, pid, "anna", "rework", "needs numbers")
-                await service.request_gate(client, pid, "david")  # round 2
-                await service.decide_gate(client, pid, "anna", "approve")
-            old = await settled(client, pid)
-            assert old.last_seq == 7 and old.gate is not None and old.gate.round == 2
-            open_before = {t.key for t in ledger.tasks(project_id=pid, status="open")}
-            assert open_before == {"idea_gate/2/task1/anna", "idea_gate/2/decide/bo"}
-            await asyncio.sleep(expiry.total_seconds())  # the requests after the point expire
+    async with gate_requested(client, tmp_path, pf_charter, projektflodet) as (pid, ledger, _):
+        point = await last_workflow_task(client, pid)  # right after the gate request
+        expiry = timedelta(seconds=6)
+        with monkeypatch.context() as m:
+            m.setattr(service, "EXPIRY", expiry)
+            await service.decide_gate(client, pid, "anna", "rework", "needs numbers")
+            await service.request_gate(client, pid, "david")  # round 2
+            await service.decide_gate(client, pid, "anna", "approve")
+        old = await settled(client, pid)
+        assert old.last_seq == 7 and old.gate is not None and old.gate.round == 2
+        open_before = {t.key for t in ledger.tasks(project_id=pid, status="open")}
+        assert open_before == {"idea_gate/2/task1/anna", "idea_gate/2/decide/bo"}
+        await asyncio.sleep(expiry.total_seconds())  # the requests after the point expire
 
-            run_id = await reset(client, pid, point)
+        run_id = await reset(client, pid, point)
 
-            st = await settled(client, pid)
-            assert st.gate is not None and st.gate.round == 1 and st.gate.votes == []
-            assert st.last_seq == 3, "the reset run knows only what came before its point"
-            # The project goes on: the votes are cast again, the reset run does not know them.
-            st = await service.decide_gate(client, pid, "bo", "approve")
-            st = await settled(client, pid)
-            reissued = {t.key for t in ledger.tasks(project_id=pid, status="open")}
-            st = await service.decide_gate(client, pid, "anna", "approve")
-            assert st.state == "pre_study"
-            st = await settled(client, pid)
-            chain = chain_of(ledger, st)
-            tasks = {t.key: t.status for t in ledger.tasks(project_id=pid)}
+        st = await settled(client, pid)
+        assert st.gate is not None and st.gate.round == 1 and st.gate.votes == []
+        assert st.last_seq == 3, "the reset run knows only what came before its point"
+        # The project goes on: the votes are cast again, the reset run does not know them.
+        st = await service.decide_gate(client, pid, "bo", "approve")
+        st = await settled(client, pid)
+        reissued = {t.key for t in ledger.tasks(project_id=pid, status="open")}
+        st = await service.decide_gate(client, pid, "anna", "approve")
+        assert st.state == "pre_study"
+        st = await settled(client, pid)
+        chain = chain_of(ledger, st)
+        tasks = {t.key: t.status for t in ledger.tasks(project_id=pid)}
 
-    old_run = [*kinds(chain[:2]), "gate_opened", "vote_cast", "gate_rework", "gate_opened"]
+    old_run = [*START, "gate_opened", "vote_cast", "gate_rework", "gate_opened"]
     assert kinds(chain) == [
         *old_run,
         "vote_cast",
@@ -159,45 +185,33 @@ async def test_reset_to_a_point_where_a_write_was_pending_records_the_reset_and_
 ) -> None:
     """The reset run re-runs a ``record`` activity the old run had scheduled before the reset
     point and completed after it: the ledger has that write, and more after it."""
-    charter = pf_charter.model_copy(update={"id": f"reset-{uuid.uuid4().hex[:6]}"})
-    pid, tq = charter.id, f"tq-{uuid.uuid4().hex}"
-    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        ledger.migrate()
-        acts = HeldActivities(ledger)
-        async with build_worker(client, ledger, tq, activities=acts):
-            await service.start_project(client, charter, projektflodet, task_queue=tq)
-            await service.request_gate(client, pid, "david")
-            await settled(client, pid)
-            await service.decide_gate(client, pid, "anna", "approve")
-            assert await asyncio.to_thread(acts.holding.wait, 30)
-            await service.decide_gate(client, pid, "bo", "approve")  # accepted, write queued
-            point = await last_workflow_task(client, pid)  # anna's write still in flight
-            acts.release.set()
-            old = await settled(client, pid)
-            assert old.state == "pre_study" and old.last_seq == 7
+    project = gate_requested(client, tmp_path, pf_charter, projektflodet, HeldActivities)
+    async with project as (pid, ledger, acts):
+        assert isinstance(acts, HeldActivities)
+        await service.decide_gate(client, pid, "anna", "approve")
+        assert await asyncio.to_thread(acts.holding.wait, 30)
+        await service.decide_gate(client, pid, "bo", "approve")  # accepted, write queued
+        point = await last_workflow_task(client, pid)  # anna's write still in flight
+        acts.release.set()
+        old = await settled(client, pid)
+        assert old.state == "pre_study" and old.last_seq == 7
 
-            run_id = await reset(
-                client, pid, point, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE]
-            )
+        run_id = await reset(
+            client, pid, point, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE]
+        )
 
-            st = await settled(client, pid)
-            assert st.state == "idea_gate" and st.gate is not None
-            assert [v.actor for v in st.gate.votes] == ["anna"]
-            assert st.ledger_error is None
-            st = await service.decide_gate(client, pid, "bo", "approve")
-            assert st.state == "pre_study"
-            st = await settled(client, pid)
-            assert st.ledger_error is None
-            chain = chain_of(ledger, st)
+        st = await settled(client, pid)
+        assert st.state == "idea_gate" and st.gate is not None
+        assert [v.actor for v in st.gate.votes] == ["anna"]
+        assert st.ledger_error is None
+        st = await service.decide_gate(client, pid, "bo", "approve")
+        assert st.state == "pre_study"
+        st = await settled(client, pid)
+        assert st.ledger_error is None
+        chain = chain_of(ledger, st)
 
     assert kinds(chain) == [
-        "project_started",
-        "phase_started",
-        "gate_opened",
-        "vote_cast",
-        "vote_cast",
-        "gate_passed",
-        "phase_started",
+        *FIRST_GATE_PASSED,
         "history_reset",
         "vote_cast",
         "gate_passed",
@@ -214,35 +228,27 @@ async def test_reset_to_the_first_workflow_task_records_the_reset_and_goes_on(
 ) -> None:
     """``temporal workflow reset --type FirstWorkflowTask``: the reset run writes its chain
     from seq 1 again, with other times; that is this workflow reset, not a reused project id."""
-    charter = pf_charter.model_copy(update={"id": f"reset-{uuid.uuid4().hex[:6]}"})
-    pid, tq = charter.id, f"tq-{uuid.uuid4().hex}"
-    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        ledger.migrate()
-        async with build_worker(client, ledger, tq):
-            await service.start_project(client, charter, projektflodet, task_queue=tq)
-            await service.request_gate(client, pid, "david")
-            await settled(client, pid)
-            history = await service.handle(client, pid).fetch_history()
-            first = next(
-                e.event_id
-                for e in history.events
-                if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
-            )
+    async with gate_requested(client, tmp_path, pf_charter, projektflodet) as (pid, ledger, _):
+        history = await service.handle(client, pid).fetch_history()
+        first = next(
+            e.event_id
+            for e in history.events
+            if e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED
+        )
 
-            run_id = await reset(
-                client, pid, first, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE]
-            )
+        run_id = await reset(
+            client, pid, first, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE]
+        )
 
-            st = await settled(client, pid)
-            assert st.state == "idea" and st.ledger_error is None
-            st = await service.request_gate(client, pid, "david")
-            st = await settled(client, pid)
-            assert st.ledger_error is None
-            chain = chain_of(ledger, st)
-            open_tasks = {t.key for t in ledger.tasks(project_id=pid, status="open")}
+        st = await settled(client, pid)
+        assert st.state == "idea" and st.ledger_error is None
+        st = await service.request_gate(client, pid, "david")
+        st = await settled(client, pid)
+        assert st.ledger_error is None
+        chain = chain_of(ledger, st)
+        open_tasks = {t.key for t in ledger.tasks(project_id=pid, status="open")}
 
-    started = ["project_started", "phase_started"]
-    assert kinds(chain) == [*started, "gate_opened", "history_reset", *started, "gate_opened"]
+    assert kinds(chain) == [*START, "gate_opened", "history_reset", *START, "gate_opened"]
     marker = chain[3]
     assert marker.run_id == run_id
     assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (1, 3)
