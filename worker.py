@@ -44,15 +44,23 @@ def sandbox_runner() -> SandboxedWorkflowRunner:
 
 @asynccontextmanager
 async def build_worker(
-    client: Client, ledger: Ledger, task_queue: str, *, max_threads: int = 8
+    client: Client,
+    ledger: Ledger,
+    task_queue: str,
+    *,
+    max_threads: int = 8,
+    activities: ProjectActivities | None = None,
 ) -> AsyncIterator[Worker]:
-    """A running worker; leaving the block shuts it down (before the client goes away)."""
+    """A running worker; leaving the block shuts it down (before the client goes away).
+
+    ``activities`` defaults to ``ProjectActivities(ledger)``; the fault-injection tests pass
+    a subclass that kills its own process around the ledger's commit."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_threads) as pool:
         worker = Worker(
             client,
             task_queue=task_queue,
             workflows=WORKFLOWS,
-            activities=ProjectActivities(ledger).all(),
+            activities=(activities or ProjectActivities(ledger)).all(),
             activity_executor=pool,
             max_concurrent_activities=max_threads,
             max_concurrent_local_activities=max_threads,

@@ -59,6 +59,7 @@ class ProjectActivities:
                 input.events,
                 [_change(project, c) for c in input.changes],
                 after=None if input.after is None else ChainHead(input.after.seq, input.after.hash),
+                first_run_id=input.first_run_id,
             )
         except LedgerAhead as exc:
             raise ApplicationError(

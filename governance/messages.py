@@ -78,6 +78,11 @@ class RecordInput(Message):
         None, description="The chain's head as the workflow knows it (None: do not check)."
     )
     ledger_id: str | None = Field(None, description="The project's ledger; None: not pinned yet.")
+    first_run_id: str | None = Field(
+        None,
+        description="The workflow's first run (kept across resets and continue-as-new): a "
+        "chain that run began is this workflow's, even to a reset run that knows none of it.",
+    )
 
 
 class RecordResult(Message):

@@ -513,6 +513,7 @@ class Ledger:
         changes: Sequence[TaskChange] = (),
         *,
         after: ChainHead | None = None,
+        first_run_id: str | None = None,
     ) -> ChainHead:
         """Append ``events`` and apply the inbox ``changes`` in order (open a task, close
         tasks, move the due dates of the open ones) in ONE transaction: accepted transitions
@@ -520,15 +521,17 @@ class Ledger:
 
         ``after`` is the chain's head as the writer last saw it. When the chain already goes
         past it: the same events again (a retried write) change nothing; other events raise
-        ``LedgerAhead`` if the chain up to ``after`` is the writer's own (a reset workflow),
-        ``LedgerConflict`` if not. Returns the project's chain head after the write.
+        ``LedgerAhead`` if the chain up to ``after`` is the writer's own (a reset workflow;
+        with ``after`` at seq 0, if the chain's first event is from ``first_run_id``, the
+        writer's first run), ``LedgerConflict`` if not. Returns the chain's head at this
+        write's last event.
         """
         if any(isinstance(c, DueShift) for c in changes) and not events:
             raise ValueError("shifting due dates needs the event that says why")
         for _ in range(_ATTEMPTS):
             try:
                 with self._transaction(write=True) as conn:
-                    return self._record(conn, events, changes, after)
+                    return self._record(conn, events, changes, after, first_run_id)
             except IntegrityError:
                 continue  # a concurrent retry stored part of it first: go again, idempotently
         raise LedgerError(
@@ -541,12 +544,17 @@ class Ledger:
         events: Sequence[AuditEventIn],
         changes: Sequence[TaskChange],
         after: ChainHead | None,
+        first_run_id: str | None,
     ) -> ChainHead:
         head = ChainHead(0, GENESIS_HASH)
         if events:
-            head = self._head(conn, events[0].project_id)
-            if after is not None and self._stored_before(conn, events, head, after):
-                return head  # this very write was committed before: nothing more to do
+            project = events[0].project_id
+            head = self._head(conn, project)
+            if after is not None and self._stored_before(conn, events, head, after, first_run_id):
+                # This very write was committed before: nothing more to do. Its own head, not
+                # the chain's: after a reset the chain can go on past it with the old run's.
+                last = events[-1].seq
+                return ChainHead(last, self._hash_at(conn, project, last))
             for event in events:
                 head = ChainHead.of(self._append(conn, event))
         for change in changes:
@@ -585,6 +593,7 @@ class Ledger:
         events: Sequence[AuditEventIn],
         head: ChainHead,
         after: ChainHead,
+        first_run_id: str | None,
     ) -> bool:
         """True when ``events`` were all stored by an earlier, committed try of this write.
         Raises when the chain went on past ``after`` with other events."""
@@ -607,7 +616,7 @@ class Ledger:
                     return False
                 self._already_stored(conn, event)
         except LedgerConflict:
-            if after.seq == 0:
+            if after.seq == 0 and not self._begun_by(conn, project, first_run_id):
                 raise LedgerConflict(
                     f"project {project} already has a chain of {head.seq} events that another "
                     "workflow wrote: a project id is never reused"
@@ -619,6 +628,14 @@ class Ledger:
                 head.hash,
             ) from None
         return events[-1].seq <= head.seq
+
+    def _begun_by(self, conn: sa.Connection, project_id: str, run_id: str | None) -> bool:
+        """Whether the project's chain begins with an event of workflow run ``run_id``."""
+        t = audit_events.c
+        first = conn.execute(
+            sa.select(t.run_id).where(t.project_id == project_id, t.seq == 1)
+        ).scalar()
+        return run_id is not None and first == run_id
 
     def _shift_due(self, conn: sa.Connection, project_id: str, by: timedelta) -> None:
         t = tasks.c

@@ -166,6 +166,7 @@ class Recording:
         while True:
             batch.after = self._s.recorded
             batch.ledger_id = self._s.ledger_id
+            batch.first_run_id = workflow.info().first_execution_run_id
             try:
                 result: RecordResult = await workflow.execute_activity(
                     ActivityName.RECORD,
@@ -202,7 +203,7 @@ class Recording:
         """
         head_seq, head_hash = int(cause.details[0]), str(cause.details[1])
         first = self._s.recorded.seq + 1
-        offset = head_seq + 1 - first
+        offset = head_seq + 2 - first  # head_seq + 1 is the reset event; ours follow it
         info = workflow.info()
         reset_event = AuditEventIn(
             project_id=self._project,

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
@@ -18,6 +18,10 @@ import pytest_asyncio
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from governance.audit import AuditEvent
+from governance.messages import ProjectStatus
+from ledger import Ledger
+from phasegate import service
 from phasegate.devserver import DevServer
 
 T = TypeVar("T")
@@ -51,29 +55,49 @@ async def eventually(
         await asyncio.sleep(0.2)
 
 
-async def recorded(client: Client, ledger_url: str, project_id: str, timeout: float = 45.0) -> int:
-    """Wait until the ledger holds every event the project's workflow accepted (the writes
-    follow the steps; a write a killed worker had in flight is retried after its timeout)."""
-    from ledger import Ledger
-    from phasegate import service
+async def settled(client: Client, project_id: str, timeout: float = 120.0) -> ProjectStatus:
+    """The project's status once the ledger holds every event its workflow accepted."""
 
-    with Ledger(ledger_url) as ledger:
+    async def probe() -> ProjectStatus | None:
+        try:
+            return await service.status(client, project_id)
+        except service.ProjectError:
+            return None  # no worker yet, or one that is starting
 
-        async def probe() -> tuple[int, int]:
-            return (await service.status(client, project_id)).last_seq, ledger.last_seq(project_id)
+    st = await eventually(probe, lambda s: s is not None and s.recorded_seq == s.last_seq, timeout)
+    assert st is not None, f"project {project_id} did not answer within {timeout:.0f} s"
+    assert st.recorded_seq == st.last_seq, (
+        f"{project_id}: the workflow accepted seq {st.last_seq}, the ledger holds {st.recorded_seq}"
+    )
+    return st
 
-        accepted, stored = await eventually(probe, lambda v: v[0] == v[1], timeout=timeout)
-    assert accepted == stored, f"the ledger holds {stored} of {accepted} accepted events"
-    return stored
+
+def chain_of(ledger: Ledger, st: ProjectStatus) -> list[AuditEvent]:
+    """The project's chain, checked: it verifies, its seqs are 1..n with no gap or duplicate,
+    and n is what the workflow accepted."""
+    events = ledger.events(st.project_id)
+    report = ledger.verify(st.project_id)
+    assert report.ok, report.broken
+    assert [e.seq for e in events] == list(range(1, st.last_seq + 1))
+    return events
 
 
 class WorkerProcess:
-    """``phasegate worker`` as a child process, so a test can ``kill -9`` it."""
+    """``phasegate worker`` (or ``command``, taking the same options) as a child process, so a
+    test can ``kill -9`` it."""
 
-    def __init__(self, address: str, ledger_url: str, task_queue: str, log: Path) -> None:
+    def __init__(
+        self,
+        address: str,
+        ledger_url: str,
+        task_queue: str,
+        log: Path,
+        command: Sequence[str] = (PHASEGATE, "worker"),
+    ) -> None:
+        self.ledger_url = ledger_url
+        self.task_queue = task_queue
         self.args = [
-            PHASEGATE,
-            "worker",
+            *command,
             "--address",
             address,
             "--ledger-url",
@@ -85,6 +109,8 @@ class WorkerProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        """Start and wait until this start logs ``worker.started``."""
+        seen = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as fh:
             self.proc = subprocess.Popen(
                 self.args,
@@ -92,11 +118,19 @@ class WorkerProcess:
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PHASEGATE_LOG_FORMAT": "json"},
             )
-        deadline = time.monotonic() + 30
-        while b"worker.started" not in self.log.read_bytes():
+        deadline = time.monotonic() + 60
+        while b"worker.started" not in self.log.read_bytes()[seen:]:
             assert self.proc.poll() is None, self.log.read_text()
             assert time.monotonic() < deadline, "worker did not start"
             time.sleep(0.1)
+
+    async def start_async(self) -> None:
+        await asyncio.to_thread(self.start)
+
+    async def exited(self, timeout: float) -> int:
+        """Wait for the process to end by itself (a fault worker killing itself)."""
+        assert self.proc is not None
+        return await asyncio.to_thread(self.proc.wait, timeout)
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -106,7 +140,10 @@ class WorkerProcess:
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
-            self.proc.wait(20)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill9()
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import governance as g
 from ledger import Ledger
 from phasegate import service
 from phasegate.devserver import DevServer
-from tests.integration.conftest import PHASEGATE, WorkerProcess, eventually, recorded
+from tests.integration.conftest import PHASEGATE, WorkerProcess, eventually, settled
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -84,9 +84,9 @@ async def test_worker_killed_while_gate_open_loses_no_vote_and_leaves_no_gap(
     assert st.gate.awaited == ["bo"]
     st = await service.decide_gate(client, charter.id, "bo", "approve")
     assert st.state == "pre_study"
+    await settled(client, charter.id)  # the ledger follows the accepted step
 
     ledger_url = worker_process.args[worker_process.args.index("--ledger-url") + 1]
-    await recorded(client, ledger_url, charter.id)
     with Ledger(ledger_url) as ledger:
         events = ledger.events(charter.id)
         assert [e.seq for e in events] == list(range(1, len(events) + 1))
@@ -123,7 +123,7 @@ async def test_dev_server_restarted_on_its_database_keeps_project_state(
                 assert st.gate is not None and [v.actor for v in st.gate.votes] == ["bo"]
                 st = await service.decide_gate(client, pf_charter.id, "anna", "approve")
                 assert st.state == "pre_study"
-                await recorded(client, ledger.url, pf_charter.id)
+                await settled(client, pf_charter.id)
         assert ledger.verify(pf_charter.id).ok
         assert ledger.last_seq(pf_charter.id) == 7
 

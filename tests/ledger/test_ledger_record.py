@@ -67,6 +67,20 @@ def test_a_retried_write_with_its_head_changes_nothing_more(
     assert [e.seq for e in ledger.events()] == [1, 2, 3]
 
 
+def test_a_retried_write_returns_its_own_head_when_the_chain_went_on_after_it(
+    ledger: Ledger, make_event: EventFactory
+) -> None:
+    """A reset run re-runs a write the old run had made and then written past: the writer
+    learns where its own write ends, so its next write is seen as behind the chain."""
+    first = ledger.record([make_event(seq=1)])
+    write = [make_event(seq=2)]
+    own = ledger.record(write, after=first)
+    ledger.record([make_event(seq=3, comment="old run went on")], after=own)
+    assert ledger.record(write, after=first) == own
+    with pytest.raises(LedgerAhead):
+        ledger.record([make_event(seq=3, comment="reset run")], after=own)
+
+
 def test_a_chain_that_went_on_without_the_writer_is_reported_as_ahead(
     ledger: Ledger, make_event: EventFactory
 ) -> None:
@@ -76,6 +90,20 @@ def test_a_chain_that_went_on_without_the_writer_is_reported_as_ahead(
         ledger.record([make_event(seq=2, comment="reset run")], after=first)
     assert (info.value.seq, info.value.hash) == (head.seq, head.hash)
     assert [e.comment for e in ledger.events()][1] == "old run"
+
+
+def test_a_chain_begun_by_the_writers_first_run_is_ahead_of_a_writer_that_knows_none_of_it(
+    ledger: Ledger, make_event: EventFactory
+) -> None:
+    """A reset to the workflow's first task: the reset run writes from seq 1 again."""
+    ledger.record([make_event(seq=1, run_id="run-1"), make_event(seq=2, run_id="run-1")])
+    genesis = ChainHead(0, GENESIS_HASH)
+    again = [make_event(seq=1, run_id="run-2", comment="reset run")]
+    with pytest.raises(LedgerAhead) as info:
+        ledger.record(again, after=genesis, first_run_id="run-1")
+    assert info.value.seq == 2
+    with pytest.raises(LedgerConflict, match="never reused"):  # another workflow's chain
+        ledger.record(again, after=genesis, first_run_id="run-9")
 
 
 def test_a_writer_that_does_not_know_the_chain_is_refused(
