@@ -13,6 +13,7 @@ import pytest
 
 from ledger import Ledger
 from phasegate.devserver import DevServer
+from tests.cli.test_cli_config import HEAD
 from tests.integration.conftest import PHASEGATE, WorkerProcess
 
 pytestmark = pytest.mark.devserver
@@ -92,7 +93,7 @@ def test_a_worker_refuses_a_ledger_at_an_unknown_migration(
         conn.execute("UPDATE ledger_alembic_version SET version_num = '9999'")
     run = phasegate("worker", "--address", dev_server.address, "--ledger-url", url)
     assert run.returncode == 1
-    assert "is at migration '9999', which this phasegate (newest: '0002') does not know" in (
+    assert f"is at migration '9999', which this phasegate (newest: '{HEAD}') does not know" in (
         run.stderr
     )
     assert "worker.started" not in run.stderr
