@@ -163,11 +163,15 @@ async def _query(
 def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
     if exc.status == RPCStatusCode.NOT_FOUND:
         return ProjectError(f"no project {project_id}", "UnknownProject")
-    if exc.status == RPCStatusCode.DEADLINE_EXCEEDED:
+    if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
+        exc.status == RPCStatusCode.FAILED_PRECONDITION and "no poller" in exc.message
+    ):
         return ProjectError(NO_WORKER.format(s=RPC_TIMEOUT.total_seconds()), "NoWorker")
     return ProjectError(f"the Temporal server refused: {exc.message}", "ServerError")
 
 
+UNANSWERED = "Unanswered"
+"""ProjectError kind: the request was accepted (so applied) but no answer followed."""
 RECORD_WAIT = timedelta(seconds=15)
 """How long a command waits, once accepted, for the ledger to hold what it did; past it the
 command answers with the status as it is (its ``recorded_seq`` shows the ledger behind)."""
@@ -199,7 +203,10 @@ async def _update(client: Client, project_id: str, update: object, arg: Command)
             raise ProjectError(
                 f"project {project_id} is no longer running", "ProjectClosed"
             ) from exc
-        raise _rpc_error(exc, project_id) from exc
+        error = _rpc_error(exc, project_id)
+        raise (
+            ProjectError(not_applied, "NoWorker") if error.kind == "NoWorker" else error
+        ) from exc
     try:
         async with asyncio.timeout(RECORD_WAIT.total_seconds()):
             result: ProjectStatus = await accepted.result(rpc_timeout=RECORD_WAIT)
@@ -209,9 +216,21 @@ async def _update(client: Client, project_id: str, update: object, arg: Command)
         if isinstance(cause, ApplicationError):
             raise ProjectError(cause.message, cause.type or "Rejected") from exc
         raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError):
-        # Accepted, so applied; the ledger is slow to take it: say where things stand.
-        return await status(client, project_id)
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
+        # Accepted, so applied; the ledger is slow to take it, or the worker went away since:
+        # say where things stand, or that no answer came.
+        try:
+            now: ProjectStatus = await _query(
+                client, project_id, ProjectWorkflow.status, rpc_timeout=timedelta(seconds=5)
+            )
+            return now
+        except ProjectError:
+            raise ProjectError(
+                f"the request was accepted and is applied, but no worker answered after "
+                f"that; `phasegate project status {project_id}` shows it once a worker "
+                "runs (do not send it again)",
+                UNANSWERED,
+            ) from None
 
 
 async def until_recorded(

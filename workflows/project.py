@@ -815,7 +815,8 @@ class ProjectWorkflow:
         return issued
 
     def _upsert_search(self) -> None:
-        phase = self._machine.phase or self._machine.state
+        # An ended project is listed by its outcome: closed, rejected or cancelled.
+        phase = self._machine.phase or self._s.outcome or self._machine.state
         awaiting = f"gate:{self._s.gate.phase}_gate" if self._s.gate is not None else None
         if self._machine.state == "on_hold":
             awaiting = "hold"

@@ -15,7 +15,7 @@ from temporalio.client import Client
 from governance import GovernanceError
 from phasegate.cli._output import json_text, safe, say
 from phasegate.logging import configure_logging
-from phasegate.service import ProjectError
+from phasegate.service import UNANSWERED, ProjectError
 from phasegate.settings import Settings, get_settings
 from phasegate.temporal import TemporalUnavailable, connect
 
@@ -92,6 +92,9 @@ def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
     try:
         return asyncio.run(run())
     except ProjectError as exc:
+        if exc.kind == UNANSWERED:  # applied: not a failure, but nothing to show
+            say(f"warning: {exc}", err=True)
+            raise typer.Exit(0) from None
         raise fail(str(exc)) from None
     except TemporalUnavailable as exc:
         raise fail(str(exc)) from None

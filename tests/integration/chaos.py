@@ -40,10 +40,8 @@ REWORK = 0.15
 """Share of votes that ask for rework, so gates go round again."""
 RETIRE_IN = "execution"
 """A lane starts a new project once its project reaches this phase (a gate still ahead)."""
-NO_ANSWER = {"NoWorker", "ServerError"}
-"""No answer in the window. ("ServerError": the SDK's own deadline can fire first and then
-reads as RPC status CANCELLED "Timeout expired", which phasegate.service does not yet map to
-NoWorker.) The command may or may not have been applied: send it again."""
+NO_ANSWER = {"NoWorker"}
+"""No answer in the window: the command was not applied (it expires), send it again."""
 NO_EFFECT = {*NO_ANSWER, "RequestExpired", "LedgerUnavailable"}
 """Refusals after which the command is sent again."""
 APPLIED_BEFORE = {"DuplicateVote", "StaleVote", "GateNotOpen", "IllegalTransition"}
@@ -146,8 +144,8 @@ class Lane:
                     self.run.retried += 1
                     await asyncio.sleep(0.2)
                     continue
-                if tries and exc.kind in APPLIED_BEFORE:
-                    self.run.applied_before += 1
+                if (tries and exc.kind in APPLIED_BEFORE) or exc.kind == service.UNANSWERED:
+                    self.run.applied_before += 1  # applied, answered or not
                     return None
                 raise
 

@@ -59,6 +59,18 @@ async def test_visibility_lists_projects_by_phase_and_by_awaited_gate(
             )
             assert ours(in_idea) == {waiting.id, idle.id}
 
+            # An ended project is listed by its outcome, not as a plain "closed".
+            rejected = _charter(pf_charter, f"{tag}-r")
+            await service.start_project(client, rejected, projektflodet, task_queue=tq)
+            await service.request_gate(client, rejected.id, "david")
+            st = await service.decide_gate(client, rejected.id, "anna", "reject", "no case")
+            assert (st.state, st.outcome) == ("closed", "rejected")
+            listed = await eventually(
+                lambda: service.list_projects(client, phase="rejected"),
+                lambda rows: rejected.id in {r.project_id for r in rows},
+            )
+            assert rejected.id in {r.project_id for r in listed}
+
 
 async def test_worker_killed_while_gate_open_loses_no_vote_and_leaves_no_gap(
     client: Client,

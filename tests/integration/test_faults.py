@@ -42,20 +42,31 @@ FAULT_WORKER = str(Path(__file__).with_name("fault_worker.py"))
 Step = Callable[[Client, str], Awaitable[object]]
 
 
+async def answered(command: Awaitable[ProjectStatus]) -> ProjectStatus | None:
+    """The command's answer; None when it was accepted but its worker died before answering
+    (the command waits for its write, which the kill cut off)."""
+    try:
+        return await command
+    except service.ProjectError as exc:
+        if exc.kind != service.UNANSWERED:
+            raise
+        return None
+
+
 async def request(c: Client, p: str) -> object:
-    return await service.request_gate(c, p, "david")
+    return await answered(service.request_gate(c, p, "david"))
 
 
 def vote(actor: str, decision: str = "approve") -> Step:
     async def step(c: Client, p: str) -> object:
-        return await service.decide_gate(c, p, actor, decision)
+        return await answered(service.decide_gate(c, p, actor, decision))
 
     return step
 
 
 def board(action: str) -> Step:
     async def step(c: Client, p: str) -> object:
-        return await service.board_action(c, p, action, "anna")
+        return await answered(service.board_action(c, p, action, "anna"))
 
     return step
 
