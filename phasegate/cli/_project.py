@@ -91,6 +91,8 @@ def _print_status(st: ProjectStatus) -> None:
     source = f"{safe(st.model_source.describe())}, " if st.model_source else ""
     say(f"{st.project_id}: {safe(st.title)}")
     say(f"  model:  {st.model} ({source}sha256 {st.model_hash[:12]})")
+    if st.outcome is not None:
+        say(f"  outcome: {st.outcome}")
     say(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
     if st.phase is not None:
         say(
@@ -139,7 +141,8 @@ async def _warn_without_worker(client: Client, s: Settings) -> None:
     if not await workers_polling(client, s.task_queue):
         typer.echo(
             f"warning: no worker polls task queue {s.task_queue!r} (namespace "
-            f"{s.namespace!r}): requests wait until `phasegate dev` or `phasegate worker` runs",
+            f"{s.namespace!r}): commands get no answer and expire (nothing is applied) "
+            "until `phasegate dev` or `phasegate worker` runs",
             err=True,
         )
 
@@ -158,7 +161,16 @@ def status(
 
     async def call(client: Client) -> ProjectStatus:
         await _warn_without_worker(client, s)
-        return await service.status(client, project_id)
+        st = await service.status(client, project_id)
+        ended = await service.ended_outside_governance(client, [project_id])
+        if st.outcome is None and ended:
+            say(
+                f"warning: the workflow of {project_id} is {ended[0].status} in Temporal "
+                "without an end in its audit trail (ended outside governance); this is "
+                "its last state",
+                err=True,
+            )
+        return st
 
     st = with_client(s, call)
     echo_json(st) if as_json else _print_status(st)

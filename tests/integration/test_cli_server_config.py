@@ -103,8 +103,11 @@ def test_status_and_list_warn_when_no_worker_polls_the_task_queue(
     dev_server: DevServer, worker_process: WorkerProcess, tmp_path: Path
 ) -> None:
     common = ["--address", dev_server.address, "--task-queue", worker_process.args[-1]]
+    ledger = ["--ledger-url", worker_process.args[worker_process.args.index("--ledger-url") + 1]]
     charter, pid = charter_file(tmp_path)
-    assert phasegate("project", "start", str(charter), *common).returncode == 0
+    # The worker's ledger, not the default one of the working directory (which may hold a
+    # `phasegate dev` ledger whose projects pin it).
+    assert phasegate("project", "start", str(charter), *common, *ledger).returncode == 0
     warning = f"warning: no worker polls task queue '{worker_process.args[-1]}'"
 
     listed = phasegate("project", "list", *common)

@@ -219,7 +219,7 @@ class Outcome:
 async def run_case(client: Client, server: DevServer, name: str, case: Case, tmp: Path) -> Outcome:
     model = g.builtin_models()["projektflodet"]
     if case.timers:
-        model = derived_model(model, idea={"reminder": REMINDER, "sla": SLA})
+        model = derived_model(model, idea={"reminder": REMINDER, "sla": SLA, "tasks": []})
     base = g.load_charter(EXAMPLES / "projektflodet-charter.yaml")
     charter = base.model_copy(update={"id": f"fault-{uuid.uuid4().hex[:8]}"})
     pid = charter.id
