@@ -26,7 +26,8 @@ from governance._types import (
     format_duration,
 )
 
-_REF = re.compile(r"^([a-z][a-z0-9_]{0,62})@([0-9]+(?:\.[0-9]+){0,2})$")
+_NUMBER = r"(?:0|[1-9][0-9]{0,8})"
+_REF = re.compile(rf"^([a-z][a-z0-9_]{{0,62}})@({_NUMBER}(?:\.{_NUMBER}){{0,2}})$")
 
 
 def _model_ref(value: Any) -> Any:

@@ -39,7 +39,9 @@ def got(value: Any) -> str:
 
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_VERSION = re.compile(r"^[0-9]+(?:\.[0-9]+){0,2}$")
+_VERSION = re.compile(r"^(?:0|[1-9][0-9]{0,8})(?:\.(?:0|[1-9][0-9]{0,8})){0,2}$")
+"""Up to three numbers of at most nine digits, without leading zeros: ``1.0`` and ``1.00``
+are never two versions of one model."""
 
 
 def _ident(value: Any) -> Any:
@@ -83,8 +85,10 @@ Version = Annotated[str, BeforeValidator(_version)]
 
 # -- free text ---------------------------------------------------------------------------------
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+_CONTROL_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+"""Surrogates too: a byte that is not UTF-8 arrives as one (from a command line) and cannot
+be stored or sent on."""
 
 
 def _no_control(pattern: re.Pattern[str], allowed: str) -> Any:

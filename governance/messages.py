@@ -135,6 +135,9 @@ class ProjectState(Message):
     updates_handled: int = 0
     outcome: Literal["closed", "rejected", "cancelled"] | None = None
     task_epoch: int = Field(0, ge=0, description="Bumped when a reset re-issues the tasks.")
+    renumbered: int = Field(
+        0, ge=0, description="How far a reset moved queued events along the chain, in all."
+    )
     outbox: RecordInput = Field(default_factory=RecordInput, description="Not yet written.")
     recorded: ChainHeadMessage = Field(default_factory=ChainHeadMessage)
     ledger_id: str | None = None

@@ -111,6 +111,11 @@ async def start_project(
         )
     except WorkflowAlreadyStartedError as exc:
         raise ProjectError(f"project {charter.id} already exists", "ProjectExists") from exc
+    except RPCError as exc:
+        raise ProjectError(
+            f"the Temporal server refused to start project {charter.id}: {exc.message}",
+            "ServerError",
+        ) from exc
     return charter.id
 
 

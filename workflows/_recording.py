@@ -228,6 +228,7 @@ class Recording:
         self._s.outbox.events = later
         self._s.outbox.changes = []  # the tasks issued below are those of the state as it is
         self._s.seq += offset
+        self._s.renumbered += offset
         self._s.recorded = ChainHeadMessage(seq=head_seq, hash=head_hash)
         self._s.task_epoch = head_seq + 1
         withdraw = CloseTasksInput(

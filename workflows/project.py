@@ -474,8 +474,12 @@ class ProjectWorkflow:
     async def _recorded(self, st: ProjectStatus) -> ProjectStatus:
         """The step is applied (no await came before this); answer once the ledger holds what
         it did, or shows why it does not: a command that returns is in the audit trail."""
+        moved = self._s.renumbered  # a reset may renumber the step's events meanwhile
         await workflow.wait_condition(
-            lambda: self._s.recorded.seq >= st.last_seq or self._s.ledger_error is not None
+            lambda: (
+                self._s.recorded.seq >= st.last_seq + self._s.renumbered - moved
+                or self._s.ledger_error is not None
+            )
         )
         return self.status()
 

@@ -13,8 +13,19 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 import governance as g
+from governance._charter import ModelRef
 from governance._errors import issues_from_validation, shown
-from governance._types import Duration, Ident, Money, NonNegDuration, Percent, Slug, Version
+from governance._types import (
+    Duration,
+    Ident,
+    Line,
+    Money,
+    NonNegDuration,
+    Percent,
+    Slug,
+    Text,
+    Version,
+)
 
 DURATION = TypeAdapter(Duration)
 NON_NEG = TypeAdapter(NonNegDuration)
@@ -256,3 +267,20 @@ def test_issue_prints_as_path_colon_message() -> None:
     assert (
         str(g.Issue("board.executive", 'unknown role "x"')) == 'board.executive: unknown role "x"'
     )
+
+
+@pytest.mark.parametrize("version", ["1.00", "01", "1.010", "1" * 10, "1." + "2" * 200])
+def test_a_version_is_short_and_has_one_spelling(version: str) -> None:
+    """``1.0`` and ``1.00`` are never two versions of one model, and a version fits the
+    ledger's columns and Temporal's search attributes."""
+    with pytest.raises(ValidationError, match="must be a version"):
+        TypeAdapter(Version).validate_python(version)
+    with pytest.raises(ValidationError, match="name@version"):
+        TypeAdapter(ModelRef).validate_python(f"acme@{version}")
+
+
+@pytest.mark.parametrize("kind", [Text, Line])
+def test_a_byte_that_is_not_utf8_is_refused_not_a_crash(kind: object) -> None:
+    text = b"bad \xff byte".decode("utf-8", "surrogateescape")  # as a command line hands it
+    with pytest.raises(ValidationError, match="control characters"):
+        TypeAdapter(kind).validate_python(text)
