@@ -379,6 +379,15 @@ def _check_escalation(m: GovernanceModel) -> Iterator[Issue]:
         else:
             at[lvl.role] = i
     pm = at.get(m.project_manager)
+    for role, what in ((m.project_manager, "project manager"), (m.board.executive, "executive")):
+        if m.escalation and role not in at and role in {r.id for r in m.roles}:
+            # Without it "above" cannot be judged: a gate could escalate to a team lead who
+            # then passes the board's gate alone.
+            yield Issue(
+                "escalation",
+                f'the {what}\'s role "{role}" has no level in the chain; give it one, so '
+                "that escalation can be judged to go up",
+            )
     for member in m.board.members:
         i = at.get(member, -1)
         if pm is not None and 0 <= i < pm:
