@@ -79,7 +79,7 @@ class ProjectWorkflow:
             first = self._model.phases[0]
             if first.starts_after:
                 self._s.phase_opens_at = now + first.starts_after
-            self._event(
+            self._rec.event(
                 EventKind.project_started,
                 None,
                 self._machine.state,
@@ -93,7 +93,7 @@ class ProjectWorkflow:
                     ),
                 },
             )
-            self._event(
+            self._rec.event(
                 EventKind.phase_started,
                 None,
                 first.id,
@@ -183,7 +183,7 @@ class ProjectWorkflow:
         if gate is not None and not gate.reminded and gate.reminder_at and now >= gate.reminder_at:
             gate.reminded = True
             awaited = self._gate_status().awaited
-            self._event(
+            self._rec.event(
                 EventKind.reminder_sent,
                 self._machine.state,
                 self._machine.state,
@@ -208,7 +208,7 @@ class ProjectWorkflow:
         if target is None:
             # Top of the chain: nobody above; keep waiting and say so once.
             gate.deadline = None
-            self._event(
+            self._rec.event(
                 EventKind.escalated,
                 self._machine.state,
                 self._machine.state,
@@ -220,7 +220,7 @@ class ProjectWorkflow:
             )
             return
         deadline = now + target.sla
-        self._event(
+        self._rec.event(
             EventKind.escalated,
             self._machine.state,
             self._machine.state,
@@ -277,7 +277,7 @@ class ProjectWorkflow:
         self._s.gate = gate
         self._s.phase_opens_at = None
         self._upsert_search()
-        self._event(
+        self._rec.event(
             EventKind.gate_opened,
             before,
             self._machine.state,
@@ -326,7 +326,7 @@ class ProjectWorkflow:
         )
         gate.votes.append(vote)
         state = self._machine.state
-        self._event(
+        self._rec.event(
             EventKind.vote_cast,
             state,
             state,
@@ -360,7 +360,7 @@ class ProjectWorkflow:
             "reject": EventKind.gate_rejected,
             "rework": EventKind.gate_rework,
         }[outcome]
-        self._event(
+        self._rec.event(
             kind,
             before,
             after,
@@ -370,14 +370,14 @@ class ProjectWorkflow:
         self._s.gate = None
         if after == "closed":
             self._s.outcome = "rejected" if outcome == "reject" else "closed"
-            self._event(
+            self._rec.event(
                 EventKind.closed, before, after, actor=actor, payload={"outcome": self._s.outcome}
             )
         elif outcome == "approve":
             nxt = self._model.phase(after)
             self._s.phase_started_at = now
             self._s.phase_opens_at = now + nxt.starts_after if nxt.starts_after else None
-            self._event(
+            self._rec.event(
                 EventKind.phase_started,
                 before,
                 after,
@@ -454,7 +454,7 @@ class ProjectWorkflow:
             "resume": EventKind.resumed,
             "cancel": EventKind.cancelled,
         }[trigger]
-        self._event(
+        self._rec.event(
             kind,
             before,
             after,
@@ -499,7 +499,7 @@ class ProjectWorkflow:
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
-        self._event(
+        self._rec.event(
             EventKind.cancelled,
             before,
             self._machine.state,
@@ -744,21 +744,6 @@ class ProjectWorkflow:
     def _handled(self) -> None:
         self._s.updates_handled += 1
         self._wake = True
-
-    def _event(
-        self,
-        kind: EventKind,
-        from_state: str | None,
-        to_state: str | None,
-        *,
-        actor: str | None = None,
-        role: str | None = None,
-        comment: str | None = None,
-        payload: dict[str, Any] | None = None,
-    ) -> None:
-        self._rec.event(
-            kind, from_state, to_state, actor=actor, role=role, comment=comment, payload=payload
-        )
 
     def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
         """Queue the gate's tasks and a decide task per approver."""
