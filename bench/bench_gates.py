@@ -109,8 +109,8 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
                 async def pg_gate(i: int) -> None:
                     pid = charters[i].id
                     await service.request_gate(client, pid, "david")
-                    await service.decide_gate(client, pid, "bo", "approve")
-                    await service.decide_gate(client, pid, "anna", "approve")
+                    await service.decide_gate(client, pid, "bo", "approve", round=1)
+                    await service.decide_gate(client, pid, "anna", "approve", round=1)
 
                 jobs["pg"] = (pg_start, pg_gate)
                 # Warm every path up (sandbox imports, connections) before timing anything.
