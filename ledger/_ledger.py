@@ -255,17 +255,11 @@ class Ledger:
         )
 
     def _append(self, conn: sa.Connection, event: AuditEventIn) -> AuditEvent:
-        t = audit_events.c
         # Read the chain's end first: under READ COMMITTED each statement sees the latest
         # commits, so a row for event.seq that a racing writer commits after this read would
         # otherwise look like a gap. Rows are never deleted, so last_seq >= seq means it exists.
-        last = conn.execute(
-            sa.select(t.seq, t.hash)
-            .where(t.project_id == event.project_id)
-            .order_by(t.seq.desc())
-            .limit(1)
-        ).first()
-        last_seq, prev_hash = (last.seq, last.hash) if last is not None else (0, GENESIS_HASH)
+        head = self._head(conn, event.project_id)
+        last_seq, prev_hash = head.seq, head.hash
         if event.seq <= last_seq:
             return self._already_stored(conn, event)
         if event.seq != last_seq + 1:
@@ -668,7 +662,6 @@ class ChainHead:
     @classmethod
     def of(cls, event: AuditEvent) -> ChainHead:
         return cls(event.seq, event.hash)
-
 
 @dataclass(frozen=True, slots=True)
 class TaskClosure:
