@@ -84,24 +84,47 @@ class Recording:
     ) -> None:
         """Queue an audit event with the next sequence number and the step's time."""
         self._s.seq += 1
-        info = workflow.info()
         self._s.outbox.events.append(
-            AuditEventIn(
-                project_id=self._project,
-                seq=self._s.seq,
-                at=workflow.now(),
-                kind=kind,
-                from_state=from_state,
-                to_state=to_state,
+            self._audit_event(
+                self._s.seq,
+                kind,
+                from_state,
+                to_state,
                 actor=actor,
                 role=role,
                 comment=comment,
-                payload=payload or {},
-                model=self._model,
-                model_hash=self._model_hash,
-                workflow_id=info.workflow_id,
-                run_id=info.run_id,
+                payload=payload,
             )
+        )
+
+    def _audit_event(
+        self,
+        seq: int,
+        kind: EventKind,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        *,
+        actor: str | None = None,
+        role: str | None = None,
+        comment: str | None = None,
+        payload: dict[str, Any] | None = None,
+    ) -> AuditEventIn:
+        info = workflow.info()
+        return AuditEventIn(
+            project_id=self._project,
+            seq=seq,
+            at=workflow.now(),
+            kind=kind,
+            from_state=from_state,
+            to_state=to_state,
+            actor=actor,
+            role=role,
+            comment=comment,
+            payload=payload or {},
+            model=self._model,
+            model_hash=self._model_hash,
+            workflow_id=info.workflow_id,
+            run_id=info.run_id,
         )
 
     def open(self, tasks: list[GateTaskIn]) -> None:
@@ -199,28 +222,21 @@ class Recording:
 
         Those events happened and stay. This run records that it was reset, then goes on
         after them: its queued events are renumbered to follow, and every open task is
-        withdrawn and the current ones issued again (``reissue`` sets what is current).
+        withdrawn and the current ones (``current_tasks``) issued again.
         """
         head_seq, head_hash = int(cause.details[0]), str(cause.details[1])
         first = self._s.recorded.seq + 1
         offset = head_seq + 2 - first  # head_seq + 1 is the reset event; ours follow it
-        info = workflow.info()
-        reset_event = AuditEventIn(
-            project_id=self._project,
-            seq=head_seq + 1,
-            at=workflow.now(),
-            kind=EventKind.history_reset,
+        reset_event = self._audit_event(
+            head_seq + 1,
+            EventKind.history_reset,
             actor="temporal",
             payload={
                 "superseded_from": first,
                 "superseded_to": head_seq,
-                "run_id": info.run_id,
+                "run_id": workflow.info().run_id,
                 "note": "the workflow was reset; the superseded events stay in the chain",
             },
-            model=self._model,
-            model_hash=self._model_hash,
-            workflow_id=info.workflow_id,
-            run_id=info.run_id,
         )
         moved = [e.model_copy(update={"seq": e.seq + offset}) for e in batch.events]
         later = [e.model_copy(update={"seq": e.seq + offset}) for e in self._s.outbox.events]
