@@ -434,6 +434,10 @@ class ProjectWorkflow:
 
     def _board_action(self, trigger: str, input: ActorInput) -> ProjectStatus:
         self._check_board_action(trigger, input)
+        if trigger == "cancel":
+            self._cancel(input.actor, self._model.board.executive, input.comment, {})
+            self._handled()
+            return self.status()
         now = workflow.now()
         before = self._machine.state
         self._machine.fire(trigger)
@@ -447,13 +451,7 @@ class ProjectWorkflow:
             self._s.held_at = None
             self._shift_deadlines(paused)
             payload["paused_seconds"] = paused.total_seconds()
-        if trigger == "cancel":
-            self._s.outcome = "cancelled"
-        kind = {
-            "hold": EventKind.held,
-            "resume": EventKind.resumed,
-            "cancel": EventKind.cancelled,
-        }[trigger]
+        kind = EventKind.held if trigger == "hold" else EventKind.resumed
         self._rec.event(
             kind,
             before,
@@ -466,8 +464,6 @@ class ProjectWorkflow:
         if trigger == "resume" and "paused_seconds" in payload:
             self._rec.shift_due(timedelta(seconds=payload["paused_seconds"]))
         self._handled()
-        if trigger == "cancel":
-            self._close_all("cancelled", now)
         self._upsert_search()
         return self.status()
 
@@ -483,31 +479,34 @@ class ProjectWorkflow:
         )
         return self.status()
 
-    def _close_all(self, status: Any, now: datetime) -> None:
-        """A cancelled project awaits nobody: no open gate in status or search attributes, and
-        no open task in anyone's inbox."""
-        self._s.gate = None
-        self._rec.close(
-            CloseTasksInput(project_id=self._charter.id, all_open=True, at=now, status=status)
-        )
-
-    def _cancelled_from_temporal(self) -> None:
-        """The cancellation Temporal delivered, recorded as governance records a cancel."""
-        if self._machine.terminal:
-            return
+    def _cancel(
+        self, actor: str, role: str | None, comment: str | None, payload: dict[str, Any]
+    ) -> None:
+        """End the project as cancelled. It awaits nobody: no open gate in status or search
+        attributes, and no open task in anyone's inbox."""
         now = workflow.now()
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
+        self._s.gate = None
         self._rec.event(
             EventKind.cancelled,
             before,
             self._machine.state,
-            actor="temporal",
-            payload={"via": "temporal workflow cancel"},
+            actor=actor,
+            role=role,
+            comment=comment,
+            payload=payload,
         )
-        self._close_all("cancelled", now)
+        self._rec.close(
+            CloseTasksInput(project_id=self._charter.id, all_open=True, at=now, status="cancelled")
+        )
         self._upsert_search()
+
+    def _cancelled_from_temporal(self) -> None:
+        """The cancellation Temporal delivered, recorded as governance records a cancel."""
+        if not self._machine.terminal:
+            self._cancel("temporal", None, None, {"via": "temporal workflow cancel"})
 
     def _shift_deadlines(self, by: timedelta) -> None:
         gate = self._s.gate
@@ -652,7 +651,9 @@ class ProjectWorkflow:
             last_seq=self._s.seq,
             recorded_seq=self._s.recorded.seq,
             outcome=self._s.outcome,
-            ledger_error=self._s.ledger_error,
+            ledger_error=None
+            if self._s.ledger_error is None
+            else f"{self._s.ledger_error} (since {_iso(self._s.ledger_error_since)})",
         )
 
     @workflow.query
