@@ -663,6 +663,7 @@ class ChainHead:
     def of(cls, event: AuditEvent) -> ChainHead:
         return cls(event.seq, event.hash)
 
+
 @dataclass(frozen=True, slots=True)
 class TaskClosure:
     """Close a project's open tasks: those of ``gate``, or those with ``keys`` (both: the
