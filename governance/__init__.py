@@ -1,6 +1,7 @@
 """The governance domain: models, charters, messages and audit events. Pure: no I/O beyond
 reading the YAML a caller points at, no Temporal."""
 
+from governance._calendar import cadence_times, known_country, working_day
 from governance._charter import (
     Baseline,
     Charter,
@@ -14,6 +15,7 @@ from governance._charter import (
     split_ref,
 )
 from governance._errors import GovernanceError, Issue, format_path
+from governance._iteration import plan_problem
 from governance._load import (
     builtin_model,
     builtin_models,
@@ -27,8 +29,10 @@ from governance._model import (
     ASPECTS,
     AtLeast,
     Board,
+    CalendarPolicy,
     Ceremony,
     ChangeControl,
+    DemoPolicy,
     EscalationLevel,
     Gate,
     GateTask,
@@ -48,6 +52,7 @@ from governance._quorum import (
 )
 from governance._tally import Tally, eligible_approvers, tally
 from governance._types import Line, Text, format_duration, parse_duration
+from governance._velocity import Forecast, forecast
 from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml
 
 __all__ = [
@@ -56,10 +61,13 @@ __all__ = [
     "AtLeast",
     "Baseline",
     "Board",
+    "CalendarPolicy",
     "Ceremony",
     "ChangeControl",
     "Charter",
+    "DemoPolicy",
     "EscalationLevel",
+    "Forecast",
     "Gate",
     "GateTask",
     "GovernanceError",
@@ -79,24 +87,29 @@ __all__ = [
     "Waiver",
     "builtin_model",
     "builtin_models",
+    "cadence_times",
     "check_charter",
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",
     "escalation_shortfalls",
+    "forecast",
     "format_duration",
     "format_path",
     "four_eyes",
     "gate_shortfalls",
     "gate_voters",
     "is_model_ref",
+    "known_country",
     "load_charter",
     "load_model",
     "load_project",
     "parse_charter",
     "parse_duration",
     "parse_model",
+    "plan_problem",
     "read_yaml",
     "split_ref",
     "tally",
+    "working_day",
 ]

@@ -119,12 +119,46 @@ class Ceremony(Strict):
     timebox: Duration
 
 
+class DemoPolicy(Strict):
+    """When the demo must be recorded after execution ends, and who is told when it is not."""
+
+    window: Duration = Field(
+        timedelta(days=3), description="Record the demo within this after execution ends."
+    )
+    reminder: Duration | None = Field(
+        timedelta(days=2), description="Remind the project manager at this point."
+    )
+    escalate_to: Ident | None = Field(
+        None,
+        description="Escalation level that is told (and may record it) once the window "
+        "passes; default: the level above the project manager's.",
+    )
+
+
 class IterationPolicy(Strict):
     length: Duration = timedelta(weeks=2)
     min_length: Duration = timedelta(weeks=2)
     max_length: Duration = timedelta(weeks=6)
     max_item_effort: PositiveFloat = Field(2.0, description="Largest work item, in person-days.")
     ceremonies: list[Ceremony] = Field(default_factory=list)
+    planners: list[Ident] = Field(
+        default_factory=list,
+        description="Roles that plan iterations besides the project manager (team leads).",
+    )
+    delivery_role: Ident | None = Field(
+        None, description="The role that decides delivery; default: the board's executive."
+    )
+    demo: DemoPolicy = DemoPolicy()
+
+    def ceremony(self, name: str) -> Ceremony | None:
+        return next((c for c in self.ceremonies if c.name == name), None)
+
+
+class CalendarPolicy(Strict):
+    """Working days for cadences counted in days: Monday to Friday, less the public holidays
+    of ``country`` (ISO 3166-1 alpha-2, as the ``holidays`` library knows them)."""
+
+    country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
 
 
 class Phase(Strict):
@@ -211,6 +245,7 @@ class GovernanceModel(Strict):
     change_control: ChangeControl
     reporting: Reporting = Reporting()
     human_scale: HumanScale | None = None
+    calendar: CalendarPolicy = CalendarPolicy()
 
     @property
     def ref(self) -> str:
@@ -237,6 +272,17 @@ class GovernanceModel(Strict):
 
     def level(self, level_id: str) -> EscalationLevel:
         return next(lvl for lvl in self.escalation if lvl.id == level_id)
+
+    def demo_level(self, policy: IterationPolicy) -> EscalationLevel | None:
+        """The level an overdue demo goes to: the policy's, else the one above the project
+        manager's (None when the project manager's level is the top)."""
+        if policy.demo.escalate_to is not None:
+            return self.level(policy.demo.escalate_to)
+        pm = next(lvl for lvl in self.escalation if lvl.role == self.project_manager)
+        return self.level_above(pm.id)
+
+    def delivery_role(self, policy: IterationPolicy) -> str:
+        return policy.delivery_role or self.board.executive
 
     def level_above(self, level_id: str) -> EscalationLevel | None:
         ids = [lvl.id for lvl in self.escalation]
@@ -311,6 +357,14 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     f"max_length ({format_duration(it.max_length)}), "
                     f"got {format_duration(it.length)}",
                 )
+            for j, role in enumerate(it.planners):
+                yield from role_ref(f"{base}.iteration.planners[{j}]", role)
+            if it.delivery_role is not None:
+                yield from role_ref(f"{base}.iteration.delivery_role", it.delivery_role)
+            if it.demo.escalate_to is not None:
+                yield from level_ref(f"{base}.iteration.demo.escalate_to", it.demo.escalate_to)
+            if it.demo.reminder is not None and it.demo.reminder >= it.demo.window:
+                yield Issue(f"{base}.iteration.demo.reminder", "must come before the window ends")
             for j, ceremony in enumerate(it.ceremonies):
                 cadence, what = (
                     (ceremony.every, "its cadence (every")

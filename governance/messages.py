@@ -5,14 +5,15 @@ Names follow ``<Verb><Noun>Input`` / ``...Result``; adding a field later breaks 
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from governance._charter import Charter
 from governance._model import GovernanceModel
-from governance._types import Line, Text
+from governance._types import Duration, Line, Slug, Text
+from governance._velocity import Forecast
 from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn
 
 Decision = Literal["approve", "reject", "rework"]
@@ -35,7 +36,17 @@ class ActivityName:
 
 class NotifyInput(Message):
     project_id: str
-    kind: Literal["gate_opened", "reminder", "escalation", "decision", "phase_opened", "project"]
+    kind: Literal[
+        "gate_opened",
+        "reminder",
+        "escalation",
+        "decision",
+        "phase_opened",
+        "project",
+        "task_assigned",
+        "standup",
+        "iteration",
+    ]
     recipients: list[str] = Field(description="Person ids from the charter.")
     subject: str
     body: str = ""
@@ -121,19 +132,10 @@ class GateState(Message):
     escalations: list[Escalation] = Field(default_factory=list)
 
 
-class ProjectState(Message):
-    """All of a project's workflow state, carried whole across continue-as-new."""
+class ChainState(Message):
+    """What a workflow that writes its own ledger chain keeps about it (workflows/_recording)."""
 
-    lifecycle: dict[str, Any]
     seq: int = Field(0, ge=0, description="Last audit sequence number written.")
-    started_at: datetime
-    phase_started_at: datetime
-    phase_opens_at: datetime | None = None
-    gate: GateState | None = None
-    gate_rounds: dict[str, int] = Field(default_factory=dict)
-    held_at: datetime | None = None
-    updates_handled: int = 0
-    outcome: Literal["closed", "rejected", "cancelled"] | None = None
     task_epoch: int = Field(0, ge=0, description="Bumped when a reset re-issues the tasks.")
     renumbered: int = Field(
         0, ge=0, description="How far a reset moved queued events along the chain, in all."
@@ -143,6 +145,23 @@ class ProjectState(Message):
     ledger_id: str | None = None
     ledger_error: str | None = None
     ledger_error_since: datetime | None = None
+    updates_handled: int = 0
+
+
+class ProjectState(ChainState):
+    """All of a project's workflow state, carried whole across continue-as-new."""
+
+    lifecycle: dict[str, Any]
+    started_at: datetime
+    phase_started_at: datetime
+    phase_opens_at: datetime | None = None
+    gate: GateState | None = None
+    gate_rounds: dict[str, int] = Field(default_factory=dict)
+    held_at: datetime | None = None
+    outcome: Literal["closed", "rejected", "cancelled"] | None = None
+    held_by: str | None = None
+    execution: ExecutionState = Field(default_factory=lambda: ExecutionState())
+    deliverables: list[Deliverable] = Field(default_factory=list, description="Every version.")
 
 
 class ModelSource(Message):
@@ -249,9 +268,267 @@ class ProjectStatus(Message):
     ledger_error: str | None = Field(
         None, description="Why the ledger is not taking this project's writes, if it is not."
     )
+    held_since: datetime | None = None
+    held_by: str | None = None
+    deliverables: list[DeliverableStatus] = Field(
+        default_factory=list, description="What the current phase's gate lists, present or not."
+    )
+    execution: ExecutionStatus | None = Field(
+        None, description="Iterations, burn-up and forecast (projects that ran iterations)."
+    )
 
 
 class ProjectResult(Message):
     project_id: str
     outcome: Literal["closed", "rejected", "cancelled"]
     last_seq: int
+
+
+# -- deliverables (product-based work) ---------------------------------------------------------
+
+SHA256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+MAX_URL = 2000
+
+
+class SubmitDeliverableInput(Command):
+    """A deliverable a gate of the current phase lists: a file's SHA-256 and size (never its
+    content), or a URL as given."""
+
+    name: Line = Field(min_length=1, max_length=200)
+    sha256: SHA256 | None = None
+    size: int | None = Field(None, ge=0)
+    url: Line | None = Field(None, max_length=MAX_URL, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+
+
+class Deliverable(Message):
+    phase: str
+    name: str
+    version: int = Field(ge=1)
+    sha256: str | None = None
+    size: int | None = None
+    url: str | None = None
+    submitted_by: str
+    at: datetime
+    comment: str | None = None
+
+
+class DeliverableStatus(Message):
+    name: str
+    present: bool
+    current: Deliverable | None = None
+    versions: int = 0
+
+
+# -- iterations (the execution phase) ----------------------------------------------------------
+
+ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+MAX_ITEMS = 500
+MAX_EFFORT = 1000.0
+
+
+class WorkItem(Message):
+    """One piece of planned work: estimated in person-days, owned by a charter person."""
+
+    id: str = Field(pattern=ITEM_ID, description="Unique in its iteration, e.g. AUTH-12.")
+    title: Line = Field(min_length=1, max_length=200)
+    owner: Slug
+    estimate: float = Field(gt=0, le=MAX_EFFORT, description="Person-days.")
+
+
+class PlanIterationInput(Command):
+    goal: Line | None = Field(None, max_length=500)
+    length: Duration | None = Field(None, description="Default: the phase's iteration length.")
+    items: list[WorkItem] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class ReportDoneInput(Command):
+    item_ids: list[str] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class AddItemsInput(Command):
+    items: list[WorkItem] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class Feedback(Message):
+    person: Line = Field(min_length=1, max_length=200, description="Who said it.")
+    text: Text = Field(min_length=1, max_length=MAX_COMMENT)
+
+
+class RecordDemoInput(Command):
+    attendees: list[Line] = Field(default_factory=list, max_length=200)
+    feedback: list[Feedback] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+
+class DecideDeliveryInput(Command):
+    decision: Literal["deliver", "hold"]
+
+
+class Obstacle(Message):
+    text: Line = Field(min_length=1, max_length=500)
+    role: str = Field(description="The role that must clear it.")
+
+
+class RecordRetroInput(Command):
+    keep: list[Line] = Field(default_factory=list, max_length=100)
+    change: list[Line] = Field(default_factory=list, max_length=100)
+    obstacles: list[Obstacle] = Field(default_factory=list, max_length=100)
+
+
+class ItemState(WorkItem):
+    added: bool = Field(False, description="Added during execution (a scope change).")
+    done_at: datetime | None = None
+    done_by: str | None = None
+
+
+class DemoRecord(Message):
+    recorded_by: str
+    at: datetime
+    attendees: list[str]
+    feedback: list[Feedback]
+
+
+class RetroRecord(Message):
+    recorded_by: str
+    at: datetime
+    keep: list[str]
+    change: list[str]
+    obstacles: list[Obstacle]
+
+
+class Velocity(Message):
+    """One finished iteration, as the project keeps it: the velocity history."""
+
+    number: int
+    outcome: Literal["done", "closed", "abandoned"]
+    opened_at: datetime
+    ended_at: datetime
+    length: timedelta | None = Field(None, description="The planned timebox.")
+    committed_items: int = 0
+    completed_items: int = 0
+    committed_effort: float = 0.0
+    completed_effort: float = 0.0
+    added_items: int = 0
+    added_effort: float = 0.0
+    delivered: bool = False
+
+
+class IterationResult(Velocity):
+    """What an iteration returns to its project."""
+
+    project_id: str
+    goal: str | None = None
+    demo: DemoRecord | None = None
+    retro: RetroRecord | None = None
+    delivery_comment: str | None = None
+    unfinished: list[WorkItem] = Field(default_factory=list, description="Back to the backlog.")
+    chain: ChainHeadMessage = Field(description="The head of the iteration's ledger chain.")
+
+
+class StartIterationInput(Message):
+    project_id: str
+    number: int = Field(ge=1)
+    phase: str
+    charter: Charter
+    model: GovernanceModel
+    model_hash: str
+    ledger_id: str | None = None
+    backlog: list[WorkItem] = Field(default_factory=list)
+
+
+class IterationWorkflowState(ChainState):
+    loop: dict[str, Any]
+    opened_at: datetime
+    goal: str | None = None
+    length: timedelta | None = None
+    planned_by: str | None = None
+    planned_at: datetime | None = None
+    execute_ends_at: datetime | None = None
+    execution_ended_at: datetime | None = None
+    items: list[ItemState] = Field(default_factory=list)
+    standups: list[datetime] = Field(default_factory=list, description="Still to come.")
+    standups_sent: int = 0
+    demo_deadline: datetime | None = None
+    demo_reminder_at: datetime | None = None
+    demo_level: str | None = None
+    demo: DemoRecord | None = None
+    delivery: Literal["deliver", "hold"] | None = None
+    delivery_by: str | None = None
+    delivery_comment: str | None = None
+    retro: RetroRecord | None = None
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+
+class IterationStatus(Message):
+    project_id: str
+    number: int
+    phase: str
+    state: str
+    goal: str | None
+    opened_at: datetime
+    planned_by: str | None
+    planned_at: datetime | None
+    length: timedelta | None
+    execute_ends_at: datetime | None
+    days_left: float | None = Field(None, description="Of the execution timebox.")
+    items: list[ItemState]
+    committed_items: int
+    completed_items: int
+    committed_effort: float
+    completed_effort: float
+    added_items: int
+    added_effort: float
+    standups_sent: int
+    next_standup: datetime | None
+    demo_deadline: datetime | None
+    demo_level: str | None
+    demo: DemoRecord | None
+    delivery: Literal["deliver", "hold"] | None
+    delivery_by: str | None
+    retro: RetroRecord | None
+    ended_at: datetime | None
+    end_reason: str | None
+    last_seq: int
+    recorded_seq: int
+    ledger_error: str | None = None
+
+
+class CloseIterationInput(Message):
+    """From the project to its open iteration: end it now (its phase's gate was requested)."""
+
+    reason: str
+
+
+class ExecutionState(Message):
+    """The project's side of its iterations, carried across continue-as-new."""
+
+    phase: str | None = Field(None, description="The iterative phase the iterations belong to.")
+    started: int = Field(0, ge=0, description="Iterations started so far (the last number).")
+    open: int | None = Field(None, description="The number of the iteration running now.")
+    history: list[Velocity] = Field(default_factory=list)
+    backlog: list[WorkItem] = Field(default_factory=list)
+    added_scope: float = 0.0
+    completed_scope: float = 0.0
+    forecast: Forecast | None = None
+
+
+class BurnUp(Message):
+    unit: Literal["points", "items"]
+    baseline: float
+    added: float
+    total: float
+    completed: float
+
+
+class ExecutionStatus(Message):
+    phase: str | None
+    open_iteration: int | None
+    iterations: int
+    history: list[Velocity]
+    backlog: list[WorkItem]
+    burn_up: BurnUp
+    forecast: Forecast | None
+
+
+ProjectState.model_rebuild()
+ProjectStatus.model_rebuild()

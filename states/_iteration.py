@@ -16,6 +16,7 @@ class IterationState(StrEnum):
     delivery = "delivery"
     retro = "retro"
     done = "done"
+    closed = "closed"
     abandoned = "abandoned"
 
 
@@ -25,17 +26,20 @@ _OPEN = [S.planning, S.executing, S.demo, S.delivery, S.retro]
 ITERATION_TRANSITIONS: tuple[Mapping[str, Any], ...] = (
     {"trigger": "start", "source": S.planning, "dest": S.executing},
     {"trigger": "demo", "source": S.executing, "dest": S.demo},
-    {"trigger": "deliver", "source": S.demo, "dest": S.delivery, "after": "_shipped"},
-    {"trigger": "skip_delivery", "source": S.demo, "dest": S.retro},
-    {"trigger": "retro", "source": S.delivery, "dest": S.retro},
+    {"trigger": "demo_recorded", "source": S.demo, "dest": S.delivery},
+    {"trigger": "deliver", "source": S.delivery, "dest": S.retro, "after": "_shipped"},
+    {"trigger": "hold", "source": S.delivery, "dest": S.retro},
     {"trigger": "finish", "source": S.retro, "dest": S.done},
+    {"trigger": "close", "source": _OPEN, "dest": S.closed},
     {"trigger": "abandon", "source": _OPEN, "dest": S.abandoned},
 )
 
 
 class IterationLoop(StateMachine):
-    """planning → executing → demo → (delivery | skip_delivery) → retro → done; ``abandon``
-    from any open state. ``delivered`` says whether this iteration shipped."""
+    """planning → executing → demo → delivery (deliver | hold) → retro → done.
+
+    ``close`` ends an open iteration early because its phase's gate was requested; ``abandon``
+    ends it because the project was cancelled. ``delivered`` says whether it shipped."""
 
     _snapshot_keys = ("delivered",)
 
@@ -47,7 +51,7 @@ class IterationLoop(StateMachine):
         return Definition(
             states=tuple(IterationState),
             initial=S.planning,
-            terminal=frozenset({S.done, S.abandoned}),
+            terminal=frozenset({S.done, S.closed, S.abandoned}),
             transitions=ITERATION_TRANSITIONS,
         )
 

@@ -55,25 +55,36 @@ def assert_valid_mermaid(machine: StateMachine, states: list[str]) -> None:
 
 def test_iteration_runs_plan_execute_demo_deliver_retro_to_done() -> None:
     it = IterationLoop()
-    assert it.state == "planning" and it.allowed() == ["start", "abandon"]
-    assert fire_all(it, "start", "demo", "deliver") == "delivery"
+    assert it.state == "planning" and it.allowed() == ["start", "close", "abandon"]
+    assert fire_all(it, "start", "demo", "demo_recorded") == "delivery"
     assert_round_trips(it)
-    assert fire_all(it, "retro", "finish") == "done" and it.delivered
+    assert fire_all(it, "deliver", "finish") == "done" and it.delivered
     assert_terminal(it)
 
 
-def test_iteration_may_skip_delivery_and_then_shipped_nothing() -> None:
+def test_iteration_may_hold_delivery_and_then_shipped_nothing() -> None:
     it = IterationLoop()
-    fire_all(it, "start", "demo")
-    assert it.allowed() == ["deliver", "skip_delivery", "abandon"]
-    assert fire_all(it, "skip_delivery", "finish") == "done" and not it.delivered
+    fire_all(it, "start", "demo", "demo_recorded")
+    assert it.allowed() == ["deliver", "hold", "close", "abandon"]
+    assert fire_all(it, "hold", "finish") == "done" and not it.delivered
     assert_round_trips(it)
 
 
-@pytest.mark.parametrize("steps", [(), ("start",), ("start", "demo", "skip_delivery")])
-def test_iteration_can_be_abandoned_from_any_open_state(steps: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "steps",
+    [
+        (),
+        ("start",),
+        ("start", "demo", "demo_recorded"),
+        ("start", "demo", "demo_recorded", "hold"),
+    ],
+)
+@pytest.mark.parametrize("end", ["close", "abandon"])
+def test_iteration_can_be_closed_or_abandoned_from_any_open_state(
+    steps: tuple[str, ...], end: str
+) -> None:
     it = IterationLoop()
-    assert fire_all(it, *steps, "abandon") == "abandoned"
+    assert fire_all(it, *steps, end) == {"close": "closed", "abandon": "abandoned"}[end]
     assert_terminal(it)
 
 
@@ -89,7 +100,7 @@ def test_iteration_illegal_trigger_changes_nothing() -> None:
 def test_iteration_mermaid_lists_every_state() -> None:
     assert_valid_mermaid(
         IterationLoop(),
-        ["planning", "executing", "demo", "delivery", "retro", "done", "abandoned"],
+        ["planning", "executing", "demo", "delivery", "retro", "done", "closed", "abandoned"],
     )
 
 

@@ -1,0 +1,48 @@
+"""The rules of an iteration plan: what a planner may commit to, named item by item."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from governance._charter import Charter
+from governance._model import IterationPolicy
+from governance._types import format_duration
+from governance.messages import WorkItem
+
+
+def plan_problem(
+    items: Sequence[WorkItem],
+    *,
+    policy: IterationPolicy,
+    charter: Charter,
+    planned: Sequence[WorkItem] = (),
+    length: timedelta | None = None,
+    adding: bool = False,
+) -> str | None:
+    """Why ``items`` cannot be planned (or added to ``planned``), or None when they can.
+
+    An item is at most the phase's ``max_item_effort`` person-days, has an id no other item
+    of the iteration has, and an owner who is a person in the charter; a plan has at least
+    one item and a length within the phase's ``min_length``..``max_length``.
+    """
+    if not items:
+        return "add at least one item" if adding else "an iteration plan needs at least one item"
+    if length is not None and not policy.min_length <= length <= policy.max_length:
+        return (
+            f"length {format_duration(length)} is outside {format_duration(policy.min_length)}"
+            f"..{format_duration(policy.max_length)}"
+        )
+    seen = {item.id for item in planned}
+    for item in items:
+        if item.id in seen:
+            return f'item "{item.id}": another item of this iteration has the same id'
+        seen.add(item.id)
+        if item.estimate > policy.max_item_effort:
+            return (
+                f'item "{item.id}": estimate {item.estimate:g} person-days is over the '
+                f"phase's max_item_effort of {policy.max_item_effort:g}; split it"
+            )
+        if charter.person(item.owner) is None:
+            return f'item "{item.id}": owner "{item.owner}" is not a person in the charter'
+    return None
