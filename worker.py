@@ -27,11 +27,17 @@ from workflows import ProjectWorkflow
 WORKFLOWS = [ProjectWorkflow]
 PASSED_THROUGH = (
     "governance", "states", "transitions", "yaml", "rich", "email_validator", "idna", "pycountry",
+    "holidays",
 )  # fmt: skip
 """Modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run); rich is
 here because the SDK renders a failed workflow task's traceback with it inside the sandbox;
 email_validator, idna and pycountry because the charter's validators run there again when
-the workflow's input is decoded."""
+the workflow's input is decoded; holidays because the model's calendar country is checked
+there too, and working days are counted with it (imported inside the sandbox it calls
+time.localtime, which the sandbox refuses). Building a country's holiday table calls locale
+(gettext), which the sandbox also refuses: a workflow calls governance.cadence_times and
+working_day with a country inside ``workflow.unsafe.sandbox_unrestricted()`` (the answer
+depends only on the installed library's tables: deterministic on replay)."""
 
 log = structlog.get_logger("phasegate.worker")
 
