@@ -510,9 +510,11 @@ class IterationStatus(Message):
 
 
 class CloseIterationInput(Message):
-    """From the project to its open iteration: end it now (its phase's gate was requested)."""
+    """From the project to its open iteration: end it now, closed (its phase's gate was
+    requested) or abandoned (the project was cancelled)."""
 
     reason: str
+    abandon: bool = False
 
 
 class ExecutionState(Message):

@@ -64,6 +64,7 @@ class Execution:
         self._driver: asyncio.Task[None] | None = None
         self._handle: workflow.ChildWorkflowHandle[IterationWorkflow, IterationResult] | None = None
         self._closing: str | None = None
+        self._abandoning: str | None = None
         self._signalling: asyncio.Task[None] | None = None
 
     def iterative_phase(self) -> tuple[Phase, IterationPolicy] | None:
@@ -73,6 +74,11 @@ class Execution:
             return None
         phase = self._model.phase(state)
         return (phase, phase.iteration) if phase.iteration is not None else None
+
+    @property
+    def quiet(self) -> bool:
+        """No signal to an iteration is on its way (the project may end)."""
+        return self._signalling is None or self._signalling.done()
 
     @property
     def running(self) -> bool:
@@ -168,12 +174,14 @@ class Execution:
         if self._handle is not None:  # else _drive signals it once the child has started
             self._signalling = asyncio.create_task(self._signal_close(reason))
 
-    async def _signal_close(self, reason: str) -> None:
+    async def _signal_close(self, reason: str, *, abandon: bool = False) -> None:
         handle = self._handle
         if handle is None:
             return
         try:
-            await handle.signal(IterationWorkflow.close, CloseIterationInput(reason=reason))
+            await handle.signal(
+                IterationWorkflow.close, CloseIterationInput(reason=reason, abandon=abandon)
+            )
         except FailureError:
             # It ended meanwhile (its retro came first): its result says how it ended.
             workflow.logger.info("iteration had already ended when asked to close")
@@ -190,8 +198,9 @@ class Execution:
             payload={"number": x.open, "reason": reason},
         )
         x.open = None
-        if self._driver is not None and not self._driver.done():
-            self._driver.cancel()  # cancels the child: it records that it was abandoned
+        self._abandoning = reason
+        if self._handle is not None:  # else _drive signals it once the child has started
+            self._signalling = asyncio.create_task(self._signal_close(reason, abandon=True))
 
     def _finished(self, result: IterationResult) -> None:
         """A step: an iteration returned; keep its velocity, unfinished work and scope."""

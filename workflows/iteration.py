@@ -543,9 +543,10 @@ class IterationWorkflow:
 
     @workflow.signal
     def close(self, input: CloseIterationInput) -> None:
-        """From the project: its phase's gate was requested, so this iteration ends now."""
+        """From the project: its phase's gate was requested (closed), or the project was
+        cancelled (abandoned); this iteration ends now."""
         if not self._loop.terminal:
-            self._end("close", input.reason, None)
+            self._end("abandon" if input.abandon else "close", input.reason, None)
             self._wake = True
 
     # -- queries ------------------------------------------------------------------------------

@@ -123,10 +123,12 @@ class ProjectWorkflow:
             # `temporal workflow cancel` (or a client's handle.cancel()): the project is
             # cancelled through governance, recorded and its tasks closed, then ends cancelled.
             self._cancelled_from_temporal()
-            await workflow.wait_condition(lambda: self._rec.idle)
+            await workflow.wait_condition(lambda: self._rec.idle and self._exec.quiet)
             writer.cancel()
             raise
-        await workflow.wait_condition(lambda: self._rec.idle and workflow.all_handlers_finished())
+        await workflow.wait_condition(
+            lambda: self._rec.idle and workflow.all_handlers_finished() and self._exec.quiet
+        )
         writer.cancel()
         outcome = self._s.outcome or "closed"
         return ProjectResult(project_id=self._charter.id, outcome=outcome, last_seq=self._s.seq)

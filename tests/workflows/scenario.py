@@ -71,6 +71,7 @@ P2_APPROVERS: dict[str, list[str]] = {
     "closing": ["ada"],
 }
 
+BESIDE_GATES = {EventKind.deliverable_submitted}
 ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
 CONTINUED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
 
@@ -147,13 +148,24 @@ class Project:
     ) -> ProjectStatus:
         """Request the current phase's gate as ``actor``; with ``deliverables``, first submit
         (as ``actor``) whatever the gate lists that is still missing."""
+        before = await self.status()
         if deliverables:
-            for d in (await self.status()).deliverables:
+            for d in before.deliverables:
                 if not d.present:
                     await self.submit(actor, d.name)
-        return await self.recorded(
+        st = await self.recorded(
             await service.request_gate(self.harness.client, self.pid, actor, comment)
         )
+        running = before.execution.open_iteration if before.execution else None
+        if running is None:
+            return st
+
+        async def kept() -> bool:  # the closed iteration's result is back: order is settled
+            ex = (await self.status()).execution
+            return ex is not None and any(v.number == running for v in ex.history)
+
+        await eventually(kept)
+        return await self.recorded()
 
     async def submit(
         self,
@@ -226,8 +238,14 @@ class Project:
     def events(self) -> list[AuditEvent]:
         return self.harness.ledger.events(self.pid)
 
-    def kinds(self) -> list[str]:
-        return [str(e.kind) for e in self.events()]
+    def kinds(self, *, everything: bool = False) -> list[str]:
+        """The kinds of the project's events; the deliverables submitted and the iterations'
+        comings and goings are left out unless ``everything`` (the gate tests' view)."""
+        return [
+            str(e.kind)
+            for e in self.events()
+            if everything or (e.kind not in BESIDE_GATES and not e.kind.startswith("iteration_"))
+        ]
 
     def of_kind(self, kind: EventKind) -> list[AuditEvent]:
         return [e for e in self.events() if e.kind == kind]
@@ -487,6 +505,12 @@ class Iteration:
         report = self.project.harness.ledger.verify(self.chain)
         assert report.ok, report.broken
         return events
+
+    async def record(self, name: str) -> None:
+        """With PHASEGATE_RECORD_HISTORIES=1, write this iteration's history for replay."""
+        if RECORD:
+            history = await self.handle.fetch_history()
+            (HISTORIES / f"{name}.json").write_text(history.to_json() + "\n")
 
     async def accepted_updates(self) -> list[str]:
         history = await self.handle.fetch_history()

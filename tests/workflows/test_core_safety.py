@@ -135,7 +135,7 @@ async def test_a_first_phase_with_starts_after_opens_only_then(
     assert st.phase_opens_at is not None
     assert st.phase_opens_at - st.started_at == timedelta(weeks=1)
     assert p.events()[1].payload["opens_at"] == st.phase_opens_at.isoformat()
-    message = await p.refused(lambda: p.request("david"), "PhaseNotOpen")
+    message = await p.refused(lambda: p.request("david", deliverables=False), "PhaseNotOpen")
     assert "opens at" in message
     await p.sleep(weeks=1, hours=1)
 

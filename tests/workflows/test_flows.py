@@ -20,10 +20,20 @@ from tests.workflows.scenario import (
 
 
 def happy_kinds(model: g.GovernanceModel, plan: dict[str, list[str]]) -> list[str]:
-    """The ledger of a project whose every gate passes on the first request."""
+    """The ledger of a project whose every gate passes on the first request, its
+    deliverables submitted just before; an iterative phase runs an iteration until then."""
     kinds = ["project_started", "phase_started"]
     for i, phase in enumerate(model.phases):
-        kinds += ["gate_opened", *["vote_cast"] * len(plan[phase.id]), "gate_passed"]
+        iterating = phase.iterative
+        if iterating:
+            kinds.append("iteration_started")
+        kinds += ["deliverable_submitted"] * len(phase.gate.deliverables)
+        if iterating:
+            kinds.append("iteration_closed")
+        kinds.append("gate_opened")
+        if iterating:
+            kinds.append("iteration_finished")
+        kinds += [*["vote_cast"] * len(plan[phase.id]), "gate_passed"]
         kinds.append("closed" if i == len(model.phases) - 1 else "phase_started")
     return kinds
 
@@ -50,6 +60,8 @@ async def run_projektflodet(p: Project) -> ProjectResult:
         return (await p.status()).phase_opens_at is None
 
     await eventually(opened)
+    assert await p.allowed("david") == []  # its deliverable is missing
+    await p.submit("david", "Effektuppföljning")
     assert await p.allowed("david") == ["request_gate"]
     st = await p.pass_gate(PF_APPROVERS["benefits_realisation"], pm="david")
     assert (st.state, st.terminal, st.phase, st.gate) == ("closed", True, None, None)
@@ -145,7 +157,7 @@ async def test_continue_as_new_every_two_updates_loses_and_repeats_nothing(
     check_projektflodet_ledger(p, result)
 
     runs = await p.run_histories()
-    # 16 updates (6 requests, 10 votes), a new run after every second one.
+    # 27 updates (11 deliverables, 6 requests, 10 votes), a new run after every second one.
     assert len(runs) >= 6
     assert (await p.handle.describe()).run_id != p.first_run_id
     run_ids = {e.run_id for e in p.events()}
@@ -155,5 +167,6 @@ async def test_continue_as_new_every_two_updates_loses_and_repeats_nothing(
         e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
         for e in accepted
     ]
-    assert len(update_ids) == len(set(update_ids)) == 16
+    deliverables = sum(len(phase.gate.deliverables) for phase in projektflodet.phases)
+    assert len(update_ids) == len(set(update_ids)) == 16 + deliverables == 27
     await p.record("continue_as_new")

@@ -113,12 +113,13 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
     assert (ex.burn_up.unit, ex.burn_up.baseline, ex.burn_up.added) == ("points", 240.0, 1.0)
     assert (ex.burn_up.total, ex.burn_up.completed) == (241.0, 2.5)
     assert ex.forecast is not None and ex.forecast.remaining == 238.5
-    kinds = p.kinds()
+    kinds = p.kinds(everything=True)
     assert kinds[-2:] == ["iteration_finished", "iteration_started"]
     fin = p.of_kind(EventKind.iteration_finished)[0]
     assert fin.payload["chain_head"] == {"seq": 11, "hash": events[-1].hash}
     assert (await nxt.status()).state == "planning"
     p.assert_sound_ledger()
+    await it.record("iteration_cycle")
 
 
 async def test_every_bad_plan_is_refused_naming_the_item_and_changes_nothing(
@@ -202,6 +203,10 @@ async def test_a_demo_not_recorded_in_time_is_reminded_then_escalated_up_the_cha
     assert st.state == "delivery"
     assert not [t for t in p.tasks(status="open") if "/demo" in t.key]
     it.assert_sound_chain()
+    await it.deliver("bo")
+    await it.retro("david")
+    await it.handle.result()
+    await it.record("iteration_demo_escalated")
 
 
 async def test_requesting_the_phase_gate_closes_the_open_iteration_first(
@@ -213,8 +218,8 @@ async def test_requesting_the_phase_gate_closes_the_open_iteration_first(
     await it.done("erik", "A1")
     st = await p.request("david")
     assert st.state == "execution_gate"
-    kinds = p.kinds()
-    assert kinds[-2:] == ["iteration_closed", "gate_opened"]
+    kinds = p.kinds(everything=True)
+    assert kinds[-3:] == ["iteration_closed", "gate_opened", "iteration_finished"]
     result = await it.handle.result()
     assert result.outcome == "closed"
     assert it.kinds()[-1] == "iteration_ended"
@@ -229,6 +234,7 @@ async def test_requesting_the_phase_gate_closes_the_open_iteration_first(
     nxt = await open_iteration(p, 2)
     assert (await nxt.status()).state == "planning"
     p.assert_sound_ledger()
+    await it.record("iteration_closed_by_gate")
     it.assert_sound_chain()
 
 
@@ -242,7 +248,7 @@ async def test_cancelling_the_project_abandons_its_open_iteration(
     result = await it.handle.result()
     assert result.outcome == "abandoned"
     assert it.events()[-1].payload["outcome"] == "abandoned"
-    assert p.kinds()[-2:] == ["iteration_closed", "cancelled"]
+    assert p.kinds(everything=True)[-2:] == ["iteration_closed", "cancelled"]
     assert p.tasks(status="open") == []
 
 

@@ -20,13 +20,14 @@ from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import AuditEventIn, EventKind
-from governance.messages import ProjectStatus
+from governance.messages import ProjectStatus, SubmitDeliverableInput
 from ledger import Ledger
 from phasegate import service
 from phasegate.devserver import test_server_path
 from phasegate.temporal import register_search_attributes
 from tests.workflows.scenario import eventually
 from worker import build_worker
+from workflows import ProjectWorkflow
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
@@ -125,10 +126,17 @@ async def test_a_ledger_that_is_down_for_a_while_loses_nothing_and_the_project_g
                         client, charter, projektflodet, task_queue=tq, ledger_id=ledger.ledger_id()
                     )
                     await _status_until(client, charter.id, lambda s: s.recorded_seq == 2)
+                    idea = SubmitDeliverableInput(
+                        actor="david", name="Idébeskrivning", url="https://docs.example.org/idea"
+                    )
+                    await service._update(
+                        client, charter.id, ProjectWorkflow.submit_deliverable, idea
+                    )
+                    await _status_until(client, charter.id, lambda s: s.recorded_seq == 3)
                     connections(False)
                     # Accepted: the request is in the workflow's history; its write waits.
                     st = await service.request_gate(client, charter.id, "david")
-                    assert (st.last_seq, st.recorded_seq) == (3, 2)
+                    assert (st.last_seq, st.recorded_seq) == (4, 3)
                     st = await _status_until(client, charter.id, lambda s: bool(s.ledger_error))
                     assert st.ledger_error is not None
                     with pytest.raises(service.ProjectError) as info:

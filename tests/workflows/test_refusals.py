@@ -32,7 +32,7 @@ PF_ACTORS = ("anna", "bo", "cecilia", "david", "erik", "fatima", "gustav", "nobo
 
 def act(p: Project, actor: str, action: str) -> Awaitable[ProjectStatus]:
     if action == "request_gate":
-        return p.request(actor)
+        return p.request(actor, deliverables=False)
     if action in ("approve", "reject", "rework"):
         return p.decide(actor, action)
     return p.board(action, actor)
@@ -49,8 +49,9 @@ async def test_a_second_vote_by_the_same_person_is_refused_as_duplicate(
         assert "already decided" in message
     st = await p.status()
     assert st.gate is not None and [v.actor for v in st.gate.votes] == ["bo"]
-    # Only the two updates that were accepted are in the history.
-    assert len(await p.accepted_updates()) == 2
+    # Only the updates that were accepted are in the history: the deliverable submitted,
+    # the request and bo's vote.
+    assert len(await p.accepted_updates()) == 3
 
 
 async def test_people_who_are_not_approvers_or_not_the_manager_are_refused_not_authorised(
@@ -58,7 +59,7 @@ async def test_people_who_are_not_approvers_or_not_the_manager_are_refused_not_a
 ) -> None:
     p = await scenario.start(pf_charter, projektflodet)
     for actor in ("anna", "bo", "gustav"):
-        message = await p.refused(partial(p.request, actor), "NotAuthorised")
+        message = await p.refused(partial(p.request, actor, deliverables=False), "NotAuthorised")
         assert "not the project manager" in message
     await p.request("david")
     # idea gate: anna and bo approve; the supplier, the manager and (before any
@@ -74,7 +75,7 @@ async def test_a_person_not_in_the_charter_is_refused_as_unknown(
     scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
 ) -> None:
     p = await scenario.start(pf_charter, projektflodet)
-    await p.refused(lambda: p.request("mallory"), "UnknownActor")
+    await p.refused(lambda: p.request("mallory", deliverables=False), "UnknownActor")
     await p.request("david")
     message = await p.refused(lambda: p.decide("mallory", "approve"), "UnknownActor")
     assert '"mallory" is not a person in the charter' in message
@@ -89,7 +90,7 @@ async def test_a_decision_with_no_gate_open_is_refused(
     message = await p.refused(lambda: p.decide("anna", "approve"), "GateNotOpen")
     assert "no gate is open (project is in idea)" in message
     await p.request("david")
-    await p.refused(lambda: p.request("david"), "IllegalTransition")
+    await p.refused(lambda: p.request("david", deliverables=False), "IllegalTransition")
 
 
 async def test_every_request_to_a_cancelled_project_is_refused_as_closed(
@@ -108,7 +109,7 @@ async def test_every_request_to_a_cancelled_project_is_refused_as_closed(
         "idea_gate/1/decide/bo": "done",
     }
     await p.refused(lambda: p.decide("anna", "approve"), "ProjectClosed")
-    await p.refused(lambda: p.request("david"), "ProjectClosed")
+    await p.refused(lambda: p.request("david", deliverables=False), "ProjectClosed")
     await p.refused(lambda: p.board("resume", "anna"), "ProjectClosed")
     for actor in PF_ACTORS:
         assert await p.allowed(actor) == []
@@ -125,7 +126,7 @@ async def test_invalid_decision_or_oversized_comment_is_refused_and_changes_noth
     too_long = "x" * (MAX_COMMENT + 1)
     message = await p.refused(lambda: p.decide("anna", "approve", too_long), "InvalidInput")
     assert "comment" in message
-    await p.refused(lambda: p.request("david", too_long), "InvalidInput")
+    await p.refused(lambda: p.request("david", too_long, deliverables=False), "InvalidInput")
     await p.refused(lambda: p.board("hold", "anna", too_long), "InvalidInput")
     await p.refused(lambda: p.board("pause", "anna"), "InvalidInput")
 
@@ -147,10 +148,17 @@ async def test_invalid_decision_or_oversized_comment_is_refused_and_changes_noth
     assert p.events()[-1].comment == "y" * MAX_COMMENT
 
 
+async def check_missing_deliverable_leaves_request_out(p: Project) -> None:
+    """While a deliverable is missing the gate is not offered; once submitted, it is."""
+    assert "request_gate" not in await p.allowed("david")
+    await p.submit("david", "Idébeskrivning")
+
+
 async def test_allowed_actions_match_what_the_workflow_accepts(
     scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
 ) -> None:
     p = await scenario.start(pf_charter, projektflodet)
+    await check_missing_deliverable_leaves_request_out(p)
 
     async def check(expected: dict[str, list[Action]]) -> None:
         """Each actor's allowed actions are as expected, and every other one is refused."""
@@ -177,6 +185,9 @@ async def test_allowed_actions_match_what_the_workflow_accepts(
     await p.board("resume", "anna")
     st = await p.decide("anna", "approve")
     assert st.state == "pre_study"
+    await check({"anna": ["hold", "cancel"]})  # its deliverables are missing
+    for name in ("Förstudierapport", "Preliminär business case"):
+        await p.submit("erik", name)
     await check({"david": ["request_gate"], "anna": ["hold", "cancel"]})
     await p.board("cancel", "anna")
     await check({})

@@ -1,4 +1,4 @@
-"""Replaying committed histories: today's ProjectWorkflow must make the same decisions.
+"""Replaying committed histories: today's workflows must make the same decisions.
 
 The histories are recorded by the scenario tests; regenerate them after a deliberate change
 of the workflow's commands with::
@@ -15,7 +15,7 @@ from temporalio.worker import Replayer
 
 import worker
 from tests.workflows.scenario import ACCEPTED, CONTINUED, HISTORIES, RECORD
-from workflows import ProjectWorkflow
+from workflows import IterationWorkflow, ProjectWorkflow
 
 SCENARIOS = {
     "projektflodet_happy": 1,
@@ -23,6 +23,9 @@ SCENARIOS = {
     "sla_escalation": 1,
     "hold_resume": 1,
     "continue_as_new": 6,
+    "iteration_cycle": 1,
+    "iteration_demo_escalated": 1,
+    "iteration_closed_by_gate": 1,
 }
 """Each recorded scenario and the fewest runs its history holds."""
 
@@ -45,7 +48,7 @@ async def test_committed_history_replays_without_nondeterminism(name: str) -> No
     if SCENARIOS[name] > 1:
         assert all(h.events[-1].event_type == CONTINUED for h in histories[:-1])
     replayer = Replayer(
-        workflows=[ProjectWorkflow],
+        workflows=[ProjectWorkflow, IterationWorkflow],
         data_converter=pydantic_data_converter,
         workflow_runner=worker.sandbox_runner(),
     )

@@ -163,7 +163,7 @@ async def test_hold_stops_the_clocks_and_resume_shifts_every_deadline(
     held = p.of_kind(EventKind.held)[0]
     assert (held.from_state, held.to_state, held.actor) == ("idea_gate", "on_hold", "anna")
 
-    await p.refused(lambda: p.request("david"), "OnHold")
+    await p.refused(lambda: p.request("david", deliverables=False), "OnHold")
     for actor in ("anna", "bo"):
         await p.refused(partial(p.decide, actor, "approve"), "OnHold")
     await p.refused(lambda: p.board("resume", "bo"), "NotAuthorised")
