@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 from temporalio.client import Client
@@ -74,7 +75,7 @@ def parse_length(text: str | None) -> timedelta | None:
         return g.parse_duration(text)
     except ValueError:
         raise fail(
-            f"--length {safe(text)!s}: not an ISO-8601 duration (e.g. P2W, P3W, P21D)", 2
+            f"--length {safe(text)}: not an ISO-8601 duration (e.g. P2W, P3W, P21D)", 2
         ) from None
 
 
@@ -158,7 +159,7 @@ def print_iteration(it: IterationStatus, console: Console | None = None) -> None
         )
     )
     if it.items:
-        table = Table(title=None)
+        table = Table(box=box.SIMPLE_HEAD)
         for col in ("item", "title", "owner", "estimate", "state", "done by", "done at"):
             table.add_column(col, overflow="fold")
         for item in it.items:
@@ -243,7 +244,7 @@ def print_execution(ex: ExecutionStatus, console: Console | None = None) -> None
         + (str(ex.open_iteration) if ex.open_iteration is not None else "none")
     )
     if ex.history:
-        table = Table(title="Velocity (items / person-days)")
+        table = Table(title="Velocity (items / person-days)", box=box.SIMPLE_HEAD)
         for col in ("#", "outcome", "committed", "completed", "added", "delivered", "ended"):
             table.add_column(col)
         for v in ex.history:
