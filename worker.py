@@ -22,11 +22,12 @@ from governance.messages import LEDGER_MEMO
 from ledger import Ledger
 from phasegate.settings import Settings
 from phasegate.temporal import connect, pollers
-from workflows import ProjectWorkflow
+from workflows import IterationWorkflow, ProjectWorkflow
 
-WORKFLOWS = [ProjectWorkflow]
+WORKFLOWS = [ProjectWorkflow, IterationWorkflow]
 PASSED_THROUGH = (
     "governance", "states", "transitions", "yaml", "rich", "email_validator", "idna", "pycountry",
+    "holidays",
 )  # fmt: skip
 """Modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run); rich is
 here because the SDK renders a failed workflow task's traceback with it inside the sandbox;

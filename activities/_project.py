@@ -11,9 +11,12 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from governance import days_off_between
 from governance.messages import (
     ActivityName,
     ChainHeadMessage,
+    DaysOffInput,
+    DaysOffResult,
     NotifyInput,
     RecordInput,
     RecordResult,
@@ -36,7 +39,7 @@ class ProjectActivities:
         self.ledger_id = ledger.ledger_id()
 
     def all(self) -> list[Callable[..., Any]]:
-        return [self.record]
+        return [self.record, days_off]
 
     @activity.defn(name=ActivityName.RECORD)
     def record(self, input: RecordInput) -> RecordResult:
@@ -102,6 +105,13 @@ class ProjectActivities:
                 subject=input.subject,
                 payload=input.payload,
             )
+
+
+@activity.defn(name=ActivityName.DAYS_OFF)
+def days_off(input: DaysOffInput) -> DaysOffResult:
+    """The model's public holidays for a while ahead, read from the ``holidays`` library here
+    and handed to the workflow: a replay uses what history holds, never the library's tables."""
+    return DaysOffResult(days=days_off_between(input.country, input.first, input.last))
 
 
 def _change(project: str, change: TaskChange) -> LedgerTaskChange:

@@ -1,7 +1,7 @@
 """The governance domain: models, charters, messages and audit events. Pure: no I/O beyond
 reading the YAML a caller points at, no Temporal."""
 
-from governance._calendar import cadence_times, known_country, working_day
+from governance._calendar import cadence_times, days_off_between, known_country, working_day
 from governance._charter import (
     Baseline,
     Charter,
@@ -91,6 +91,7 @@ __all__ = [
     "builtin_models",
     "cadence_times",
     "check_charter",
+    "days_off_between",
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",

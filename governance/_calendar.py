@@ -1,22 +1,159 @@
-"""Working days and ceremony cadences: pure functions over the ``holidays`` library's data."""
+"""Working days and ceremony cadences: pure functions over the ``holidays`` library's data.
+
+What counts as a day off: Saturday, Sunday, and the holidays the ``holidays`` library lists for
+the country in its ``public`` category, plus its ``de_facto`` category where the country has
+one ("treated as public holidays by law": for Sweden Midsommarafton, Julafton and Nyårsafton,
+which the Annual Leave Act counts as Sundays). Half days ("from 2pm", the ``bank`` category)
+and optional observances are working days. Sundays count as days off as weekends, whatever the
+library's ``include_sundays`` setting. Regional holidays (subdivisions) are not counted.
+
+The answers come from the installed library's tables, so every worker that replays a workflow
+must run the same ``holidays`` release (a release that corrects a holiday changes the answer).
+
+``holidays`` is imported on first use, not when ``governance`` is imported.
+"""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+import functools
+from collections.abc import Callable, Collection
+from datetime import UTC, date, datetime, timedelta
+
+_DAY = timedelta(days=1)
+_WEEK = timedelta(weeks=1)
 
 
 def known_country(code: str) -> bool:
-    """Whether the ``holidays`` library knows public holidays for ``code`` (ISO 3166-1)."""
-    raise NotImplementedError  # written by the governance helper
+    """Whether the ``holidays`` library knows public holidays for ``code``: an upper-case
+    two-letter code (ISO 3166-1 alpha-2, plus the library's aliases such as UK for GB)."""
+    if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
+        return False
+    return _known(code)
+
+
+@functools.cache  # at most 26 * 26 codes get here
+def _known(code: str) -> bool:
+    import holidays
+
+    try:
+        holidays.country_holidays(code, years=())
+    except NotImplementedError:
+        return False
+    return True
+
+
+@functools.lru_cache(maxsize=512)
+def _days_off(country: str, year: int) -> frozenset[date]:
+    """The holidays of ``country`` in ``year`` that are days off (see the module's text)."""
+    import holidays
+    from holidays.constants import DE_FACTO, PUBLIC
+
+    if not known_country(country):
+        raise ValueError(f'"{country}" is not a country the holidays library knows')
+    kind = type(holidays.country_holidays(country, years=()))
+    categories = (PUBLIC, DE_FACTO) if DE_FACTO in kind.supported_categories else (PUBLIC,)
+    return frozenset(holidays.country_holidays(country, years=year, categories=categories))
 
 
 def working_day(day: date, country: str | None) -> bool:
-    """Monday to Friday, and not a public holiday of ``country`` (when one is given)."""
-    raise NotImplementedError  # written by the governance helper
+    """Monday to Friday, and not a public holiday of ``country`` (when one is given).
+
+    Public holidays as the ``holidays`` library lists them (category ``public``), plus its
+    ``de_facto`` days off where a country has them (Sweden: Midsummer Eve, Christmas Eve and
+    New Year's Eve). An unknown country raises ValueError (models refuse one on validation).
+    """
+    if isinstance(day, datetime):
+        day = day.date()
+    if day.weekday() >= 5:
+        return False
+    return country is None or day not in _days_off(country, day.year)
+
+
+def days_off_between(country: str | None, first: date, last: date) -> list[date]:
+    """The public holidays of ``country`` that fall on a weekday in [first, last], sorted:
+    what a workflow is handed (by an activity) instead of reading the library's tables."""
+    if country is None:
+        return []
+    out = {
+        day
+        for year in range(first.year, last.year + 1)
+        for day in _days_off(country, year)
+        if first <= day <= last and day.weekday() < 5
+    }
+    return sorted(out)
 
 
 def cadence_times(
-    start: datetime, end: datetime, every: timedelta, country: str | None
+    start: datetime,
+    end: datetime,
+    every: timedelta,
+    country: str | None,
+    *,
+    days_off: Collection[date] | None = None,
 ) -> list[datetime]:
-    """When a ceremony held ``every`` falls in [start, end)."""
-    raise NotImplementedError  # written by the governance helper
+    """When a ceremony held ``every`` falls in [start, end), in ``start``'s time zone, sorted.
+
+    - Whole days that are not whole weeks (P1D, P2D, P3D) count *working* days: P1D is every
+      working day at ``start``'s local time of day, starting on ``start``'s own day when that
+      is a working day (else on the next one); P2D is every second working day, and so on.
+    - Whole weeks (P1W, P2W) count calendar days from ``start``, at ``start``'s local time of
+      day: ``start``, ``start`` + 1 week, ... Such a ceremony is never skipped, not even on a
+      holiday (a weekly ceremony is held that week all the same; the team moves it).
+    - Anything else (PT12H, P1DT12H) counts elapsed time: ``start + k * every`` while before
+      ``end``.
+
+    Both ends must be timezone-aware (a naive time has no working day). Empty when
+    ``end <= start``. ``days_off``, when given, are the holidays to use instead of looking
+    ``country`` up (a workflow gets them from ``days_off_between`` through an activity, so a
+    replay never reads the library's tables).
+    """
+    if start.tzinfo is None or start.utcoffset() is None:
+        raise ValueError("start: must be timezone-aware")
+    if end.tzinfo is None or end.utcoffset() is None:
+        raise ValueError("end: must be timezone-aware")
+    if every <= timedelta(0):
+        raise ValueError(f"every: must be a positive duration, got {every}")
+    if end <= start:
+        return []
+    if every % _DAY:
+        return _elapsed(start, end, every)
+    if every % _WEEK == timedelta(0):
+        return _calendar_days(start, end, every.days)
+    if days_off is not None:
+        off = frozenset(days_off)
+        return _working_days(start, end, every.days, lambda d: d.weekday() < 5 and d not in off)
+    return _working_days(start, end, every.days, lambda d: working_day(d, country))
+
+
+def _at(day: date, start: datetime) -> datetime:
+    """``day`` at ``start``'s local time of day (the offset of that day's date, across DST)."""
+    return datetime.combine(day, start.timetz())
+
+
+def _elapsed(start: datetime, end: datetime, every: timedelta) -> list[datetime]:
+    origin = start.astimezone(UTC)  # elapsed time: add in UTC, show in start's zone
+    count = -(-(end - start) // every)  # ceil: how many k satisfy start + k * every < end
+    return [(origin + k * every).astimezone(start.tzinfo) for k in range(count)]
+
+
+def _calendar_days(start: datetime, end: datetime, step: int) -> list[datetime]:
+    out: list[datetime] = []
+    day = start.date()
+    while (moment := _at(day, start)) < end:
+        out.append(moment)
+        day += timedelta(days=step)
+    return out
+
+
+def _working_days(
+    start: datetime, end: datetime, step: int, works: Callable[[date], bool]
+) -> list[datetime]:
+    out: list[datetime] = []
+    day, nth = start.date(), 0
+    while (moment := _at(day, start)) < end:
+        if works(day):
+            if nth % step == 0:
+                out.append(moment)
+            nth += 1
+        day += _DAY
+    return out

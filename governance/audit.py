@@ -78,6 +78,22 @@ class EventKind(StrEnum):
     exception_raised = "exception_raised"
     exception_resolved = "exception_resolved"
     task_created = "task_created"
+    deliverable_submitted = "deliverable_submitted"
+    # the project's side of its iterations (in the project's chain)
+    iteration_started = "iteration_started"
+    iteration_closed = "iteration_closed"
+    iteration_finished = "iteration_finished"
+    # an iteration's own chain (``<project>/it-<n>``)
+    iteration_opened = "iteration_opened"
+    iteration_planned = "iteration_planned"
+    items_added = "items_added"
+    items_done = "items_done"
+    standup = "standup"
+    execution_ended = "execution_ended"
+    demo_recorded = "demo_recorded"
+    delivery_decided = "delivery_decided"
+    retro_recorded = "retro_recorded"
+    iteration_ended = "iteration_ended"
     history_reset = "history_reset"
     """A Temporal reset rewound the workflow: the events it payload names stay in the chain
     (they happened) and the reset run goes on after them."""

@@ -5,7 +5,7 @@ Names follow ``<Verb><Noun>Input`` / ``...Result``; adding a field later breaks 
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +32,17 @@ class Message(BaseModel):
 
 class ActivityName:
     RECORD = "record"
+    DAYS_OFF = "days_off"
+
+
+class DaysOffInput(Message):
+    country: str
+    first: date
+    last: date
+
+
+class DaysOffResult(Message):
+    days: list[date] = Field(description="Public holidays on weekdays, sorted.")
 
 
 class NotifyInput(Message):
@@ -420,6 +431,7 @@ class IterationResult(Velocity):
     demo: DemoRecord | None = None
     retro: RetroRecord | None = None
     delivery_comment: str | None = None
+    item_ids: list[str] = Field(default_factory=list, description="Every item it held.")
     unfinished: list[WorkItem] = Field(default_factory=list, description="Back to the backlog.")
     chain: ChainHeadMessage = Field(description="The head of the iteration's ledger chain.")
 
@@ -433,6 +445,10 @@ class StartIterationInput(Message):
     model_hash: str
     ledger_id: str | None = None
     backlog: list[WorkItem] = Field(default_factory=list)
+    days_off: list[date] = Field(
+        default_factory=list,
+        description="Public holidays the model's calendar counts, for the year ahead.",
+    )
 
 
 class IterationWorkflowState(ChainState):

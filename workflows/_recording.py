@@ -26,9 +26,9 @@ with workflow.unsafe.imports_passed_through():
         LEDGER_MEMO,
         ActivityName,
         ChainHeadMessage,
+        ChainState,
         CloseTasksInput,
         NotifyInput,
-        ProjectState,
         RecordInput,
         RecordResult,
         TaskChange,
@@ -50,21 +50,31 @@ MAX_BACKLOG = 500
 
 
 class Recording:
-    """Queues one project's writes in its state and writes them, in order, one batch at a
-    time; ``idle`` once everything queued is in the ledger."""
+    """Queues one chain's writes in its workflow's state and writes them, in order, one batch
+    at a time; ``idle`` once everything queued is in the ledger.
+
+    A project's chain is named by the project's id; an iteration's by ``<project>/it-<n>``.
+    ``task_project`` and ``task_group`` say whose inbox tasks the chain's workflow owns (the
+    project's, or one iteration's group of them): a reset withdraws those and no others.
+    """
 
     def __init__(
         self,
-        state: ProjectState,
-        project_id: str,
+        state: ChainState,
+        chain: str,
         model: str,
         model_hash: str,
         current_tasks: Callable[[], list[GateTaskIn]],
+        *,
+        task_project: str | None = None,
+        task_group: str | None = None,
     ) -> None:
         self._s = state
         self._current_tasks = current_tasks
         """The tasks that should be open now: issued again after a reset."""
-        self._project = project_id
+        self._project = chain
+        self._task_project = task_project or chain
+        self._task_group = task_group
         self._model = model
         self._model_hash = model_hash
         self._in_flight = False
@@ -140,7 +150,7 @@ class Recording:
         if recipients:
             self._s.outbox.notify.append(
                 NotifyInput(
-                    project_id=self._project,
+                    project_id=self._task_project,
                     kind=kind,
                     recipients=recipients,
                     subject=subject,
@@ -165,6 +175,17 @@ class Recording:
         if self.backlog > MAX_BACKLOG:
             return f"the ledger is {self.backlog} events behind"
         return None
+
+    async def recorded(self, last_seq: int) -> None:
+        """Wait (no timer) until the ledger holds the events up to ``last_seq``, or shows why
+        it does not: a step whose handler returns after this is in the audit trail."""
+        moved = self._s.renumbered  # a reset may renumber the step's events meanwhile
+        await workflow.wait_condition(
+            lambda: (
+                self._s.recorded.seq >= last_seq + self._s.renumbered - moved
+                or self._s.ledger_error is not None
+            )
+        )
 
     def _pending(self) -> bool:
         box = self._s.outbox
@@ -248,7 +269,11 @@ class Recording:
         self._s.recorded = ChainHeadMessage(seq=head_seq, hash=head_hash)
         self._s.task_epoch = head_seq + 1
         withdraw = CloseTasksInput(
-            project_id=self._project, all_open=True, status="withdrawn", at=workflow.now()
+            project_id=self._task_project,
+            gate=self._task_group,
+            all_open=self._task_group is None,
+            status="withdrawn",
+            at=workflow.now(),
         )
         batch.changes = [
             TaskChange(close=withdraw),

@@ -41,10 +41,12 @@ with workflow.unsafe.imports_passed_through():
         ProjectStatus,
         RequestGateInput,
         StartProjectInput,
+        SubmitDeliverableInput,
         Vote,
     )
     from states import Lifecycle
-    from workflows import _search
+    from workflows import _deliverables, _search
+    from workflows._execution import Execution
     from workflows._recording import Recording
 
 
@@ -73,6 +75,15 @@ class ProjectWorkflow:
             self._s, self._charter.id, self._model.ref, self._model_hash, self._current_tasks
         )
         self._wake = False
+        self._exec = Execution(
+            self._s,
+            self._charter,
+            self._model,
+            self._model_hash,
+            self._machine,
+            self._rec,
+            self._set_wake,
+        )
         if input.state is None:
             # Queued here, not in run: an update can be handled before run starts, and the
             # project's first events must come first in its chain.
@@ -122,12 +133,15 @@ class ProjectWorkflow:
 
     async def _live(self, input: StartProjectInput) -> None:
         while not self._machine.terminal:
-            if self._should_continue_as_new():
+            if self._should_continue_as_new() and not self._exec.running:
+                # At an iteration boundary only: an open iteration is a child of this run.
                 await workflow.wait_condition(
                     lambda: self._rec.idle and workflow.all_handlers_finished()
                 )
-                if not self._machine.terminal:
+                if not self._machine.terminal and not self._exec.running:
                     workflow.continue_as_new(self._carry(input))
+            if self._exec.due():
+                self._exec.start()
             deadline = self._next_deadline()
             timeout = None if deadline is None else max(deadline - workflow.now(), timedelta(0))
             self._wake = False
@@ -142,6 +156,9 @@ class ProjectWorkflow:
         if self._continue_after is not None:
             return self._s.updates_handled >= self._continue_after
         return workflow.info().is_continue_as_new_suggested()
+
+    def _set_wake(self) -> None:
+        self._wake = True
 
     def _carry(self, input: StartProjectInput) -> StartProjectInput:
         self._s.lifecycle = self._machine.to_dict()
@@ -263,6 +280,7 @@ class ProjectWorkflow:
         now = workflow.now()
         phase = self._current_phase()
         before = self._machine.state
+        self._exec.close("the phase's gate was requested", input.actor)
         self._machine.fire("request_gate")
         rnd = self._s.gate_rounds.get(phase.id, 0) + 1
         self._s.gate_rounds[phase.id] = rnd
@@ -409,6 +427,41 @@ class ProjectWorkflow:
         self._upsert_search()
 
     @workflow.update
+    async def submit_deliverable(self, input: SubmitDeliverableInput) -> ProjectStatus:
+        return await self._recorded(self._submit_deliverable(input))
+
+    @submit_deliverable.validator
+    def _validate_submit_deliverable(self, input: SubmitDeliverableInput) -> None:
+        self._check_submit(input)
+
+    def _submit_deliverable(self, input: SubmitDeliverableInput) -> ProjectStatus:
+        self._check_submit(input)
+        phase = self._current_phase()
+        version = _deliverables.new_version(self._s.deliverables, phase, input, workflow.now())
+        self._s.deliverables.append(version)
+        state = self._machine.state
+        self._rec.event(
+            EventKind.deliverable_submitted,
+            state,
+            state,
+            actor=input.actor,
+            role=_first(self._person_roles(input.actor)),
+            comment=input.comment,
+            payload=version.model_dump(
+                mode="json", include={"phase", "name", "version", "sha256", "size", "url"}
+            ),
+        )
+        self._handled()
+        return self.status()
+
+    def _check_submit(self, input: SubmitDeliverableInput) -> None:
+        self._check_active(input)
+        self._person_roles(input.actor)
+        if self._machine.state == "on_hold":
+            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+        _deliverables.check(self._current_phase(), input)
+
+    @workflow.update
     async def hold(self, input: ActorInput) -> ProjectStatus:
         return await self._recorded(self._board_action("hold", input))
 
@@ -444,11 +497,11 @@ class ProjectWorkflow:
         after = self._machine.state
         payload: dict[str, Any] = {}
         if trigger == "hold":
-            self._s.held_at = now
+            self._s.held_at, self._s.held_by = now, input.actor
         elif trigger == "resume" and self._s.held_at is not None:
             # Clocks stop while a project is held: every deadline moves by the time held.
             paused = now - self._s.held_at
-            self._s.held_at = None
+            self._s.held_at = self._s.held_by = None
             self._shift_deadlines(paused)
             payload["paused_seconds"] = paused.total_seconds()
         kind = EventKind.held if trigger == "hold" else EventKind.resumed
@@ -470,13 +523,7 @@ class ProjectWorkflow:
     async def _recorded(self, st: ProjectStatus) -> ProjectStatus:
         """The step is applied (no await came before this); answer once the ledger holds what
         it did, or shows why it does not: a command that returns is in the audit trail."""
-        moved = self._s.renumbered  # a reset may renumber the step's events meanwhile
-        await workflow.wait_condition(
-            lambda: (
-                self._s.recorded.seq >= st.last_seq + self._s.renumbered - moved
-                or self._s.ledger_error is not None
-            )
-        )
+        await self._rec.recorded(st.last_seq)
         return self.status()
 
     def _cancel(
@@ -485,6 +532,7 @@ class ProjectWorkflow:
         """End the project as cancelled. It awaits nobody: no open gate in status or search
         attributes, and no open task in anyone's inbox."""
         now = workflow.now()
+        self._exec.abandon("the project was cancelled")
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
@@ -561,6 +609,14 @@ class ProjectWorkflow:
         if opens is not None and workflow.now() < opens:
             raise _reject(
                 f"phase {self._machine.state} opens at {opens.isoformat()}", "PhaseNotOpen"
+            )
+        missing = _deliverables.missing(self._s.deliverables, self._current_phase())
+        if missing:
+            raise _reject(
+                f"gate {self._current_phase().gate_state} cannot be requested: deliverable"
+                f"{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)} (submit "
+                "with `phasegate deliverable submit`)",
+                "MissingDeliverable",
             )
 
     def _check_decide(self, input: DecideGateInput) -> None:
@@ -654,6 +710,10 @@ class ProjectWorkflow:
             ledger_error=None
             if self._s.ledger_error is None
             else f"{self._s.ledger_error} (since {_iso(self._s.ledger_error_since)})",
+            held_since=self._s.held_at,
+            held_by=self._s.held_by,
+            deliverables=_deliverables.statuses(self._s.deliverables, phase) if phase else [],
+            execution=self._exec.status(),
         )
 
     @workflow.query

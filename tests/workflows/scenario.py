@@ -8,6 +8,7 @@ the promise every validator makes: a refused request changes nothing, anywhere.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
@@ -17,15 +18,37 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.api.enums.v1 import EventType
-from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
+from temporalio.client import (
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowHistory,
+    WorkflowUpdateFailedError,
+)
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 import governance as g
 from governance.audit import AuditEvent, EventKind, Task
-from governance.messages import Action, ProjectResult, ProjectStatus
+from governance.messages import (
+    Action,
+    ActorInput,
+    AddItemsInput,
+    Command,
+    DecideDeliveryInput,
+    IterationResult,
+    IterationStatus,
+    PlanIterationInput,
+    ProjectResult,
+    ProjectStatus,
+    RecordDemoInput,
+    RecordRetroInput,
+    ReportDoneInput,
+    SubmitDeliverableInput,
+    WorkItem,
+)
 from phasegate import service
 from tests.workflows.conftest import Harness
-from workflows import ProjectWorkflow
+from workflows import IterationWorkflow, ProjectWorkflow
 
 HISTORIES = Path(__file__).resolve().parent / "histories"
 RECORD = os.environ.get("PHASEGATE_RECORD_HISTORIES") == "1"
@@ -119,9 +142,39 @@ class Project:
     async def status(self) -> ProjectStatus:
         return await service.status(self.harness.client, self.pid)
 
-    async def request(self, actor: str, comment: str | None = None) -> ProjectStatus:
+    async def request(
+        self, actor: str, comment: str | None = None, *, deliverables: bool = True
+    ) -> ProjectStatus:
+        """Request the current phase's gate as ``actor``; with ``deliverables``, first submit
+        (as ``actor``) whatever the gate lists that is still missing."""
+        if deliverables:
+            for d in (await self.status()).deliverables:
+                if not d.present:
+                    await self.submit(actor, d.name)
         return await self.recorded(
             await service.request_gate(self.harness.client, self.pid, actor, comment)
+        )
+
+    async def submit(
+        self,
+        actor: str,
+        name: str,
+        *,
+        url: str | None = None,
+        sha256: str | None = None,
+        size: int | None = None,
+        comment: str | None = None,
+    ) -> ProjectStatus:
+        """Submit a deliverable: a file's hash and size, else a URL (one is made up)."""
+        if sha256 is None and url is None:
+            url = f"https://docs.example.org/{self.pid}/{name.replace(' ', '-')}"
+        arg = SubmitDeliverableInput(
+            actor=actor, name=name, url=url, sha256=sha256, size=size, comment=comment
+        )
+        return await self.recorded(
+            await service._update(
+                self.harness.client, self.pid, ProjectWorkflow.submit_deliverable, arg
+            )
         )
 
     async def decide(
@@ -300,9 +353,199 @@ class Scenario:
 
     async def close(self) -> None:
         for project in self.started:
+            # Its iterations too: the time-skipping server does not skip time while a
+            # workflow left behind waits for a worker that has gone with its test. An
+            # iteration being started is waited for, so that it is terminated too.
+            children: list[Iteration] = []
             try:
-                desc = await project.handle.describe()
-                if desc.status == WorkflowExecutionStatus.RUNNING:
-                    await project.handle.terminate("test finished")
-            except RPCError:
+                ex = (await project.status()).execution
+                children = [
+                    Iteration(project, n) for n in range(1, (ex.iterations if ex else 0) + 1)
+                ]
+            except Exception:  # ended or gone: nothing more can start
                 pass
+            for child in children:
+
+                async def exists(child: Iteration = child) -> bool:
+                    try:
+                        await child.handle.describe()
+                    except RPCError:
+                        return False
+                    return True
+
+                with contextlib.suppress(AssertionError):
+                    await eventually(exists, attempts=40)
+            for handle in [project.handle, *(c.handle for c in children)]:
+                try:
+                    desc = await handle.describe()
+                    if desc.status == WorkflowExecutionStatus.RUNNING:
+                        await handle.terminate("test finished")
+                except RPCError:
+                    pass
+
+
+# -- iterations ---------------------------------------------------------------------------------
+
+
+def items(*specs: tuple[str, str, float], prefix: str = "") -> list[WorkItem]:
+    """Work items from (id, owner, estimate) triples."""
+    return [
+        WorkItem(id=f"{prefix}{i}", title=f"Item {prefix}{i}", owner=o, estimate=e)
+        for i, o, e in specs
+    ]
+
+
+@dataclass
+class Iteration:
+    """One iteration of ``project``: its child workflow, driven like the faces drive it."""
+
+    project: Project
+    number: int
+
+    @property
+    def workflow_id(self) -> str:
+        return f"{service.workflow_id(self.project.pid)}-it-{self.number}"
+
+    @property
+    def chain(self) -> str:
+        return f"{self.project.pid}/it-{self.number}"
+
+    @property
+    def handle(self) -> WorkflowHandle[IterationWorkflow, IterationResult]:
+        return self.project.harness.client.get_workflow_handle_for(
+            IterationWorkflow.run, self.workflow_id
+        )
+
+    async def status(self) -> IterationStatus:
+        return await self.handle.query(IterationWorkflow.status)
+
+    async def update(self, update: Any, arg: Command) -> IterationStatus:
+        """Send an update; a refusal raises service.ProjectError with the validator's type.
+        Returns once the ledger holds the step."""
+        try:
+            st: IterationStatus = await self.handle.execute_update(update, arg)
+        except WorkflowUpdateFailedError as exc:
+            cause = exc.cause
+            assert isinstance(cause, ApplicationError), repr(cause)
+            raise service.ProjectError(cause.message, cause.type or "Rejected") from exc
+        ledger = self.project.harness.ledger
+
+        async def written() -> bool:
+            return ledger.last_seq(self.chain) >= st.last_seq
+
+        await eventually(written)
+        return st
+
+    async def plan(
+        self, actor: str, work: list[WorkItem], *, weeks: int | None = None, goal: str = "g"
+    ) -> IterationStatus:
+        """Plan; returns once the stand-up that falls at the planning moment is recorded
+        too (when the phase has stand-ups), so the chain is quiet afterwards."""
+        length = timedelta(weeks=weeks) if weeks is not None else None
+        arg = PlanIterationInput(actor=actor, goal=goal, length=length, items=work)
+        st = await self.update(IterationWorkflow.plan_iteration, arg)
+        ledger = self.project.harness.ledger
+
+        async def quiet() -> bool:
+            now = await self.status()
+            return now.next_standup != st.planned_at and ledger.last_seq(self.chain) == now.last_seq
+
+        await eventually(quiet)
+        return await self.status()
+
+    async def done(self, actor: str, *ids: str) -> IterationStatus:
+        arg = ReportDoneInput(actor=actor, item_ids=list(ids))
+        return await self.update(IterationWorkflow.report_done, arg)
+
+    async def add(self, actor: str, work: list[WorkItem]) -> IterationStatus:
+        arg = AddItemsInput(actor=actor, items=work)
+        return await self.update(IterationWorkflow.add_items, arg)
+
+    async def close_execution(self, actor: str) -> IterationStatus:
+        return await self.update(IterationWorkflow.close_execution, ActorInput(actor=actor))
+
+    async def demo(self, actor: str, **kw: Any) -> IterationStatus:
+        return await self.update(IterationWorkflow.record_demo, RecordDemoInput(actor=actor, **kw))
+
+    async def deliver(self, actor: str, decision: str = "deliver") -> IterationStatus:
+        arg = DecideDeliveryInput(actor=actor, decision=decision)  # type: ignore[arg-type]
+        return await self.update(IterationWorkflow.decide_delivery, arg)
+
+    async def retro(self, actor: str, **kw: Any) -> IterationStatus:
+        arg = RecordRetroInput(actor=actor, **kw)
+        return await self.update(IterationWorkflow.record_retro, arg)
+
+    def events(self) -> list[AuditEvent]:
+        return self.project.harness.ledger.events(self.chain)
+
+    def kinds(self) -> list[str]:
+        return [str(e.kind) for e in self.events()]
+
+    def assert_sound_chain(self) -> list[AuditEvent]:
+        events = self.events()
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        report = self.project.harness.ledger.verify(self.chain)
+        assert report.ok, report.broken
+        return events
+
+    async def accepted_updates(self) -> list[str]:
+        history = await self.handle.fetch_history()
+        return [
+            e.workflow_execution_update_accepted_event_attributes.accepted_request.meta.update_id
+            for e in history.events
+            if e.event_type == ACCEPTED
+        ]
+
+    async def refused(self, attempt: Callable[[], Awaitable[object]], kind: str) -> str:
+        """Refused with ``kind``; the iteration's status, chain, tasks and history unchanged."""
+
+        async def now() -> tuple[object, ...]:  # days_left moves with the clock: left out
+            st = (await self.status()).model_copy(update={"days_left": None})
+            return (st, self.events(), self.project.tasks())
+
+        before = await now()
+        history = await self.accepted_updates()
+        try:
+            await attempt()
+        except service.ProjectError as exc:
+            assert exc.kind == kind, f"expected {kind}, got {exc.kind}: {exc}"
+            message = str(exc)
+        else:
+            raise AssertionError("expected the request to be refused")
+        assert await now() == before
+        assert await self.accepted_updates() == history
+        return message
+
+
+async def open_iteration(p: Project, number: int | None = None) -> Iteration:
+    """The project's open iteration (waits until one is open, ``number`` if given)."""
+    found: list[int] = []
+
+    async def is_open() -> bool:
+        ex = (await p.status()).execution
+        if ex is None or ex.open_iteration is None:
+            return False
+        if number is not None and ex.open_iteration != number:
+            return False
+        found[:] = [ex.open_iteration]
+        return True
+
+    await eventually(is_open)
+    it = Iteration(p, found[0])
+
+    async def started() -> bool:
+        try:
+            await it.status()
+        except RPCError:
+            return False
+        return it.kinds().count("iteration_opened") == 1
+
+    await eventually(started)
+    return it
+
+
+async def to_execution(p: Project, pm: str = "david") -> Iteration:
+    """Pass the Projektflödet gates up to execution; returns iteration 1, open for planning."""
+    for phase in ("idea", "pre_study", "planning"):
+        await p.pass_gate(PF_APPROVERS[phase], pm=pm)
+    return await open_iteration(p, 1)

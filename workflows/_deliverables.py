@@ -1,0 +1,78 @@
+"""Product-based work at the gates: the deliverables a gate lists, submitted as versions (a
+file's SHA-256 and size, or a URL), and the rule that a gate is not requested while one is
+missing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from governance import Phase
+    from governance.messages import Deliverable, DeliverableStatus, SubmitDeliverableInput
+
+
+def _reject(message: str, kind: str) -> ApplicationError:
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def current(submitted: list[Deliverable], phase: str, name: str) -> Deliverable | None:
+    """The latest version of ``name`` submitted in ``phase``."""
+    found = [d for d in submitted if d.phase == phase and d.name == name]
+    return found[-1] if found else None
+
+
+def missing(submitted: list[Deliverable], phase: Phase) -> list[str]:
+    """What ``phase``'s gate lists and nobody has submitted yet, in the gate's order."""
+    return [n for n in phase.gate.deliverables if current(submitted, phase.id, n) is None]
+
+
+def statuses(submitted: list[Deliverable], phase: Phase) -> list[DeliverableStatus]:
+    out = []
+    for name in phase.gate.deliverables:
+        versions = [d for d in submitted if d.phase == phase.id and d.name == name]
+        out.append(
+            DeliverableStatus(
+                name=name,
+                present=bool(versions),
+                current=versions[-1] if versions else None,
+                versions=len(versions),
+            )
+        )
+    return out
+
+
+def check(phase: Phase, input: SubmitDeliverableInput) -> None:
+    """A name the phase's gate lists, and exactly one of a file (hash and size) or a URL."""
+    listed = phase.gate.deliverables
+    if input.name not in listed:
+        raise _reject(
+            f'"{input.name}" is not a deliverable of gate {phase.gate_state}; it lists: '
+            + (", ".join(listed) or "none"),
+            "UnknownDeliverable",
+        )
+    has_file = input.sha256 is not None or input.size is not None
+    if has_file == (input.url is not None):
+        raise _reject("give a file (its SHA-256 and size) or a URL, not both", "InvalidDeliverable")
+    if has_file and (input.sha256 is None or input.size is None):
+        raise _reject("a file is given by its SHA-256 and its size, both", "InvalidDeliverable")
+
+
+def new_version(
+    existing: list[Deliverable], phase: Phase, input: SubmitDeliverableInput, at: datetime
+) -> Deliverable:
+    """The new version: one more than the last of that name in that phase."""
+    versions = [d for d in existing if d.phase == phase.id and d.name == input.name]
+    return Deliverable(
+        phase=phase.id,
+        name=input.name,
+        version=len(versions) + 1,
+        sha256=input.sha256,
+        size=input.size,
+        url=input.url,
+        submitted_by=input.actor,
+        at=at,
+        comment=input.comment,
+    )
