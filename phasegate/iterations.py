@@ -9,14 +9,17 @@ unanswered handling alike). Inputs are checked before anything is sent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 from temporalio.client import Client
 
 from governance.messages import (
     ActorInput,
     AddItemsInput,
+    Command,
     DecideDeliveryInput,
     ExecutionStatus,
     Feedback,
@@ -35,6 +38,11 @@ from workflows import IterationWorkflow
 
 NO_ITERATION = "NoIteration"
 """ProjectError kind: the project has no open iteration to send the command to."""
+STARTING_WAIT = timedelta(seconds=15)
+"""How long a command waits for an iteration the project has opened to start its workflow
+(the project opens it, then starts its child: a moment, or until a worker runs again)."""
+
+T = TypeVar("T")
 
 
 def iteration_workflow_id(project_id: str, number: int) -> str:
@@ -81,6 +89,50 @@ async def open_iteration(client: Client, project_id: str) -> Target[IterationSta
     return iteration(project_id, st.execution.open_iteration)
 
 
+async def _on(
+    client: Client,
+    target: Target[IterationStatus],
+    call: Callable[[Target[IterationStatus]], Awaitable[T]],
+) -> T:
+    """``call`` on an open iteration. The project counts an iteration open a moment before
+    its workflow has started: a call that finds no workflow yet (so changed nothing) waits
+    for it to start, then goes once more."""
+    try:
+        return await call(target)
+    except ProjectError as exc:
+        if exc.kind != target.unknown:
+            raise
+    await _started(client, target)
+    return await call(target)
+
+
+async def _started(client: Client, target: Target[IterationStatus]) -> None:
+    loop = asyncio.get_running_loop()
+    deadline, pause = loop.time() + STARTING_WAIT.total_seconds(), 0.05
+    while True:
+        try:
+            await service.status_of(client, target, rpc_timeout=timedelta(seconds=5))
+            return
+        except ProjectError as exc:
+            if exc.kind != target.unknown:
+                raise
+        if loop.time() > deadline:
+            raise ProjectError(
+                f"{target.name} is open but its workflow has not started within "
+                f"{STARTING_WAIT.total_seconds():.0f} s; nothing was applied: is a worker "
+                "running?",
+                "IterationStarting",
+            )
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+async def _send(client: Client, project_id: str, update: object, arg: Command) -> IterationStatus:
+    """Send ``update`` to the project's open iteration."""
+    target = await open_iteration(client, project_id)
+    return await _on(client, target, lambda t: service.send_update(client, t, update, arg))
+
+
 async def iteration_status(
     client: Client, project_id: str
 ) -> tuple[ExecutionStatus, IterationStatus | None]:
@@ -91,10 +143,10 @@ async def iteration_status(
         raise ProjectError(
             f"project {project_id} has run no iterations ({_why_none(st)})", NO_ITERATION
         )
-    number = st.execution.open_iteration
-    if number is None:
+    if st.execution.open_iteration is None:
         return st.execution, None
-    return st.execution, await service.status_of(client, iteration(project_id, number))
+    target = iteration(project_id, st.execution.open_iteration)
+    return st.execution, await _on(client, target, lambda t: service.status_of(client, t))
 
 
 async def plan_iteration(
@@ -116,16 +168,14 @@ async def plan_iteration(
         goal=goal,
         comment=comment,
     )
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.plan_iteration, plan)
+    return await _send(client, project_id, IterationWorkflow.plan_iteration, plan)
 
 
 async def report_done(
     client: Client, project_id: str, actor: str, item_ids: Sequence[str]
 ) -> IterationStatus:
     done = command_input(ReportDoneInput, actor=actor, item_ids=list(item_ids))
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.report_done, done)
+    return await _send(client, project_id, IterationWorkflow.report_done, done)
 
 
 async def add_items(
@@ -137,8 +187,7 @@ async def add_items(
 ) -> IterationStatus:
     """Add work to the iteration while it executes (recorded as a scope change)."""
     added = command_input(AddItemsInput, actor=actor, items=list(items), comment=comment)
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.add_items, added)
+    return await _send(client, project_id, IterationWorkflow.add_items, added)
 
 
 async def close_execution(
@@ -146,8 +195,7 @@ async def close_execution(
 ) -> IterationStatus:
     """End the execution timebox now; the demo follows."""
     close = command_input(ActorInput, actor=actor, comment=comment)
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.close_execution, close)
+    return await _send(client, project_id, IterationWorkflow.close_execution, close)
 
 
 async def record_demo(
@@ -161,8 +209,7 @@ async def record_demo(
     demo = command_input(
         RecordDemoInput, actor=actor, attendees=list(attendees), feedback=list(feedback)
     )
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.record_demo, demo)
+    return await _send(client, project_id, IterationWorkflow.record_demo, demo)
 
 
 async def decide_delivery(
@@ -170,8 +217,7 @@ async def decide_delivery(
 ) -> IterationStatus:
     """``deliver`` the increment to the receiving organisation, or ``hold`` it back."""
     choice = command_input(DecideDeliveryInput, actor=actor, decision=decision, comment=comment)
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.decide_delivery, choice)
+    return await _send(client, project_id, IterationWorkflow.decide_delivery, choice)
 
 
 async def record_retro(
@@ -191,5 +237,4 @@ async def record_retro(
         change=list(change),
         obstacles=list(obstacles),
     )
-    target = await open_iteration(client, project_id)
-    return await service.send_update(client, target, IterationWorkflow.record_retro, retro)
+    return await _send(client, project_id, IterationWorkflow.record_retro, retro)

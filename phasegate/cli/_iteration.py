@@ -149,11 +149,14 @@ def print_iteration(it: IterationStatus, console: Console | None = None) -> None
     if it.execute_ends_at:
         left = f" ({it.days_left:.1f} days left)" if it.days_left is not None else ""
         out(f"  execution: ends {when(it.execute_ends_at)}{left}")
+    # Done counts every item, added ones too; committed is what the plan held.
+    total = sum(i.estimate for i in it.items)
     out(
-        f"  items:     {it.completed_items} of {it.committed_items} done "
-        f"({_effort(it.completed_effort)} of {_effort(it.committed_effort)} person-days)"
+        f"  items:     {it.completed_items} of {len(it.items)} done "
+        f"({_effort(it.completed_effort)} of {_effort(total)} person-days); committed "
+        f"{it.committed_items} ({_effort(it.committed_effort)} person-days)"
         + (
-            f"; {it.added_items} added ({_effort(it.added_effort)} person-days)"
+            f", added {it.added_items} ({_effort(it.added_effort)} person-days)"
             if it.added_items
             else ""
         )

@@ -123,7 +123,10 @@ def test_an_executing_iteration_shows_its_items_days_left_and_stand_ups(
     assert "  goal:      Kundregistret i CRM:et\n" in out
     assert "  planned:   by erik at 2027-03-01T09:00+00:00, length P3W\n" in out
     assert "  execution: ends 2027-03-22T09:00+00:00 (12.5 days left)\n" in out
-    assert "  items:     1 of 2 done (2 of 3.5 person-days); 1 added (0.5 person-days)\n" in out
+    assert (
+        "  items:     1 of 3 done (2 of 4 person-days); committed 2 (3.5 person-days), added 1 "
+        "(0.5 person-days)\n"
+    ) in out
     rows = {line.split()[0]: line.split() for line in out.splitlines() if "CRM-" in line}
     assert rows["CRM-1"][-3:] == ["done", "erik", "2027-03-03T09:00+00:00"]
     assert rows["CRM-2"][-3:] == ["open", "-", "-"]
