@@ -253,7 +253,6 @@ async def send_update(client: Client, target: Target[St], update: object, arg: C
     try:
         async with asyncio.timeout(RECORD_WAIT.total_seconds()):
             result: St = await accepted.result(rpc_timeout=RECORD_WAIT)
-        return result
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
@@ -271,6 +270,11 @@ async def send_update(client: Client, target: Target[St], update: object, arg: C
                 "(do not send it again)",
                 UNANSWERED,
             ) from None
+    if result.recorded_seq < result.last_seq and result.ledger_error is None:
+        # The answer can count a step that followed the command's own (an iteration that
+        # opened, a stand-up that fell due): answer once the ledger holds that too.
+        result = await until_recorded(client, target, result)
+    return result
 
 
 async def until_recorded(
