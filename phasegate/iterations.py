@@ -45,13 +45,9 @@ STARTING_WAIT = timedelta(seconds=15)
 T = TypeVar("T")
 
 
-def iteration_workflow_id(project_id: str, number: int) -> str:
-    return f"{service.workflow_id(project_id)}-it-{number}"
-
-
 def iteration(project_id: str, number: int) -> Target[IterationStatus]:
     return Target(
-        iteration_workflow_id(project_id, number),
+        service.iteration_workflow_id(project_id, number),
         f"iteration {number} of project {project_id}",
         IterationWorkflow.status,
         f"iteration status {project_id}",

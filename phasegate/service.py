@@ -6,6 +6,7 @@ Every function takes the ``Client``; tests pass their own.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -56,6 +57,23 @@ WORKFLOW_ID_PREFIX = "project-"
 
 def workflow_id(project_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{project_id}"
+
+
+def iteration_workflow_id(project_id: str, number: int) -> str:
+    """The child workflow of the project's iteration ``number``."""
+    return f"{workflow_id(project_id)}-it-{number}"
+
+
+ITERATION_CHAIN = re.compile(r"^(?P<project>.+)/it-(?P<number>[1-9][0-9]*)$")
+"""An iteration's own ledger chain, ``<project>/it-<n>`` (workflows.iteration.iteration_chain)."""
+
+
+def chain_workflow_id(chain: str) -> str:
+    """The workflow that writes the ledger chain ``chain``: a project, or an iteration."""
+    m = ITERATION_CHAIN.match(chain)
+    return (
+        workflow_id(chain) if m is None else iteration_workflow_id(m["project"], int(m["number"]))
+    )
 
 
 async def start_project(
@@ -436,13 +454,13 @@ class EndedOutside:
 
 
 async def ended_outside_governance(client: Client, unfinished: list[str]) -> list[EndedOutside]:
-    """Of the projects whose chain has no terminal event, those whose workflow is no longer
-    running: terminated, failed or timed out from Temporal (or gone from it), which no
-    governance step recorded."""
+    """Of the chains with no terminal event (projects', and their iterations'), those whose
+    workflow is no longer running: terminated, failed or timed out from Temporal (or gone
+    from it), which no governance step recorded."""
     found: list[EndedOutside] = []
     for project_id in unfinished:
         try:
-            desc = await handle(client, project_id).describe()
+            desc = await client.get_workflow_handle(chain_workflow_id(project_id)).describe()
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
