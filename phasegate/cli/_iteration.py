@@ -129,6 +129,16 @@ def _console() -> Console:
     )
 
 
+def _printer(console: Console) -> Callable[[str | Table], None]:
+    """Print lines whole (a long forecast is not broken where the console width ends) and
+    tables as tables."""
+
+    def out(item: str | Table) -> None:
+        console.print(item, soft_wrap=isinstance(item, str))
+
+    return out
+
+
 def when(at: datetime | None) -> str:
     return at.isoformat(timespec="minutes") if at is not None else "-"
 
@@ -138,8 +148,7 @@ def _effort(value: float) -> str:
 
 
 def print_iteration(it: IterationStatus, console: Console | None = None) -> None:
-    console = console or _console()
-    out = console.print
+    out = _printer(console or _console())
     out(f"{it.project_id}: iteration {it.number} of phase {it.phase}, step {it.state}")
     if it.goal:
         out(f"  goal:      {safe(it.goal)}")
@@ -240,8 +249,7 @@ def _velocity_row(v: Velocity) -> list[str]:
 
 
 def print_execution(ex: ExecutionStatus, console: Console | None = None) -> None:
-    console = console or _console()
-    out = console.print
+    out = _printer(console or _console())
     out(
         f"phase {ex.phase or '-'}: {ex.iterations} iteration(s) started; open: "
         + (str(ex.open_iteration) if ex.open_iteration is not None else "none")

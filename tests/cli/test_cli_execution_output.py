@@ -110,7 +110,8 @@ FORECAST = Forecast(
     pessimistic_velocity=2.0,
     pessimistic_iterations_left=119,
     pessimistic_date=None,
-    method="the slowest third of the iterations",
+    method="the 10th percentile of 10,000 resamples of the velocities so far (too few "
+    "iterations yet for the slowest third)",
 )
 
 
@@ -186,6 +187,7 @@ def test_a_demo_not_yet_recorded_shows_its_deadline_and_escalation(
 
 
 def test_velocity_burn_up_forecast_and_backlog(capsys: pytest.CaptureFixture[str]) -> None:
+    """The forecast is one line, however long (not broken at the console's width)."""
     print_execution(execution(FORECAST))
     out = capsys.readouterr().out
     assert out.startswith("phase execution: 2 iteration(s) started; open: 2\n")
@@ -195,8 +197,9 @@ def test_velocity_burn_up_forecast_and_backlog(capsys: pytest.CaptureFixture[str
     assert "  burn-up:   3.5 of 240.5 points done (baseline 240 + added 0.5, 1%)\n" in out
     assert (
         "  forecast:  237 points to go: mean 2029-11-05T09:00+00:00 (3.5 points/iteration), "
-        "pessimistic not in sight (2 points/iteration; the slowest third of the iterations); "
-        "from 1 iteration(s)\n"
+        "pessimistic not in sight (2 points/iteration; the 10th percentile of 10,000 resamples "
+        "of the velocities so far (too few iterations yet for the slowest third)); from 1 "
+        "iteration(s)\n"
     ) in out
     assert "  backlog:   1 item(s), 1 person-days: CRM-3\n" in out
 
