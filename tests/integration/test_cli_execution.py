@@ -176,6 +176,14 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
 
     plan = tmp_path / "items.yaml"
     plan.write_text(PLAN, encoding="utf-8")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(PLAN.replace("estimate: 1}", "estimate: -1}"), encoding="utf-8")
+    malformed = unchanged(
+        cli, pid, lambda: cli("iteration", "plan", pid, "--as", "erik", "--file", broken, code=1)
+    )
+    assert malformed.stderr == (
+        f"error: {broken}: [2].estimate: Input should be greater than 0, got -1\n"
+    )
     too_big = tmp_path / "too-big.yaml"
     too_big.write_text(PLAN.replace("estimate: 2}", "estimate: 3}"), encoding="utf-8")
     refused = unchanged(
@@ -243,3 +251,18 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
     verify = cli("audit", "verify")
     assert verify.stdout.startswith("ok:") and "in 3 project(s)" in verify.stdout
     assert verify.stderr == ""
+
+    # The phase is done: its gate closes the open iteration 2 (never planned), recorded so.
+    pass_gate(cli, pid, tmp_path)
+    status = cli.json("iteration", "status", pid)
+    assert status["iteration"] is None
+    assert [(v["number"], v["outcome"]) for v in status["execution"]["history"]] == [
+        (1, "done"),
+        (2, "closed"),
+    ]
+    assert "no open iteration" in cli("iteration", "status", pid).stdout
+    after = cli("iteration", "plan", pid, "--as", "erik", "--file", plan, code=1)
+    assert (
+        after.stderr
+        == f"error: project {pid} has no open iteration (phase closure runs no iterations)\n"
+    )
