@@ -32,7 +32,10 @@ PASSED_THROUGH = (
 """Modules the sandbox need not re-import on every run (see DESIGN: ~4 ms per run); rich is
 here because the SDK renders a failed workflow task's traceback with it inside the sandbox;
 email_validator, idna and pycountry because the charter's validators run there again when
-the workflow's input is decoded."""
+the workflow's input is decoded; holidays because the model's calendar country is checked
+there too (imported inside the sandbox it calls time.localtime, which the sandbox refuses).
+A workflow never builds a holiday table (that calls locale, refused too, and a library
+upgrade could change it under a replay): the days_off activity hands it the days off."""
 
 log = structlog.get_logger("phasegate.worker")
 

@@ -10,6 +10,12 @@ library's ``include_sundays`` setting. Regional holidays (subdivisions) are not 
 The answers come from the installed library's tables, so every worker that replays a workflow
 must run the same ``holidays`` release (a release that corrects a holiday changes the answer).
 
+Inside Temporal's workflow sandbox: ``known_country`` (and so model validation) runs as is;
+building a holiday table calls ``locale`` (the library's translations), which the sandbox
+refuses. A workflow never builds one: an activity hands it the days off
+(``days_off_between``) and ``cadence_times(..., days_off=...)`` counts with those.
+Tables are cached per (country, year).
+
 ``holidays`` is imported on first use, not when ``governance`` is imported.
 """
 
@@ -19,27 +25,24 @@ import functools
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
 
+from governance._types import format_duration
+
 _DAY = timedelta(days=1)
 _WEEK = timedelta(weeks=1)
 
 
 def known_country(code: str) -> bool:
     """Whether the ``holidays`` library knows public holidays for ``code``: an upper-case
-    two-letter code (ISO 3166-1 alpha-2, plus the library's aliases such as UK for GB)."""
+    two-letter code (ISO 3166-1 alpha-2, plus the library's aliases such as UK for GB).
+
+    Reads the library's list of countries without building a holiday table, so it also runs
+    inside Temporal's workflow sandbox (a model is validated there when a workflow's input is
+    decoded), where building one is refused (the library's translations call ``locale``)."""
     if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
         return False
-    return _known(code)
-
-
-@functools.cache  # at most 26 * 26 codes get here
-def _known(code: str) -> bool:
     import holidays
 
-    try:
-        holidays.country_holidays(code, years=())
-    except NotImplementedError:
-        return False
-    return True
+    return code in holidays.list_supported_countries()  # cached by the library
 
 
 @functools.lru_cache(maxsize=512)
@@ -50,8 +53,8 @@ def _days_off(country: str, year: int) -> frozenset[date]:
 
     if not known_country(country):
         raise ValueError(f'"{country}" is not a country the holidays library knows')
-    kind = type(holidays.country_holidays(country, years=()))
-    categories = (PUBLIC, DE_FACTO) if DE_FACTO in kind.supported_categories else (PUBLIC,)
+    supported = getattr(holidays, country).supported_categories  # the country's class
+    categories = (PUBLIC, DE_FACTO) if DE_FACTO in supported else (PUBLIC,)
     return frozenset(holidays.country_holidays(country, years=year, categories=categories))
 
 
@@ -104,25 +107,28 @@ def cadence_times(
 
     Both ends must be timezone-aware (a naive time has no working day). Empty when
     ``end <= start``. ``days_off``, when given, are the holidays to use instead of looking
-    ``country`` up (a workflow gets them from ``days_off_between`` through an activity, so a
-    replay never reads the library's tables).
+    ``country`` up: a workflow gets them from ``days_off_between`` through an activity, so
+    its replay never reads the library's tables (which a library upgrade may change).
     """
     if start.tzinfo is None or start.utcoffset() is None:
         raise ValueError("start: must be timezone-aware")
     if end.tzinfo is None or end.utcoffset() is None:
         raise ValueError("end: must be timezone-aware")
     if every <= timedelta(0):
-        raise ValueError(f"every: must be a positive duration, got {every}")
-    if end <= start:
+        raise ValueError(f"every: must be a positive duration, got {format_duration(every)}")
+    # Instants are compared in UTC: Python compares two datetimes of one zone by wall clock,
+    # which is wrong in the hour that repeats when summer time ends.
+    end_utc = end.astimezone(UTC)
+    if end_utc <= start.astimezone(UTC):
         return []
     if every % _DAY:
-        return _elapsed(start, end, every)
+        return _elapsed(start, end_utc, every)
     if every % _WEEK == timedelta(0):
-        return _calendar_days(start, end, every.days)
+        return _calendar_days(start, end_utc, every.days)
     if days_off is not None:
         off = frozenset(days_off)
-        return _working_days(start, end, every.days, lambda d: d.weekday() < 5 and d not in off)
-    return _working_days(start, end, every.days, lambda d: working_day(d, country))
+        return _working_days(start, end_utc, every.days, lambda d: d.weekday() < 5 and d not in off)
+    return _working_days(start, end_utc, every.days, lambda d: working_day(d, country))
 
 
 def _at(day: date, start: datetime) -> datetime:
@@ -130,27 +136,27 @@ def _at(day: date, start: datetime) -> datetime:
     return datetime.combine(day, start.timetz())
 
 
-def _elapsed(start: datetime, end: datetime, every: timedelta) -> list[datetime]:
+def _elapsed(start: datetime, end_utc: datetime, every: timedelta) -> list[datetime]:
     origin = start.astimezone(UTC)  # elapsed time: add in UTC, show in start's zone
-    count = -(-(end - start) // every)  # ceil: how many k satisfy start + k * every < end
-    return [(origin + k * every).astimezone(start.tzinfo) for k in range(count)]
+    count = -(-(end_utc - origin) // every)  # ceil: how many k satisfy start + k * every < end
+    return [start, *((origin + k * every).astimezone(start.tzinfo) for k in range(1, count))]
 
 
-def _calendar_days(start: datetime, end: datetime, step: int) -> list[datetime]:
+def _calendar_days(start: datetime, end_utc: datetime, step: int) -> list[datetime]:
     out: list[datetime] = []
     day = start.date()
-    while (moment := _at(day, start)) < end:
+    while (moment := _at(day, start)).astimezone(UTC) < end_utc:
         out.append(moment)
         day += timedelta(days=step)
     return out
 
 
 def _working_days(
-    start: datetime, end: datetime, step: int, works: Callable[[date], bool]
+    start: datetime, end_utc: datetime, step: int, works: Callable[[date], bool]
 ) -> list[datetime]:
     out: list[datetime] = []
     day, nth = start.date(), 0
-    while (moment := _at(day, start)) < end:
+    while (moment := _at(day, start)).astimezone(UTC) < end_utc:
         if works(day):
             if nth % step == 0:
                 out.append(moment)

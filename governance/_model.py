@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, PositiveFloat, PositiveInt, Tag, model_validator
 
+from governance._calendar import known_country
 from governance._errors import GovernanceError, Issue
 from governance._types import (
     Duration,
@@ -401,6 +402,15 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
 
     yield from _check_escalation(m)
     yield from _check_minor_changes(m)
+
+    country = m.calendar.country
+    if country is not None and not known_country(country):
+        # known_country imports the holidays library on first use, not with governance.
+        yield Issue(
+            "calendar.country",
+            f'"{country}" is not a country the holidays library knows '
+            "(an ISO 3166-1 alpha-2 code, e.g. SE, NO, DE)",
+        )
 
     # Delegated tolerances sit inside the ones they were delegated from.
     chain = list(m.tolerances.levels())

@@ -27,7 +27,7 @@ import random
 import struct
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -58,8 +58,9 @@ class Forecast(BaseModel):
     mean_date: datetime | None
     """None when no velocity was ever made: no finish is in sight."""
     pessimistic_velocity: float
-    """The velocity the pessimistic date assumes per iteration: the slowest past one (fewer
-    than 3 iterations), else remaining / pessimistic_iterations_left (the slowest past one when
+    """The pace the pessimistic date plans for, per iteration. Fewer than 3 iterations: the
+    slowest one. Resampled: the average pace over the pessimistic iterations that 85 % of the
+    simulated futures reach or beat (the 15th percentile of the past velocities themselves when
     nothing remains or no finish is in sight)."""
     pessimistic_iterations_left: int | None
     pessimistic_date: datetime | None
@@ -107,8 +108,7 @@ def forecast(
             f"{MIN_RESAMPLED} finished iterations to resample"
         )
     else:
-        pess_left = resampled_iterations(values, remaining)
-        pess_velocity = remaining / pess_left if remaining > 0 and pess_left else slowest
+        pess_left, pess_velocity = resample(values, remaining)
         method = (
             f"{PERCENTILE}th percentile of {SIMULATIONS} Monte Carlo resamples of the "
             f"{len(values)} past velocities: {PERCENTILE}% of simulated futures finish by then"
@@ -151,33 +151,49 @@ def _seed(velocities: Sequence[float]) -> int:
     return int.from_bytes(hashlib.sha256(packed).digest()[:8], "big")
 
 
-def resampled_iterations(
+class Resampled(NamedTuple):
+    iterations: int | None
+    """Iterations that the percentile of futures needs (None: more than ``HORIZON``)."""
+    velocity: float
+    """The average pace over those iterations that the percentile of futures reaches."""
+
+
+def resample(
     velocities: Sequence[float],
     remaining: float,
     *,
     simulations: int = SIMULATIONS,
     percentile: int = PERCENTILE,
-) -> int | None:
-    """Iterations that ``percentile`` % of ``simulations`` resampled futures need to finish
-    ``remaining`` (None when that is more than ``HORIZON``).
+) -> Resampled:
+    """What ``percentile`` % of ``simulations`` resampled futures need to finish ``remaining``.
 
-    Every future draws one past velocity per iteration, the same draws whatever ``remaining``
-    is (the generator is seeded from the velocities), so the answer never falls as remaining
-    grows. It steps all futures one iteration at a time and stops as soon as enough are done.
+    Every future draws one past velocity (with replacement) per iteration. The draws depend
+    on the velocities alone (their order aside), not on ``remaining``: the same history always
+    gives the same answer, and more remaining scope never an earlier finish. All futures step
+    one iteration at a time, and the loop stops as soon as enough of them are done, at the
+    latest after ``HORIZON`` iterations.
     """
+    pool = sorted(float(v) for v in velocities)  # the order of the past does not matter
+    rank = len(pool) - _share(len(pool), percentile)  # ascending: percentile % at or above
+    quiet = Resampled(None, pool[rank])  # no simulation: the percentile of a single draw
+    top = pool[-1]
     if remaining <= 0:
-        return 0
-    top = max(velocities)
+        return quiet._replace(iterations=0)
     if top <= 0 or remaining / top > HORIZON + 1:
-        return None  # not even the best iteration every time would finish in the horizon
-    if min(velocities) == top:  # nothing to resample: every future is the same
-        return _iterations_at(top, remaining)
-    rng = random.Random(_seed(velocities))
-    needed = math.ceil(simulations * percentile / 100)
+        return quiet  # not even the best iteration every time would finish in the horizon
+    if pool[0] == top:  # nothing to resample: every future is the same
+        return Resampled(_iterations_at(top, remaining), top)
+    rng = random.Random(_seed(pool))
+    needed = _share(simulations, percentile)
     target = _done(remaining)
     sums = [0.0] * simulations
     for iteration in range(1, HORIZON + 1):
-        sums = list(map(operator.add, sums, rng.choices(velocities, k=simulations)))
+        sums = list(map(operator.add, sums, rng.choices(pool, k=simulations)))
         if sum(map(target.__le__, sums)) >= needed:
-            return iteration
-    return None
+            return Resampled(iteration, sorted(sums)[simulations - needed] / iteration)
+    return quiet
+
+
+def _share(count: int, percentile: int) -> int:
+    """How many of ``count`` make up ``percentile`` %, rounded up."""
+    return -(-count * percentile // 100)

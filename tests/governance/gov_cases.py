@@ -183,6 +183,13 @@ MODEL_CASES = [
         ("must lie between min_length (P2W) and max_length (P6W)", "got P1W"),
     ),
     Broken(
+        "calendar-unknown-country",
+        "model",
+        changed(PF_MODEL, lambda d: d["calendar"].update(country="XX")),
+        "calendar.country",
+        ('"XX" is not a country the holidays library knows', "ISO 3166-1 alpha-2"),
+    ),
+    Broken(
         "rule-most",
         "model",
         changed(PF_MODEL, lambda d: gate(d, 1).update(rule="most")),

@@ -1,0 +1,77 @@
+"""Runs the ``holidays`` library inside the workflow sandbox as worker.py configures it, in a
+process of its own so that nothing was loaded or cached by the host first (as in a real worker,
+which never validates a model outside a workflow); run as a subprocess by
+test_sandbox_holidays.py.
+
+usage: python sandbox_holidays_probe.py TEST_SERVER_PATH
+
+Prints one JSON line: what the probe workflow saw.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from temporalio import workflow
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+with workflow.unsafe.imports_passed_through():
+    import governance as g
+
+
+@workflow.defn(sandboxed=True)
+class CalendarProbe:
+    @workflow.run
+    async def run(self, model_text: str) -> dict[str, object]:
+        # The model's validator checks calendar.country in the sandbox, as when a workflow's
+        # input holding a model is decoded.
+        model = g.parse_model(model_text, "model.yaml")
+        country = model.calendar.country
+        start = datetime(2027, 4, 26, 7, 15, tzinfo=UTC)  # a Monday; Ascension Day 6 May
+        # Building a holiday table calls locale (through gettext), which the sandbox refuses:
+        # the workflow counts working days with the sandbox lifted (the answer comes from the
+        # installed library's tables only, the same on every replay).
+        with workflow.unsafe.sandbox_unrestricted():
+            times = g.cadence_times(start, start + timedelta(weeks=3), timedelta(days=1), country)
+        return {"country": country, "standups": len(times), "zz": g.known_country("ZZ")}
+
+
+async def main(test_server: str) -> None:
+    from worker import sandbox_runner
+
+    assert "holidays" not in sys.modules, "the host loaded holidays before the sandbox did"
+    # The text only: validating it here would load the library on the host first.
+    text = (Path(g.__file__).parent / "builtin" / "projektflodet.yaml").read_text("utf-8")
+    env = await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=test_server
+    )
+    try:
+        queue = f"tq-{uuid.uuid4().hex}"
+        runner = sandbox_runner()
+        async with Worker(
+            env.client, task_queue=queue, workflows=[CalendarProbe], workflow_runner=runner
+        ):
+            handle = await env.client.start_workflow(
+                CalendarProbe.run, text, id=f"probe-{uuid.uuid4().hex}", task_queue=queue
+            )
+            try:
+                result = await asyncio.wait_for(handle.result(), timeout=20)
+            except TimeoutError:
+                await handle.terminate()
+                result = {"error": "the workflow task kept failing (see stderr)"}
+    finally:
+        await env.shutdown()
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    from phasegate._exit import run_and_exit  # leaves without the SDK's interpreter-exit crash
+
+    run_and_exit(lambda: main(sys.argv[1]))
