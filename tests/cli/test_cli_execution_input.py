@@ -49,6 +49,16 @@ def test_a_good_items_file_reads_as_work_items_and_the_command_goes_on_to_the_se
     assert result.stderr.startswith(NO_SERVER)
 
 
+def test_the_example_plan_is_one_projektflodet_accepts_for_the_example_charter() -> None:
+    examples = Path(__file__).parents[2] / "examples"
+    items = g.load_work_items(examples / "iteration-items.yaml")
+    charter, model = g.load_project(examples / "projektflodet-charter.yaml")
+    policy = model.phase("execution").iteration
+    assert policy is not None
+    assert g.plan_problem(items, policy=policy, charter=charter) is None
+    assert [i.id for i in items] == ["CRM-1", "CRM-2", "CRM-3"]
+
+
 def test_bad_items_are_refused_naming_the_file_and_each_item_and_field(tmp_path: Path) -> None:
     path = items_file(
         tmp_path,
