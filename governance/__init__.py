@@ -22,8 +22,10 @@ from governance._load import (
     load_charter,
     load_model,
     load_project,
+    load_work_items,
     parse_charter,
     parse_model,
+    parse_work_items,
 )
 from governance._model import (
     ASPECTS,
@@ -53,7 +55,7 @@ from governance._quorum import (
 from governance._tally import Tally, eligible_approvers, tally
 from governance._types import Line, Text, format_duration, parse_duration
 from governance._velocity import Forecast, forecast
-from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml
+from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
 
 __all__ = [
     "ASPECTS",
@@ -105,11 +107,14 @@ __all__ = [
     "load_charter",
     "load_model",
     "load_project",
+    "load_work_items",
     "parse_charter",
     "parse_duration",
     "parse_model",
+    "parse_work_items",
     "plan_problem",
     "read_yaml",
+    "read_yaml_list",
     "split_ref",
     "tally",
     "working_day",

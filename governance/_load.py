@@ -7,12 +7,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from governance._charter import Charter, ensure_valid, is_model_ref
 from governance._errors import GovernanceError, Issue, issues_from_validation
 from governance._model import GovernanceModel
-from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml
+from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
+from governance.messages import WorkItem
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -103,6 +104,23 @@ def _no_builtin(ref: str) -> str:
 
 def load_charter(path: str | Path) -> Charter:
     return parse_charter(_read(Path(path)), str(path))
+
+
+_WORK_ITEMS: TypeAdapter[list[WorkItem]] = TypeAdapter(list[WorkItem])
+
+
+def parse_work_items(text: str | bytes, source: str = "<items>") -> list[WorkItem]:
+    """Work items from a YAML list of ``{id, title, owner, estimate}`` (an iteration plan, or
+    the items added to one); a problem names the item by its index: ``[2].estimate``."""
+    data = read_yaml_list(text, source)
+    try:
+        return _WORK_ITEMS.validate_python(data)
+    except ValidationError as exc:
+        raise GovernanceError(issues_from_validation(exc, WorkItem), source) from None
+
+
+def load_work_items(path: str | Path) -> list[WorkItem]:
+    return parse_work_items(_read(Path(path)), str(path))
 
 
 def load_project(

@@ -248,8 +248,8 @@ def _int(node: ScalarNode) -> int:
     raise _Refused(_where(node), f'"{text}" is not a valid !!int')
 
 
-def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
-    """Parse one YAML document that must be a mapping."""
+def _read_document(text: str | bytes, source: str) -> Any:
+    """The one YAML document in ``text``, as plain Python values (None when it is empty)."""
     size = len(text.encode() if isinstance(text, str) else text)
     if size > MAX_DOCUMENT_BYTES:
         raise GovernanceError(
@@ -259,7 +259,7 @@ def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
     try:
         composer = _Composer(text)
         node = composer.get_single_node()
-        data = _Builder().build(node)[0] if node is not None else None
+        return _Builder().build(node)[0] if node is not None else None
     except _Refused as exc:
         raise GovernanceError([Issue(exc.where, exc.message)], source) from None
     except yaml.YAMLError as exc:
@@ -270,8 +270,21 @@ def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
     except RecursionError:  # the pure-Python parser on deep nesting (libyaml stops at 1000)
         issue = Issue("(document)", f"nests deeper than {MAX_DEPTH} levels (the limit)")
         raise GovernanceError([issue], source) from None
+
+
+def read_yaml(text: str | bytes, source: str = "<text>") -> dict[str, Any]:
+    """Parse one YAML document that must be a mapping."""
+    data = _read_document(text, source)
     if not isinstance(data, dict):
         raise GovernanceError(
             [Issue("(document)", "must be a YAML mapping (key: value lines)")], source
         )
+    return data
+
+
+def read_yaml_list(text: str | bytes, source: str = "<text>") -> list[Any]:
+    """Parse one YAML document that must be a list (``- ...`` lines)."""
+    data = _read_document(text, source)
+    if not isinstance(data, list):
+        raise GovernanceError([Issue("(document)", "must be a YAML list (- ... lines)")], source)
     return data

@@ -322,9 +322,10 @@ class Ledger:
         return int(value or 0)
 
     def unfinished_projects(self, project_id: str | None = None) -> list[str]:
-        """Projects whose chain has no terminal event (closed or cancelled) yet."""
+        """Chains with no terminal event yet: a project's (closed or cancelled), or one of its
+        iterations' (``<project>/it-<n>``, which ends with iteration_ended)."""
         t = audit_events.c
-        terminal = sa.case((t.kind.in_(["closed", "cancelled"]), 1), else_=0)
+        terminal = sa.case((t.kind.in_(["closed", "cancelled", "iteration_ended"]), 1), else_=0)
         query = (
             sa.select(t.project_id)
             .group_by(t.project_id)

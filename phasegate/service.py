@@ -6,10 +6,11 @@ Every function takes the ``Client``; tests pass their own.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
@@ -32,6 +33,7 @@ from governance.messages import (
     ActorInput,
     Command,
     DecideGateInput,
+    IterationStatus,
     ModelSource,
     ProjectStatus,
     RequestGateInput,
@@ -55,6 +57,23 @@ WORKFLOW_ID_PREFIX = "project-"
 
 def workflow_id(project_id: str) -> str:
     return f"{WORKFLOW_ID_PREFIX}{project_id}"
+
+
+def iteration_workflow_id(project_id: str, number: int) -> str:
+    """The child workflow of the project's iteration ``number``."""
+    return f"{workflow_id(project_id)}-it-{number}"
+
+
+ITERATION_CHAIN = re.compile(r"^(?P<project>.+)/it-(?P<number>[1-9][0-9]*)$")
+"""An iteration's own ledger chain, ``<project>/it-<n>`` (workflows.iteration.iteration_chain)."""
+
+
+def chain_workflow_id(chain: str) -> str:
+    """The workflow that writes the ledger chain ``chain``: a project, or an iteration."""
+    m = ITERATION_CHAIN.match(chain)
+    return (
+        workflow_id(chain) if m is None else iteration_workflow_id(m["project"], int(m["number"]))
+    )
 
 
 async def start_project(
@@ -123,6 +142,37 @@ def handle(client: Client, project_id: str) -> WorkflowHandle[ProjectWorkflow, o
     return client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id(project_id))
 
 
+St = TypeVar("St", ProjectStatus, IterationStatus)
+
+
+@dataclass(frozen=True)
+class Target(Generic[St]):
+    """A workflow the faces send commands to and read the status of: a project, or one of
+    its iterations. Everything the messages about it need, so one ``send_update`` and one
+    ``until_recorded`` serve every kind."""
+
+    workflow_id: str
+    name: str
+    """How messages call it: ``project new-crm``, ``iteration 3 of project new-crm``."""
+    status_query: Any
+    """The workflow's status query (a method reference) answering ``St``."""
+    status_command: str
+    """The command that shows its status: ``project status new-crm``."""
+    unknown: str = "UnknownProject"
+    """ProjectError kind when Temporal has no such workflow."""
+    closed: str = "ProjectClosed"
+    """ProjectError kind when it is no longer running."""
+
+
+def project(project_id: str) -> Target[ProjectStatus]:
+    return Target(
+        workflow_id(project_id),
+        f"project {project_id}",
+        ProjectWorkflow.status,
+        f"project status {project_id}",
+    )
+
+
 RPC_TIMEOUT = timedelta(seconds=30)
 """How long a query or update waits for a worker before the client says nobody answered."""
 EXPIRY = timedelta(seconds=25)
@@ -141,33 +191,41 @@ NOT_APPLIED = (
 
 
 async def status(client: Client, project_id: str) -> ProjectStatus:
-    result: ProjectStatus = await _query(client, project_id, ProjectWorkflow.status)
+    return await status_of(client, project(project_id))
+
+
+async def status_of(client: Client, target: Target[St], rpc_timeout: timedelta = RPC_TIMEOUT) -> St:
+    result: St = await _query(client, target, target.status_query, rpc_timeout=rpc_timeout)
     return result
 
 
 async def allowed_actions(client: Client, project_id: str, actor: str) -> list[Action]:
-    result: list[Action] = await _query(client, project_id, ProjectWorkflow.allowed_actions, actor)
+    result: list[Action] = await _query(
+        client, project(project_id), ProjectWorkflow.allowed_actions, actor
+    )
     return result
 
 
 async def _query(
     client: Client,
-    project_id: str,
+    target: Target[Any],
     query: Any,
     *args: Any,
     rpc_timeout: timedelta = RPC_TIMEOUT,
 ) -> Any:
     try:
-        return await handle(client, project_id).query(query, *args, rpc_timeout=rpc_timeout)
+        return await client.get_workflow_handle(target.workflow_id).query(
+            query, *args, rpc_timeout=rpc_timeout
+        )
     except RPCError as exc:
-        raise _rpc_error(exc, project_id) from exc
+        raise _rpc_error(exc, target) from exc
     except WorkflowQueryFailedError as exc:
-        raise ProjectError(f"project {project_id} could not answer: {exc}", "QueryFailed") from exc
+        raise ProjectError(f"{target.name} could not answer: {exc}", "QueryFailed") from exc
 
 
-def _rpc_error(exc: RPCError, project_id: str) -> ProjectError:
+def _rpc_error(exc: RPCError, target: Target[Any]) -> ProjectError:
     if exc.status == RPCStatusCode.NOT_FOUND:
-        return ProjectError(f"no project {project_id}", "UnknownProject")
+        return ProjectError(f"no {target.name}", target.unknown)
     if exc.status in (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED) or (
         exc.status == RPCStatusCode.FAILED_PRECONDITION and "no poller" in exc.message
     ):
@@ -182,11 +240,11 @@ RECORD_WAIT = timedelta(seconds=15)
 command answers with the status as it is (its ``recorded_seq`` shows the ledger behind)."""
 
 
-async def _update(client: Client, project_id: str, update: object, arg: Command) -> ProjectStatus:
+async def send_update(client: Client, target: Target[St], update: object, arg: Command) -> St:
     """Send an update that expires unless a worker takes it within ``EXPIRY``; wait at most
     ``RPC_TIMEOUT`` for the workflow to accept (or refuse) it, then at most ``RECORD_WAIT``
     for its answer, which the workflow gives once the ledger holds the step."""
-    h = handle(client, project_id)
+    h = client.get_workflow_handle(target.workflow_id)
     expiry = await clock() + EXPIRY
     arg = arg.model_copy(update={"expires_at": expiry})
     not_applied = NOT_APPLIED.format(s=RPC_TIMEOUT.total_seconds(), expiry=expiry.isoformat())
@@ -205,60 +263,62 @@ async def _update(client: Client, project_id: str, update: object, arg: Command)
         if exc.status in (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION) and (
             await _has_finished(h)
         ):
-            raise ProjectError(
-                f"project {project_id} is no longer running", "ProjectClosed"
-            ) from exc
-        error = _rpc_error(exc, project_id)
+            raise ProjectError(f"{target.name} is no longer running", target.closed) from exc
+        error = _rpc_error(exc, target)
         raise (
             ProjectError(not_applied, "NoWorker") if error.kind == "NoWorker" else error
         ) from exc
     try:
         async with asyncio.timeout(RECORD_WAIT.total_seconds()):
-            result: ProjectStatus = await accepted.result(rpc_timeout=RECORD_WAIT)
-        return result
+            result: St = await accepted.result(rpc_timeout=RECORD_WAIT)
     except WorkflowUpdateFailedError as exc:
         cause = exc.cause
         if isinstance(cause, ApplicationError):
             raise ProjectError(cause.message, cause.type or "Rejected") from exc
-        raise ProjectError(f"project {project_id} failed the request: {cause}", "Failed") from exc
+        raise ProjectError(f"{target.name} failed the request: {cause}", "Failed") from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError, RPCError):
         # Accepted, so applied; the ledger is slow to take it, or the worker went away since:
         # say where things stand, or that no answer came.
         try:
-            now: ProjectStatus = await _query(
-                client, project_id, ProjectWorkflow.status, rpc_timeout=timedelta(seconds=5)
-            )
-            return now
+            return await status_of(client, target, rpc_timeout=timedelta(seconds=5))
         except ProjectError:
             raise ProjectError(
                 f"the request was accepted and is applied, but no worker answered after "
-                f"that; `phasegate project status {project_id}` shows it once a worker "
-                "runs (do not send it again)",
+                f"that; `phasegate {target.status_command}` shows it once a worker runs "
+                "(do not send it again)",
                 UNANSWERED,
             ) from None
+    if result.recorded_seq < result.last_seq and result.ledger_error is None:
+        # The answer can count a step that followed the command's own (an iteration that
+        # opened, a stand-up that fell due): answer once the ledger holds that too.
+        result = await until_recorded(client, target, result)
+    return result
 
 
 async def until_recorded(
-    client: Client, project_id: str, st: ProjectStatus, timeout: timedelta = RECORD_WAIT
-) -> ProjectStatus:
+    client: Client,
+    target: str | Target[St],
+    st: St,
+    timeout: timedelta = RECORD_WAIT,
+) -> St:
     """``st``, or a newer status once the ledger holds every event ``st`` counts: a command
-    that returns has been written, so the audit trail and the inbox show it at once."""
+    that returns has been written, so the audit trail and the inbox show it at once.
+    ``target``: a project id, or the workflow ``st`` is the status of."""
+    on: Target[Any] = project(target) if isinstance(target, str) else target
     loop = asyncio.get_running_loop()
-    deadline, target, pause = loop.time() + timeout.total_seconds(), st.last_seq, 0.01
-    while st.recorded_seq < target and loop.time() < deadline:
+    deadline, goal, pause = loop.time() + timeout.total_seconds(), st.last_seq, 0.01
+    while st.recorded_seq < goal and loop.time() < deadline:
         await asyncio.sleep(pause)
         pause = min(pause * 2, 0.2)
         try:  # short tries: a query that meets a continue-as-new can hang; ask again
-            st = await _query(
-                client, project_id, ProjectWorkflow.status, rpc_timeout=timedelta(seconds=2)
-            )
+            st = await status_of(client, on, rpc_timeout=timedelta(seconds=2))
         except ProjectError as exc:
-            if exc.kind == "UnknownProject":
+            if exc.kind == on.unknown:
                 raise
     return st
 
 
-async def _has_finished(h: WorkflowHandle[ProjectWorkflow, object]) -> bool:
+async def _has_finished(h: WorkflowHandle[Any, Any]) -> bool:
     try:
         return (await h.describe()).status != WorkflowExecutionStatus.RUNNING
     except RPCError:
@@ -276,7 +336,7 @@ clock: Callable[[], Awaitable[datetime]] = _wall_clock
 M = TypeVar("M", bound=BaseModel)
 
 
-def _input(cls: type[M], **data: object) -> M:
+def command_input(cls: type[M], **data: object) -> M:
     """The update's input, or ProjectError("InvalidInput") saying what is wrong with it."""
     try:
         return cls.model_validate(data)
@@ -290,11 +350,11 @@ def _input(cls: type[M], **data: object) -> M:
 async def request_gate(
     client: Client, project_id: str, actor: str, comment: str | None = None
 ) -> ProjectStatus:
-    return await _update(
+    return await send_update(
         client,
-        project_id,
+        project(project_id),
         ProjectWorkflow.request_gate,
-        _input(RequestGateInput, actor=actor, comment=comment),
+        command_input(RequestGateInput, actor=actor, comment=comment),
     )
 
 
@@ -307,11 +367,13 @@ async def decide_gate(
     round: int | None = None,
 ) -> ProjectStatus:
     """A vote for gate round ``round`` (None: the round open now, read from the status)."""
-    vote = _input(DecideGateInput, actor=actor, decision=decision, comment=comment, round=round)
+    vote = command_input(
+        DecideGateInput, actor=actor, decision=decision, comment=comment, round=round
+    )
     if vote.round is None:
         current = (await status(client, project_id)).gate
         vote = vote.model_copy(update={"round": current.round if current else None})
-    return await _update(client, project_id, ProjectWorkflow.decide_gate, vote)
+    return await send_update(client, project(project_id), ProjectWorkflow.decide_gate, vote)
 
 
 async def board_action(
@@ -326,8 +388,11 @@ async def board_action(
         raise ProjectError(
             f"unknown board action {action!r}: use hold, resume or cancel", "InvalidInput"
         )
-    return await _update(
-        client, project_id, updates[action], _input(ActorInput, actor=actor, comment=comment)
+    return await send_update(
+        client,
+        project(project_id),
+        updates[action],
+        command_input(ActorInput, actor=actor, comment=comment),
     )
 
 
@@ -389,13 +454,13 @@ class EndedOutside:
 
 
 async def ended_outside_governance(client: Client, unfinished: list[str]) -> list[EndedOutside]:
-    """Of the projects whose chain has no terminal event, those whose workflow is no longer
-    running: terminated, failed or timed out from Temporal (or gone from it), which no
-    governance step recorded."""
+    """Of the chains with no terminal event (projects', and their iterations'), those whose
+    workflow is no longer running: terminated, failed or timed out from Temporal (or gone
+    from it), which no governance step recorded."""
     found: list[EndedOutside] = []
     for project_id in unfinished:
         try:
-            desc = await handle(client, project_id).describe()
+            desc = await client.get_workflow_handle(chain_workflow_id(project_id)).describe()
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise

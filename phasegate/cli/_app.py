@@ -7,7 +7,7 @@ from typing import NoReturn
 import typer
 
 from phasegate._exit import run_and_exit
-from phasegate.cli import _model, _ops, _project
+from phasegate.cli import _deliverable, _iteration, _model, _ops, _project
 
 app = typer.Typer(
     name="phasegate",
@@ -20,6 +20,8 @@ app.add_typer(_model.model_app, name="model")
 app.add_typer(_model.charter_app, name="charter")
 app.add_typer(_project.project_app, name="project")
 app.add_typer(_project.gate_app, name="gate")
+app.add_typer(_deliverable.deliverable_app, name="deliverable")
+app.add_typer(_iteration.iteration_app, name="iteration")
 for _name, _command in _project.board_commands.items():
     app.command(_name)(_command)
 app.command("tasks")(_ops.tasks)

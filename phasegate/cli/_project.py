@@ -28,6 +28,8 @@ from phasegate.cli._common import (
     settings,
     with_client,
 )
+from phasegate.cli._deliverable import describe
+from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
 from phasegate.settings import Settings
@@ -121,6 +123,23 @@ def _print_status(st: ProjectStatus) -> None:
                 f"          deadline: {gate.deadline.isoformat()}"
                 + (f" (escalated to {gate.level})" if gate.level else "")
             )
+    if st.deliverables:
+        missing = sum(not d.present for d in st.deliverables)
+        say(
+            f"  deliverables: {len(st.deliverables) - missing} of {len(st.deliverables)} "
+            "present" + (" (`gate request` is refused until all are)" if missing else "")
+        )
+        for d in st.deliverables:
+            say(f"          {describe(d)}")
+    ex = st.execution
+    if ex is not None:
+        open_it = f"{ex.open_iteration} open" if ex.open_iteration is not None else "none open"
+        say(
+            f"  iteration: {open_it}, {len(ex.history)} finished "
+            f"(`phasegate iteration status {st.project_id}`)"
+        )
+        if (line := forecast_line(ex)) is not None:
+            say(f"  forecast: {line}")
     say(f"  audit:  {st.last_seq} events")
     if st.recorded_seq < st.last_seq or st.ledger_error:
         say(

@@ -46,6 +46,11 @@ def test_a_project_through_its_first_gate_from_the_cli(
     again = runner.invoke(app, ["project", "start", str(charter)])
     assert again.exit_code == 1 and f"project {pid} already exists" in again.stderr
 
+    missing = runner.invoke(app, ["gate", "request", pid, "--as", "david"])
+    assert missing.exit_code == 1 and "missing: Idébeskrivning" in missing.stderr
+    idea = tmp_path / "ide.md"
+    idea.write_text("# Nytt CRM-system\n", encoding="utf-8")
+    run("deliverable", "submit", pid, "Idébeskrivning", "--as", "david", "--file", str(idea))
     out = run("gate", "request", pid, "--as", "david")
     assert "idea_gate" in out and "awaiting: anna, bo" in out
     inbox = run("tasks", "--assignee", "anna", "--project", pid, "--json")
@@ -77,6 +82,7 @@ def test_a_project_through_its_first_gate_from_the_cli(
     assert kinds == [
         "project_started",
         "phase_started",
+        "deliverable_submitted",
         "gate_opened",
         "vote_cast",
         "held",
@@ -89,17 +95,17 @@ def test_a_project_through_its_first_gate_from_the_cli(
         csv.DictReader(io.StringIO(run("audit", "export", "--project", pid, "--format", "csv")))
     )
     assert [r["kind"] for r in rows] == kinds
-    assert "ok: 9 events" in run("audit", "verify", "--project", pid)
+    assert "ok: 10 events" in run("audit", "verify", "--project", pid)
 
     # Someone edits the record behind the ledger's back: verify names the event.
     db = ledger_url.removeprefix("sqlite:///")
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "UPDATE audit_events SET actor = 'mallory' WHERE project_id = ? AND seq = 4", (pid,)
+            "UPDATE audit_events SET actor = 'mallory' WHERE project_id = ? AND seq = 5", (pid,)
         )
     broken = runner.invoke(app, ["audit", "verify", "--project", pid])
     assert broken.exit_code == 1
-    assert f"broken: project {pid} at seq 4" in broken.stdout
+    assert f"broken: project {pid} at seq 5" in broken.stdout
 
     unknown = runner.invoke(app, ["project", "status", "no-such-project"])
     assert unknown.exit_code == 1 and "no project no-such-project" in unknown.stderr

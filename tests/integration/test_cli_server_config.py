@@ -40,12 +40,35 @@ def charter_file(tmp_path: Path) -> tuple[Path, str]:
     return path, pid
 
 
+ITEMS = Path(__file__).parents[2] / "examples" / "iteration-items.yaml"
 COMMANDS = {
     "project start": lambda charter: ["project", "start", str(charter)],
     "project list": lambda charter: ["project", "list"],
     "project status": lambda charter: ["project", "status", "p1"],
     "gate request": lambda charter: ["gate", "request", "p1", "--as", "david"],
     "hold": lambda charter: ["hold", "p1", "--as", "anna"],
+    "deliverable submit": lambda charter: [
+        "deliverable",
+        "submit",
+        "p1",
+        "Idébeskrivning",
+        "--as",
+        "david",
+        "--file",
+        str(charter),
+    ],
+    "deliverable list": lambda charter: ["deliverable", "list", "p1"],
+    "iteration plan": lambda charter: [
+        "iteration",
+        "plan",
+        "p1",
+        "--as",
+        "erik",
+        "--file",
+        str(ITEMS),
+    ],
+    "iteration done": lambda charter: ["iteration", "done", "p1", "--as", "erik", "CRM-1"],
+    "iteration status": lambda charter: ["iteration", "status", "p1"],
     "worker": lambda charter: ["worker"],
 }
 

@@ -6,7 +6,7 @@ import json
 
 from ledger_support import EventFactory, RawSql
 
-from governance.audit import event_hash
+from governance.audit import EventKind, event_hash
 from ledger import Ledger
 
 
@@ -162,3 +162,18 @@ def test_verify_report_serialises_first_broken(
     dumped = ledger.verify().model_dump()
     assert dumped["ok"] is False
     assert dumped["first_broken"]["seq"] == 1
+
+
+def test_a_chain_is_unfinished_until_its_terminal_event_an_iterations_too(
+    ledger: Ledger, make_event: EventFactory
+) -> None:
+    """A project's chain ends with closed or cancelled; an iteration's own chain
+    (``<project>/it-<n>``) ends with iteration_ended."""
+    _chain(ledger, make_event, "proj-a", 2)
+    ledger.append(make_event("proj-a", 3, kind=EventKind.closed))
+    _chain(ledger, make_event, "proj-b", 2)
+    _chain(ledger, make_event, "proj-b/it-1", 2)
+    ledger.append(make_event("proj-b/it-1", 3, kind=EventKind.iteration_ended))
+    _chain(ledger, make_event, "proj-b/it-2", 1)
+    assert ledger.unfinished_projects() == ["proj-b", "proj-b/it-2"]
+    assert ledger.unfinished_projects("proj-b/it-1") == []

@@ -46,7 +46,7 @@ from governance.messages import (
     SubmitDeliverableInput,
     WorkItem,
 )
-from phasegate import service
+from phasegate import deliverables, service
 from tests.workflows.conftest import Harness
 from workflows import IterationWorkflow, ProjectWorkflow
 
@@ -183,11 +183,7 @@ class Project:
         arg = SubmitDeliverableInput(
             actor=actor, name=name, url=url, sha256=sha256, size=size, comment=comment
         )
-        return await self.recorded(
-            await service._update(
-                self.harness.client, self.pid, ProjectWorkflow.submit_deliverable, arg
-            )
-        )
+        return await self.recorded(await deliverables.submit(self.harness.client, self.pid, arg))
 
     async def decide(
         self, actor: str, decision: str, comment: str | None = None, round: int | None = None
