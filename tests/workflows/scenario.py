@@ -159,13 +159,18 @@ class Project:
         running = before.execution.open_iteration if before.execution else None
         if running is None:
             return st
+        await self.finished(running)  # the closed iteration's result is back: order is settled
+        return await self.status()
 
-        async def kept() -> bool:  # the closed iteration's result is back: order is settled
+    async def finished(self, number: int) -> None:
+        """Wait until the project has kept what iteration ``number`` returned, and recorded it."""
+
+        async def kept() -> bool:
             ex = (await self.status()).execution
-            return ex is not None and any(v.number == running for v in ex.history)
+            return ex is not None and any(v.number == number for v in ex.history)
 
         await eventually(kept)
-        return await self.recorded()
+        await self.recorded()
 
     async def submit(
         self,
@@ -451,10 +456,17 @@ class Iteration:
         return st
 
     async def plan(
-        self, actor: str, work: list[WorkItem], *, weeks: int | None = None, goal: str = "g"
+        self,
+        actor: str,
+        work: list[WorkItem],
+        *,
+        weeks: int | None = None,
+        goal: str = "g",
+        pause: float = 0.05,
     ) -> IterationStatus:
         """Plan; returns once the stand-up that falls at the planning moment is recorded
-        too (when the phase has stand-ups), so the chain is quiet afterwards."""
+        too (when the phase has stand-ups), so the chain is quiet afterwards (asked every
+        ``pause`` seconds)."""
         length = timedelta(weeks=weeks) if weeks is not None else None
         arg = PlanIterationInput(actor=actor, goal=goal, length=length, items=work)
         st = await self.update(IterationWorkflow.plan_iteration, arg)
@@ -464,7 +476,7 @@ class Iteration:
             now = await self.status()
             return now.next_standup != st.planned_at and ledger.last_seq(self.chain) == now.last_seq
 
-        await eventually(quiet)
+        await eventually(quiet, attempts=round(5 / pause), pause=pause)
         return await self.status()
 
     async def done(self, actor: str, *ids: str) -> IterationStatus:
@@ -537,8 +549,12 @@ class Iteration:
         return message
 
 
-async def open_iteration(p: Project, number: int | None = None) -> Iteration:
-    """The project's open iteration (waits until one is open, ``number`` if given)."""
+async def open_iteration(
+    p: Project, number: int | None = None, *, pause: float = 0.05
+) -> Iteration:
+    """The project's open iteration (waits until one is open, ``number`` if given; asks
+    every ``pause`` seconds)."""
+    poll = {"attempts": round(5 / pause), "pause": pause}
     found: list[int] = []
 
     async def is_open() -> bool:
@@ -550,7 +566,7 @@ async def open_iteration(p: Project, number: int | None = None) -> Iteration:
         found[:] = [ex.open_iteration]
         return True
 
-    await eventually(is_open)
+    await eventually(is_open, **poll)
     it = Iteration(p, found[0])
 
     async def started() -> bool:
@@ -560,7 +576,7 @@ async def open_iteration(p: Project, number: int | None = None) -> Iteration:
             return False
         return it.kinds().count("iteration_opened") == 1
 
-    await eventually(started)
+    await eventually(started, **poll)
     return it
 
 

@@ -8,7 +8,6 @@ import governance as g
 from governance.audit import EventKind
 from governance.messages import Feedback, Obstacle, WorkItem
 from tests.workflows.scenario import (
-    Project,
     Scenario,
     eventually,
     items,
@@ -17,17 +16,6 @@ from tests.workflows.scenario import (
 )
 
 PLAN = items(("A1", "erik", 2), ("A2", "david", 1.5), ("A3", "erik", 0.5))
-
-
-async def finished(p: Project, number: int) -> None:
-    """Wait until the project has recorded what iteration ``number`` returned."""
-
-    async def kept() -> bool:
-        ex = (await p.status()).execution
-        return ex is not None and any(v.number == number for v in ex.history)
-
-    await eventually(kept)
-    await p.recorded()
 
 
 async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_one_opens(
@@ -104,7 +92,7 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
     ]
 
     # The project keeps the velocity, the backlog and the burn-up; iteration 2 opens.
-    await finished(p, 1)
+    await p.finished(1)
     nxt = await open_iteration(p, 2)
     ex = (await p.status()).execution
     assert ex is not None
@@ -224,7 +212,7 @@ async def test_requesting_the_phase_gate_closes_the_open_iteration_first(
     assert result.outcome == "closed"
     assert it.kinds()[-1] == "iteration_ended"
     assert it.events()[-1].payload["reason"] == "the phase's gate was requested"
-    await finished(p, 1)
+    await p.finished(1)
     ex = (await p.status()).execution
     assert ex is not None and ex.open_iteration is None
     assert [i.id for i in ex.backlog] == ["A2", "A3"]
