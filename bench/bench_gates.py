@@ -42,7 +42,7 @@ from worker import build_worker, sandbox_runner
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
-async def _bounded(n: int, concurrency: int, job: Callable[[int], Awaitable[None]]) -> float:
+async def bounded(n: int, concurrency: int, job: Callable[[int], Awaitable[None]]) -> float:
     sem = asyncio.Semaphore(concurrency)
 
     async def one(i: int) -> None:
@@ -129,8 +129,8 @@ async def bench(projects: int, concurrency: int, rounds: int) -> None:
                     order = names if r % 2 == 0 else names[::-1]
                     for who in order:
                         start, upd = jobs[who]
-                        t[f"{who}_start"] = await _bounded(projects, concurrency, shifted(start))
-                        t[f"{who}_upd"] = await _bounded(projects, concurrency, shifted(upd))
+                        t[f"{who}_start"] = await bounded(projects, concurrency, shifted(start))
+                        t[f"{who}_upd"] = await bounded(projects, concurrency, shifted(upd))
                     timings.append(t)
                 # Every accepted event is in the ledger before the worker stops.
                 for c in charters:
