@@ -78,7 +78,7 @@ YEAR: tuple[Sprint, ...] = (
     Sprint(3, 8, 8, close_after_days=17),
     Sprint(2, 6, 5),
 )
-"""Seventeen iterations, 45 weeks of timeboxes; velocities from 3 to 14 points."""
+"""Seventeen iterations, 45 weeks of timeboxes; velocities from 3 to 13 points."""
 
 
 @dataclass
@@ -163,7 +163,7 @@ async def simulate_year(
 
     # The next iteration has opened for planning; requesting the gate closes it first.
     last = len(sprints) + 1
-    with t("iteration"):
+    with t("open"):
         await open_iteration(p, last, pause=PAUSE)
     with t("gate"):
         await p.pass_gate(PF_APPROVERS["execution"], pm=PM)
