@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import EventKind
@@ -17,6 +21,12 @@ from tests.workflows.scenario import (
 )
 
 PLAN = items(("A1", "erik", 2), ("A2", "david", 1.5), ("A3", "erik", 0.5))
+
+
+@pytest_asyncio.fixture
+async def env(own_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of each test's own: these projects run iterations (see ``own_env``)."""
+    yield own_env
 
 
 async def finished(p: Project, number: int) -> None:
