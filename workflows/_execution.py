@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import Lifecycle
     from workflows._recording import Recording
-    from workflows.iteration import IterationWorkflow, iteration_chain
+    from workflows.iteration import IterationWorkflow, iteration_chain, iteration_workflow_id
 
 
 CALENDAR_AHEAD = timedelta(days=400)
@@ -146,7 +146,7 @@ class Execution:
         self._handle = await workflow.start_child_workflow(
             IterationWorkflow.run,
             start,
-            id=f"{workflow.info().workflow_id}-it-{start.number}",
+            id=iteration_workflow_id(self._charter.id, start.number),
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
         if self._closing is not None:

@@ -55,6 +55,11 @@ def _reject(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+def iteration_workflow_id(project_id: str, number: int) -> str:
+    """``project-<id>-it-<n>``: the project's workflow id (``project-<id>``) and the number."""
+    return f"project-{project_id}-it-{number}"
+
+
 def iteration_chain(project_id: str, number: int) -> str:
     """The ledger chain an iteration writes: its project's id, ``/it-``, its number."""
     return f"{project_id}/it-{number}"
