@@ -143,6 +143,13 @@ async def test_every_bad_plan_is_refused_naming_the_item_and_changes_nothing(
         ("david", [], None, "InvalidPlan", "at least one item"),
         ("david", items(("D", "erik", 1), ("D", "david", 1)), None, "InvalidPlan", 'item "D"'),
         ("david", items(("X", "zed", 1)), None, "InvalidPlan", 'owner "zed" is not a person'),
+        (
+            "david",
+            [WorkItem(id="NP", title="No points", owner="erik", estimate=1)],
+            None,
+            "InvalidPlan",
+            'item "NP": give its points',
+        ),
         ("david", ok, 1, "InvalidPlan", "length P1W is outside P2W..P6W"),
         ("david", ok, 7, "InvalidPlan", "outside P2W..P6W"),
         ("bo", ok, None, "NotAuthorised", '"bo" may not plan'),
