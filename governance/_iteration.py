@@ -8,7 +8,7 @@ from datetime import timedelta
 from governance._charter import Charter
 from governance._model import IterationPolicy
 from governance._types import format_duration
-from governance.messages import WorkItem
+from governance.messages import MAX_ITEMS, WorkItem
 
 
 def plan_problem(
@@ -32,6 +32,10 @@ def plan_problem(
         return (
             f"length {format_duration(length)} is outside {format_duration(policy.min_length)}"
             f"..{format_duration(policy.max_length)}"
+        )
+    if len(planned) + len(items) > MAX_ITEMS:
+        return f"an iteration holds at most {MAX_ITEMS} items; this would make it " + str(
+            len(planned) + len(items)
         )
     seen = {item.id for item in planned}
     for item in items:

@@ -483,6 +483,7 @@ class IterationWorkflowState(ChainState):
     retro: RetroRecord | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    held_at: datetime | None = Field(None, description="Its project is on hold since then.")
 
 
 class IterationStatus(Message):
@@ -529,6 +530,12 @@ class CloseIterationInput(Message):
     reason: str
     actor: str | None = Field(None, description="Who asked for it (the gate's requester).")
     abandon: bool = False
+
+
+class HoldIterationInput(Message):
+    """From the project to its open iteration: the project was held (clocks stop) or resumed."""
+
+    held: bool
 
 
 class ExecutionState(Message):

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         Vote,
     )
     from states import Lifecycle
+    from workflows._deliverables import at_gate
     from workflows._recording import Recording
 
 
@@ -93,7 +94,7 @@ class Gates:
             payload={
                 "round": rnd,
                 "deadline": _iso(gate.deadline),
-                "deliverables": phase.gate.deliverables,
+                "deliverables": at_gate(self._s.deliverables, phase),
             },
         )
         self._handled()

@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Command,
         DecideDeliveryInput,
         DemoRecord,
+        HoldIterationInput,
         ItemState,
         IterationResult,
         IterationStatus,
@@ -134,6 +135,8 @@ class IterationWorkflow:
 
     def _next_deadline(self) -> datetime | None:
         s, times = self._s, []
+        if s.held_at is not None:
+            return None
         if self._loop.state == "executing":
             if s.standups:
                 times.append(s.standups[0])
@@ -487,6 +490,13 @@ class IterationWorkflow:
                 f'"{input.actor}" may not decide delivery: the {role} role decides it',
                 "NotAuthorised",
             )
+        demo = self._s.demo
+        if input.actor == self._s.planned_by or (demo and input.actor == demo.recorded_by):
+            raise _reject(
+                f'four eyes: "{input.actor}" planned or demonstrated iteration '
+                f"{self._in.number} and may not also accept its delivery",
+                "SelfApproval",
+            )
 
     @workflow.update
     async def record_retro(self, input: RecordRetroInput) -> IterationStatus:
@@ -553,6 +563,22 @@ class IterationWorkflow:
         if not self._loop.terminal:
             self._end("abandon" if input.abandon else "close", input.reason, input.actor)
             self._wake = True
+
+    @workflow.signal
+    def hold(self, input: HoldIterationInput) -> None:
+        """From the project: held (this iteration's clocks stop and it takes no step) or
+        resumed (every clock moves on by the time held)."""
+        s, now = self._s, workflow.now()
+        if input.held:
+            s.held_at = s.held_at or now
+        elif s.held_at is not None:
+            paused, s.held_at = now - s.held_at, None
+            s.standups = [t + paused for t in s.standups]
+            for name in ("execute_ends_at", "demo_deadline", "demo_reminder_at"):
+                value = getattr(s, name)
+                if value is not None:
+                    setattr(s, name, value + paused)
+        self._wake = True
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -757,6 +783,8 @@ class IterationWorkflow:
         waiting = self._rec.refusal()
         if waiting is not None:
             raise _reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
+        if self._s.held_at is not None:
+            raise _reject(f"project {self._in.project_id} is on hold", "OnHold")
         if self._loop.state != state:
             raise _reject(
                 f"cannot {action} now: iteration {self._in.number} is in {self._loop.state} "

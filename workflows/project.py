@@ -266,7 +266,13 @@ class ProjectWorkflow:
         self._person_roles(input.actor)
         if self._machine.state == "on_hold":
             raise _reject(f"project {self._charter.id} is on hold", "OnHold")
-        _deliverables.check(self._current_phase(), input)
+        if self._machine.gate_open:
+            raise _reject(
+                f"gate {self._machine.state} is being decided on the versions it opened with; "
+                "a new version comes after its decision (rework reopens the phase)",
+                "GateOpen",
+            )
+        _deliverables.check(self._s.deliverables, self._current_phase(), input)
 
     @workflow.update
     async def hold(self, input: ActorInput) -> ProjectStatus:
@@ -303,6 +309,7 @@ class ProjectWorkflow:
         self._machine.fire(trigger)
         after = self._machine.state
         payload: dict[str, Any] = {}
+        self._exec.hold(trigger == "hold")
         if trigger == "hold":
             self._s.held_at, self._s.held_by = now, input.actor
         elif trigger == "resume" and self._s.held_at is not None:
