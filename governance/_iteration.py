@@ -45,4 +45,9 @@ def plan_problem(
             )
         if charter.person(item.owner) is None:
             return f'item "{item.id}": owner "{item.owner}" is not a person in the charter'
+        if charter.baseline.scope.unit == "points" and item.points is None:
+            return (
+                f'item "{item.id}": give its points: the charter measures scope in points '
+                f"({charter.baseline.scope.amount} in the baseline), and the burn-up counts them"
+            )
     return None

@@ -344,6 +344,13 @@ class WorkItem(Message):
     title: Line = Field(min_length=1, max_length=200)
     owner: Slug
     estimate: float = Field(gt=0, le=MAX_EFFORT, description="Person-days.")
+    points: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_EFFORT,
+        description="Its size in the charter's scope points (needed when the charter's scope "
+        "is measured in points; its burn-up and forecast count these).",
+    )
 
 
 class PlanIterationInput(Command):
@@ -420,6 +427,9 @@ class Velocity(Message):
     completed_effort: float = 0.0
     added_items: int = 0
     added_effort: float = 0.0
+    committed_points: float = 0.0
+    completed_points: float = 0.0
+    added_points: float = 0.0
     delivered: bool = False
 
 
@@ -494,6 +504,9 @@ class IterationStatus(Message):
     completed_effort: float
     added_items: int
     added_effort: float
+    committed_points: float = 0.0
+    completed_points: float = 0.0
+    added_points: float = 0.0
     standups_sent: int
     next_standup: datetime | None
     demo_deadline: datetime | None
@@ -514,6 +527,7 @@ class CloseIterationInput(Message):
     requested) or abandoned (the project was cancelled)."""
 
     reason: str
+    actor: str | None = Field(None, description="Who asked for it (the gate's requester).")
     abandon: bool = False
 
 

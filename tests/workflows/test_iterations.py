@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import EventKind
@@ -17,6 +21,12 @@ from tests.workflows.scenario import (
 )
 
 PLAN = items(("A1", "erik", 2), ("A2", "david", 1.5), ("A3", "erik", 0.5))
+
+
+@pytest_asyncio.fixture
+async def env(own_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of each test's own: these projects run iterations (see ``own_env``)."""
+    yield own_env
 
 
 async def finished(p: Project, number: int) -> None:
@@ -133,6 +143,13 @@ async def test_every_bad_plan_is_refused_naming_the_item_and_changes_nothing(
         ("david", [], None, "InvalidPlan", "at least one item"),
         ("david", items(("D", "erik", 1), ("D", "david", 1)), None, "InvalidPlan", 'item "D"'),
         ("david", items(("X", "zed", 1)), None, "InvalidPlan", 'owner "zed" is not a person'),
+        (
+            "david",
+            [WorkItem(id="NP", title="No points", owner="erik", estimate=1)],
+            None,
+            "InvalidPlan",
+            'item "NP": give its points',
+        ),
         ("david", ok, 1, "InvalidPlan", "length P1W is outside P2W..P6W"),
         ("david", ok, 7, "InvalidPlan", "outside P2W..P6W"),
         ("bo", ok, None, "NotAuthorised", '"bo" may not plan'),
