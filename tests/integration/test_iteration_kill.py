@@ -40,9 +40,9 @@ from tests.integration.conftest import (
 pytestmark = pytest.mark.devserver
 
 PLAN = [
-    WorkItem(id="A1", title="Importera kundregistret", owner="erik", estimate=2),
-    WorkItem(id="A2", title="Säljtratt i vyn", owner="cecilia", estimate=1.5),
-    WorkItem(id="A3", title="Inloggning med SSO", owner="david", estimate=1),
+    WorkItem(id="A1", title="Importera kundregistret", owner="erik", estimate=2, points=5),
+    WorkItem(id="A2", title="Säljtratt i vyn", owner="cecilia", estimate=1.5, points=3),
+    WorkItem(id="A3", title="Inloggning med SSO", owner="david", estimate=1, points=2),
 ]
 KILL_ON = ("items_done", "demo_recorded")
 """The fault worker dies once at the write of each, in this order."""
@@ -145,6 +145,7 @@ async def test_worker_killed_mid_iteration_loses_nothing_and_the_iteration_finis
                     "items": items,
                     "completed_items": 2,
                     "completed_effort": 3.0,
+                    "completed_points": 7.0,
                     "last_seq": before.last_seq + 1,
                 }
             )
@@ -236,5 +237,8 @@ async def test_worker_killed_mid_iteration_loses_nothing_and_the_iteration_finis
     finished = execution[2].payload
     assert (finished["number"], finished["outcome"], finished["delivered"]) == (1, "done", True)
     assert (finished["committed_items"], finished["completed_items"]) == (3, 3)
-    assert st.execution is not None and [v.number for v in st.execution.history] == [1]
+    assert finished["completed_points"] == 10
+    ex = st.execution
+    assert ex is not None and [v.number for v in ex.history] == [1]
+    assert ex.burn_up.completed == 10  # every point once: no item counted twice
     assert open_tasks == {"it-1/obstacle1/cecilia"}, open_tasks
