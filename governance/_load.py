@@ -42,13 +42,15 @@ def parse_charter(data: dict[str, Any] | str | bytes, source: str = "<charter>")
 
 def _read(path: Path) -> bytes:
     try:
-        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would hang, a device never end
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would hang, a device never end
             raise GovernanceError([Issue("(file)", "is not a regular file")], str(path))
         with path.open("rb") as fh:
-            data = fh.read(MAX_DOCUMENT_BYTES + 1)
+            data = fh.read(MAX_DOCUMENT_BYTES + 1)  # bounded, should it grow meanwhile
         if len(data) > MAX_DOCUMENT_BYTES:
+            size = max(info.st_size, len(data))
             raise GovernanceError(
-                [Issue("(document)", f"is over the limit of {MAX_DOCUMENT_BYTES} bytes")],
+                [Issue("(document)", f"is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
                 str(path),
             )
         return data
