@@ -95,5 +95,16 @@ def new_version(
         url=input.url,
         submitted_by=input.actor,
         at=at,
-        comment=None,  # in the ledger's event: the state keeps what the gate needs
+        comment=_short(input.comment),  # whole in the ledger's event
     )
+
+
+SHOWN_COMMENT = 500
+"""Characters of a version's comment the workflow's state keeps (it travels in every
+continue-as-new); the ledger's ``deliverable_submitted`` event holds all of it."""
+
+
+def _short(comment: str | None) -> str | None:
+    if comment is None or len(comment) <= SHOWN_COMMENT:
+        return comment
+    return comment[: SHOWN_COMMENT - 1] + "…"

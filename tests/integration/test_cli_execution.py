@@ -249,7 +249,9 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
     # The project's chain and each iteration's verify; the ended iteration 1 and the open
     # iteration 2 are neither reported as ended outside governance nor as missing.
     verify = cli("audit", "verify")
-    assert verify.stdout.startswith("ok:") and "in 3 project(s)" in verify.stdout
+    assert (
+        verify.stdout.startswith("ok:") and "in 1 project(s) verified (3 chain(s))" in verify.stdout
+    )
     assert verify.stderr == ""
 
     # The phase is done: its gate closes the open iteration 2 (never planned), recorded so.
