@@ -5,10 +5,11 @@ Names follow ``<Verb><Noun>Input`` / ``...Result``; adding a field later breaks 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from governance._charter import Charter
 from governance._model import GovernanceModel
@@ -301,6 +302,25 @@ SHA256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 MAX_URL = 2000
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://[^\s\x00-\x1f\x7f]+$")
+_SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+
+
+def _url(value: Any) -> Any:
+    """An address with a scheme (https://, file://, smb://...), no spaces or control
+    characters, and never a script a browser would run."""
+    if not isinstance(value, str):
+        return value
+    found = _URL.match(value)
+    if found is None:
+        raise ValueError(
+            "must be a URL with a scheme and no spaces, like https://wiki.example.org/plan"
+        )
+    if found.group(1).lower() in _SCRIPT_SCHEMES:
+        raise ValueError(f"a {found.group(1)}: URL is not a document's address")
+    return value
+
+
 class SubmitDeliverableInput(Command):
     """A deliverable a gate of the current phase lists: a file's SHA-256 and size (never its
     content), or a URL as given."""
@@ -308,7 +328,7 @@ class SubmitDeliverableInput(Command):
     name: Line = Field(min_length=1, max_length=200)
     sha256: SHA256 | None = None
     size: int | None = Field(None, ge=0)
-    url: Line | None = Field(None, max_length=MAX_URL, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+    url: Annotated[str, BeforeValidator(_url)] | None = Field(None, max_length=MAX_URL)
 
 
 class Deliverable(Message):

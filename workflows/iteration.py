@@ -373,8 +373,8 @@ class IterationWorkflow:
                 )
             if item.done_at is not None:
                 raise _reject(
-                    f'item "{item_id}" was reported done by {item.done_by} at '
-                    f"{item.done_at.isoformat()}",
+                    f'item "{item_id}" is already done: reported by {item.done_by} at '
+                    f"{item.done_at.isoformat(timespec='minutes')}",
                     "AlreadyDone",
                 )
             if not lead and item.owner != input.actor:
