@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import ProjectActivities
+from governance import known_country
 from governance.messages import LEDGER_MEMO
 from ledger import Ledger
 from phasegate.settings import Settings
@@ -59,6 +60,10 @@ async def build_worker(
 
     ``activities`` defaults to ``ProjectActivities(ledger)``; the fault-injection tests pass
     a subclass that kills its own process around the ledger's commit."""
+    # Decoding a project's input validates its model, whose calendar country is looked up in
+    # the holidays library: load its list of countries now, not in a workflow's first task
+    # (importing every country module there can pass Temporal's 2 s deadlock limit).
+    known_country("SE")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_threads) as pool:
         worker = Worker(
             client,

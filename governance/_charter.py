@@ -42,6 +42,7 @@ def _model_ref(value: Any) -> Any:
 
 
 ModelRef = Annotated[str, BeforeValidator(_model_ref)]
+_ITERATION_SUFFIX = re.compile(r"-it-[0-9]+$")
 
 
 def split_ref(ref: str) -> tuple[str, str]:
@@ -117,6 +118,14 @@ class Charter(Strict):
             if person.id in ids:
                 issues.append(Issue(f"people[{i}].id", f'duplicate person "{person.id}"'))
             ids.add(person.id)
+        if _ITERATION_SUFFIX.search(self.id):
+            issues.append(
+                Issue(
+                    "id",
+                    f'"{self.id}" ends like an iteration\'s name ("-it-<n>" is how a project '
+                    "names its iterations' workflows); choose another id",
+                )
+            )
         if self.baseline.planned_end <= self.baseline.start:
             issues.append(Issue("baseline.planned_end", "must be after baseline.start"))
         for i, w in enumerate(self.waivers):

@@ -8,7 +8,7 @@ from datetime import timedelta
 from governance._charter import Charter
 from governance._model import IterationPolicy
 from governance._types import format_duration
-from governance.messages import WorkItem
+from governance.messages import MAX_ITEMS, WorkItem
 
 
 def plan_problem(
@@ -33,6 +33,10 @@ def plan_problem(
             f"length {format_duration(length)} is outside {format_duration(policy.min_length)}"
             f"..{format_duration(policy.max_length)}"
         )
+    if len(planned) + len(items) > MAX_ITEMS:
+        return f"an iteration holds at most {MAX_ITEMS} items; this would make it " + str(
+            len(planned) + len(items)
+        )
     seen = {item.id for item in planned}
     for item in items:
         if item.id in seen:
@@ -45,4 +49,9 @@ def plan_problem(
             )
         if charter.person(item.owner) is None:
             return f'item "{item.id}": owner "{item.owner}" is not a person in the charter'
+        if charter.baseline.scope.unit == "points" and item.points is None:
+            return (
+                f'item "{item.id}": give its points: the charter measures scope in points '
+                f"({charter.baseline.scope.amount} in the baseline), and the burn-up counts them"
+            )
     return None

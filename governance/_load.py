@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -41,13 +42,18 @@ def parse_charter(data: dict[str, Any] | str | bytes, source: str = "<charter>")
 
 def _read(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would hang, a device never end
+            raise GovernanceError([Issue("(file)", "is not a regular file")], str(path))
+        with path.open("rb") as fh:
+            data = fh.read(MAX_DOCUMENT_BYTES + 1)  # bounded, should it grow meanwhile
+        if len(data) > MAX_DOCUMENT_BYTES:
+            size = max(info.st_size, len(data))
             raise GovernanceError(
                 [Issue("(document)", f"is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
                 str(path),
             )
-        return path.read_bytes()
+        return data
     except OSError as exc:
         raise GovernanceError([Issue("(file)", exc.strerror or str(exc))], str(path)) from None
 

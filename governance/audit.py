@@ -164,6 +164,7 @@ class VerifyReport(BaseModel):
 
     ok: bool
     projects: int
+    chains: int = Field(0, description="A project's chain and one per iteration it ran.")
     events_checked: int
     broken: list[ChainBreak] = Field(default_factory=list)
     """One entry per broken project (its first broken event), in project order."""

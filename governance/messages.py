@@ -5,10 +5,11 @@ Names follow ``<Verb><Noun>Input`` / ``...Result``; adding a field later breaks 
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from governance._charter import Charter
 from governance._model import GovernanceModel
@@ -301,6 +302,25 @@ SHA256 = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 MAX_URL = 2000
 
 
+_URL = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://[^\s\x00-\x1f\x7f]+$")
+_SCRIPT_SCHEMES = frozenset({"javascript", "vbscript", "data"})
+
+
+def _url(value: Any) -> Any:
+    """An address with a scheme (https://, file://, smb://...), no spaces or control
+    characters, and never a script a browser would run."""
+    if not isinstance(value, str):
+        return value
+    found = _URL.match(value)
+    if found is None:
+        raise ValueError(
+            "must be a URL with a scheme and no spaces, like https://wiki.example.org/plan"
+        )
+    if found.group(1).lower() in _SCRIPT_SCHEMES:
+        raise ValueError(f"a {found.group(1)}: URL is not a document's address")
+    return value
+
+
 class SubmitDeliverableInput(Command):
     """A deliverable a gate of the current phase lists: a file's SHA-256 and size (never its
     content), or a URL as given."""
@@ -308,7 +328,7 @@ class SubmitDeliverableInput(Command):
     name: Line = Field(min_length=1, max_length=200)
     sha256: SHA256 | None = None
     size: int | None = Field(None, ge=0)
-    url: Line | None = Field(None, max_length=MAX_URL, pattern=r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
+    url: Annotated[str, BeforeValidator(_url)] | None = Field(None, max_length=MAX_URL)
 
 
 class Deliverable(Message):
@@ -344,6 +364,13 @@ class WorkItem(Message):
     title: Line = Field(min_length=1, max_length=200)
     owner: Slug
     estimate: float = Field(gt=0, le=MAX_EFFORT, description="Person-days.")
+    points: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_EFFORT,
+        description="Its size in the charter's scope points (needed when the charter's scope "
+        "is measured in points; its burn-up and forecast count these).",
+    )
 
 
 class PlanIterationInput(Command):
@@ -420,6 +447,9 @@ class Velocity(Message):
     completed_effort: float = 0.0
     added_items: int = 0
     added_effort: float = 0.0
+    committed_points: float = 0.0
+    completed_points: float = 0.0
+    added_points: float = 0.0
     delivered: bool = False
 
 
@@ -473,6 +503,7 @@ class IterationWorkflowState(ChainState):
     retro: RetroRecord | None = None
     ended_at: datetime | None = None
     end_reason: str | None = None
+    held_at: datetime | None = Field(None, description="Its project is on hold since then.")
 
 
 class IterationStatus(Message):
@@ -494,6 +525,9 @@ class IterationStatus(Message):
     completed_effort: float
     added_items: int
     added_effort: float
+    committed_points: float = 0.0
+    completed_points: float = 0.0
+    added_points: float = 0.0
     standups_sent: int
     next_standup: datetime | None
     demo_deadline: datetime | None
@@ -514,7 +548,14 @@ class CloseIterationInput(Message):
     requested) or abandoned (the project was cancelled)."""
 
     reason: str
+    actor: str | None = Field(None, description="Who asked for it (the gate's requester).")
     abandon: bool = False
+
+
+class HoldIterationInput(Message):
+    """From the project to its open iteration: the project was held (clocks stop) or resumed."""
+
+    held: bool
 
 
 class ExecutionState(Message):

@@ -300,11 +300,18 @@ class Ledger:
             "the ledger is append-only"
         )
 
-    def _event_rows(self, conn: sa.Connection, project_id: str | None) -> Iterator[sa.RowMapping]:
+    def _event_rows(
+        self, conn: sa.Connection, project_id: str | None, *, iterations: bool = False
+    ) -> Iterator[sa.RowMapping]:
+        """The events of every chain, or of ``project_id``'s (with ``iterations``, also the
+        chains of its iterations, ``<project>/it-<n>``), by chain, then seq."""
         t = audit_events.c
         query = sa.select(audit_events).order_by(t.project_id, t.seq)
         if project_id is not None:
-            query = query.where(t.project_id == project_id)
+            own = t.project_id == project_id
+            if iterations:  # a project id is a slug: no LIKE wildcard in it
+                own = own | t.project_id.like(f"{project_id}/it-%")
+            query = query.where(own)
         yield from conn.execution_options(yield_per=500).execute(query).mappings()
 
     def events(self, project_id: str | None = None) -> list[AuditEvent]:
@@ -337,20 +344,24 @@ class Ledger:
         with self._transaction() as conn:
             return [str(row[0]) for row in conn.execute(query)]
 
-    def verify(self, project_id: str | None = None) -> VerifyReport:
-        """Recompute every chain from the raw columns; report each project's first broken event.
+    def verify(self, project_id: str | None = None, *, iterations: bool = False) -> VerifyReport:
+        """Recompute every chain from the raw columns; report each chain's first broken event.
+        ``projects`` counts projects, ``chains`` their chains (a project's, and one per
+        iteration it ran); with ``project_id`` and ``iterations``, that project's chains.
 
         `events_checked` counts the events examined (a chain is not read past its first break).
         A chain cut off after its last event cannot be detected from the chain alone.
         """
         broken: list[ChainBreak] = []
-        projects = checked = 0
+        chains = checked = 0
+        owners: set[str] = set()
         current: str | None = None
         expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
         with self._transaction() as conn:
-            for row in self._event_rows(conn, project_id):
+            for row in self._event_rows(conn, project_id, iterations=iterations):
                 if row["project_id"] != current:
-                    current, projects = row["project_id"], projects + 1
+                    current, chains = row["project_id"], chains + 1
+                    owners.add(current.partition("/")[0])
                     expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
                 if skip:
                     continue
@@ -362,13 +373,21 @@ class Ledger:
                     skip = True
                     continue
                 expected_seq, prev_hash = expected_seq + 1, digest
-        return VerifyReport(ok=not broken, projects=projects, events_checked=checked, broken=broken)
+        return VerifyReport(
+            ok=not broken,
+            projects=len(owners),
+            chains=chains,
+            events_checked=checked,
+            broken=broken,
+        )
 
     def export(
         self,
         out: TextIO,
         fmt: Literal["jsonl", "csv"] = "jsonl",
         project_id: str | None = None,
+        *,
+        iterations: bool = False,
     ) -> int:
         """Write the events to `out` (open CSV files with newline=""); return how many.
 
@@ -384,7 +403,7 @@ class Ledger:
         elif fmt != "jsonl":
             raise ValueError(f"unknown export format {fmt!r}: use 'jsonl' or 'csv'")
         with self._transaction() as conn:
-            for raw in self._event_rows(conn, project_id):
+            for raw in self._event_rows(conn, project_id, iterations=iterations):
                 row = _export_row(_event_from_row(raw))
                 if writer is None:
                     out.write(json.dumps(row, ensure_ascii=False) + "\n")

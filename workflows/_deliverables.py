@@ -44,8 +44,13 @@ def statuses(submitted: list[Deliverable], phase: Phase) -> list[DeliverableStat
     return out
 
 
-def check(phase: Phase, input: SubmitDeliverableInput) -> None:
-    """A name the phase's gate lists, and exactly one of a file (hash and size) or a URL."""
+MAX_VERSIONS = 20
+"""Versions of one deliverable a phase keeps (they travel in the workflow's state)."""
+
+
+def check(existing: list[Deliverable], phase: Phase, input: SubmitDeliverableInput) -> None:
+    """A name the phase's gate lists, exactly one of a file (hash and size) or a URL, and
+    room for another version."""
     listed = phase.gate.deliverables
     if input.name not in listed:
         raise _reject(
@@ -58,6 +63,22 @@ def check(phase: Phase, input: SubmitDeliverableInput) -> None:
         raise _reject("give a file (its SHA-256 and size) or a URL, not both", "InvalidDeliverable")
     if has_file and (input.sha256 is None or input.size is None):
         raise _reject("a file is given by its SHA-256 and its size, both", "InvalidDeliverable")
+    versions = sum(1 for d in existing if d.phase == phase.id and d.name == input.name)
+    if versions >= MAX_VERSIONS:
+        raise _reject(
+            f'"{input.name}" has {versions} versions already, the most a phase keeps',
+            "TooManyVersions",
+        )
+
+
+def at_gate(submitted: list[Deliverable], phase: Phase) -> list[dict[str, object]]:
+    """The version of each deliverable the gate is decided on (recorded when it opens)."""
+    out: list[dict[str, object]] = []
+    for name in phase.gate.deliverables:
+        d = current(submitted, phase.id, name)
+        if d is not None:
+            out.append(d.model_dump(mode="json", include={"name", "version", "sha256", "url"}))
+    return out
 
 
 def new_version(
@@ -74,5 +95,16 @@ def new_version(
         url=input.url,
         submitted_by=input.actor,
         at=at,
-        comment=input.comment,
+        comment=_short(input.comment),  # whole in the ledger's event
     )
+
+
+SHOWN_COMMENT = 500
+"""Characters of a version's comment the workflow's state keeps (it travels in every
+continue-as-new); the ledger's ``deliverable_submitted`` event holds all of it."""
+
+
+def _short(comment: str | None) -> str | None:
+    if comment is None or len(comment) <= SHOWN_COMMENT:
+        return comment
+    return comment[: SHOWN_COMMENT - 1] + "…"

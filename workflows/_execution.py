@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         DaysOffInput,
         DaysOffResult,
         ExecutionStatus,
+        HoldIterationInput,
         IterationResult,
         ProjectState,
         StartIterationInput,
@@ -33,9 +34,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import Lifecycle
     from workflows._recording import Recording
-    from workflows.iteration import IterationWorkflow, iteration_chain
+    from workflows.iteration import IterationWorkflow, iteration_chain, iteration_workflow_id
 
 
+MAX_BACKLOG = 1000
+"""Unfinished items the project keeps; past it the oldest are dropped (and named in the
+``iteration_finished`` event): the backlog travels in the workflow's state."""
 CALENDAR_AHEAD = timedelta(days=400)
 """How far ahead an iteration knows the public holidays: beyond it (an iteration planned more
 than a year after it opened) only weekends are days off."""
@@ -64,7 +68,9 @@ class Execution:
         self._driver: asyncio.Task[None] | None = None
         self._handle: workflow.ChildWorkflowHandle[IterationWorkflow, IterationResult] | None = None
         self._closing: str | None = None
+        self._closing_actor: str | None = None
         self._abandoning: str | None = None
+        self._held: bool | None = None
         self._signalling: asyncio.Task[None] | None = None
 
     def iterative_phase(self) -> tuple[Phase, IterationPolicy] | None:
@@ -133,6 +139,21 @@ class Execution:
         self._driver = asyncio.create_task(self._drive(start))
 
     async def _drive(self, start: StartIterationInput) -> None:
+        """Run iteration ``start.number`` to its end. Whatever way it ends, the project
+        records it and goes on: a child that failed, was terminated or could not start
+        (``_lost``) never leaves the project waiting for it."""
+        try:
+            result = await self._run_child(start)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._handle = None
+            self._lost(start.number, _why(exc))
+            return
+        self._handle = None
+        self._finished(result)
+
+    async def _run_child(self, start: StartIterationInput) -> IterationResult:
         country = self._model.calendar.country
         if country is not None:
             today = workflow.now().date()
@@ -146,16 +167,40 @@ class Execution:
         self._handle = await workflow.start_child_workflow(
             IterationWorkflow.run,
             start,
-            id=f"{workflow.info().workflow_id}-it-{start.number}",
+            id=iteration_workflow_id(self._charter.id, start.number),
             parent_close_policy=ParentClosePolicy.REQUEST_CANCEL,
         )
-        if self._closing is not None:
-            await self._handle.signal(
-                IterationWorkflow.close, CloseIterationInput(reason=self._closing)
-            )
-        result = await self._handle
-        self._handle = None
-        self._finished(result)
+        # Closed or abandoned while it was being started: tell it now.
+        if self._abandoning is not None:
+            await self._signal_close(self._abandoning, abandon=True)
+        elif self._closing is not None:
+            await self._signal_close(self._closing, self._closing_actor)
+        elif self._held is not None:
+            await self._signal_hold(self._held)
+        return await self._handle
+
+    def _lost(self, number: int, reason: str) -> None:
+        """A step: iteration ``number`` ended without a result (its workflow failed, was
+        terminated, or did not start): recorded as abandoned, its work not counted."""
+        x = self._s.execution
+        if self._machine.terminal or x.open != number:
+            return
+        x.open = None
+        now = workflow.now()
+        x.history.append(Velocity(number=number, outcome="abandoned", opened_at=now, ended_at=now))
+        self._rec.event(
+            EventKind.iteration_finished,
+            self._machine.state,
+            self._machine.state,
+            payload={
+                "number": number,
+                "outcome": "lost",
+                "reason": reason,
+                "chain": iteration_chain(self._charter.id, number),
+            },
+        )
+        self._s.updates_handled += 1
+        self._wake()
 
     def close(self, reason: str, actor: str | None) -> None:
         """A step: the open iteration ends now (the phase's gate was requested); recorded
@@ -170,21 +215,41 @@ class Execution:
             actor=actor,
             payload={"number": x.open, "reason": reason},
         )
-        self._closing = reason
+        self._closing, self._closing_actor = reason, actor
         if self._handle is not None:  # else _drive signals it once the child has started
-            self._signalling = asyncio.create_task(self._signal_close(reason))
+            self._signalling = asyncio.create_task(self._signal_close(reason, actor))
 
-    async def _signal_close(self, reason: str, *, abandon: bool = False) -> None:
+    async def _signal_close(
+        self, reason: str, actor: str | None = None, *, abandon: bool = False
+    ) -> None:
         handle = self._handle
         if handle is None:
             return
         try:
             await handle.signal(
-                IterationWorkflow.close, CloseIterationInput(reason=reason, abandon=abandon)
+                IterationWorkflow.close,
+                CloseIterationInput(reason=reason, actor=actor, abandon=abandon),
             )
         except FailureError:
             # It ended meanwhile (its retro came first): its result says how it ended.
             workflow.logger.info("iteration had already ended when asked to close")
+
+    def hold(self, held: bool) -> None:
+        """Part of the project's hold or resume: the open iteration's clocks stop or go on."""
+        if self._s.execution.open is None:
+            return
+        self._held = held
+        if self._handle is not None:  # else _run_child tells it once the child has started
+            self._signalling = asyncio.create_task(self._signal_hold(held))
+
+    async def _signal_hold(self, held: bool) -> None:
+        handle = self._handle
+        if handle is None:
+            return
+        try:
+            await handle.signal(IterationWorkflow.hold, HoldIterationInput(held=held))
+        except FailureError:
+            workflow.logger.info("iteration had already ended when told of the hold")
 
     def abandon(self, reason: str) -> None:
         """A step of the project's cancellation: its open iteration is abandoned."""
@@ -210,10 +275,12 @@ class Execution:
         x.open = None
         x.history.append(Velocity.model_validate(result.model_dump(include=_VELOCITY)))
         held = set(result.item_ids)
-        x.backlog = [i for i in x.backlog if i.id not in held] + list(result.unfinished)
+        backlog = [i for i in x.backlog if i.id not in held] + list(result.unfinished)
+        dropped = [i.id for i in backlog[:-MAX_BACKLOG]] if len(backlog) > MAX_BACKLOG else []
+        x.backlog = backlog[-MAX_BACKLOG:]
         points = self._charter.baseline.scope.unit == "points"
-        x.added_scope += result.added_effort if points else result.added_items
-        x.completed_scope += result.completed_effort if points else result.completed_items
+        x.added_scope += result.added_points if points else result.added_items
+        x.completed_scope += result.completed_points if points else result.completed_items
         x.forecast = self._forecast()
         self._rec.event(
             EventKind.iteration_finished,
@@ -228,8 +295,11 @@ class Execution:
                 "completed_effort": result.completed_effort,
                 "added_items": result.added_items,
                 "added_effort": result.added_effort,
+                "completed_points": result.completed_points,
+                "added_points": result.added_points,
                 "delivered": result.delivered,
                 "backlog": [i.id for i in x.backlog],
+                "dropped_from_backlog": dropped,
                 "chain": iteration_chain(self._charter.id, result.number),
                 "chain_head": {"seq": result.chain.seq, "hash": result.chain.hash},
                 "forecast": None if x.forecast is None else x.forecast.model_dump(mode="json"),
@@ -256,17 +326,20 @@ class Execution:
         x = self._s.execution
         points = self._charter.baseline.scope.unit == "points"
         done = [v for v in x.history if v.outcome == "done"]
-        velocities = [v.completed_effort if points else float(v.completed_items) for v in done]
+        velocities = [v.completed_points if points else float(v.completed_items) for v in done]
         lengths = [v.length for v in done if v.length is not None]
         length = sum(lengths, timedelta()) / len(lengths) if lengths else self._policy_length()
         burn = self._burn_up()
-        return forecast(
-            velocities,
-            max(burn.total - burn.completed, 0.0),
-            as_of=workflow.now(),
-            iteration_length=length,
-            unit=burn.unit,
-        )
+        try:
+            return forecast(
+                velocities,
+                max(burn.total - burn.completed, 0.0),
+                as_of=workflow.now(),
+                iteration_length=length,
+                unit=burn.unit,
+            )
+        except (OverflowError, ValueError):  # a date past the calendar: no finish in sight
+            return None
 
     def _policy_length(self) -> timedelta:
         phase = self._s.execution.phase
@@ -289,3 +362,8 @@ class Execution:
 
 
 _VELOCITY = set(Velocity.model_fields)
+
+
+def _why(exc: BaseException) -> str:
+    cause = getattr(exc, "cause", None) or exc
+    return f"{type(cause).__name__}: {cause}"

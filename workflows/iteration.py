@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
         Command,
         DecideDeliveryInput,
         DemoRecord,
+        HoldIterationInput,
         ItemState,
         IterationResult,
         IterationStatus,
@@ -53,6 +54,11 @@ with workflow.unsafe.imports_passed_through():
 
 def _reject(message: str, kind: str) -> ApplicationError:
     return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def iteration_workflow_id(project_id: str, number: int) -> str:
+    """``project-<id>-it-<n>``: the project's workflow id (``project-<id>``) and the number."""
+    return f"project-{project_id}-it-{number}"
 
 
 def iteration_chain(project_id: str, number: int) -> str:
@@ -129,6 +135,8 @@ class IterationWorkflow:
 
     def _next_deadline(self) -> datetime | None:
         s, times = self._s, []
+        if s.held_at is not None:
+            return None
         if self._loop.state == "executing":
             if s.standups:
                 times.append(s.standups[0])
@@ -365,8 +373,8 @@ class IterationWorkflow:
                 )
             if item.done_at is not None:
                 raise _reject(
-                    f'item "{item_id}" was reported done by {item.done_by} at '
-                    f"{item.done_at.isoformat()}",
+                    f'item "{item_id}" is already done: reported by {item.done_by} at '
+                    f"{item.done_at.isoformat(timespec='minutes')}",
                     "AlreadyDone",
                 )
             if not lead and item.owner != input.actor:
@@ -482,6 +490,13 @@ class IterationWorkflow:
                 f'"{input.actor}" may not decide delivery: the {role} role decides it',
                 "NotAuthorised",
             )
+        demo = self._s.demo
+        if input.actor == self._s.planned_by or (demo and input.actor == demo.recorded_by):
+            raise _reject(
+                f'four eyes: "{input.actor}" planned or demonstrated iteration '
+                f"{self._in.number} and may not also accept its delivery",
+                "SelfApproval",
+            )
 
     @workflow.update
     async def record_retro(self, input: RecordRetroInput) -> IterationStatus:
@@ -546,8 +561,24 @@ class IterationWorkflow:
         """From the project: its phase's gate was requested (closed), or the project was
         cancelled (abandoned); this iteration ends now."""
         if not self._loop.terminal:
-            self._end("abandon" if input.abandon else "close", input.reason, None)
+            self._end("abandon" if input.abandon else "close", input.reason, input.actor)
             self._wake = True
+
+    @workflow.signal
+    def hold(self, input: HoldIterationInput) -> None:
+        """From the project: held (this iteration's clocks stop and it takes no step) or
+        resumed (every clock moves on by the time held)."""
+        s, now = self._s, workflow.now()
+        if input.held:
+            s.held_at = s.held_at or now
+        elif s.held_at is not None:
+            paused, s.held_at = now - s.held_at, None
+            s.standups = [t + paused for t in s.standups]
+            for name in ("execute_ends_at", "demo_deadline", "demo_reminder_at"):
+                value = getattr(s, name)
+                if value is not None:
+                    setattr(s, name, value + paused)
+        self._wake = True
 
     # -- queries ------------------------------------------------------------------------------
 
@@ -579,6 +610,9 @@ class IterationWorkflow:
             completed_effort=_effort(done),
             added_items=len(added),
             added_effort=_effort(added),
+            committed_points=_points(committed),
+            completed_points=_points(done),
+            added_points=_points(added),
             standups_sent=s.standups_sent,
             next_standup=s.standups[0] if s.standups else None,
             demo_deadline=s.demo_deadline,
@@ -671,13 +705,18 @@ class IterationWorkflow:
             completed_effort=_effort(done),
             added_items=len(added),
             added_effort=_effort(added),
+            committed_points=_points(committed),
+            completed_points=_points(done),
+            added_points=_points(added),
             delivered=self._loop.delivered,
             delivery_comment=s.delivery_comment,
             demo=s.demo,
             retro=s.retro,
             item_ids=[i.id for i in s.items],
             unfinished=[
-                WorkItem(id=i.id, title=i.title, owner=i.owner, estimate=i.estimate)
+                WorkItem(
+                    id=i.id, title=i.title, owner=i.owner, estimate=i.estimate, points=i.points
+                )
                 for i in s.items
                 if i.done_at is None
             ],
@@ -744,6 +783,8 @@ class IterationWorkflow:
         waiting = self._rec.refusal()
         if waiting is not None:
             raise _reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
+        if self._s.held_at is not None:
+            raise _reject(f"project {self._in.project_id} is on hold", "OnHold")
         if self._loop.state != state:
             raise _reject(
                 f"cannot {action} now: iteration {self._in.number} is in {self._loop.state} "
@@ -873,6 +914,10 @@ _NEXT = {
 
 def _effort(items: Sequence[WorkItem]) -> float:
     return round(sum(i.estimate for i in items), 6)
+
+
+def _points(items: Sequence[WorkItem]) -> float:
+    return round(sum(i.points or 0.0 for i in items), 6)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -21,32 +21,25 @@ with workflow.unsafe.imports_passed_through():
         Charter,
         GovernanceModel,
         Phase,
-        Tally,
-        escalation_deciders,
-        gate_voters,
-        tally,
     )
-    from governance.audit import EventKind, GateTaskIn
+    from governance.audit import EventKind
     from governance.messages import (
         Action,
         ActorInput,
         CloseTasksInput,
         Command,
         DecideGateInput,
-        Escalation,
-        GateState,
-        GateStatus,
         ProjectResult,
         ProjectState,
         ProjectStatus,
         RequestGateInput,
         StartProjectInput,
         SubmitDeliverableInput,
-        Vote,
     )
     from states import Lifecycle
     from workflows import _deliverables, _search
     from workflows._execution import Execution
+    from workflows._gates import Gates
     from workflows._recording import Recording
 
 
@@ -72,7 +65,21 @@ class ProjectWorkflow:
         )
         self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
         self._rec = Recording(
-            self._s, self._charter.id, self._model.ref, self._model_hash, self._current_tasks
+            self._s,
+            self._charter.id,
+            self._model.ref,
+            self._model_hash,
+            lambda: self._gates.current_tasks() if not self._machine.terminal else [],
+        )
+        self._gates = Gates(
+            self._s,
+            self._charter,
+            self._model,
+            self._machine,
+            self._rec,
+            person_roles=self._person_roles,
+            handled=self._handled,
+            upsert_search=self._upsert_search,
         )
         self._wake = False
         self._exec = Execution(
@@ -172,13 +179,7 @@ class ProjectWorkflow:
     def _next_deadline(self) -> datetime | None:
         if self._machine.state == "on_hold":
             return None
-        times: list[datetime] = []
-        gate = self._s.gate
-        if gate is not None:
-            if gate.reminder_at is not None and not gate.reminded:
-                times.append(gate.reminder_at)
-            if gate.deadline is not None:
-                times.append(gate.deadline)
+        times = self._gates.deadlines()
         if self._s.phase_opens_at is not None:
             times.append(self._s.phase_opens_at)
         return min(times) if times else None
@@ -198,78 +199,7 @@ class ProjectWorkflow:
                 f"{self._charter.title}: {phase.title} is open",
                 phase=phase.id,
             )
-        gate = self._s.gate
-        if gate is not None and not gate.reminded and gate.reminder_at and now >= gate.reminder_at:
-            gate.reminded = True
-            awaited = self._gate_status().awaited
-            self._rec.event(
-                EventKind.reminder_sent,
-                self._machine.state,
-                self._machine.state,
-                payload={"awaited": awaited, "deadline": _iso(gate.deadline)},
-            )
-            self._rec.notify(
-                "reminder",
-                awaited,
-                f"Reminder: gate {self._machine.state} awaits your decision",
-                deadline=_iso(gate.deadline),
-            )
-        if gate is not None and gate.deadline is not None and now >= gate.deadline:
-            self._escalate(gate, now)
-
-    def _escalate(self, gate: GateState, now: datetime) -> None:
-        phase = self._model.phase(gate.phase)
-        target = (
-            self._model.level(phase.gate.escalate_to)
-            if gate.level is None
-            else self._model.level_above(gate.level)
-        )
-        if target is None:
-            # Top of the chain: nobody above; keep waiting and say so once.
-            gate.deadline = None
-            self._rec.event(
-                EventKind.escalated,
-                self._machine.state,
-                self._machine.state,
-                payload={
-                    "from_level": gate.level,
-                    "to_level": None,
-                    "note": "SLA passed at the top of the escalation chain",
-                },
-            )
-            return
-        deadline = now + target.sla
-        self._rec.event(
-            EventKind.escalated,
-            self._machine.state,
-            self._machine.state,
-            role=target.role,
-            payload={"from_level": gate.level, "to_level": target.id, "deadline": _iso(deadline)},
-        )
-        # The decision leaves the approvers (and the level below): their decide tasks are
-        # withdrawn; the escalated level decides now, and its people get a decide task.
-        before = [None, *(e.level for e in gate.escalations)]
-        people = [p.id for p in self._charter.people]
-        self._rec.close(
-            CloseTasksInput(
-                project_id=self._charter.id,
-                gate=self._gate_key(gate),
-                keys=[self._decision_task_key(gate, p, lvl) for lvl in before for p in people],
-                at=now,
-                status="withdrawn",
-            )
-        )
-        gate.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
-        gate.level = target.id
-        gate.deadline = deadline
-        self._rec.open(self._decide_tasks(gate, self._holders(target.role), now, target.id))
-        self._rec.notify(
-            "escalation",
-            self._holders(target.role),
-            f"Escalated to you: gate {self._machine.state} of {self._charter.title}",
-            level=target.id,
-            deadline=_iso(deadline),
-        )
+        self._gates.on_timer(now)
 
     # -- updates ------------------------------------------------------------------------------
 
@@ -279,46 +209,11 @@ class ProjectWorkflow:
 
     def _request_gate(self, input: RequestGateInput) -> ProjectStatus:
         self._check_request(input)
-        now = workflow.now()
         phase = self._current_phase()
         before = self._machine.state
         self._exec.close("the phase's gate was requested", input.actor)
         self._machine.fire("request_gate")
-        rnd = self._s.gate_rounds.get(phase.id, 0) + 1
-        self._s.gate_rounds[phase.id] = rnd
-        gate = GateState(
-            phase=phase.id,
-            round=rnd,
-            opened_at=now,
-            requested_by=input.actor,
-            deadline=now + phase.gate.sla,
-            reminder_at=now + phase.gate.reminder if phase.gate.reminder else None,
-        )
-        self._s.gate = gate
-        self._s.phase_opens_at = None
-        self._upsert_search()
-        self._rec.event(
-            EventKind.gate_opened,
-            before,
-            self._machine.state,
-            actor=input.actor,
-            role=self._model.project_manager,
-            comment=input.comment,
-            payload={
-                "round": rnd,
-                "deadline": _iso(gate.deadline),
-                "deliverables": phase.gate.deliverables,
-            },
-        )
-        self._handled()
-        eligible = self._gate_status().eligible
-        self._open_tasks(phase, gate, eligible)
-        self._rec.notify(
-            "gate_opened",
-            eligible,
-            f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
-            deadline=_iso(gate.deadline),
-        )
+        self._gates.open(input, phase, before)
         return self.status()
 
     @request_gate.validator
@@ -331,102 +226,12 @@ class ProjectWorkflow:
 
     def _decide_gate(self, input: DecideGateInput) -> ProjectStatus:
         self._check_decide(input)
-        gate = self._s.gate
-        assert gate is not None
-        now = workflow.now()
-        person = self._charter.person(input.actor)
-        assert person is not None
-        vote = Vote(
-            actor=input.actor,
-            roles=list(person.roles),
-            decision=input.decision,
-            comment=input.comment,
-            at=now,
-            level=self._deciding_level(input.actor),
-        )
-        gate.votes.append(vote)
-        state = self._machine.state
-        self._rec.event(
-            EventKind.vote_cast,
-            state,
-            state,
-            actor=input.actor,
-            role=_first(person.roles),
-            comment=input.comment,
-            payload={"decision": input.decision, "round": gate.round, "level": vote.level},
-        )
-        phase = self._model.phase(gate.phase)
-        result = self._tally(gate)
-        self._handled()
-        if result.outcome is not None:
-            self._conclude(phase, gate, result.outcome, input.actor)
-        else:
-            key = self._decision_task_key(gate, input.actor, vote.level)
-            self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=[key], at=now))
+        self._gates.vote(input)
         return self.status()
 
     @decide_gate.validator
     def _validate_decide(self, input: DecideGateInput) -> None:
         self._check_decide(input)
-
-    def _conclude(self, phase: Phase, gate: GateState, outcome: str, actor: str) -> None:
-        """The gate is decided: move the lifecycle, record it, close the gate's tasks."""
-        now = workflow.now()
-        before = self._machine.state
-        self._machine.fire(outcome)
-        after = self._machine.state
-        kind = {
-            "approve": EventKind.gate_passed,
-            "reject": EventKind.gate_rejected,
-            "rework": EventKind.gate_rework,
-        }[outcome]
-        self._rec.event(
-            kind,
-            before,
-            after,
-            actor=actor,
-            payload={"round": gate.round, "votes": len(gate.votes), "level": gate.level},
-        )
-        self._s.gate = None
-        if after == "closed":
-            self._s.outcome = "rejected" if outcome == "reject" else "closed"
-            self._rec.event(
-                EventKind.closed, before, after, actor=actor, payload={"outcome": self._s.outcome}
-            )
-        elif outcome == "approve":
-            nxt = self._model.phase(after)
-            self._s.phase_started_at = now
-            self._s.phase_opens_at = now + nxt.starts_after if nxt.starts_after else None
-            self._rec.event(
-                EventKind.phase_started,
-                before,
-                after,
-                actor=actor,
-                payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
-            )
-        # The voters' decide tasks are done; those still open (people who did not vote, review
-        # tasks nobody finished) are withdrawn: the gate no longer needs them.
-        voted = [self._decision_task_key(gate, v.actor, v.level) for v in gate.votes]
-        self._rec.close(
-            CloseTasksInput(project_id=self._charter.id, gate=self._gate_key(gate), keys=voted,
-                            at=now, status="done")
-        )  # fmt: skip
-        self._rec.close(
-            CloseTasksInput(
-                project_id=self._charter.id,
-                gate=self._gate_key(gate),
-                at=now,
-                status="withdrawn" if outcome == "approve" else "cancelled",
-            )
-        )
-        self._rec.notify(
-            "decision",
-            sorted({gate.requested_by, *self._holders(self._model.board.executive)}),
-            f"Gate {before} of {self._charter.title}: {outcome}",
-            outcome=outcome,
-            state=after,
-        )
-        self._upsert_search()
 
     @workflow.update
     async def submit_deliverable(self, input: SubmitDeliverableInput) -> ProjectStatus:
@@ -461,7 +266,13 @@ class ProjectWorkflow:
         self._person_roles(input.actor)
         if self._machine.state == "on_hold":
             raise _reject(f"project {self._charter.id} is on hold", "OnHold")
-        _deliverables.check(self._current_phase(), input)
+        if self._machine.gate_open:
+            raise _reject(
+                f"gate {self._machine.state} is being decided on the versions it opened with; "
+                "a new version comes after its decision (rework reopens the phase)",
+                "GateOpen",
+            )
+        _deliverables.check(self._s.deliverables, self._current_phase(), input)
 
     @workflow.update
     async def hold(self, input: ActorInput) -> ProjectStatus:
@@ -498,6 +309,7 @@ class ProjectWorkflow:
         self._machine.fire(trigger)
         after = self._machine.state
         payload: dict[str, Any] = {}
+        self._exec.hold(trigger == "hold")
         if trigger == "hold":
             self._s.held_at, self._s.held_by = now, input.actor
         elif trigger == "resume" and self._s.held_at is not None:
@@ -559,14 +371,7 @@ class ProjectWorkflow:
             self._cancel("temporal", None, None, {"via": "temporal workflow cancel"})
 
     def _shift_deadlines(self, by: timedelta) -> None:
-        gate = self._s.gate
-        if gate is not None:
-            if gate.deadline is not None:
-                gate.deadline += by
-            if gate.reminder_at is not None:
-                gate.reminder_at += by
-            if gate.escalations and gate.escalations[-1].deadline is not None:
-                gate.escalations[-1].deadline += by
+        self._gates.shift(by)
         if self._s.phase_opens_at is not None:
             self._s.phase_opens_at += by
 
@@ -629,45 +434,7 @@ class ProjectWorkflow:
             raise _reject(f"project {self._charter.id} is on hold", "OnHold")
         if gate is None or not self._machine.gate_open:
             raise _reject(f"no gate is open (project is in {self._machine.state})", "GateNotOpen")
-        phase = self._model.phase(gate.phase)
-        if input.round is not None and input.round != gate.round:
-            raise _reject(
-                f"the vote is for round {input.round} of gate {phase.gate_state}, but round "
-                f"{gate.round} is open: look at the gate again and vote on this round",
-                "StaleVote",
-            )
-        status = self._gate_status()
-        if input.actor not in status.eligible:
-            escalated = self._model.level(gate.level) if gate.level is not None else None
-            deciders = (
-                gate_voters(phase.gate, self._charter)
-                if escalated is None
-                else escalation_deciders(phase.gate, escalated, self._charter)
-            )
-            if input.actor in deciders:  # left out only because they requested it
-                raise _reject(
-                    f'four eyes: "{input.actor}" requested gate {phase.gate_state} and may '
-                    "not decide it (approve, reject or rework)",
-                    "SelfApproval",
-                )
-            raise _reject(
-                f'"{input.actor}" may not decide gate {phase.gate_state}: '
-                + (
-                    f"approvers are {', '.join(phase.gate.approvers)}"
-                    if escalated is None
-                    else f"it has escalated to level {escalated.id}, where only {escalated.role} "
-                    "decides it"
-                ),
-                "NotAuthorised",
-            )
-        level = self._deciding_level(input.actor)
-        if any(v.actor == input.actor and v.level == level for v in gate.votes):
-            at = f" at level {level}" if level else ""
-            raise _reject(
-                f'"{input.actor}" has already decided gate {phase.gate_state}{at} '
-                f"(round {gate.round})",
-                "DuplicateVote",
-            )
+        self._gates.check_vote(input)
 
     def _check_board_action(self, trigger: str, input: ActorInput) -> None:
         self._check_active(input)
@@ -705,7 +472,7 @@ class ProjectWorkflow:
             started_at=self._s.started_at,
             phase_started_at=self._s.phase_started_at,
             phase_opens_at=self._s.phase_opens_at,
-            gate=self._gate_status() if self._s.gate is not None else None,
+            gate=self._gates.status() if self._s.gate is not None else None,
             last_seq=self._s.seq,
             recorded_seq=self._s.recorded.seq,
             outcome=self._s.outcome,
@@ -737,36 +504,6 @@ class ProjectWorkflow:
             out.append(action)
         return out
 
-    def _gate_status(self) -> GateStatus:
-        gate = self._s.gate
-        assert gate is not None
-        phase = self._model.phase(gate.phase)
-        result = self._tally(gate)
-        eligible = result.eligible
-        voted = {(v.actor, v.level) for v in gate.votes}
-        rule = phase.gate.rule
-        return GateStatus(
-            gate=phase.gate_state,
-            phase=phase.id,
-            title=phase.gate.title or phase.gate_state,
-            round=gate.round,
-            opened_at=gate.opened_at,
-            requested_by=gate.requested_by,
-            rule=rule if isinstance(rule, str) else f"at_least {rule.at_least}",
-            approvals_needed=result.needed,
-            approvals=result.approvals,
-            required=list(phase.gate.required),
-            required_missing=result.required_missing,
-            eligible=eligible,
-            votes=list(gate.votes),
-            awaited=[p for p in eligible if (p, self._deciding_level(p)) not in voted],
-            deliverables=list(phase.gate.deliverables),
-            deadline=gate.deadline,
-            reminder_at=gate.reminder_at,
-            level=gate.level,
-            escalations=list(gate.escalations),
-        )
-
     # -- helpers ------------------------------------------------------------------------------
 
     def _current_phase(self) -> Phase:
@@ -777,94 +514,9 @@ class ProjectWorkflow:
     def _holders(self, role: str) -> list[str]:
         return self._charter.holders(role)
 
-    def _deciding_level(self, actor: str) -> str | None:
-        """The escalation level ``actor`` decides at (deciding alone), or None for a vote.
-
-        Once a gate is escalated, the level it went to has taken the decision over: only
-        the holders of that level's role decide it (also when they are approvers too).
-        """
-        gate = self._s.gate
-        assert gate is not None
-        if gate.level is not None and self._model.level(gate.level).role in set(
-            self._person_roles(actor)
-        ):
-            return gate.level
-        return None
-
-    def _gate_key(self, gate: GateState) -> str:
-        epoch = f"e{self._s.task_epoch}/" if self._s.task_epoch else ""
-        return f"{epoch}{gate.phase}_gate/{gate.round}"
-
-    def _decision_task_key(self, gate: GateState, person: str, level: str | None = None) -> str:
-        at = f"/{level}" if level else ""
-        return f"{self._gate_key(gate)}{at}/decide/{person}"
-
-    def _tally(self, gate: GateState) -> Tally:
-        gate_def = self._model.phase(gate.phase).gate
-        level = self._model.level(gate.level) if gate.level is not None else None
-        return tally(gate_def, self._charter, gate.votes, gate.requested_by, level)
-
     def _handled(self) -> None:
         self._s.updates_handled += 1
         self._wake = True
-
-    def _open_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> None:
-        """Queue the gate's tasks and a decide task per approver."""
-        self._rec.open(self._gate_tasks(phase, gate, eligible))
-
-    def _gate_tasks(self, phase: Phase, gate: GateState, eligible: list[str]) -> list[GateTaskIn]:
-        key = self._gate_key(gate)
-        tasks: list[GateTaskIn] = []
-        for i, task in enumerate(phase.gate.tasks, 1):
-            for person in self._holders(task.role):
-                tasks.append(
-                    GateTaskIn(
-                        project_id=self._charter.id,
-                        key=f"{key}/task{i}/{person}",
-                        title=task.title,
-                        assignee=person,
-                        role=task.role,
-                        gate=key,
-                        due=gate.opened_at + task.due,
-                        created_at=gate.opened_at,
-                    )
-                )
-        return tasks + self._decide_tasks(gate, eligible, gate.opened_at)
-
-    def _decide_tasks(
-        self, gate: GateState, people: list[str], at: datetime, level: str | None = None
-    ) -> list[GateTaskIn]:
-        phase = self._model.phase(gate.phase)
-        deciders = self._tally(gate).eligible  # never the requester under four eyes
-        return [
-            GateTaskIn(
-                project_id=self._charter.id,
-                key=self._decision_task_key(gate, person, level),
-                title=f"Decide gate: {phase.gate.title or phase.gate_state} (round {gate.round})",
-                assignee=person,
-                role=_first(self._person_roles(person)),
-                gate=self._gate_key(gate),
-                due=gate.deadline,
-                created_at=at,
-            )
-            for person in people
-            if person in deciders
-        ]
-
-    def _current_tasks(self) -> list[GateTaskIn]:
-        """The tasks that should be open now: the open gate's, and a decide task for each
-        person it still awaits (issued again after a Temporal reset)."""
-        gate = self._s.gate
-        if gate is None or self._machine.terminal:
-            return []
-        phase = self._model.phase(gate.phase)
-        status = self._gate_status()
-        voters = [p for p in status.awaited if not self._deciding_level(p)]
-        issued = self._gate_tasks(phase, gate, voters)
-        for level in {e.level for e in gate.escalations[-1:]}:
-            people = [p for p in status.awaited if self._deciding_level(p) == level]
-            issued += self._decide_tasks(gate, people, workflow.now(), level)
-        return issued
 
     def _upsert_search(self) -> None:
         # An ended project is listed by its outcome: closed, rejected or cancelled.

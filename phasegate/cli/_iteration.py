@@ -332,7 +332,7 @@ def done(
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
-    """Report items done (their owner, the project manager or a planner)."""
+    """Report items done (their owner or the project manager)."""
     _send(
         lambda client: iterations.report_done(client, project_id, actor, item_ids),
         as_json,

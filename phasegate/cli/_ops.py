@@ -81,9 +81,9 @@ def export(
     with existing(s) as ledger:
         _require_events(ledger, project)
         if output is None:
-            ledger.export(sys.stdout, fmt, project)
+            ledger.export(sys.stdout, fmt, project, iterations=True)
             return
-        count = _export_to(output, lambda fh: ledger.export(fh, fmt, project))
+        count = _export_to(output, lambda fh: ledger.export(fh, fmt, project, iterations=True))
     say(f"{count} events written to {safe(output)}", err=True)
 
 
@@ -124,7 +124,9 @@ def _require_events(ledger: Ledger, project: str | None) -> None:
 
 @audit_app.command("verify")
 def verify(
-    project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
+    project: Annotated[
+        str | None, typer.Option(help="Only this project (its chain and its iterations').")
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
@@ -137,7 +139,7 @@ def verify(
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
     with existing(s) as ledger:
         _require_events(ledger, project)
-        report = ledger.verify(project)
+        report = ledger.verify(project, iterations=True)
         unfinished = ledger.unfinished_projects(project)
     outside = _ended_outside(s, unfinished)
     if as_json:
@@ -145,7 +147,10 @@ def verify(
         data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
         echo_json(data)
     elif report.ok:
-        say(f"ok: {report.events_checked} events in {report.projects} project(s) verified")
+        say(
+            f"ok: {report.events_checked} events in {report.projects} project(s) verified "
+            f"({report.chains} chain(s))"
+        )
     else:
         for b in report.broken:
             say(f"broken: project {b.project_id} at seq {b.seq}: {safe(b.reason)}")

@@ -112,7 +112,10 @@ def test_a_data_dir_with_url_characters_reads_its_own_ledger(tmp_path: Path, nam
     data = tmp_path / name / "data"
     ledger_with_one_event(data)
     run = phasegate("audit", "verify", "--data-dir", str(data))
-    assert (run.returncode, run.stdout.strip()) == (0, "ok: 1 events in 1 project(s) verified")
+    assert (run.returncode, run.stdout.strip()) == (
+        0,
+        "ok: 1 events in 1 project(s) verified (1 chain(s))",
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no stray ledger beside it
 
 
@@ -171,7 +174,7 @@ def read_only_data_dir() -> Iterator[Path]:
 @pytest.mark.parametrize(
     ("command", "out"),
     [
-        (["audit", "verify"], "ok: 1 events in 1 project(s) verified"),
+        (["audit", "verify"], "ok: 1 events in 1 project(s) verified (1 chain(s))"),
         (["audit", "export", "--format", "csv"], "p1,1,"),
         (["tasks", "--status", "all"], ""),
     ],

@@ -2,13 +2,17 @@
 each start, and started again.
 
 Shared by ``test_chaos.py`` (a short run in CI) and ``bench/chaos.py`` (a longer one, with
-figures). A client loop per lane drives a project through its gates (request, votes, now and
-then a rework) and starts a new project once one has passed its planning gate. A command that
-gets no answer is sent again, as a person would: "NoWorker" (no answer within the window) and
-"RequestExpired" (a worker took it too late; nothing was applied) are refused without effect,
-and a retry refused because the first try was applied after all ("DuplicateVote", or the gate
-already moved on) is fine. Afterwards, with a stable worker, ``check`` proves every project
-still decides its next gate and every chain holds exactly what its workflow accepted.
+figures). A client loop per lane drives a project through its gates (the gate's deliverables,
+one submission each, then the request and votes, now and then a rework) and starts a new
+project once one has passed its planning gate (its first iteration opening as the lane leaves
+it). A command that gets no answer is sent again, as a person would: "NoWorker" (no answer
+within the window) and "RequestExpired" (a worker took it too late; nothing was applied) are
+refused without effect, and a retry refused because the first try was applied after all
+("DuplicateVote", or the gate already moved on) is fine; a submission is never refused as a
+repeat (it would be a second version), so the check counts a second version as an event
+recorded twice. Afterwards, with a stable worker, ``check`` proves every project still decides
+its next gate and every chain (the project's and its iterations') holds exactly what its
+workflow accepted.
 """
 
 from __future__ import annotations
@@ -31,7 +35,15 @@ from governance.audit import AuditEvent
 from governance.messages import ProjectStatus
 from ledger import Ledger
 from phasegate import service
-from tests.integration.conftest import WorkerProcess, chain_of, settled
+from tests.integration.conftest import (
+    WorkerProcess,
+    chain_of,
+    decide_next_gate,
+    iteration_chains,
+    missing,
+    settled,
+    submit,
+)
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KILL_EVERY = (0.3, 2.5)
@@ -50,7 +62,10 @@ GIVE_UP = 180.0
 """Seconds a lane keeps sending one command before it calls the project stuck."""
 
 Key = tuple[str, str, str, int, str]
-"""(project, event kind, state before, gate round, actor): one accepted command's event."""
+"""(project, event kind, state before, gate round, actor): one accepted command's event; for a
+deliverable submitted, (project, kind, state before, 0, the deliverable's name)."""
+COUNTED = ("deliverable_submitted", "gate_opened", "vote_cast")
+"""The kinds of event a lane's commands add, each counted in the check."""
 
 
 @dataclass
@@ -112,9 +127,13 @@ class Lane:
             if st.state == RETIRE_IN:
                 pid = await self.new_project()
                 continue
-            if st.gate is None:
+            todo = missing(st)
+            if st.gate is None and todo:
+                send = _submit(self.client, pid, todo[0])
+                key: Key = (pid, "deliverable_submitted", st.state, 0, todo[0])
+            elif st.gate is None:
                 send = _request(self.client, pid)
-                key: Key = (pid, "gate_opened", st.state, 0, "david")  # round: in the answer
+                key = (pid, "gate_opened", st.state, 0, "david")  # round: in the answer
             else:
                 actor = self.rng.choice(st.gate.awaited)
                 decision = "rework" if self.rng.random() < REWORK else "approve"
@@ -148,6 +167,10 @@ class Lane:
                     self.run.applied_before += 1  # applied, answered or not
                     return None
                 raise
+
+
+def _submit(client: Client, pid: str, name: str) -> Callable[[], Awaitable[ProjectStatus]]:
+    return lambda: submit(client, pid, name)
 
 
 def _request(client: Client, pid: str) -> Callable[[], Awaitable[ProjectStatus]]:
@@ -249,33 +272,27 @@ async def chaos(
 async def check(client: Client, ledger: Ledger, run: Run) -> None:
     """With a stable worker: every project decides its next gate; then every chain verifies,
     is 1..n with n the workflow's accepted last_seq, and holds each accepted command's event
-    exactly once (and no event twice)."""
+    exactly once (and no event twice); so do the chains of the iterations a project started."""
     for pid in run.projects:
         await decide_next_gate(client, pid)
     seen: Counter[Key] = Counter()
     for pid in run.projects:
         st = await settled(client, pid)
         chain = chain_of(ledger, st)
-        assert not [e for e in chain if e.kind == "history_reset"], f"{pid}: a kill read as a reset"
-        seen.update(_key(e) for e in chain if e.kind in ("gate_opened", "vote_cast"))
-        run.events += len(chain)
+        iterations = iteration_chains(ledger, chain)
+        everything = [*chain, *(e for events in iterations.values() for e in events)]
+        resets = [e for e in everything if e.kind == "history_reset"]
+        assert not resets, f"{pid}: a kill read as a reset"
+        seen.update(_key(e) for e in chain if e.kind in COUNTED)
+        run.events += len(everything)
     twice = [k for k, n in seen.items() if n > 1]
     assert not twice, f"events recorded twice: {twice}"
-    missing = [k for k in run.keys if seen[k] != 1]
-    assert not missing, f"accepted commands whose event is not in the ledger: {missing}"
+    lost = [k for k in run.keys if seen[k] != 1]
+    assert not lost, f"accepted commands whose event is not in the ledger: {lost}"
     run.verified = True
 
 
-async def decide_next_gate(client: Client, pid: str) -> None:
-    """Request the project's next gate if none is open, then approve until it is decided."""
-    st = await service.status(client, pid)
-    if st.gate is None:
-        st = await service.request_gate(client, pid, "david")
-    assert st.gate is not None, f"{pid}: no gate opened ({st.state})"
-    gate_state = st.state
-    while st.gate is not None and st.state == gate_state:
-        st = await service.decide_gate(client, pid, st.gate.awaited[0], "approve")
-
-
 def _key(e: AuditEvent) -> Key:
+    if e.kind == "deliverable_submitted":  # a second version counts as the same event twice
+        return (e.project_id, str(e.kind), str(e.from_state), 0, str(e.payload["name"]))
     return (e.project_id, str(e.kind), str(e.from_state), int(e.payload["round"]), e.actor or "")

@@ -19,13 +19,15 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from governance.audit import AuditEvent
-from governance.messages import ProjectStatus
+from governance.messages import IterationStatus, ProjectStatus
 from ledger import Ledger
-from phasegate import service
+from phasegate import deliverables, service
 from phasegate.devserver import DevServer
 
 T = TypeVar("T")
+St = TypeVar("St", ProjectStatus, IterationStatus)
 PHASEGATE = str(Path(sys.executable).parent / "phasegate")
+FAULT_WORKER = str(Path(__file__).with_name("fault_worker.py"))
 
 
 @pytest.fixture(scope="module")
@@ -57,18 +59,23 @@ async def eventually(
 
 async def settled(client: Client, project_id: str, timeout: float = 120.0) -> ProjectStatus:
     """The project's status once the ledger holds every event its workflow accepted."""
+    return await settled_on(client, service.project(project_id), timeout)
 
-    async def probe() -> ProjectStatus | None:
+
+async def settled_on(client: Client, target: service.Target[St], timeout: float = 120.0) -> St:
+    """The status of ``target`` (a project, or an iteration) once the ledger holds every event
+    its workflow accepted."""
+
+    async def probe() -> St | None:
         try:
-            return await service.status(client, project_id)
+            return await service.status_of(client, target)
         except service.ProjectError:
             return None  # no worker yet, or one that is starting
 
     st = await eventually(probe, lambda s: s is not None and s.recorded_seq == s.last_seq, timeout)
-    assert st is not None, f"project {project_id} did not answer within {timeout:.0f} s"
-    assert st.recorded_seq == st.last_seq, (
-        f"{project_id}: the workflow accepted seq {st.last_seq}, the ledger holds {st.recorded_seq}"
-    )
+    assert st is not None, f"{target.name} did not answer within {timeout:.0f} s"
+    accepted, held = st.last_seq, st.recorded_seq
+    assert held == accepted, f"{target.name}: accepted seq {accepted}, the ledger holds {held}"
     return st
 
 
@@ -80,6 +87,100 @@ def chain_of(ledger: Ledger, st: ProjectStatus) -> list[AuditEvent]:
     assert report.ok, report.broken
     assert [e.seq for e in events] == list(range(1, st.last_seq + 1))
     return events
+
+
+def iteration_chains(
+    ledger: Ledger, project_chain: list[AuditEvent]
+) -> dict[int, list[AuditEvent]]:
+    """The chain of each iteration the project's chain says it started, checked: it verifies,
+    its seqs are 1..n with no gap or duplicate, and for an iteration whose result the project
+    recorded (``iteration_finished``), it ends at the head that result carried."""
+    chains: dict[int, list[AuditEvent]] = {}
+    for started in (e for e in project_chain if e.kind == "iteration_started"):
+        name = str(started.payload["chain"])
+        events = ledger.events(name)
+        report = ledger.verify(name)
+        assert report.ok, report.broken
+        assert [e.seq for e in events] == list(range(1, len(events) + 1)), name
+        chains[int(started.payload["number"])] = events
+    for finished in (e for e in project_chain if e.kind == "iteration_finished"):
+        events = chains[int(finished.payload["number"])]
+        head = finished.payload["chain_head"]
+        assert (len(events), events[-1].hash) == (head["seq"], head["hash"]), finished.payload
+    return chains
+
+
+def missing(st: ProjectStatus) -> list[str]:
+    """The deliverables the current phase's gate lists and nobody has submitted yet."""
+    return [d.name for d in st.deliverables if not d.present]
+
+
+async def submit(client: Client, project_id: str, name: str, actor: str = "david") -> ProjectStatus:
+    """Submit deliverable ``name`` of the current phase's gate as ``actor``, by a URL made up
+    from the project and the name."""
+    url = f"https://docs.example.org/{project_id}/{name.replace(' ', '-')}"
+    return await deliverables.submit_deliverable(client, project_id, actor, name, url=url)
+
+
+async def submit_missing(client: Client, project_id: str, actor: str = "david") -> ProjectStatus:
+    """Submit each deliverable the current phase's gate still misses (``submit``), one by
+    one; the project's status after the last (or as it is, when none is missing)."""
+    st = await service.status(client, project_id)
+    for name in missing(st):
+        st = await submit(client, project_id, name, actor)
+    return st
+
+
+async def request_gate(client: Client, project_id: str, actor: str = "david") -> ProjectStatus:
+    """Request the current phase's gate once its missing deliverables are submitted."""
+    await submit_missing(client, project_id, actor)
+    return await service.request_gate(client, project_id, actor)
+
+
+async def decide_next_gate(client: Client, project_id: str) -> ProjectStatus:
+    """Request the project's next gate if none is open (its deliverables submitted first), then
+    approve, awaited approver first, until it is decided; an iteration the request closed has
+    returned by then (``iteration_kept``)."""
+    st = await service.status(client, project_id)
+    closing = st.execution.open_iteration if st.execution else None
+    if st.gate is None:
+        st = await request_gate(client, project_id)
+    assert st.gate is not None, f"{project_id}: no gate opened ({st.state})"
+    gate_state = st.state
+    while st.gate is not None and st.state == gate_state:
+        st = await service.decide_gate(client, project_id, st.gate.awaited[0], "approve")
+    return st if closing is None else await iteration_kept(client, project_id, closing)
+
+
+async def answered(command: Awaitable[St]) -> St | None:
+    """The command's answer; None when it was accepted but its worker died before answering
+    (the command waits for its write, which the kill cut off)."""
+    try:
+        return await command
+    except service.ProjectError as exc:
+        if exc.kind != service.UNANSWERED:
+            raise
+        return None
+
+
+async def iteration_kept(client: Client, project_id: str, number: int) -> ProjectStatus:
+    """The project's status once it has recorded what iteration ``number`` returned (its
+    ``iteration_finished`` is in the ledger): the chain is quiet after a closed iteration."""
+
+    def kept(st: ProjectStatus) -> bool:
+        ex = st.execution
+        return ex is not None and any(v.number == number for v in ex.history)
+
+    st = await eventually(lambda: service.status(client, project_id), kept, timeout=60)
+    assert kept(st), f"{project_id}: iteration {number} did not return within 60 s"
+    return await settled(client, project_id)
+
+
+def fault_command(kill_on: Sequence[str], marks: Path, at: str = "after-commit") -> list[str]:
+    """The command of ``fault_worker.py``: the real worker, killing itself with SIGKILL once
+    for each event kind of ``kill_on`` at the ledger COMMIT of its write (``at``)."""
+    args = ["--kill-on", ",".join(kill_on), "--at", at, "--marks", str(marks)]
+    return [sys.executable, FAULT_WORKER, *args]
 
 
 class WorkerProcess:

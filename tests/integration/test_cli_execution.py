@@ -24,11 +24,11 @@ pytestmark = pytest.mark.devserver
 EXAMPLE = Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml"
 
 PLAN = """\
-- {id: CRM-1, title: Importera kundregistret, owner: erik, estimate: 2}
-- {id: CRM-2, title: Säljtratt i vyn, owner: cecilia, estimate: 1.5}
-- {id: CRM-3, title: Inloggning med SSO, owner: david, estimate: 1}
+- {id: CRM-1, title: Importera kundregistret, owner: erik, estimate: 2, points: 3}
+- {id: CRM-2, title: Säljtratt i vyn, owner: cecilia, estimate: 1.5, points: 2}
+- {id: CRM-3, title: Inloggning med SSO, owner: david, estimate: 1, points: 1}
 """
-ADDED = "- {id: CRM-4, title: Exportera till Excel, owner: erik, estimate: 0.5}\n"
+ADDED = "- {id: CRM-4, title: Exportera till Excel, owner: erik, estimate: 0.5, points: 1}\n"
 
 
 class Cli:
@@ -177,7 +177,7 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
     plan = tmp_path / "items.yaml"
     plan.write_text(PLAN, encoding="utf-8")
     broken = tmp_path / "broken.yaml"
-    broken.write_text(PLAN.replace("estimate: 1}", "estimate: -1}"), encoding="utf-8")
+    broken.write_text(PLAN.replace("estimate: 1,", "estimate: -1,"), encoding="utf-8")
     malformed = unchanged(
         cli, pid, lambda: cli("iteration", "plan", pid, "--as", "erik", "--file", broken, code=1)
     )
@@ -185,7 +185,7 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
         f"error: {broken}: [2].estimate: Input should be greater than 0, got -1\n"
     )
     too_big = tmp_path / "too-big.yaml"
-    too_big.write_text(PLAN.replace("estimate: 2}", "estimate: 3}"), encoding="utf-8")
+    too_big.write_text(PLAN.replace("estimate: 2,", "estimate: 3,"), encoding="utf-8")
     refused = unchanged(
         cli, pid, lambda: cli("iteration", "plan", pid, "--as", "erik", "--file", too_big, code=1)
     )
@@ -249,7 +249,9 @@ def test_an_iteration_cycle_from_the_cli(cli: Cli, tmp_path: Path) -> None:
     # The project's chain and each iteration's verify; the ended iteration 1 and the open
     # iteration 2 are neither reported as ended outside governance nor as missing.
     verify = cli("audit", "verify")
-    assert verify.stdout.startswith("ok:") and "in 3 project(s)" in verify.stdout
+    assert (
+        verify.stdout.startswith("ok:") and "in 1 project(s) verified (3 chain(s))" in verify.stdout
+    )
     assert verify.stderr == ""
 
     # The phase is done: its gate closes the open iteration 2 (never planned), recorded so.

@@ -14,7 +14,13 @@ import governance as g
 from ledger import Ledger
 from phasegate import service
 from phasegate.devserver import DevServer
-from tests.integration.conftest import PHASEGATE, WorkerProcess, eventually, settled
+from tests.integration.conftest import (
+    PHASEGATE,
+    WorkerProcess,
+    eventually,
+    request_gate,
+    settled,
+)
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -35,10 +41,10 @@ async def test_visibility_lists_projects_by_phase_and_by_awaited_gate(
         async with build_worker(client, ledger, tq):
             for charter in (advanced, waiting, idle):
                 await service.start_project(client, charter, projektflodet, task_queue=tq)
-            await service.request_gate(client, advanced.id, "david")
+            await request_gate(client, advanced.id, "david")
             await service.decide_gate(client, advanced.id, "anna", "approve")
             await service.decide_gate(client, advanced.id, "bo", "approve")
-            await service.request_gate(client, waiting.id, "david")
+            await request_gate(client, waiting.id, "david")
 
             def ours(rows: list[service.ProjectRow]) -> set[str]:
                 return {r.project_id for r in rows} & {advanced.id, waiting.id, idle.id}
@@ -62,7 +68,7 @@ async def test_visibility_lists_projects_by_phase_and_by_awaited_gate(
             # An ended project is listed by its outcome, not as a plain "closed".
             rejected = _charter(pf_charter, f"{tag}-r")
             await service.start_project(client, rejected, projektflodet, task_queue=tq)
-            await service.request_gate(client, rejected.id, "david")
+            await request_gate(client, rejected.id, "david")
             st = await service.decide_gate(client, rejected.id, "anna", "reject", "no case")
             assert (st.state, st.outcome) == ("closed", "rejected")
             listed = await eventually(
@@ -83,7 +89,7 @@ async def test_worker_killed_while_gate_open_loses_no_vote_and_leaves_no_gap(
     tq = worker_process.args[-1]
     worker_process.start()
     await service.start_project(client, charter, projektflodet, task_queue=tq)
-    await service.request_gate(client, charter.id, "david")
+    await request_gate(client, charter.id, "david")
     await service.decide_gate(client, charter.id, "anna", "approve", "go")
 
     worker_process.kill9()
@@ -105,6 +111,7 @@ async def test_worker_killed_while_gate_open_loses_no_vote_and_leaves_no_gap(
         assert [e.kind for e in events] == [
             "project_started",
             "phase_started",
+            "deliverable_submitted",
             "gate_opened",
             "vote_cast",
             "vote_cast",
@@ -125,7 +132,7 @@ async def test_dev_server_restarted_on_its_database_keeps_project_state(
             client = await Client.connect(server.address, data_converter=pydantic_data_converter)
             async with build_worker(client, ledger, tq):
                 await service.start_project(client, pf_charter, projektflodet, task_queue=tq)
-                await service.request_gate(client, pf_charter.id, "david")
+                await request_gate(client, pf_charter.id, "david")
                 await service.decide_gate(client, pf_charter.id, "bo", "approve")
         with DevServer(data, ui=False) as server:
             client = await Client.connect(server.address, data_converter=pydantic_data_converter)
@@ -137,7 +144,7 @@ async def test_dev_server_restarted_on_its_database_keeps_project_state(
                 assert st.state == "pre_study"
                 await settled(client, pf_charter.id)
         assert ledger.verify(pf_charter.id).ok
-        assert ledger.last_seq(pf_charter.id) == 7
+        assert ledger.last_seq(pf_charter.id) == 8
 
 
 def test_cli_commands_that_use_the_client_exit_with_their_code_every_time(

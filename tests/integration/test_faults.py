@@ -14,7 +14,6 @@ waits ~20 s for Temporal to time the killed activity out; each test awaits its o
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -33,28 +32,30 @@ from ledger import Ledger
 from phasegate import service
 from phasegate.devserver import DevServer
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import WorkerProcess, chain_of, settled
+from tests.integration.conftest import (
+    WorkerProcess,
+    answered,
+    chain_of,
+    fault_command,
+    settled,
+    submit,
+    submit_missing,
+)
 from tests.workflows.scenario import derived_model
 
 pytestmark = pytest.mark.devserver
 
-FAULT_WORKER = str(Path(__file__).with_name("fault_worker.py"))
 Step = Callable[[Client, str], Awaitable[object]]
 
 
-async def answered(command: Awaitable[ProjectStatus]) -> ProjectStatus | None:
-    """The command's answer; None when it was accepted but its worker died before answering
-    (the command waits for its write, which the kill cut off)."""
-    try:
-        return await command
-    except service.ProjectError as exc:
-        if exc.kind != service.UNANSWERED:
-            raise
-        return None
-
-
 async def request(c: Client, p: str) -> object:
+    """Submit the gate's missing deliverables, then request it (the write killed, if any)."""
+    await submit_missing(c, p)
     return await answered(service.request_gate(c, p, "david"))
+
+
+async def submit_idea(c: Client, p: str) -> object:
+    return await answered(submit(c, p, "Idébeskrivning"))
 
 
 def vote(actor: str, decision: str = "approve") -> Step:
@@ -104,12 +105,22 @@ class Case:
     timers: bool = False
 
 
-START = ("project_started", "phase_started")
+START = ("project_started", "phase_started", "deliverable_submitted")
+"""Started, and the idea gate's one deliverable (Idébeskrivning) submitted."""
 PASSED = ("vote_cast", "gate_passed", "phase_started")
+PRE_STUDY_DELIVERABLES = ("deliverable_submitted",) * 2
 IDEA_TASKS = frozenset(
     {"idea_gate/1/task1/anna", "idea_gate/1/decide/anna", "idea_gate/1/decide/bo"}
 )
 CASES = {
+    "deliverable_submitted": Case(
+        ("deliverable_submitted",),
+        (),
+        submit_idea,
+        request,  # nothing left to submit: the killed submission counts
+        (*START, "gate_opened"),
+        IDEA_TASKS,
+    ),
     "gate_opened": Case(
         ("gate_opened",),
         (),
@@ -131,7 +142,7 @@ CASES = {
         (request, vote("anna")),
         vote("bo"),
         request,
-        (*START, "gate_opened", "vote_cast", *PASSED, "gate_opened"),
+        (*START, "gate_opened", "vote_cast", *PASSED, *PRE_STUDY_DELIVERABLES, "gate_opened"),
         frozenset(
             f"pre_study_gate/1/{k}"
             for k in ("task1/bo", "task2/anna", "decide/anna", "decide/bo", "decide/cecilia")
@@ -224,8 +235,7 @@ async def run_case(client: Client, server: DevServer, name: str, case: Case, tmp
     charter = base.model_copy(update={"id": f"fault-{uuid.uuid4().hex[:8]}"})
     pid = charter.id
     ledger_url, tq = f"sqlite:///{tmp / 'ledger.db'}", f"tq-{name}-{uuid.uuid4().hex[:6]}"
-    fault = [sys.executable, FAULT_WORKER, "--kill-on", ",".join(case.kill_on)]
-    fault += ["--at", case.at, "--marks", str(tmp / "marks")]
+    fault = fault_command(case.kill_on, tmp / "marks", case.at)
     faulty = WorkerProcess(server.address, ledger_url, tq, tmp / "fault.log", fault)
     healthy = WorkerProcess(server.address, ledger_url, tq, tmp / "worker.log")
     out = Outcome()

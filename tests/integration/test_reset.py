@@ -29,7 +29,7 @@ from governance.audit import AuditEvent
 from governance.messages import ActivityName, RecordInput, RecordResult
 from ledger import Ledger
 from phasegate import service
-from tests.integration.conftest import chain_of, settled
+from tests.integration.conftest import chain_of, request_gate, settled
 from worker import build_worker
 
 pytestmark = pytest.mark.devserver
@@ -70,8 +70,11 @@ def kinds(events: Sequence[AuditEvent]) -> list[str]:
 
 
 START = ["project_started", "phase_started"]
+SUBMITTED = "deliverable_submitted"
+"""The idea gate's Idébeskrivning, submitted before its gate is requested."""
 FIRST_GATE_PASSED = [
     *START,
+    SUBMITTED,
     "gate_opened",
     "vote_cast",
     "vote_cast",
@@ -88,7 +91,8 @@ async def gate_requested(
     model: g.GovernanceModel,
     activities: Callable[[Ledger], ProjectActivities] = ProjectActivities,
 ) -> AsyncIterator[tuple[str, Ledger, ProjectActivities]]:
-    """A new project on its own worker and ledger, its first gate requested and recorded."""
+    """A new project on its own worker and ledger, its first gate's deliverable submitted and
+    the gate requested, recorded."""
     charter = charter.model_copy(update={"id": f"reset-{uuid.uuid4().hex[:6]}"})
     with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
         ledger.migrate()
@@ -96,7 +100,7 @@ async def gate_requested(
         tq = f"tq-{uuid.uuid4().hex}"
         async with build_worker(client, ledger, tq, activities=acts):
             await service.start_project(client, charter, model, task_queue=tq)
-            await service.request_gate(client, charter.id, "david")
+            await request_gate(client, charter.id)
             await settled(client, charter.id)
             yield charter.id, ledger, acts
 
@@ -116,10 +120,10 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
         with monkeypatch.context() as m:
             m.setattr(service, "EXPIRY", expiry)
             await service.decide_gate(client, pid, "anna", "rework", "needs numbers")
-            await service.request_gate(client, pid, "david")  # round 2
+            await service.request_gate(client, pid, "david")  # round 2: Idébeskrivning counts
             await service.decide_gate(client, pid, "anna", "approve")
         old = await settled(client, pid)
-        assert old.last_seq == 7 and old.gate is not None and old.gate.round == 2
+        assert old.last_seq == 8 and old.gate is not None and old.gate.round == 2
         open_before = {t.key for t in ledger.tasks(project_id=pid, status="open")}
         assert open_before == {"idea_gate/2/task1/anna", "idea_gate/2/decide/bo"}
         await asyncio.sleep(expiry.total_seconds())  # the requests after the point expire
@@ -128,7 +132,7 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
 
         st = await settled(client, pid)
         assert st.gate is not None and st.gate.round == 1 and st.gate.votes == []
-        assert st.last_seq == 3, "the reset run knows only what came before its point"
+        assert st.last_seq == 4, "the reset run knows only what came before its point"
         # The project goes on: the votes are cast again, the reset run does not know them.
         st = await service.decide_gate(client, pid, "bo", "approve")
         st = await settled(client, pid)
@@ -139,7 +143,7 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
         chain = chain_of(ledger, st)
         tasks = {t.key: t.status for t in ledger.tasks(project_id=pid)}
 
-    old_run = [*START, "gate_opened", "vote_cast", "gate_rework", "gate_opened"]
+    old_run = [*START, SUBMITTED, "gate_opened", "vote_cast", "gate_rework", "gate_opened"]
     assert kinds(chain) == [
         *old_run,
         "vote_cast",
@@ -149,16 +153,16 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
         "gate_passed",
         "phase_started",
     ]
-    assert len({e.run_id for e in chain[:7]}) == 1 and chain[6].run_id != run_id
-    marker = chain[7]
+    assert len({e.run_id for e in chain[:8]}) == 1 and chain[7].run_id != run_id
+    marker = chain[8]
     assert marker.run_id == run_id and marker.actor == "temporal"
-    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (4, 7)
-    assert [e.actor for e in chain[8:10]] == ["bo", "anna"]
-    assert st.last_seq == st.recorded_seq == len(chain) == 12
+    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (5, 8)
+    assert [e.actor for e in chain[9:11]] == ["bo", "anna"]
+    assert st.last_seq == st.recorded_seq == len(chain) == 13
     # After the reset event, the inbox held the reset run's tasks under a new key epoch: the
     # round-1 review and anna's decide task (bo had just voted); the old run's open ones were
     # withdrawn, its closed ones left as they were.
-    assert reissued == {"e8/idea_gate/1/task1/anna", "e8/idea_gate/1/decide/anna"}
+    assert reissued == {"e9/idea_gate/1/task1/anna", "e9/idea_gate/1/decide/anna"}
     assert {k: tasks[k] for k in open_before} == dict.fromkeys(open_before, "withdrawn")
     assert tasks["idea_gate/1/decide/anna"] == "done"
     assert not [k for k, status in tasks.items() if status == "open"]
@@ -194,7 +198,7 @@ async def test_reset_to_a_point_where_a_write_was_pending_records_the_reset_and_
         point = await last_workflow_task(client, pid)  # anna's write still in flight
         acts.release.set()
         old = await settled(client, pid)
-        assert old.state == "pre_study" and old.last_seq == 7
+        assert old.state == "pre_study" and old.last_seq == 8
 
         run_id = await reset(
             client, pid, point, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE]
@@ -217,10 +221,10 @@ async def test_reset_to_a_point_where_a_write_was_pending_records_the_reset_and_
         "gate_passed",
         "phase_started",
     ]
-    marker = chain[7]
+    marker = chain[8]
     assert marker.run_id == run_id
-    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (5, 7)
-    assert st.last_seq == st.recorded_seq == len(chain) == 11
+    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (6, 8)
+    assert st.last_seq == st.recorded_seq == len(chain) == 12
 
 
 async def test_reset_to_the_first_workflow_task_records_the_reset_and_goes_on(
@@ -242,14 +246,16 @@ async def test_reset_to_the_first_workflow_task_records_the_reset_and_goes_on(
 
         st = await settled(client, pid)
         assert st.state == "idea" and st.ledger_error is None
-        st = await service.request_gate(client, pid, "david")
+        # It knows no deliverable either: the Idébeskrivning is submitted again.
+        st = await request_gate(client, pid)
         st = await settled(client, pid)
         assert st.ledger_error is None
         chain = chain_of(ledger, st)
         open_tasks = {t.key for t in ledger.tasks(project_id=pid, status="open")}
 
-    assert kinds(chain) == [*START, "gate_opened", "history_reset", *START, "gate_opened"]
-    marker = chain[3]
+    first_request = [*START, SUBMITTED, "gate_opened"]
+    assert kinds(chain) == [*first_request, "history_reset", *first_request]
+    marker = chain[4]
     assert marker.run_id == run_id
-    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (1, 3)
-    assert open_tasks == {f"e4/idea_gate/1/{k}" for k in ("task1/anna", "decide/anna", "decide/bo")}
+    assert (marker.payload["superseded_from"], marker.payload["superseded_to"]) == (1, 4)
+    assert open_tasks == {f"e5/idea_gate/1/{k}" for k in ("task1/anna", "decide/anna", "decide/bo")}

@@ -407,9 +407,10 @@ class Scenario:
 
 
 def items(*specs: tuple[str, str, float], prefix: str = "") -> list[WorkItem]:
-    """Work items from (id, owner, estimate) triples."""
+    """Work items from (id, owner, estimate) triples; each is as many points as person-days
+    (the example charter measures its scope in points)."""
     return [
-        WorkItem(id=f"{prefix}{i}", title=f"Item {prefix}{i}", owner=o, estimate=e)
+        WorkItem(id=f"{prefix}{i}", title=f"Item {prefix}{i}", owner=o, estimate=e, points=e)
         for i, o, e in specs
     ]
 

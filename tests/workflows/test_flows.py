@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
+from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import EventKind
@@ -17,6 +20,12 @@ from tests.workflows.scenario import (
     Scenario,
     eventually,
 )
+
+
+@pytest_asyncio.fixture
+async def env(own_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of each test's own: these projects run iterations (see ``own_env``)."""
+    yield own_env
 
 
 def happy_kinds(model: g.GovernanceModel, plan: dict[str, list[str]]) -> list[str]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import timedelta
+
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import EventKind
@@ -13,9 +17,16 @@ from tests.workflows.scenario import (
     items,
     open_iteration,
     to_execution,
+    with_roles,
 )
 
 PLAN = items(("A1", "erik", 2), ("A2", "david", 1.5), ("A3", "erik", 0.5))
+
+
+@pytest_asyncio.fixture
+async def env(own_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of each test's own: these projects run iterations (see ``own_env``)."""
+    yield own_env
 
 
 async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_one_opens(
@@ -121,6 +132,13 @@ async def test_every_bad_plan_is_refused_naming_the_item_and_changes_nothing(
         ("david", [], None, "InvalidPlan", "at least one item"),
         ("david", items(("D", "erik", 1), ("D", "david", 1)), None, "InvalidPlan", 'item "D"'),
         ("david", items(("X", "zed", 1)), None, "InvalidPlan", 'owner "zed" is not a person'),
+        (
+            "david",
+            [WorkItem(id="NP", title="No points", owner="erik", estimate=1)],
+            None,
+            "InvalidPlan",
+            'item "NP": give its points',
+        ),
         ("david", ok, 1, "InvalidPlan", "length P1W is outside P2W..P6W"),
         ("david", ok, 7, "InvalidPlan", "outside P2W..P6W"),
         ("bo", ok, None, "NotAuthorised", '"bo" may not plan'),
@@ -271,3 +289,68 @@ async def test_a_gate_is_not_requested_while_a_listed_deliverable_is_missing(
         ("david", 2, None),
     ]
     assert all(e.payload.get("size") in (1234, None) for e in submitted)
+
+
+async def test_deliverables_are_frozen_while_their_gate_decides(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    await p.submit("david", "Idébeskrivning", url="https://docs.example.org/v1")
+    await p.request("david")
+    opened = p.of_kind(EventKind.gate_opened)[0]
+    assert opened.payload["deliverables"] == [
+        {"name": "Idébeskrivning", "version": 1, "sha256": None,
+         "url": "https://docs.example.org/v1"}
+    ]  # fmt: skip
+    message = await p.refused(
+        lambda: p.submit("gustav", "Idébeskrivning", url="https://evil.example/v2"), "GateOpen"
+    )
+    assert "being decided" in message
+
+
+async def test_the_delivery_is_accepted_by_someone_else_than_who_planned_or_demonstrated(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    charter = with_roles(pf_charter, david=["projektledare", "mottagare"])
+    p = await scenario.start(charter, projektflodet)
+    it = await to_execution(p)
+    await it.plan("david", PLAN)
+    await it.close_execution("david")
+    await it.demo("erik")
+    message = await it.refused(lambda: it.deliver("david"), "SelfApproval")
+    assert "four eyes" in message
+    await it.deliver("bo")
+
+
+async def test_a_held_project_holds_its_iteration_and_resume_moves_its_clocks(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    it = await to_execution(p)
+    st = await it.plan("david", PLAN)
+    assert st.execute_ends_at is not None
+    await p.board("hold", "anna")
+
+    async def held() -> bool:
+        try:
+            await it.refused(lambda: it.done("erik", "A1"), "OnHold")
+        except AssertionError:
+            return False
+        return True
+
+    await eventually(held)
+    sent = (await it.status()).standups_sent
+    await p.sleep(days=10)
+    assert (await it.status()).standups_sent == sent  # no stand-up while held
+    await p.board("resume", "anna")
+
+    async def moved() -> bool:
+        now = await it.status()
+        ends = now.execute_ends_at
+        return ends is not None and st.execute_ends_at is not None and ends > st.execute_ends_at
+
+    await eventually(moved)
+    now = await it.status()
+    assert now.execute_ends_at is not None
+    assert now.execute_ends_at - st.execute_ends_at >= timedelta(days=10)
+    await it.done("erik", "A1")

@@ -130,7 +130,10 @@ async def test_a_ledger_that_is_down_for_a_while_loses_nothing_and_the_project_g
                         actor="david", name="Idébeskrivning", url="https://docs.example.org/idea"
                     )
                     await service.send_update(
-                        client, charter.id, ProjectWorkflow.submit_deliverable, idea
+                        client,
+                        service.project(charter.id),
+                        ProjectWorkflow.submit_deliverable,
+                        idea,
                     )
                     await _status_until(client, charter.id, lambda s: s.recorded_seq == 3)
                     connections(False)

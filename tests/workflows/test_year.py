@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest_asyncio
 from temporalio.api.enums.v1 import EventType
+from temporalio.testing import WorkflowEnvironment
 
 import governance as g
 from governance.audit import EventKind
@@ -14,6 +17,12 @@ from tests.workflows.year import YEAR, simulate_year
 
 CHILD_STARTED = EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED
 EVERY_WORKING_DAY = timedelta(days=1)
+
+
+@pytest_asyncio.fixture
+async def env(own_env: WorkflowEnvironment) -> AsyncIterator[WorkflowEnvironment]:
+    """A server of the test's own: its project runs iterations (see ``own_env``)."""
+    yield own_env
 
 
 async def test_a_year_with_17_iterations_runs_to_closure_across_continue_as_new_losing_nothing(
