@@ -43,10 +43,10 @@ from worker import build_worker
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PM = "david"
 APPROVERS = {"idea": ["anna", "bo"], "pre_study": ["anna", "bo"], "planning": ["anna", "cecilia"]}
-ITEMS = [
-    WorkItem(id="A1", title="Customer search", owner="erik", estimate=2),
-    WorkItem(id="A2", title="Import old register", owner="david", estimate=1.5),
-    WorkItem(id="A3", title="Sales report", owner="erik", estimate=0.5),
+ITEMS = [  # the example charter counts its scope in points: each item has its own
+    WorkItem(id="A1", title="Customer search", owner="erik", estimate=2, points=3),
+    WorkItem(id="A2", title="Import old register", owner="david", estimate=1.5, points=2),
+    WorkItem(id="A3", title="Sales report", owner="erik", estimate=0.5, points=1),
 ]
 DONE = {"erik": ["A1", "A3"], "david": ["A2"]}
 Wave = Callable[[str], Awaitable[object]]
