@@ -281,6 +281,8 @@ class IterationWorkflow:
             f"{self._charter.title}: iteration {self._in.number} planned, "
             f"ends {s.execute_ends_at.date().isoformat()}",
         )
+        while s.standups and s.standups[0] <= now:  # one due at the planning moment: now
+            self._standup(s.standups.pop(0))
         return self._handled()
 
     def _check_plan(self, input: PlanIterationInput) -> None:
