@@ -71,6 +71,9 @@ P2_APPROVERS: dict[str, list[str]] = {
     "closing": ["ada"],
 }
 
+QUERY_TIMEOUT = timedelta(seconds=3)
+CAN_SETTLE = 0.25
+QUERY_TRIES = 10
 BESIDE_GATES = {EventKind.deliverable_submitted}
 ACCEPTED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
 CONTINUED = EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW
@@ -127,6 +130,10 @@ class Project:
     first_run_id: str
     decisions: list[tuple[str, str]] = field(default_factory=list)
     """Every (actor, decision) the test got accepted, in order."""
+    settle: float = 0.0
+    """Seconds to wait before each status query: a project that continues as new often
+    gets them (the time-skipping server loses a query that meets a continue-as-new, and
+    then skips no more time for the rest of its life)."""
 
     @property
     def pid(self) -> str:
@@ -141,7 +148,18 @@ class Project:
     # -- acting ---------------------------------------------------------------------------
 
     async def status(self) -> ProjectStatus:
-        return await service.status(self.harness.client, self.pid)
+        """The project's status. Asked again after a short wait when no answer comes: the
+        time-skipping server can lose a query that meets a continue-as-new."""
+        target = service.project(self.pid)
+        if self.settle:
+            await asyncio.sleep(self.settle)
+        for attempt in range(1, QUERY_TRIES + 1):
+            try:
+                return await service.status_of(self.harness.client, target, QUERY_TIMEOUT)
+            except service.ProjectError as exc:
+                if exc.kind != "NoWorker" or attempt == QUERY_TRIES:
+                    raise
+        raise AssertionError("unreachable")
 
     async def request(
         self, actor: str, comment: str | None = None, *, deliverables: bool = True
@@ -362,6 +380,8 @@ class Scenario:
         handle = self.harness.client.get_workflow_handle(service.workflow_id(pid))
         first_run_id = (await handle.describe()).run_id
         project = Project(self.harness, charter, model, first_run_id)
+        if continue_as_new_after is not None:
+            project.settle = CAN_SETTLE
         self.started.append(project)
 
         async def recorded() -> bool:  # the first workflow task has written its events
