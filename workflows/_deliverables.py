@@ -7,15 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from governance import Phase
     from governance.messages import Deliverable, DeliverableStatus, SubmitDeliverableInput
-
-
-def _reject(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+    from workflows._steps import reject
 
 
 def current(submitted: list[Deliverable], phase: str, name: str) -> Deliverable | None:
@@ -53,19 +49,19 @@ def check(existing: list[Deliverable], phase: Phase, input: SubmitDeliverableInp
     room for another version."""
     listed = phase.gate.deliverables
     if input.name not in listed:
-        raise _reject(
+        raise reject(
             f'"{input.name}" is not a deliverable of gate {phase.gate_state}; it lists: '
             + (", ".join(listed) or "none"),
             "UnknownDeliverable",
         )
     has_file = input.sha256 is not None or input.size is not None
     if has_file == (input.url is not None):
-        raise _reject("give a file (its SHA-256 and size) or a URL, not both", "InvalidDeliverable")
+        raise reject("give a file (its SHA-256 and size) or a URL, not both", "InvalidDeliverable")
     if has_file and (input.sha256 is None or input.size is None):
-        raise _reject("a file is given by its SHA-256 and its size, both", "InvalidDeliverable")
+        raise reject("a file is given by its SHA-256 and its size, both", "InvalidDeliverable")
     versions = sum(1 for d in existing if d.phase == phase.id and d.name == input.name)
     if versions >= MAX_VERSIONS:
-        raise _reject(
+        raise reject(
             f'"{input.name}" has {versions} versions already, the most a phase keeps',
             "TooManyVersions",
         )

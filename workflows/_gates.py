@@ -9,7 +9,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from governance import (
@@ -35,10 +34,7 @@ with workflow.unsafe.imports_passed_through():
     from states import Lifecycle
     from workflows._deliverables import at_gate
     from workflows._recording import Recording
-
-
-def _reject(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+    from workflows._steps import first, iso, person_roles, reject
 
 
 class Gates:
@@ -52,7 +48,6 @@ class Gates:
         machine: Lifecycle,
         rec: Recording,
         *,
-        person_roles: Callable[[str], list[str]],
         handled: Callable[[], None],
         upsert_search: Callable[[], None],
     ) -> None:
@@ -61,7 +56,6 @@ class Gates:
         self._model = model
         self._machine = machine
         self._rec = rec
-        self._person_roles = person_roles
         self._handled = handled
         self._upsert_search = upsert_search
 
@@ -93,7 +87,7 @@ class Gates:
             comment=input.comment,
             payload={
                 "round": rnd,
-                "deadline": _iso(gate.deadline),
+                "deadline": iso(gate.deadline),
                 "deliverables": at_gate(self._s.deliverables, phase),
             },
         )
@@ -104,7 +98,7 @@ class Gates:
             "gate_opened",
             eligible,
             f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
-            deadline=_iso(gate.deadline),
+            deadline=iso(gate.deadline),
         )
 
     def vote(self, input: DecideGateInput) -> None:
@@ -129,7 +123,7 @@ class Gates:
             state,
             state,
             actor=input.actor,
-            role=_first(person.roles),
+            role=first(person.roles),
             comment=input.comment,
             payload={"decision": input.decision, "round": gate.round, "level": vote.level},
         )
@@ -175,7 +169,7 @@ class Gates:
                 before,
                 after,
                 actor=actor,
-                payload={"phase": nxt.id, "opens_at": _iso(self._s.phase_opens_at)},
+                payload={"phase": nxt.id, "opens_at": iso(self._s.phase_opens_at)},
             )
         # The voters' decide tasks are done; those still open (people who did not vote, review
         # tasks nobody finished) are withdrawn: the gate no longer needs them.
@@ -223,13 +217,13 @@ class Gates:
                 EventKind.reminder_sent,
                 self._machine.state,
                 self._machine.state,
-                payload={"awaited": awaited, "deadline": _iso(gate.deadline)},
+                payload={"awaited": awaited, "deadline": iso(gate.deadline)},
             )
             self._rec.notify(
                 "reminder",
                 awaited,
                 f"Reminder: gate {self._machine.state} awaits your decision",
-                deadline=_iso(gate.deadline),
+                deadline=iso(gate.deadline),
             )
         if gate is not None and gate.deadline is not None and now >= gate.deadline:
             self._escalate(gate, now)
@@ -272,7 +266,7 @@ class Gates:
             self._machine.state,
             self._machine.state,
             role=target.role,
-            payload={"from_level": gate.level, "to_level": target.id, "deadline": _iso(deadline)},
+            payload={"from_level": gate.level, "to_level": target.id, "deadline": iso(deadline)},
         )
         # The decision leaves the approvers (and the level below): their decide tasks are
         # withdrawn; the escalated level decides now, and its people get a decide task.
@@ -296,7 +290,7 @@ class Gates:
             self._charter.holders(target.role),
             f"Escalated to you: gate {self._machine.state} of {self._charter.title}",
             level=target.id,
-            deadline=_iso(deadline),
+            deadline=iso(deadline),
         )
 
     # -- checks and status ------------------------------------------------------------------
@@ -308,7 +302,7 @@ class Gates:
         assert gate is not None
         phase = self._model.phase(gate.phase)
         if input.round is not None and input.round != gate.round:
-            raise _reject(
+            raise reject(
                 f"the vote is for round {input.round} of gate {phase.gate_state}, but round "
                 f"{gate.round} is open: look at the gate again and vote on this round",
                 "StaleVote",
@@ -322,12 +316,12 @@ class Gates:
                 else escalation_deciders(phase.gate, escalated, self._charter)
             )
             if input.actor in deciders:  # left out only because they requested it
-                raise _reject(
+                raise reject(
                     f'four eyes: "{input.actor}" requested gate {phase.gate_state} and may '
                     "not decide it (approve, reject or rework)",
                     "SelfApproval",
                 )
-            raise _reject(
+            raise reject(
                 f'"{input.actor}" may not decide gate {phase.gate_state}: '
                 + (
                     f"approvers are {', '.join(phase.gate.approvers)}"
@@ -340,7 +334,7 @@ class Gates:
         level = self.deciding_level(input.actor)
         if any(v.actor == input.actor and v.level == level for v in gate.votes):
             at = f" at level {level}" if level else ""
-            raise _reject(
+            raise reject(
                 f'"{input.actor}" has already decided gate {phase.gate_state}{at} '
                 f"(round {gate.round})",
                 "DuplicateVote",
@@ -385,7 +379,7 @@ class Gates:
         gate = self._s.gate
         assert gate is not None
         if gate.level is not None and self._model.level(gate.level).role in set(
-            self._person_roles(actor)
+            person_roles(self._charter, actor)
         ):
             return gate.level
         return None
@@ -439,7 +433,7 @@ class Gates:
                 key=self._decision_task_key(gate, person, level),
                 title=f"Decide gate: {phase.gate.title or phase.gate_state} (round {gate.round})",
                 assignee=person,
-                role=_first(self._person_roles(person)),
+                role=first(person_roles(self._charter, person)),
                 gate=self._gate_key(gate),
                 due=gate.deadline,
                 created_at=at,
@@ -462,11 +456,3 @@ class Gates:
             people = [p for p in status.awaited if self.deciding_level(p) == level]
             issued += self._decide_tasks(gate, people, workflow.now(), level)
         return issued
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _first(items: list[str]) -> str | None:
-    return items[0] if items else None

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from governance import (
@@ -50,10 +49,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import IterationLoop
     from workflows._recording import Recording
-
-
-def _reject(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+    from workflows._steps import check_taken, first, iso, person_roles, reject
 
 
 def iteration_workflow_id(project_id: str, number: int) -> str:
@@ -162,14 +158,14 @@ class IterationWorkflow:
                 self._event(
                     EventKind.reminder_sent,
                     "demo",
-                    payload={"what": "demo", "deadline": _iso(s.demo_deadline)},
+                    payload={"what": "demo", "deadline": iso(s.demo_deadline)},
                 )
                 self._rec.notify(
                     "reminder",
                     self._pm(),
                     f"Reminder: record the demo of iteration {self._in.number} of "
                     f"{self._charter.title}",
-                    deadline=_iso(s.demo_deadline),
+                    deadline=iso(s.demo_deadline),
                 )
             if s.demo_deadline is not None and now >= s.demo_deadline:
                 self._escalate_demo(now)
@@ -219,7 +215,7 @@ class IterationWorkflow:
                 "what": "demo",
                 "from_level": s.demo_level,
                 "to_level": target.id,
-                "deadline": _iso(s.demo_deadline),
+                "deadline": iso(s.demo_deadline),
             },
         )
         s.demo_level = target.id
@@ -231,7 +227,7 @@ class IterationWorkflow:
             f"Escalated to you: the demo of iteration {self._in.number} of "
             f"{self._charter.title} was not recorded in time",
             level=target.id,
-            deadline=_iso(s.demo_deadline),
+            deadline=iso(s.demo_deadline),
         )
 
     # -- updates ------------------------------------------------------------------------------
@@ -270,7 +266,7 @@ class IterationWorkflow:
             payload={
                 "goal": input.goal,
                 "length": length.total_seconds(),
-                "ends_at": _iso(s.execute_ends_at),
+                "ends_at": iso(s.execute_ends_at),
                 "items": [i.model_dump(mode="json") for i in input.items],
                 "standups": len(s.standups),
             },
@@ -295,7 +291,7 @@ class IterationWorkflow:
             length=input.length or self._policy.length,
         )
         if problem is not None:
-            raise _reject(f"plan refused: {problem}", "InvalidPlan")
+            raise reject(f"plan refused: {problem}", "InvalidPlan")
 
     @workflow.update
     async def add_items(self, input: AddItemsInput) -> IterationStatus:
@@ -332,7 +328,7 @@ class IterationWorkflow:
             adding=True,
         )
         if problem is not None:
-            raise _reject(f"items refused: {problem}", "InvalidPlan")
+            raise reject(f"items refused: {problem}", "InvalidPlan")
 
     @workflow.update
     async def report_done(self, input: ReportDoneInput) -> IterationStatus:
@@ -360,27 +356,27 @@ class IterationWorkflow:
 
     def _check_done(self, input: ReportDoneInput) -> None:
         self._check_active(input, "report_done", "executing")
-        roles = self._roles(input.actor)
+        roles = person_roles(self._charter, input.actor)
         if not input.item_ids:
-            raise _reject("name at least one item that is done", "InvalidItems")
+            raise reject("name at least one item that is done", "InvalidItems")
         items = {i.id: i for i in self._s.items}
         lead = self._model.project_manager in roles
         for item_id in input.item_ids:
             item = items.get(item_id)
             if item is None:
-                raise _reject(
+                raise reject(
                     f'item "{item_id}" is not in iteration {self._in.number}; its items: '
                     + ", ".join(items),
                     "UnknownItem",
                 )
             if item.done_at is not None:
-                raise _reject(
+                raise reject(
                     f'item "{item_id}" is already done: reported by {item.done_by} at '
                     f"{item.done_at.isoformat(timespec='minutes')}",
                     "AlreadyDone",
                 )
             if not lead and item.owner != input.actor:
-                raise _reject(
+                raise reject(
                     f'"{input.actor}" may not report item "{item_id}": only its owner '
                     f"({item.owner}) or the project manager may",
                     "NotAuthorised",
@@ -447,12 +443,12 @@ class IterationWorkflow:
 
     def _check_demo(self, input: RecordDemoInput) -> None:
         self._check_active(input, "record_demo", "demo")
-        roles = set(self._roles(input.actor))
+        roles = set(person_roles(self._charter, input.actor))
         allowed = {self._model.project_manager, *self._policy.planners}
         levels = self._demo_levels()
         allowed |= {self._model.level(lvl).role for lvl in levels}
         if not roles & allowed:
-            raise _reject(
+            raise reject(
                 f'"{input.actor}" may not record the demo: it is recorded by '
                 + ", ".join(sorted(allowed)),
                 "NotAuthorised",
@@ -487,14 +483,14 @@ class IterationWorkflow:
     def _check_delivery(self, input: DecideDeliveryInput) -> None:
         self._check_active(input, "decide_delivery", "delivery")
         role = self._model.delivery_role(self._policy)
-        if role not in self._roles(input.actor):
-            raise _reject(
+        if role not in person_roles(self._charter, input.actor):
+            raise reject(
                 f'"{input.actor}" may not decide delivery: the {role} role decides it',
                 "NotAuthorised",
             )
         demo = self._s.demo
         if input.actor == self._s.planned_by or (demo and input.actor == demo.recorded_by):
-            raise _reject(
+            raise reject(
                 f'four eyes: "{input.actor}" planned or demonstrated iteration '
                 f"{self._in.number} and may not also accept its delivery",
                 "SelfApproval",
@@ -546,13 +542,13 @@ class IterationWorkflow:
         roles = {r.id for r in self._model.roles}
         for i, obstacle in enumerate(input.obstacles):
             if obstacle.role not in roles:
-                raise _reject(
+                raise reject(
                     f'obstacle {i + 1} ("{obstacle.text}"): unknown role "{obstacle.role}"; '
                     "roles: " + ", ".join(sorted(roles)),
                     "UnknownRole",
                 )
             if not self._charter.holders(obstacle.role):
-                raise _reject(
+                raise reject(
                     f'obstacle {i + 1} ("{obstacle.text}"): nobody in the charter holds the '
                     f'role "{obstacle.role}"',
                     "UnknownRole",
@@ -650,7 +646,7 @@ class IterationWorkflow:
             payload={
                 "reason": reason,
                 "completed": [i.id for i in s.items if i.done_at is not None],
-                "demo_due": _iso(s.demo_deadline),
+                "demo_due": iso(s.demo_deadline),
             },
         )
         self._rec.open(self._tasks("demo", "Record the demo", self._pm()))
@@ -760,35 +756,18 @@ class IterationWorkflow:
 
     # -- checks -------------------------------------------------------------------------------
 
-    def _roles(self, actor: str) -> list[str]:
-        person = self._charter.person(actor)
-        if person is None:
-            raise _reject(
-                f'"{actor}" is not a person in the charter of {self._in.project_id}',
-                "UnknownActor",
-            )
-        return list(person.roles)
-
     def _check_active(self, input: Command, action: str, state: str) -> None:
         if self._loop.terminal:
-            raise _reject(
+            raise reject(
                 f"iteration {self._in.number} of {self._in.project_id} has ended "
                 f"({self._loop.state})",
                 "IterationEnded",
             )
-        if input.expires_at is not None and workflow.now() > input.expires_at:
-            raise _reject(
-                f"the request expired at {input.expires_at.isoformat()} before a worker took "
-                "it; nothing was applied",
-                "RequestExpired",
-            )
-        waiting = self._rec.refusal()
-        if waiting is not None:
-            raise _reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
+        check_taken(input, self._rec)
         if self._s.held_at is not None:
-            raise _reject(f"project {self._in.project_id} is on hold", "OnHold")
+            raise reject(f"project {self._in.project_id} is on hold", "OnHold")
         if self._loop.state != state:
-            raise _reject(
+            raise reject(
                 f"cannot {action} now: iteration {self._in.number} is in {self._loop.state} "
                 f"(it {_NEXT[self._loop.state]})",
                 "IllegalTransition",
@@ -796,8 +775,8 @@ class IterationWorkflow:
 
     def _check_planner(self, actor: str, what: str) -> None:
         allowed = {self._model.project_manager, *self._policy.planners}
-        if not set(self._roles(actor)) & allowed:
-            raise _reject(
+        if not set(person_roles(self._charter, actor)) & allowed:
+            raise reject(
                 f'"{actor}" may not {what}: that is for ' + ", ".join(sorted(allowed)),
                 "NotAuthorised",
             )
@@ -846,7 +825,7 @@ class IterationWorkflow:
                 key=f"{self._key(what)}{level}/{person}",
                 title=f"{title}: iteration {self._in.number}",
                 assignee=person,
-                role=_first(self._roles(person)),
+                role=first(person_roles(self._charter, person)),
                 gate=self._group,
                 due=due,
                 created_at=now,
@@ -920,11 +899,3 @@ def _effort(items: Sequence[WorkItem]) -> float:
 
 def _points(items: Sequence[WorkItem]) -> float:
     return round(sum(i.points or 0.0 for i in items), 6)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _first(items: list[str]) -> str | None:
-    return items[0] if items else None

@@ -41,10 +41,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._execution import Execution
     from workflows._gates import Gates
     from workflows._recording import Recording
-
-
-def _reject(message: str, kind: str) -> ApplicationError:
-    return ApplicationError(message, type=kind, non_retryable=True)
+    from workflows._steps import check_taken, first, iso, person_roles, reject
 
 
 @workflow.defn
@@ -77,7 +74,6 @@ class ProjectWorkflow:
             self._model,
             self._machine,
             self._rec,
-            person_roles=self._person_roles,
             handled=self._handled,
             upsert_search=self._upsert_search,
         )
@@ -115,7 +111,7 @@ class ProjectWorkflow:
                 EventKind.phase_started,
                 None,
                 first.id,
-                payload={"phase": first.id, "opens_at": _iso(self._s.phase_opens_at)},
+                payload={"phase": first.id, "opens_at": iso(self._s.phase_opens_at)},
             )
 
     # -- run ----------------------------------------------------------------------------------
@@ -252,7 +248,7 @@ class ProjectWorkflow:
             state,
             state,
             actor=input.actor,
-            role=_first(self._person_roles(input.actor)),
+            role=first(person_roles(self._charter, input.actor)),
             comment=input.comment,
             payload=version.model_dump(
                 mode="json", include={"phase", "name", "version", "sha256", "size", "url"}
@@ -263,11 +259,11 @@ class ProjectWorkflow:
 
     def _check_submit(self, input: SubmitDeliverableInput) -> None:
         self._check_active(input)
-        self._person_roles(input.actor)
+        person_roles(self._charter, input.actor)
         if self._machine.state == "on_hold":
-            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
         if self._machine.gate_open:
-            raise _reject(
+            raise reject(
                 f"gate {self._machine.state} is being decided on the versions it opened with; "
                 "a new version comes after its decision (rework reopens the phase)",
                 "GateOpen",
@@ -377,49 +373,33 @@ class ProjectWorkflow:
 
     # -- checks: the validators and the handlers share them -----------------------------------
 
-    def _person_roles(self, actor: str) -> list[str]:
-        person = self._charter.person(actor)
-        if person is None:
-            raise _reject(
-                f'"{actor}" is not a person in the charter of {self._charter.id}', "UnknownActor"
-            )
-        return list(person.roles)
-
     def _check_active(self, input: Command | None = None) -> None:
         if self._machine.terminal:
-            raise _reject(f"project {self._charter.id} is {self._machine.state}", "ProjectClosed")
-        if input is not None and input.expires_at is not None and workflow.now() > input.expires_at:
-            raise _reject(
-                f"the request expired at {input.expires_at.isoformat()} before a worker took "
-                "it; nothing was applied",
-                "RequestExpired",
-            )
-        waiting = self._rec.refusal()
-        if waiting is not None:
-            raise _reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
+            raise reject(f"project {self._charter.id} is {self._machine.state}", "ProjectClosed")
+        check_taken(input, self._rec)
 
     def _check_request(self, input: RequestGateInput) -> None:
         self._check_active(input)
-        roles = self._person_roles(input.actor)
+        roles = person_roles(self._charter, input.actor)
         if self._model.project_manager not in roles:
-            raise _reject(
+            raise reject(
                 f'"{input.actor}" is not the project manager and may not request a gate',
                 "NotAuthorised",
             )
         if self._machine.state == "on_hold":
-            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
         if not self._machine.may("request_gate"):
-            raise _reject(
+            raise reject(
                 f"a gate cannot be requested in state {self._machine.state}", "IllegalTransition"
             )
         opens = self._s.phase_opens_at
         if opens is not None and workflow.now() < opens:
-            raise _reject(
+            raise reject(
                 f"phase {self._machine.state} opens at {opens.isoformat()}", "PhaseNotOpen"
             )
         missing = _deliverables.missing(self._s.deliverables, self._current_phase())
         if missing:
-            raise _reject(
+            raise reject(
                 f"gate {self._current_phase().gate_state} cannot be requested: deliverable"
                 f"{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)} (submit "
                 "with `phasegate deliverable submit`)",
@@ -428,25 +408,25 @@ class ProjectWorkflow:
 
     def _check_decide(self, input: DecideGateInput) -> None:
         self._check_active(input)
-        self._person_roles(input.actor)
+        person_roles(self._charter, input.actor)
         gate = self._s.gate
         if self._machine.state == "on_hold":
-            raise _reject(f"project {self._charter.id} is on hold", "OnHold")
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
         if gate is None or not self._machine.gate_open:
-            raise _reject(f"no gate is open (project is in {self._machine.state})", "GateNotOpen")
+            raise reject(f"no gate is open (project is in {self._machine.state})", "GateNotOpen")
         self._gates.check_vote(input)
 
     def _check_board_action(self, trigger: str, input: ActorInput) -> None:
         self._check_active(input)
-        roles = self._person_roles(input.actor)
+        roles = person_roles(self._charter, input.actor)
         if self._model.board.executive not in roles:
-            raise _reject(
+            raise reject(
                 f'"{input.actor}" does not hold the role '
                 f"{self._model.board.executive} and may not {trigger} the project",
                 "NotAuthorised",
             )
         if not self._machine.may(trigger):
-            raise _reject(
+            raise reject(
                 f"cannot {trigger} the project in state {self._machine.state}", "IllegalTransition"
             )
 
@@ -478,7 +458,7 @@ class ProjectWorkflow:
             outcome=self._s.outcome,
             ledger_error=None
             if self._s.ledger_error is None
-            else f"{self._s.ledger_error} (since {_iso(self._s.ledger_error_since)})",
+            else f"{self._s.ledger_error} (since {iso(self._s.ledger_error_since)})",
             held_since=self._s.held_at,
             held_by=self._s.held_by,
             deliverables=_deliverables.statuses(self._s.deliverables, phase) if phase else [],
@@ -534,11 +514,3 @@ class ProjectWorkflow:
                 else _search.AWAITING.value_unset(),
             ]
         )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _first(items: list[str]) -> str | None:
-    return items[0] if items else None

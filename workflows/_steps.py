@@ -1,0 +1,49 @@
+"""What every step of phasegate's workflows shares: how a request is refused, which requests
+are no longer taken, who the actor is, and how times and roles are written in events."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from governance import Charter
+    from governance.messages import Command
+    from workflows._recording import Recording
+
+
+def reject(message: str, kind: str) -> ApplicationError:
+    """A refusal: typed, non-retryable; from a validator it leaves no trace in history."""
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+def check_taken(input: Command | None, rec: Recording) -> None:
+    """Refuse a request that expired before a worker took it, or that the ledger cannot take
+    now (it keeps failing, or is too far behind): nothing is applied."""
+    if input is not None and input.expires_at is not None and workflow.now() > input.expires_at:
+        raise reject(
+            f"the request expired at {input.expires_at.isoformat()} before a worker took "
+            "it; nothing was applied",
+            "RequestExpired",
+        )
+    waiting = rec.refusal()
+    if waiting is not None:
+        raise reject(f"{waiting}; nothing was applied", "LedgerUnavailable")
+
+
+def person_roles(charter: Charter, actor: str) -> list[str]:
+    """``actor``'s roles, or a refusal when ``actor`` is not a person in the charter."""
+    person = charter.person(actor)
+    if person is None:
+        raise reject(f'"{actor}" is not a person in the charter of {charter.id}', "UnknownActor")
+    return list(person.roles)
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def first(items: list[str]) -> str | None:
+    return items[0] if items else None
