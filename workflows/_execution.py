@@ -17,7 +17,7 @@ from temporalio.exceptions import FailureError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter, Forecast, GovernanceModel, IterationPolicy, Phase, forecast
+    from governance import Charter, Forecast, GovernanceModel, Phase, forecast
     from governance.audit import EventKind
     from governance.messages import (
         ActivityName,
@@ -73,13 +73,13 @@ class Execution:
         self._held: bool | None = None
         self._signalling: asyncio.Task[None] | None = None
 
-    def iterative_phase(self) -> tuple[Phase, IterationPolicy] | None:
+    def iterative_phase(self) -> Phase | None:
         """The phase the project is in, when it runs iterations (not at its gate)."""
         state = self._machine.state
         if state not in {p.id for p in self._model.phases}:
             return None
         phase = self._model.phase(state)
-        return (phase, phase.iteration) if phase.iteration is not None else None
+        return phase if phase.iterative else None
 
     @property
     def quiet(self) -> bool:
@@ -107,12 +107,10 @@ class Execution:
 
     def start(self) -> None:
         """A step: the next iteration opens for planning (its child workflow starts)."""
-        found = self.iterative_phase()
-        assert found is not None
-        phase, _ = found
+        phase = self.iterative_phase()
+        assert phase is not None
         x = self._s.execution
-        if x.phase != phase.id:
-            x.phase = phase.id
+        x.phase = phase.id
         x.started += 1
         x.open = x.started
         self._closing = None

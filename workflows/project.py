@@ -66,7 +66,7 @@ class ProjectWorkflow:
             self._charter.id,
             self._model.ref,
             self._model_hash,
-            lambda: self._gates.current_tasks() if not self._machine.terminal else [],
+            lambda: self._gates.current_tasks(),  # the gates are made just below
         )
         self._gates = Gates(
             self._s,
