@@ -94,6 +94,15 @@ class EventKind(StrEnum):
     delivery_decided = "delivery_decided"
     retro_recorded = "retro_recorded"
     iteration_ended = "iteration_ended"
+    # control: progress, changes, exceptions, reports
+    progress_reported = "progress_reported"
+    rag_changed = "rag_changed"
+    change_requested = "change_requested"
+    change_decided = "change_decided"
+    baseline_changed = "baseline_changed"
+    tolerance_widened = "tolerance_widened"
+    exception_decided = "exception_decided"
+    report_issued = "report_issued"
     history_reset = "history_reset"
     """A Temporal reset rewound the workflow: the events it payload names stay in the chain
     (they happened) and the reset run goes on after them."""
@@ -197,3 +206,24 @@ class Task(GateTaskIn):
     id: int
     status: TaskStatus = "open"
     closed_at: UtcDatetime | None = None
+
+
+ReportKind = Literal["highlight", "exception"]
+
+
+class ReportIn(BaseModel):
+    """A report a project issued (highlight or exception): its content as JSON, kept in the
+    ledger's store beside the event that records it (``report_issued``, carrying the content's
+    SHA-256); ``number`` counts per project and kind from 1."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    project_id: str = Field(min_length=1, max_length=200)
+    kind: ReportKind
+    number: int = Field(ge=1)
+    at: UtcDatetime
+    content: JsonObject
+
+
+class Report(ReportIn):
+    markdown: str

@@ -11,14 +11,33 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from governance._charter import Charter
-from governance._model import GovernanceModel
-from governance._types import Duration, Line, Slug, Text
+from governance._charter import Baseline, Charter
+from governance._earned_value import EarnedValue
+from governance._model import GovernanceModel, Tolerances
+from governance._rag import AspectStatus, Colour
+from governance._types import Duration, Line, NonNegDuration, Percent, Slug, Text
 from governance._velocity import Forecast
-from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn
+from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn, ReportIn
 
 Decision = Literal["approve", "reject", "rework"]
-Action = Literal["request_gate", "approve", "reject", "rework", "hold", "resume", "cancel"]
+"""A vote on a phase gate (a formal change is approved or rejected)."""
+ExceptionOption = Literal["approve_plan", "widen_tolerance", "close"]
+"""What the level holding an exception decides."""
+DecisionKind = Literal["gate", "change", "exception"]
+"""The kinds of decision one mechanism keeps (workflows/_decisions.py)."""
+Action = Literal[
+    "request_gate",
+    "approve",
+    "reject",
+    "rework",
+    "hold",
+    "resume",
+    "cancel",
+    "report_progress",
+    "request_change",
+    "decide_change",
+    "decide_exception",
+]
 MAX_COMMENT = 4000
 LEDGER_MEMO = "phasegate_ledger_id"
 """Memo key of the ledger a project writes to: a worker on another ledger refuses to start."""
@@ -58,6 +77,9 @@ class NotifyInput(Message):
         "task_assigned",
         "standup",
         "iteration",
+        "change",
+        "exception",
+        "highlight_report",
     ]
     recipients: list[str] = Field(description="Person ids from the charter.")
     subject: str
@@ -97,6 +119,9 @@ class RecordInput(Message):
     events: list[AuditEventIn] = Field(default_factory=list)
     changes: list[TaskChange] = Field(default_factory=list, description="Applied in order.")
     notify: list[NotifyInput] = Field(default_factory=list)
+    reports: list[ReportIn] = Field(
+        default_factory=list, description="Reports issued, stored with their events."
+    )
     after: ChainHeadMessage | None = Field(
         None, description="The chain's head as the workflow knows it (None: do not check)."
     )
@@ -119,7 +144,7 @@ class RecordResult(Message):
 class Vote(Message):
     actor: str
     roles: list[str]
-    decision: Decision
+    decision: Decision | ExceptionOption
     comment: str | None = None
     at: datetime
     level: str | None = Field(None, description="Escalation level the actor decided at.")
@@ -131,8 +156,13 @@ class Escalation(Message):
     deadline: datetime | None
 
 
-class GateState(Message):
-    phase: str
+class DecisionState(Message):
+    """One open decision: a phase gate, a formal change or an exception (``kind``). The same
+    rounds, votes, SLA, reminder and escalation for each (workflows/_decisions.py)."""
+
+    kind: DecisionKind = "gate"
+    id: str | None = Field(None, description="The change's or exception's id (CR-1, EX-1).")
+    phase: str = Field(description="A gate's phase; else the phase it was opened in.")
     round: int = Field(ge=1, description="How many times this phase's gate has opened.")
     opened_at: datetime
     requested_by: str
@@ -142,6 +172,9 @@ class GateState(Message):
     reminded: bool = False
     level: str | None = Field(None, description="Escalation level now holding the decision.")
     escalations: list[Escalation] = Field(default_factory=list)
+
+
+GateState = DecisionState
 
 
 class ChainState(Message):
@@ -174,6 +207,9 @@ class ProjectState(ChainState):
     held_by: str | None = None
     execution: ExecutionState = Field(default_factory=lambda: ExecutionState())
     deliverables: list[Deliverable] = Field(default_factory=list, description="Every version.")
+    control: ControlState | None = Field(
+        None, description="Progress, baseline, changes, exceptions (made at the first use)."
+    )
 
 
 class ModelSource(Message):
@@ -235,7 +271,148 @@ class ActorInput(Command):
     """hold / resume / cancel."""
 
 
+# -- control: progress, changes, exceptions ---------------------------------------------------
+
+MAX_FIGURE = 1e13
+"""Largest money or scope figure a report or change may carry."""
+MAX_LISTED = 200
+CHANGE_ID = r"^CR-[1-9][0-9]{0,5}$"
+MAX_OPEN_CHANGES = 50
+
+
+class Risk(Message):
+    title: Line = Field(min_length=1, max_length=200)
+    probability: float = Field(ge=0, le=1, description="0 to 1.")
+    impact: float = Field(ge=0, le=MAX_FIGURE, description="Cost if it happens.")
+
+
+class QualityIssue(Message):
+    title: Line = Field(min_length=1, max_length=200)
+    scope: float = Field(
+        0.0, ge=0, le=MAX_FIGURE, description="Scope failing its quality criteria."
+    )
+
+
+class ReportProgressInput(Command):
+    """The project manager's progress report: figures to date, cumulative."""
+
+    as_of: date
+    actual_cost: float = Field(ge=0, le=MAX_FIGURE)
+    earned_scope: float = Field(ge=0, le=MAX_FIGURE, description="In the charter's unit.")
+    risks: list[Risk] = Field(default_factory=list, max_length=MAX_LISTED)
+    quality_issues: list[QualityIssue] = Field(default_factory=list, max_length=MAX_LISTED)
+    benefits_forecast: float | None = Field(
+        None, ge=0, le=1000, description="Expected benefits, percent of the business case's."
+    )
+
+
+class ProgressRecord(Message):
+    number: int = Field(ge=1)
+    as_of: date
+    actual_cost: float
+    earned_scope: float
+    risks: list[Risk] = Field(default_factory=list)
+    quality_issues: list[QualityIssue] = Field(default_factory=list)
+    benefits_forecast: float | None = None
+    by: str
+    at: datetime
+    comment: str | None = None
+
+
+class RequestChangeInput(Command):
+    title: Line = Field(min_length=1, max_length=200)
+    reason: Text | None = Field(None, max_length=MAX_COMMENT)
+    cost_impact: float = Field(0.0, ge=0, le=MAX_FIGURE)
+    time_impact: NonNegDuration = timedelta(0)
+    scope_impact: float = Field(
+        0.0, ge=-MAX_FIGURE, le=MAX_FIGURE, description="In the charter's unit (< 0: descoped)."
+    )
+
+
+class DecideChangeInput(Command):
+    change_id: str = Field(pattern=CHANGE_ID)
+    decision: Literal["approve", "reject"]
+
+
+class ChangeRecord(Message):
+    id: str
+    title: str
+    reason: str | None = None
+    cost_impact: float
+    time_impact: timedelta
+    scope_impact: float
+    requested_by: str
+    requested_at: datetime
+    classification: Literal["minor", "formal"]
+    machine: dict[str, Any] = Field(description="The ChangeRequest machine (states/).")
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_comment: str | None = None
+    exception: str | None = Field(None, description="The exception it was referred to.")
+    decision: DecisionState | None = Field(None, description="Open while it is decided.")
+
+
+class ExceptionPlan(Message):
+    """An exception plan's new baseline: what is not given stays as it is."""
+
+    planned_end: date | None = None
+    budget: float | None = Field(None, gt=0, le=MAX_FIGURE)
+    scope: float | None = Field(None, gt=0, le=MAX_FIGURE)
+
+
+class DecideExceptionInput(Command):
+    decision: ExceptionOption
+    plan: ExceptionPlan | None = Field(None, description="With approve_plan: the new baseline.")
+    tolerances: Tolerances | None = Field(
+        None, description="With widen_tolerance: the new tolerances of the breached level."
+    )
+    change_budget: Percent | None = Field(
+        None, description="With widen_tolerance: a new minor-change budget, % of budget."
+    )
+
+
+class ExceptionRecord(Message):
+    id: str
+    machine: dict[str, Any] = Field(description="The ExceptionCase machine (states/).")
+    levels: list[str] = Field(description="The tolerance levels breached (project, stage).")
+    aspects: list[str]
+    cause: Literal["tolerance", "change_budget"]
+    change_id: str | None = None
+    raised_at: datetime
+    raised_by: str | None = None
+    from_state: str | None = Field(None, description="The lifecycle state it was raised in.")
+    report: int = Field(ge=1, description="The number of its exception report.")
+    decision: DecisionState | None = None
+    outcome: ExceptionOption | None = None
+    decided_by: str | None = None
+
+
+class ControlState(Message):
+    """A project's control: its baseline now, its last report, changes and exceptions."""
+
+    baseline: Baseline
+    baseline_version: int = Field(1, ge=1)
+    progress: int = Field(0, ge=0, description="Progress reports so far.")
+    last: ProgressRecord | None = None
+    forecast: EarnedValue | None = None
+    rag: dict[str, dict[str, AspectStatus]] = Field(default_factory=dict)
+    worst: Colour | None = None
+    widened: dict[str, Tolerances] = Field(
+        default_factory=dict, description="level -> tolerances widened by an exception."
+    )
+    change_budget: float | None = Field(None, description="Widened minor-change budget, %.")
+    minor_spent: float = 0.0
+    changes: list[ChangeRecord] = Field(default_factory=list)
+    exceptions: int = Field(0, ge=0, description="Exceptions raised so far (the last id).")
+    exception: ExceptionRecord | None = Field(None, description="The open one.")
+    highlights: int = Field(0, ge=0)
+    highlight_due: datetime | None = None
+    since_highlight: list[str] = Field(default_factory=list, description="Capped.")
+
+
 class GateStatus(Message):
+    kind: DecisionKind = "gate"
+    id: str | None = None
     gate: str
     phase: str
     title: str
@@ -288,6 +465,65 @@ class ProjectStatus(Message):
     execution: ExecutionStatus | None = Field(
         None, description="Iterations, burn-up and forecast (projects that ran iterations)."
     )
+    forecast: EarnedValue | None = Field(None, description="Of the last progress report.")
+    rag: dict[str, Colour] = Field(
+        default_factory=dict, description="The worst colour of each aspect over the levels."
+    )
+    control: ControlStatus | None = None
+    decisions: list[GateStatus] = Field(
+        default_factory=list, description="Every open decision: the gate, changes, exception."
+    )
+
+
+DecisionStatus = GateStatus
+
+
+class ChangeStatus(Message):
+    id: str
+    title: str
+    reason: str | None
+    cost_impact: float
+    time_impact: timedelta
+    scope_impact: float
+    requested_by: str
+    requested_at: datetime
+    classification: Literal["minor", "formal"]
+    state: str
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_comment: str | None
+    exception: str | None
+    decision: GateStatus | None
+
+
+class ExceptionStatus(Message):
+    id: str
+    state: str
+    level: str = Field(description="The escalation level holding it.")
+    role: str = Field(description="The role deciding at that level.")
+    levels: list[str]
+    aspects: list[str]
+    cause: str
+    change_id: str | None
+    raised_at: datetime
+    report: int
+    decision: GateStatus | None
+
+
+class ControlStatus(Message):
+    baseline: Baseline
+    baseline_version: int
+    progress: int
+    last_report: ProgressRecord | None
+    rag_levels: dict[str, dict[str, AspectStatus]]
+    worst: Colour | None
+    tolerances: dict[str, Tolerances] = Field(description="In force, per level.")
+    change_budget: float = Field(description="Minor-change budget, in the currency.")
+    change_budget_left: float
+    changes: list[ChangeStatus]
+    exception: ExceptionStatus | None
+    highlights: int
+    next_highlight: datetime | None
 
 
 class ProjectResult(Message):
@@ -590,4 +826,5 @@ class ExecutionStatus(Message):
 
 
 ProjectState.model_rebuild()
+ControlState.model_rebuild()
 ProjectStatus.model_rebuild()
