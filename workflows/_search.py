@@ -10,3 +10,6 @@ AWAITING = SearchAttributeKey.for_keyword("PhasegateAwaiting")
 """What the project waits for: ``gate:<phase>_gate``, ``hold``; unset when nothing."""
 PROJECT = SearchAttributeKey.for_keyword("PhasegateProject")
 """The project's business key (the charter's slug)."""
+RAG = SearchAttributeKey.for_keyword("PhasegateRag")
+"""The worst RAG colour over the project's aspects and levels (green, amber, red); unset until
+the first progress report."""
