@@ -227,3 +227,10 @@ class ReportIn(BaseModel):
 
 class Report(ReportIn):
     markdown: str
+
+
+def digest(content: dict[str, Any]) -> str:
+    """SHA-256 of ``content`` as canonical JSON (sorted keys, no spaces, UTF-8): what the
+    ``report_issued`` event carries and the ledger stores beside the report."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()

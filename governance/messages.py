@@ -407,6 +407,7 @@ class ControlState(Message):
     exception: ExceptionRecord | None = Field(None, description="The open one.")
     highlights: int = Field(0, ge=0)
     highlight_due: datetime | None = None
+    last_highlight_at: datetime | None = None
     since_highlight: list[str] = Field(default_factory=list, description="Capped.")
 
 

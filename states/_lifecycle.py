@@ -25,6 +25,7 @@ LIFECYCLE_TRIGGERS = (
     "raise_exception",
     "resolve_exception",
     "close",
+    "close_early",
 )
 
 
@@ -95,6 +96,14 @@ def lifecycle_transitions(model: GovernanceModel) -> list[Transition]:
             for origin in phases
         ),
         {"trigger": "close", "source": EXCEPTION, "dest": CLOSED, "after": "_forget_origins"},
+        {
+            # An exception decided "close": the project ends early through its closing phase
+            # (from a gate too: an exception raised while a gate was open leaves it open).
+            "trigger": "close_early",
+            "source": [*holdable, EXCEPTION],
+            "dest": model.closing().id,
+            "after": "_forget_origins",
+        },
     ]
 
 
@@ -103,8 +112,8 @@ class Lifecycle(StateMachine):
     phase only through the approved gate of the phase before it.
 
     Triggers: ``request_gate``, ``approve``, ``rework``, ``reject``, ``hold``, ``resume``,
-    ``cancel``, ``raise_exception``, ``resolve_exception``, ``close``. A variant (or a test)
-    changes the flow by overriding :meth:`definition`.
+    ``cancel``, ``raise_exception``, ``resolve_exception``, ``close``, ``close_early``. A
+    variant (or a test) changes the flow by overriding :meth:`definition`.
     """
 
     _snapshot_keys = ("held_from", "exception_from")

@@ -21,7 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from governance.audit import AuditEventIn, EventKind, GateTaskIn
+    from governance.audit import AuditEventIn, EventKind, GateTaskIn, ReportIn, ReportKind, digest
     from governance.messages import (
         LEDGER_MEMO,
         ActivityName,
@@ -158,6 +158,27 @@ class Recording:
                 )
             )
 
+    def report(
+        self, kind: ReportKind, number: int, content: dict[str, Any], *, to_state: str | None
+    ) -> None:
+        """Queue a report (highlight or exception) for the ledger's store, and the event that
+        records it with its content's SHA-256: the chain vouches for the report."""
+        self._s.outbox.reports.append(
+            ReportIn(
+                project_id=self._project,
+                kind=kind,
+                number=number,
+                at=workflow.now(),
+                content=content,
+            )
+        )
+        self.event(
+            EventKind.report_issued,
+            to_state,
+            to_state,
+            payload={"kind": kind, "number": number, "sha256": digest(content)},
+        )
+
     # -- state ----------------------------------------------------------------------------------
 
     @property
@@ -189,7 +210,7 @@ class Recording:
 
     def _pending(self) -> bool:
         box = self._s.outbox
-        return bool(box.events or box.changes or box.notify)
+        return bool(box.events or box.changes or box.notify or box.reports)
 
     # -- writing ------------------------------------------------------------------------------
 

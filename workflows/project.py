@@ -22,22 +22,30 @@ with workflow.unsafe.imports_passed_through():
         GovernanceModel,
         Phase,
     )
-    from governance.audit import EventKind
+    from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
         Action,
         ActorInput,
         CloseTasksInput,
         Command,
+        DecideChangeInput,
+        DecideExceptionInput,
         DecideGateInput,
         ProjectResult,
         ProjectState,
         ProjectStatus,
+        ReportProgressInput,
+        RequestChangeInput,
         RequestGateInput,
         StartProjectInput,
         SubmitDeliverableInput,
     )
     from states import Lifecycle
     from workflows import _deliverables, _search
+    from workflows._changes import Changes
+    from workflows._control import Control, new_control
+    from workflows._decisions import Decisions
+    from workflows._exceptions import Exceptions
     from workflows._execution import Execution
     from workflows._gates import Gates
     from workflows._recording import Recording
@@ -61,14 +69,37 @@ class ProjectWorkflow:
             ledger_id=input.ledger_id,
         )
         self._machine = Lifecycle.from_dict(self._model, self._s.lifecycle)
+        if self._s.control is None:
+            # A project begun before control existed replays without highlight timers.
+            cadence = workflow.patched("control-highlight-reports")
+            self._s.control = new_control(self._charter, self._model, now, cadence)
         self._rec = Recording(
             self._s,
             self._charter.id,
             self._model.ref,
             self._model_hash,
-            lambda: self._gates.current_tasks(),  # the gates are made just below
+            self._current_tasks,
+        )
+        self._decisions = Decisions(
+            self._s,
+            self._charter,
+            self._model,
+            self._machine,
+            self._rec,
+            on_escalated=lambda d, target: self._exceptions.on_escalated(d, target),
         )
         self._gates = Gates(
+            self._s,
+            self._charter,
+            self._model,
+            self._machine,
+            self._rec,
+            self._decisions,
+            handled=self._handled,
+            upsert_search=self._upsert_search,
+            decided=self._gate_decided,
+        )
+        self._control = Control(
             self._s,
             self._charter,
             self._model,
@@ -77,6 +108,30 @@ class ProjectWorkflow:
             handled=self._handled,
             upsert_search=self._upsert_search,
         )
+        self._changes = Changes(
+            self._s,
+            self._charter,
+            self._model,
+            self._machine,
+            self._rec,
+            self._decisions,
+            self._control,
+        )
+        self._exceptions = Exceptions(
+            self._s,
+            self._charter,
+            self._model,
+            self._machine,
+            self._rec,
+            self._decisions,
+            self._control,
+            close_early=self._close_early,
+            upsert_search=self._upsert_search,
+        )
+        self._control.exceptions = self._exceptions
+        self._control.changes = self._changes
+        self._control.decisions = self._decisions
+        self._exceptions.changes = self._changes
         self._wake = False
         self._exec = Execution(
             self._s,
@@ -175,9 +230,12 @@ class ProjectWorkflow:
     def _next_deadline(self) -> datetime | None:
         if self._machine.state == "on_hold":
             return None
-        times = self._gates.deadlines()
+        times = self._decisions.deadlines()
         if self._s.phase_opens_at is not None:
             times.append(self._s.phase_opens_at)
+        highlight = self._control.highlight_due()
+        if highlight is not None:
+            times.append(highlight)
         return min(times) if times else None
 
     def _on_timer(self) -> None:
@@ -195,7 +253,8 @@ class ProjectWorkflow:
                 f"{self._charter.title}: {phase.title} is open",
                 phase=phase.id,
             )
-        self._gates.on_timer(now)
+        self._decisions.on_timer(now)
+        self._control.on_timer(now)
 
     # -- updates ------------------------------------------------------------------------------
 
@@ -330,6 +389,117 @@ class ProjectWorkflow:
         self._upsert_search()
         return self.status()
 
+    # -- control: progress, changes, exceptions -------------------------------------------------
+
+    @workflow.update
+    async def report_progress(self, input: ReportProgressInput) -> ProjectStatus:
+        return await self._recorded(self._report_progress(input))
+
+    @report_progress.validator
+    def _validate_report_progress(self, input: ReportProgressInput) -> None:
+        self._check_report(input)
+
+    def _check_report(self, input: ReportProgressInput) -> None:
+        self._check_active(input)
+        self._control.check_report(input)
+
+    def _report_progress(self, input: ReportProgressInput) -> ProjectStatus:
+        self._check_report(input)
+        self._control.report(input)
+        return self.status()
+
+    @workflow.update
+    async def request_change(self, input: RequestChangeInput) -> ProjectStatus:
+        return await self._recorded(self._request_change(input))
+
+    @request_change.validator
+    def _validate_request_change(self, input: RequestChangeInput) -> None:
+        self._check_change_request(input)
+
+    def _check_change_request(self, input: RequestChangeInput) -> None:
+        self._check_active(input)
+        self._changes.check_request(input)
+
+    def _request_change(self, input: RequestChangeInput) -> ProjectStatus:
+        self._check_change_request(input)
+        self._changes.request(input)
+        self._handled()
+        return self.status()
+
+    @workflow.update
+    async def decide_change(self, input: DecideChangeInput) -> ProjectStatus:
+        return await self._recorded(self._decide_change(input))
+
+    @decide_change.validator
+    def _validate_decide_change(self, input: DecideChangeInput) -> None:
+        self._check_decide_change(input)
+
+    def _check_decide_change(self, input: DecideChangeInput) -> None:
+        self._check_active(input)
+        self._changes.check_decide(input)
+
+    def _decide_change(self, input: DecideChangeInput) -> ProjectStatus:
+        self._check_decide_change(input)
+        self._changes.decide(input)
+        self._handled()
+        return self.status()
+
+    @workflow.update
+    async def decide_exception(self, input: DecideExceptionInput) -> ProjectStatus:
+        return await self._recorded(self._decide_exception(input))
+
+    @decide_exception.validator
+    def _validate_decide_exception(self, input: DecideExceptionInput) -> None:
+        self._check_decide_exception(input)
+
+    def _check_decide_exception(self, input: DecideExceptionInput) -> None:
+        self._check_active(input)
+        if self._machine.state == "on_hold":
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
+        self._exceptions.check_decide(input)
+
+    def _decide_exception(self, input: DecideExceptionInput) -> ProjectStatus:
+        self._check_decide_exception(input)
+        self._exceptions.decide(input)
+        self._handled()
+        return self.status()
+
+    def _gate_decided(self, summary: str) -> None:
+        """A gate was decided: a breach raised nothing while it was open (the board was
+        deciding the stage); the forecast is looked at again now."""
+        self._control.note(summary)
+        if not self._machine.terminal:
+            self._control.evaluate(None)
+
+    def _close_early(self, reason: str) -> None:
+        """An exception decided "close": the project goes to its closing phase now (an open
+        gate and iteration end undecided)."""
+        now = workflow.now()
+        self._exec.close(reason, None)
+        self._gates.drop()
+        before = self._machine.state
+        self._machine.fire("close_early")
+        closing = self._model.closing()
+        self._s.phase_started_at = now
+        self._s.phase_opens_at = None
+        self._rec.event(
+            EventKind.phase_started,
+            before,
+            self._machine.state,
+            payload={"phase": closing.id, "opens_at": None, "reason": reason},
+        )
+        self._upsert_search()
+
+    def _current_tasks(self) -> list[GateTaskIn]:
+        """The tasks that should be open now (issued again after a Temporal reset): the
+        gate's, and a decide task for everyone an open change or exception awaits."""
+        tasks = self._gates.current_tasks()
+        if not self._machine.terminal:
+            for d in self._decisions.open_ones():
+                if d.kind != "gate":
+                    tasks += self._decisions.awaited_tasks(d)
+        return tasks
+
     async def _recorded(self, st: ProjectStatus) -> ProjectStatus:
         """The step is applied (no await came before this); answer once the ledger holds what
         it did, or shows why it does not: a command that returns is in the audit trail."""
@@ -343,6 +513,8 @@ class ProjectWorkflow:
         attributes, and no open task in anyone's inbox."""
         now = workflow.now()
         self._exec.abandon("the project was cancelled")
+        self._changes.cancel_open()
+        self._exceptions.cancel_open()
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
@@ -367,7 +539,8 @@ class ProjectWorkflow:
             self._cancel("temporal", None, None, {"via": "temporal workflow cancel"})
 
     def _shift_deadlines(self, by: timedelta) -> None:
-        self._gates.shift(by)
+        self._decisions.shift(by)
+        self._control.shift(by)
         if self._s.phase_opens_at is not None:
             self._s.phase_opens_at += by
 
@@ -463,6 +636,10 @@ class ProjectWorkflow:
             held_by=self._s.held_by,
             deliverables=_deliverables.statuses(self._s.deliverables, phase) if phase else [],
             execution=self._exec.status(),
+            forecast=self._control.c.forecast,
+            rag=self._control.by_aspect(),
+            control=self._control.status(),
+            decisions=[self._decisions.status(d) for d in self._decisions.open_ones()],
         )
 
     @workflow.query
@@ -482,6 +659,22 @@ class ProjectWorkflow:
             except ApplicationError:
                 continue
             out.append(action)
+        if self._machine.terminal or self._machine.state == "on_hold":
+            return out
+        roles = self._charter.person(actor).roles  # type: ignore[union-attr]
+        if self._model.project_manager in roles:
+            out.append("report_progress")
+        out.append("request_change")
+        for d in self._decisions.open_ones():
+            if d.kind == "gate":
+                continue
+            try:
+                self._decisions.check_vote(d, actor)
+            except ApplicationError:
+                continue
+            action: Action = "decide_change" if d.kind == "change" else "decide_exception"
+            if action not in out:
+                out.append(action)
         return out
 
     # -- helpers ------------------------------------------------------------------------------
@@ -502,8 +695,12 @@ class ProjectWorkflow:
         # An ended project is listed by its outcome: closed, rejected or cancelled.
         phase = self._machine.phase or self._s.outcome or self._machine.state
         awaiting = f"gate:{self._s.gate.phase}_gate" if self._s.gate is not None else None
+        exception = self._s.control.exception if self._s.control is not None else None
+        if awaiting is None and exception is not None:
+            awaiting = f"exception:{exception.id}"
         if self._machine.state == "on_hold":
             awaiting = "hold"
+        worst = self._s.control.worst if self._s.control is not None else None
         workflow.upsert_search_attributes(
             [
                 _search.PHASE.value_set(phase),
@@ -512,5 +709,6 @@ class ProjectWorkflow:
                 _search.AWAITING.value_set(awaiting)
                 if awaiting
                 else _search.AWAITING.value_unset(),
+                *([_search.RAG.value_set(worst)] if worst is not None else []),
             ]
         )

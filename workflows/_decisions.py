@@ -1,0 +1,486 @@
+"""How a project's decisions are kept: one mechanism for phase gates, formal changes and
+exceptions (DESIGN.md, "one decision mechanism").
+
+A decision is a question put to eligible people, counted by a rule (governance's tally: all,
+majority, at least N, required roles as a veto, four eyes), with an SLA, a reminder and an
+escalation chain. Several can be open at once on one project (a gate and two changes), each
+with its own clock. This module keeps their bookkeeping: votes, tally, status, reminders,
+escalation, decide tasks. What a decision *does* once taken (move the lifecycle, re-baseline,
+resolve an exception) belongs to its kind: workflows/_gates.py, _changes.py, _exceptions.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from governance import (
+        AtLeast,
+        Charter,
+        DecisionRule,
+        EscalationLevel,
+        GovernanceModel,
+        Tally,
+        escalation_deciders,
+        gate_voters,
+        tally,
+    )
+    from governance.audit import EventKind, GateTaskIn
+    from governance.messages import (
+        CloseTasksInput,
+        DecisionState,
+        Escalation,
+        GateStatus,
+        ProjectState,
+        Vote,
+    )
+    from states import Lifecycle
+    from workflows._recording import Recording
+    from workflows._steps import first, iso, person_roles, reject
+
+OPTIONS = {
+    "gate": "approve, reject or rework",
+    "change": "approve or reject",
+    "exception": "approve a plan, widen the tolerance or close the project",
+}
+
+
+class Decisions:
+    """The open decisions of one project: its gate (``state.gate``), its changes' and its
+    exception's (``state.control``)."""
+
+    def __init__(
+        self,
+        state: ProjectState,
+        charter: Charter,
+        model: GovernanceModel,
+        machine: Lifecycle,
+        rec: Recording,
+        *,
+        on_escalated: Callable[[DecisionState, EscalationLevel | None], None],
+    ) -> None:
+        self._s = state
+        self._charter = charter
+        self._model = model
+        self._machine = machine
+        self._rec = rec
+        self._on_escalated = on_escalated
+
+    # -- which decisions, and by what rule -----------------------------------------------------
+
+    def open_ones(self) -> Iterator[DecisionState]:
+        """Every open decision: the gate first, then changes in order, then the exception."""
+        if self._s.gate is not None:
+            yield self._s.gate
+        control = self._s.control
+        if control is not None:
+            for change in control.changes:
+                if change.decision is not None:
+                    yield change.decision
+            if control.exception is not None and control.exception.decision is not None:
+                yield control.exception.decision
+
+    def rule(self, d: DecisionState) -> DecisionRule:
+        """The rule ``d`` is counted by: the gate's; the model's change authority (the
+        project manager's own rule for a minor change someone else asked for); for an
+        exception, the role of the level holding it, deciding alone."""
+        if d.kind == "gate":
+            return self._model.phase(d.phase).gate
+        if d.kind == "change":
+            # The requester never approves their own change, whatever the model says.
+            minor = self._change(d).classification == "minor"
+            rule = self.manager_rule() if minor else self._model.change_rule()
+            return rule.model_copy(update={"forbid_self_approval": True})
+        assert d.level is not None
+        return self.level_rule(self._model.level(d.level))
+
+    def manager_rule(self) -> DecisionRule:
+        pm = next(lvl for lvl in self._model.escalation if lvl.role == self._model.project_manager)
+        return self.level_rule(pm)
+
+    def level_rule(self, level: EscalationLevel) -> DecisionRule:
+        above = self._model.level_above(level.id)
+        return DecisionRule(
+            approvers=[level.role],
+            rule=AtLeast(at_least=1),
+            sla=level.sla,
+            escalate_to=above.id if above is not None else None,
+        )
+
+    def name(self, d: DecisionState) -> str:
+        """How messages name ``d``: ``gate delivery_1_gate``, ``change CR-2``."""
+        if d.kind == "gate":
+            return f"gate {self._model.phase(d.phase).gate_state}"
+        return f"{d.kind} {d.id}"
+
+    def title(self, d: DecisionState) -> str:
+        if d.kind == "gate":
+            phase = self._model.phase(d.phase)
+            return phase.gate.title or phase.gate_state
+        if d.kind == "change":
+            return f"Change {d.id}: {self._change(d).title}"
+        return f"Exception {d.id}"
+
+    def _change(self, d: DecisionState):  # type: ignore[no-untyped-def]
+        assert self._s.control is not None
+        return next(c for c in self._s.control.changes if c.id == d.id)
+
+    # -- opening and voting --------------------------------------------------------------------
+
+    def new(
+        self,
+        kind: str,
+        *,
+        id: str | None,
+        phase: str,
+        requested_by: str,
+        round: int = 1,
+        level: EscalationLevel | None = None,
+        rule: DecisionRule | None = None,
+    ) -> DecisionState:
+        """A decision opened now: at ``level`` (an exception goes straight to the level that
+        decides it), else by ``rule`` with its SLA and reminder."""
+        now = workflow.now()
+        if level is not None:
+            deadline = now + level.sla
+            return DecisionState(
+                kind=kind,  # type: ignore[arg-type]
+                id=id,
+                phase=phase,
+                round=round,
+                opened_at=now,
+                requested_by=requested_by,
+                deadline=deadline,
+                level=level.id,
+                escalations=[Escalation(level=level.id, at=now, deadline=deadline)],
+            )
+        assert rule is not None
+        return DecisionState(
+            kind=kind,  # type: ignore[arg-type]
+            id=id,
+            phase=phase,
+            round=round,
+            opened_at=now,
+            requested_by=requested_by,
+            deadline=now + rule.sla,
+            reminder_at=now + rule.reminder if rule.reminder else None,
+        )
+
+    def vote(self, d: DecisionState, actor: str, decision: str, comment: str | None) -> str | None:
+        """A step: record ``actor``'s vote on ``d``; the outcome once the rule is met (the
+        caller concludes it, then calls :meth:`close_tasks`), else None."""
+        now = workflow.now()
+        person = self._charter.person(actor)
+        assert person is not None
+        vote = Vote(
+            actor=actor,
+            roles=list(person.roles),
+            decision=decision,  # type: ignore[arg-type]
+            comment=comment,
+            at=now,
+            level=self.deciding_level(d, actor),
+        )
+        d.votes.append(vote)
+        state = self._machine.state
+        self._rec.event(
+            EventKind.vote_cast,
+            state,
+            state,
+            actor=actor,
+            role=first(person.roles),
+            comment=comment,
+            payload={
+                "decision": decision,
+                "round": d.round,
+                "level": vote.level,
+                **self._about(d),
+            },
+        )
+        result = self.tally(d)
+        if result.outcome is None:
+            key = self._decide_key(d, actor, vote.level)
+            self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=[key], at=now))
+        return result.outcome
+
+    def close_tasks(self, d: DecisionState, outcome: str) -> None:
+        """``d`` is decided: its voters' decide tasks are done; those still open (people who
+        did not vote, review tasks nobody finished) are withdrawn: nobody needs them now."""
+        now = workflow.now()
+        voted = [self._decide_key(d, v.actor, v.level) for v in d.votes]
+        group = self.key(d)
+        self._rec.close(
+            CloseTasksInput(project_id=self._charter.id, gate=group, keys=voted, at=now,
+                            status="done")
+        )  # fmt: skip
+        self._rec.close(
+            CloseTasksInput(
+                project_id=self._charter.id,
+                gate=group,
+                at=now,
+                status="withdrawn" if outcome in ("approve", "approve_plan") else "cancelled",
+            )
+        )
+
+    def withdraw(self, d: DecisionState) -> None:
+        """``d`` ends undecided (its change withdrawn, its project closing): tasks withdrawn."""
+        self._rec.close(
+            CloseTasksInput(
+                project_id=self._charter.id, gate=self.key(d), at=workflow.now(), status="withdrawn"
+            )
+        )
+
+    # -- timers: reminder and SLA escalation -------------------------------------------------
+
+    def deadlines(self) -> list[datetime]:
+        """When the open decisions next need attention: reminders, SLAs."""
+        times: list[datetime] = []
+        for d in self.open_ones():
+            if d.reminder_at is not None and not d.reminded:
+                times.append(d.reminder_at)
+            if d.deadline is not None:
+                times.append(d.deadline)
+        return times
+
+    def on_timer(self, now: datetime) -> None:
+        """A timer step: remind those still awaited, escalate once an SLA has passed."""
+        for d in list(self.open_ones()):
+            if not d.reminded and d.reminder_at and now >= d.reminder_at:
+                d.reminded = True
+                awaited = self.status(d).awaited
+                self._rec.event(
+                    EventKind.reminder_sent,
+                    self._machine.state,
+                    self._machine.state,
+                    payload={"awaited": awaited, "deadline": iso(d.deadline), **self._about(d)},
+                )
+                self._rec.notify(
+                    "reminder",
+                    awaited,
+                    f"Reminder: {self.name(d)} awaits your decision"
+                    if d.kind != "gate"
+                    else f"Reminder: gate {self._machine.state} awaits your decision",
+                    deadline=iso(d.deadline),
+                )
+            if d.deadline is not None and now >= d.deadline:
+                self._escalate(d, now)
+
+    def shift(self, by: timedelta) -> None:
+        """Clocks stop while the project is held: every open decision's deadlines move."""
+        for d in self.open_ones():
+            if d.deadline is not None:
+                d.deadline += by
+            if d.reminder_at is not None:
+                d.reminder_at += by
+            if d.escalations and d.escalations[-1].deadline is not None:
+                d.escalations[-1].deadline += by
+
+    def _escalate(self, d: DecisionState, now: datetime) -> None:
+        rule = self.rule(d)
+        if d.level is None:
+            target = self._model.level(rule.escalate_to) if rule.escalate_to else None
+        else:
+            target = self._model.level_above(d.level)
+        where = self._machine.state
+        if target is None:
+            # Top of the chain: nobody above; keep waiting and say so once.
+            d.deadline = None
+            self._rec.event(
+                EventKind.escalated,
+                where,
+                where,
+                payload={
+                    "from_level": d.level,
+                    "to_level": None,
+                    "note": "SLA passed at the top of the escalation chain",
+                    **self._about(d),
+                },
+            )
+            self._on_escalated(d, None)
+            return
+        deadline = now + target.sla
+        self._rec.event(
+            EventKind.escalated,
+            where,
+            where,
+            role=target.role,
+            payload={
+                "from_level": d.level,
+                "to_level": target.id,
+                "deadline": iso(deadline),
+                **self._about(d),
+            },
+        )
+        # The decision leaves the approvers (and the level below): their decide tasks are
+        # withdrawn; the escalated level decides now, and its people get a decide task.
+        before = [None, *(e.level for e in d.escalations)]
+        people = [p.id for p in self._charter.people]
+        self._rec.close(
+            CloseTasksInput(
+                project_id=self._charter.id,
+                gate=self.key(d),
+                keys=[self._decide_key(d, p, lvl) for lvl in before for p in people],
+                at=now,
+                status="withdrawn",
+            )
+        )
+        d.escalations.append(Escalation(level=target.id, at=now, deadline=deadline))
+        d.level = target.id
+        d.deadline = deadline
+        self._rec.open(self.decide_tasks(d, self._charter.holders(target.role), now, target.id))
+        self._rec.notify(
+            "escalation",
+            self._charter.holders(target.role),
+            f"Escalated to you: {self._escalated_what(d)} of {self._charter.title}",
+            level=target.id,
+            deadline=iso(deadline),
+        )
+        self._on_escalated(d, target)
+
+    def _escalated_what(self, d: DecisionState) -> str:
+        return f"gate {self._machine.state}" if d.kind == "gate" else self.name(d)
+
+    # -- checks and status ------------------------------------------------------------------
+
+    def check_vote(self, d: DecisionState, actor: str, round: int | None = None) -> None:
+        """Whether ``actor`` may vote on ``d`` now (the caller checked that the project is
+        active and ``actor`` a person)."""
+        name = self.name(d)
+        if round is not None and round != d.round:
+            raise reject(
+                f"the vote is for round {round} of {name}, but round {d.round} is open: look "
+                f"at the {d.kind} again and vote on this round",
+                "StaleVote",
+            )
+        status = self.status(d)
+        if actor not in status.eligible:
+            rule = self.rule(d)
+            escalated = self._model.level(d.level) if d.level is not None else None
+            deciders = (
+                gate_voters(rule, self._charter)
+                if escalated is None
+                else escalation_deciders(rule, escalated, self._charter)
+            )
+            if actor in deciders:  # left out only because they requested it
+                raise reject(
+                    f'four eyes: "{actor}" requested {name} and may not decide it '
+                    f"({OPTIONS[d.kind]})",
+                    "SelfApproval",
+                )
+            if escalated is None:
+                who = f"approvers are {', '.join(rule.approvers)}"
+            elif d.kind == "exception" and len(d.escalations) == 1:
+                who = f"it is with level {escalated.id}, where only {escalated.role} decides it"
+            else:
+                who = (
+                    f"it has escalated to level {escalated.id}, where only {escalated.role} "
+                    "decides it"
+                )
+            raise reject(f'"{actor}" may not decide {name}: {who}', "NotAuthorised")
+        level = self.deciding_level(d, actor)
+        if any(v.actor == actor and v.level == level for v in d.votes):
+            at = f" at level {level}" if level else ""
+            raise reject(
+                f'"{actor}" has already decided {name}{at} (round {d.round})', "DuplicateVote"
+            )
+
+    def status(self, d: DecisionState) -> GateStatus:
+        rule = self.rule(d)
+        result = self.tally(d)
+        eligible = result.eligible
+        voted = {(v.actor, v.level) for v in d.votes}
+        gate = self._model.phase(d.phase).gate if d.kind == "gate" else None
+        shown = rule.rule if isinstance(rule.rule, str) else f"at_least {rule.rule.at_least}"
+        return GateStatus(
+            kind=d.kind,
+            id=d.id,
+            gate=self._model.phase(d.phase).gate_state if d.kind == "gate" else self.name(d),
+            phase=d.phase,
+            title=self.title(d),
+            round=d.round,
+            opened_at=d.opened_at,
+            requested_by=d.requested_by,
+            rule=shown,
+            approvals_needed=result.needed,
+            approvals=result.approvals,
+            required=list(rule.required),
+            required_missing=result.required_missing,
+            eligible=eligible,
+            votes=list(d.votes),
+            awaited=[p for p in eligible if (p, self.deciding_level(d, p)) not in voted],
+            deliverables=list(gate.deliverables) if gate is not None else [],
+            deadline=d.deadline,
+            reminder_at=d.reminder_at,
+            level=d.level,
+            escalations=list(d.escalations),
+        )
+
+    def deciding_level(self, d: DecisionState, actor: str) -> str | None:
+        """The escalation level ``actor`` decides ``d`` at (deciding alone), or None for a
+        vote. Once a decision is escalated, the level it went to has taken it over: only the
+        holders of that level's role decide it (also when they are approvers too)."""
+        if d.level is not None and self._model.level(d.level).role in set(
+            person_roles(self._charter, actor)
+        ):
+            return d.level
+        return None
+
+    def tally(self, d: DecisionState) -> Tally:
+        level = self._model.level(d.level) if d.level is not None else None
+        return tally(self.rule(d), self._charter, d.votes, d.requested_by, level)
+
+    # -- tasks --------------------------------------------------------------------------------
+
+    def key(self, d: DecisionState) -> str:
+        """The decision's task group: ``<phase>_gate/<round>``, ``change/CR-1``,
+        ``exception/EX-1`` (after a reset, prefixed with its epoch)."""
+        epoch = f"e{self._s.task_epoch}/" if self._s.task_epoch else ""
+        if d.kind == "gate":
+            return f"{epoch}{d.phase}_gate/{d.round}"
+        return f"{epoch}{d.kind}/{d.id}"
+
+    def _decide_key(self, d: DecisionState, person: str, level: str | None = None) -> str:
+        at = f"/{level}" if level else ""
+        return f"{self.key(d)}{at}/decide/{person}"
+
+    def decide_tasks(
+        self, d: DecisionState, people: list[str], at: datetime, level: str | None = None
+    ) -> list[GateTaskIn]:
+        deciders = self.tally(d).eligible  # never the requester under four eyes
+        if d.kind == "gate":
+            title = f"Decide gate: {self.title(d)} (round {d.round})"
+        else:
+            title = f"Decide {self.title(d)}"
+        return [
+            GateTaskIn(
+                project_id=self._charter.id,
+                key=self._decide_key(d, person, level),
+                title=title,
+                assignee=person,
+                role=first(person_roles(self._charter, person)),
+                gate=self.key(d),
+                due=d.deadline,
+                created_at=at,
+            )
+            for person in people
+            if person in deciders
+        ]
+
+    def awaited_tasks(self, d: DecisionState) -> list[GateTaskIn]:
+        """Decide tasks for everyone ``d`` still awaits (issued again after a reset)."""
+        status = self.status(d)
+        voters = [p for p in status.awaited if not self.deciding_level(d, p)]
+        issued = self.decide_tasks(d, voters, d.opened_at)
+        for level in {e.level for e in d.escalations[-1:]}:
+            people = [p for p in status.awaited if self.deciding_level(d, p) == level]
+            issued += self.decide_tasks(d, people, workflow.now(), level)
+        return issued
+
+    def _about(self, d: DecisionState) -> dict[str, str]:
+        """What an event says about a decision that is not a gate (a gate's events stay as
+        they were before there were other kinds)."""
+        if d.kind == "gate" or d.id is None:
+            return {}
+        return {"decision_kind": d.kind, "decision_id": d.id}

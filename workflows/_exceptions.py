@@ -1,0 +1,491 @@
+"""How exceptions are raised and decided (PRINCE2's management by exception).
+
+A forecast breach of a tolerance, or a minor change that would overdraw the change budget,
+raises an exception: the project enters the lifecycle's exception state (from a phase; while a
+gate is open the gate goes on beside it), an exception report is issued, and the level above
+the one whose tolerance broke decides it (a stage tolerance: the board; the project's: the level
+above the board). It is a decision of the one mechanism (workflows/_decisions.py): its SLA, its
+reminder, its escalation up the chain when nobody decides in time. The decision approves an
+exception plan (the new baseline), widens the tolerance, or closes the project through its
+closing phase. A breach while an exception is open adds to it; it is never raised twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from governance import (
+        ASPECTS,
+        Charter,
+        EscalationLevel,
+        GovernanceModel,
+        Tolerances,
+        exception_report,
+    )
+    from governance._rag import AspectStatus
+    from governance.audit import EventKind
+    from governance.messages import (
+        ChangeRecord,
+        DecideExceptionInput,
+        DecisionState,
+        ExceptionRecord,
+        ExceptionStatus,
+        ProjectState,
+    )
+    from states import EXCEPTION, ExceptionCase, Lifecycle
+    from workflows._recording import Recording
+    from workflows._steps import iso, person_roles, reject
+
+if TYPE_CHECKING:
+    from workflows._changes import Changes
+    from workflows._control import Control
+    from workflows._decisions import Decisions
+
+TRIGGERS = {"approve_plan": "approve_plan", "widen_tolerance": "widen_tolerance",
+            "close": "close_project"}  # fmt: skip
+
+
+class Exceptions:
+    def __init__(
+        self,
+        state: ProjectState,
+        charter: Charter,
+        model: GovernanceModel,
+        machine: Lifecycle,
+        rec: Recording,
+        decisions: Decisions,
+        control: Control,
+        *,
+        close_early: Callable[[str], None],
+        upsert_search: Callable[[], None],
+    ) -> None:
+        self._s = state
+        self._charter = charter
+        self._model = model
+        self._machine = machine
+        self._rec = rec
+        self._d = decisions
+        self._control = control
+        self._close_early = close_early
+        self._upsert_search = upsert_search
+        self.changes: Changes
+
+    @property
+    def open(self) -> ExceptionRecord | None:
+        return self._control.c.exception
+
+    # -- raising --------------------------------------------------------------------------------
+
+    def breached(self, breaches: list[AspectStatus], actor: str | None) -> None:
+        """Forecast breaches: a new exception, or more of the open one."""
+        levels = sorted({b.level for b in breaches}, key=("project", "stage").index)
+        aspects = sorted({b.aspect for b in breaches}, key=ASPECTS.index)
+        current = self.open
+        if current is not None:
+            new_aspects = [a for a in aspects if a not in current.aspects]
+            new_levels = [lvl for lvl in levels if lvl not in current.levels]
+            if new_aspects or new_levels:
+                current.aspects = sorted({*current.aspects, *aspects}, key=ASPECTS.index)
+                current.levels = sorted({*current.levels, *levels}, key=("project", "stage").index)
+                state = self._machine.state
+                self._rec.event(
+                    EventKind.exception_raised,
+                    state,
+                    state,
+                    actor=actor,
+                    payload={
+                        "id": current.id,
+                        "added_aspects": new_aspects,
+                        "added_levels": new_levels,
+                        "breaches": [self._control.breach_text(b) for b in breaches],
+                    },
+                )
+                self._control.note(
+                    f"exception {current.id} widened to {', '.join(current.aspects)}"
+                )
+            return
+        self._raise("tolerance", levels, aspects, actor, breaches=breaches)
+
+    def change_overdraws(self, change: ChangeRecord, actor: str) -> None:
+        """A minor change would overdraw the change budget: it waits for the exception."""
+        current = self.open
+        if current is not None:
+            change.exception = current.id
+            state = self._machine.state
+            self._rec.event(
+                EventKind.exception_raised,
+                state,
+                state,
+                actor=actor,
+                payload={"id": current.id, "added_change": change.id},
+            )
+            return
+        change.exception = self._raise("change_budget", ["stage"], ["cost"], actor, change=change)
+
+    def _raise(
+        self,
+        cause: str,
+        levels: list[str],
+        aspects: list[str],
+        actor: str | None,
+        *,
+        breaches: list[AspectStatus] | None = None,
+        change: ChangeRecord | None = None,
+    ) -> str:
+        c = self._control.c
+        now = workflow.now()
+        c.exceptions += 1
+        ex_id = f"EX-{c.exceptions}"
+        case = self._case("project" in levels)
+        to = self._model.level(case.level)
+        before = self._machine.state
+        if self._machine.may("raise_exception"):
+            self._machine.fire("raise_exception")
+        decision = self._d.new(
+            "exception",
+            id=ex_id,
+            phase=self._machine.phase or "",
+            requested_by=actor or "",
+            level=to,
+        )
+        record = ExceptionRecord(
+            id=ex_id,
+            machine=case.to_dict(),
+            levels=levels,
+            aspects=aspects,
+            cause=cause,  # type: ignore[arg-type]
+            change_id=change.id if change is not None else None,
+            raised_at=now,
+            raised_by=actor,
+            from_state=before,
+            report=c.exceptions,
+            decision=decision,
+        )
+        c.exception = record
+        after = self._machine.state
+        self._rec.event(
+            EventKind.exception_raised,
+            before,
+            after,
+            actor=actor,
+            payload={
+                "id": ex_id,
+                "cause": cause,
+                "levels": levels,
+                "aspects": aspects,
+                "to_level": to.id,
+                "deadline": iso(decision.deadline),
+                **({"change": change.id} if change is not None else {}),
+                "breaches": [self._control.breach_text(b) for b in breaches or []],
+            },
+        )
+        report = exception_report(
+            project_id=self._charter.id,
+            project_title=self._charter.title,
+            exception_id=ex_id,
+            raised_at=now,
+            levels=levels,
+            to_level=to,
+            breaches=breaches or [],
+            figures=c.forecast,
+            rag=self._control.by_aspect(),
+            change=change,
+            change_budget_left=self._control.change_budget_left(),
+            currency=c.baseline.currency,
+            lessons=self._lessons(),
+        )
+        self._rec.report("exception", c.exceptions, report.model_dump(mode="json"), to_state=after)
+        holders = self._charter.holders(to.role)
+        self._rec.open(self._d.decide_tasks(decision, holders, now, to.id))
+        self._rec.notify(
+            "exception",
+            sorted({*holders, *self._charter.holders(self._model.project_manager)}),
+            f"Exception {ex_id} of {self._charter.title}: {', '.join(aspects)} "
+            f"({'change budget' if cause == 'change_budget' else 'forecast breach'})",
+            level=to.id,
+            deadline=iso(decision.deadline),
+            report=c.exceptions,
+        )
+        self._control.note(f"exception {ex_id} raised ({', '.join(aspects)}) to {to.id}")
+        self._upsert_search()
+        return ex_id
+
+    def _case(self, project_level: bool) -> ExceptionCase:
+        """The levels an exception goes up: above the board's level for a project tolerance,
+        above the project manager's for a stage tolerance or the change budget."""
+        role = self._model.board.executive if project_level else self._model.project_manager
+        raised_at = next(lvl for lvl in self._model.escalation if lvl.role == role)
+        case = ExceptionCase.above(self._model, raised_at.id)
+        return case if case.levels else ExceptionCase([raised_at.id])
+
+    def _lessons(self) -> list[str]:
+        lessons: list[str] = []
+        for v in self._s.execution.history[-3:]:
+            if v.completed_items < v.committed_items:
+                lessons.append(
+                    f"iteration {v.number} completed {v.completed_items} of "
+                    f"{v.committed_items} committed items"
+                )
+        return lessons
+
+    def on_escalated(self, d: DecisionState, target: EscalationLevel | None) -> None:
+        current = self.open
+        if current is None or d.kind != "exception" or target is None:
+            return
+        case = ExceptionCase.from_dict(current.machine)
+        if case.may("escalate"):
+            case.fire("escalate")
+            current.machine = case.to_dict()
+        self._control.note(f"exception {current.id} escalated to {target.id}")
+
+    # -- deciding -------------------------------------------------------------------------------
+
+    def check_decide(self, input: DecideExceptionInput) -> None:
+        person_roles(self._charter, input.actor)
+        current = self.open
+        if current is None or current.decision is None:
+            raise reject(f"project {self._charter.id} has no open exception", "NoException")
+        self._d.check_vote(current.decision, input.actor)
+        c = self._control.c
+        if input.decision == "approve_plan":
+            plan = input.plan
+            if plan is None or (plan.planned_end is None and plan.budget is None
+                                and plan.scope is None):  # fmt: skip
+                raise reject(
+                    "approve_plan needs the exception plan's new baseline: planned_end, "
+                    "budget and/or scope",
+                    "InvalidDecision",
+                )
+            if plan.planned_end is not None and plan.planned_end <= c.baseline.start:
+                raise reject(
+                    f"plan.planned_end {plan.planned_end} must be after the start "
+                    f"({c.baseline.start})",
+                    "InvalidDecision",
+                )
+            if plan.scope is not None and c.last is not None and plan.scope < c.last.earned_scope:
+                raise reject(
+                    f"plan.scope {plan.scope:g} is below the scope earned already "
+                    f"({c.last.earned_scope:g})",
+                    "InvalidDecision",
+                )
+            self._still_breached(baseline=self._plan_baseline(input), what="the plan")
+        elif input.decision == "widen_tolerance":
+            if input.tolerances is None and input.change_budget is None:
+                raise reject(
+                    "widen_tolerance needs the new tolerances (and/or change_budget)",
+                    "InvalidDecision",
+                )
+            if current.cause == "change_budget" and input.change_budget is None:
+                raise reject(
+                    f"exception {current.id} is about the change budget: give change_budget",
+                    "InvalidDecision",
+                )
+            widened = self._widened(input)
+            if input.change_budget is not None:
+                limit = self._model.tolerances.project.cost
+                now_share = c.change_budget or self._model.change_control.minor.budget
+                if input.change_budget < now_share:
+                    raise reject(
+                        f"change_budget {input.change_budget:g}% is not wider than the "
+                        f"{now_share:g}% in force",
+                        "InvalidDecision",
+                    )
+                if limit is not None and input.change_budget > limit:
+                    raise reject(
+                        f"change_budget {input.change_budget:g}% exceeds the project's cost "
+                        f"tolerance ({limit:g}%)",
+                        "InvalidDecision",
+                    )
+                change = next((ch for ch in c.changes if ch.id == current.change_id), None)
+                if change is not None:
+                    left = input.change_budget / 100 * float(c.baseline.budget) - c.minor_spent
+                    if change.cost_impact > left + 1e-9:
+                        raise reject(
+                            f"a change budget of {input.change_budget:g}% leaves {left:.2f} "
+                            f"{c.baseline.currency}, less than change {change.id} needs "
+                            f"({change.cost_impact:.2f})",
+                            "InvalidDecision",
+                        )
+            self._still_breached(tolerances=widened, what="the widened tolerances")
+        if input.plan is not None and input.decision != "approve_plan":
+            raise reject("a plan goes with approve_plan only", "InvalidDecision")
+        if input.decision != "widen_tolerance" and (
+            input.tolerances is not None or input.change_budget is not None
+        ):
+            raise reject("tolerances go with widen_tolerance only", "InvalidDecision")
+
+    def _widened(self, input: DecideExceptionInput) -> dict[str, Tolerances]:
+        """The tolerances in force once ``input`` widens the breached levels; refused where a
+        value would narrow one, or a stage tolerance outgrow the project's."""
+        current = self.open
+        assert current is not None
+        in_force = self._control.tolerances()
+        if input.tolerances is None:
+            return in_force
+        out = dict(in_force)
+        for level in current.levels:
+            base = in_force.get(level, Tolerances())
+            values = dict(base.items())
+            for aspect, value in input.tolerances.items():
+                old = values.get(aspect)
+                if old is None:
+                    raise reject(
+                        f"the {level} level has no {aspect} tolerance to widen",
+                        "InvalidDecision",
+                    )
+                if value < old:
+                    raise reject(
+                        f"tolerances.{aspect} would narrow the {level} tolerance "
+                        f"({_show(old)} -> {_show(value)})",
+                        "InvalidDecision",
+                    )
+                values[aspect] = value
+            out[level] = Tolerances(**values)
+        if "stage" in out and "project" in out:
+            for aspect, value in out["stage"].items():
+                limit = getattr(out["project"], aspect)
+                if limit is not None and value > limit:
+                    raise reject(
+                        f"the stage's {aspect} tolerance ({_show(value)}) would exceed the "
+                        f"project's ({_show(limit)}), which only the level above the board "
+                        "can widen",
+                        "InvalidDecision",
+                    )
+        return out
+
+    def _plan_baseline(self, input: DecideExceptionInput):  # type: ignore[no-untyped-def]
+        plan = input.plan
+        assert plan is not None
+        old = self._control.c.baseline
+        update: dict[str, object] = {"planned_value": []}
+        if plan.planned_end is not None:
+            update["planned_end"] = plan.planned_end
+        if plan.budget is not None:
+            update["budget"] = Decimal(str(round(plan.budget, 4)))
+        if plan.scope is not None:
+            update["scope"] = old.scope.model_copy(update={"amount": round(plan.scope)})
+        return old.model_copy(update=update)
+
+    def _still_breached(self, *, what: str, baseline=None, tolerances=None) -> None:  # type: ignore[no-untyped-def]
+        assessed = self._control.assess(tolerances=tolerances, baseline=baseline)
+        if assessed is None:
+            return
+        _, report = assessed
+        red = [s for lvl in report.levels.values() for s in lvl.values() if s.colour == "red"]
+        if red:
+            raise reject(
+                f"the last progress report's forecast still breaches {what}: "
+                + "; ".join(self._control.breach_text(s) for s in red),
+                "StillBreached",
+            )
+
+    def decide(self, input: DecideExceptionInput) -> None:
+        current = self.open
+        assert current is not None and current.decision is not None
+        d = current.decision
+        outcome = self._d.vote(d, input.actor, input.decision, input.comment)
+        if outcome is None:  # pragma: no cover - an exception's level decides alone
+            return
+        case = ExceptionCase.from_dict(current.machine)
+        case.fire(TRIGGERS[outcome])
+        current.machine = case.to_dict()
+        current.outcome = outcome  # type: ignore[assignment]
+        current.decided_by = input.actor
+        c = self._control.c
+        if outcome == "approve_plan":
+            self._control.rebaseline(
+                self._plan_baseline(input), {"exception": current.id}, input.actor
+            )
+        elif outcome == "widen_tolerance":
+            old = self._control.tolerances()
+            new = self._widened(input)
+            for level in current.levels:
+                if input.tolerances is not None:
+                    c.widened[level] = new[level]
+            if input.change_budget is not None:
+                c.change_budget = input.change_budget
+            state = self._machine.state
+            self._rec.event(
+                EventKind.tolerance_widened,
+                state,
+                state,
+                actor=input.actor,
+                comment=input.comment,
+                payload={
+                    "exception": current.id,
+                    "levels": current.levels,
+                    "old": {lvl: old[lvl].model_dump(mode="json") for lvl in current.levels
+                            if lvl in old},
+                    "new": {lvl: new[lvl].model_dump(mode="json") for lvl in current.levels
+                            if lvl in new},
+                    **({"change_budget": input.change_budget}
+                       if input.change_budget is not None else {}),
+                },
+            )  # fmt: skip
+        before = self._machine.state
+        self._d.close_tasks(d, outcome)
+        current.decision = None
+        c.exception = None
+        if outcome == "close":
+            self._close_early(f"exception {current.id} decided: close the project")
+        elif before == EXCEPTION:
+            self._machine.fire("resolve_exception")
+        self._rec.event(
+            EventKind.exception_resolved,
+            before,
+            self._machine.state,
+            actor=input.actor,
+            comment=input.comment,
+            payload={"id": current.id, "outcome": outcome, "level": d.level},
+        )
+        self._control.note(f"exception {current.id} decided: {outcome} by {input.actor}")
+        self.changes.settle_referred(current.id, outcome != "close", input.actor)
+        self._rec.notify(
+            "decision",
+            sorted({*self._charter.holders(self._model.project_manager),
+                    *self._charter.holders(self._model.board.executive)}),
+            f"Exception {current.id} of {self._charter.title}: {outcome}",
+            outcome=outcome,
+        )  # fmt: skip
+        self._upsert_search()
+        if outcome != "close":
+            self._control.evaluate(input.actor)
+
+    def cancel_open(self) -> None:
+        current = self.open
+        if current is not None:
+            current.decision = None
+
+    # -- status ---------------------------------------------------------------------------------
+
+    def status(self) -> ExceptionStatus | None:
+        current = self.open
+        if current is None:
+            return None
+        case = ExceptionCase.from_dict(current.machine)
+        level = self._model.level(case.level)
+        return ExceptionStatus(
+            id=current.id,
+            state=case.state,
+            level=level.id,
+            role=level.role,
+            levels=current.levels,
+            aspects=current.aspects,
+            cause=current.cause,
+            change_id=current.change_id,
+            raised_at=current.raised_at,
+            report=current.report,
+            decision=self._d.status(current.decision) if current.decision is not None else None,
+        )
+
+
+def _show(value: object) -> str:
+    if isinstance(value, timedelta):
+        return f"{value / timedelta(days=1):g} days"
+    return f"{value:g}%"
