@@ -22,6 +22,7 @@ def test_search_attributes_are_the_four_phasegate_keywords() -> None:
         "PhasegateModel",
         "PhasegateAwaiting",
         "PhasegateProject",
+        "PhasegateRag",
     )
     assert {key.indexed_value_type.name for key in SEARCH_ATTRIBUTES} == {"KEYWORD"}
 
