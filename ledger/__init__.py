@@ -10,9 +10,11 @@ from ledger._errors import (
     LedgerMissing,
     LedgerSchemaError,
     ModelRefused,
+    ReportConflict,
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
+from ledger._reports import content_sha256
 
 __all__ = [
     "ChainBreak",
@@ -27,8 +29,10 @@ __all__ = [
     "LedgerSchemaError",
     "ModelRefused",
     "PublishedModel",
+    "ReportConflict",
     "TaskChange",
     "TaskClosure",
     "VerifyReport",
     "check_publishable",
+    "content_sha256",
 ]
