@@ -449,9 +449,7 @@ class Ledger:
         with self._transaction() as conn:
             return _reports.listed(conn, project_id, kind)
 
-    def report(
-        self, project_id: str, kind: ReportKind, number: int | None = None
-    ) -> Report | None:
+    def report(self, project_id: str, kind: ReportKind, number: int | None = None) -> Report | None:
         """The project's ``kind`` report ``number`` (None: its latest), or None."""
         with self._transaction() as conn:
             if number is None:

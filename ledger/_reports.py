@@ -80,9 +80,7 @@ def get(conn: sa.Connection, project_id: str, kind: ReportKind, number: int) -> 
     r = reports.c
     row = (
         conn.execute(
-            sa.select(reports).where(
-                r.project_id == project_id, r.kind == kind, r.number == number
-            )
+            sa.select(reports).where(r.project_id == project_id, r.kind == kind, r.number == number)
         )
         .mappings()
         .first()
