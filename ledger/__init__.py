@@ -14,7 +14,6 @@ from ledger._errors import (
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
-from ledger._reports import content_sha256
 
 __all__ = [
     "ChainBreak",
@@ -34,5 +33,4 @@ __all__ = [
     "TaskClosure",
     "VerifyReport",
     "check_publishable",
-    "content_sha256",
 ]

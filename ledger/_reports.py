@@ -8,28 +8,15 @@ checks its content against the stored hash.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping
-from typing import Any
-
 import sqlalchemy as sa
 from pydantic import ValidationError
 
-from governance.audit import Report, ReportKind
+from governance.audit import Report, ReportKind, digest
 from ledger._engine import utc
 from ledger._errors import LedgerError, ReportConflict
 from ledger._schema import reports
 
-__all__ = ["content_sha256", "get", "latest", "listed", "store"]
-
-
-def content_sha256(content: Mapping[str, Any]) -> str:
-    """SHA-256 hex of the content's canonical JSON (sorted keys, no spaces, UTF-8)."""
-    text = json.dumps(
-        content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+__all__ = ["get", "latest", "listed", "store"]
 
 
 def _ref(project_id: str, kind: str, number: int) -> str:
@@ -39,7 +26,7 @@ def _ref(project_id: str, kind: str, number: int) -> str:
 def store(conn: sa.Connection, report: Report) -> None:
     """Insert ``report``; nothing when that number is stored with the same content (its
     stored ``at`` and Markdown stay); ``ReportConflict`` when it is stored with other content."""
-    digest = content_sha256(report.content)
+    sha256 = digest(report.content)
     r = reports.c
     stored = conn.execute(
         sa.select(r.sha256).where(
@@ -47,11 +34,11 @@ def store(conn: sa.Connection, report: Report) -> None:
         )
     ).scalar()
     if stored is not None:
-        if stored == digest:
+        if stored == sha256:
             return
         raise ReportConflict(
             f"{_ref(report.project_id, report.kind, report.number)} is already recorded with "
-            f"other content (sha256 {stored}; this one has sha256 {digest}): a report is "
+            f"other content (sha256 {stored}; this one has sha256 {sha256}): a report is "
             "never changed once issued"
         )
     conn.execute(
@@ -62,7 +49,7 @@ def store(conn: sa.Connection, report: Report) -> None:
             at=report.at,
             content=report.content,
             markdown=report.markdown,
-            sha256=digest,
+            sha256=sha256,
         )
     )
 
@@ -106,7 +93,7 @@ def latest(conn: sa.Connection, project_id: str, kind: ReportKind) -> Report | N
 def _from_row(row: sa.RowMapping) -> Report:
     ref = _ref(row["project_id"], row["kind"], row["number"])
     content = row["content"]
-    if not isinstance(content, dict) or content_sha256(content) != row["sha256"]:
+    if not isinstance(content, dict) or digest(content) != row["sha256"]:
         raise LedgerError(
             f"{ref} was altered after it was recorded: its content does not hash to the "
             f"recorded sha256 {row['sha256']}"

@@ -10,8 +10,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from governance.audit import Report, ReportKind
-from ledger import Ledger, content_sha256
+from governance.audit import Report, ReportKind, digest
+from ledger import Ledger
 
 __all__ = ["NoReport", "content_json", "find", "listed", "summary"]
 
@@ -59,7 +59,7 @@ def summary(report: Report) -> dict[str, Any]:
         "kind": report.kind,
         "number": report.number,
         "at": _iso(report.at),
-        "sha256": content_sha256(report.content),
+        "sha256": digest(report.content),
         "title": title if isinstance(title, str) else None,
     }
 

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from cli_support import cli, snapshot
 
-from governance.audit import AuditEventIn, EventKind, Report, ReportKind
-from ledger import Ledger, content_sha256
+from governance.audit import AuditEventIn, EventKind, Report, ReportKind, digest
+from ledger import Ledger
 from phasegate.settings import Settings
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -71,7 +71,7 @@ def ledger_url(data_dir: Path) -> str:
         ledger.migrate()
         head = None
         for seq, r in enumerate([HIGHLIGHTS[0], EXCEPTION, HIGHLIGHTS[1]], start=1):
-            payload = {"kind": r.kind, "number": r.number, "sha256": content_sha256(r.content)}
+            payload = {"kind": r.kind, "number": r.number, "sha256": digest(r.content)}
             head = ledger.record([event(seq, payload=payload)], after=head, reports=[r])
         ledger.record([event(1, "quiet", kind=EventKind.project_started)])
     return url
@@ -119,7 +119,7 @@ def test_report_list_as_json_carries_each_reports_hash(ledger_url: str) -> None:
         ("highlight", 1),
         ("highlight", 2),
     ]
-    assert rows[0]["sha256"] == content_sha256(EXCEPTION.content)
+    assert rows[0]["sha256"] == digest(EXCEPTION.content)
     assert rows[0]["at"] == "2027-01-18T10:00:00+00:00"
 
 

@@ -15,13 +15,12 @@ from alembic import command
 from alembic.config import Config
 from ledger_support import T0, EventFactory, RawSql, TaskFactory
 
-from governance.audit import EventKind, Report, ReportKind
+from governance.audit import EventKind, Report, ReportKind, digest
 from ledger import (
     Ledger,
     LedgerError,
     LedgerSchemaError,
     ReportConflict,
-    content_sha256,
 )
 from ledger._engine import create_engine
 from ledger._ledger import _alembic_config
@@ -52,7 +51,7 @@ def issued(make_event: EventFactory, seq: int, r: Report) -> Any:
     return make_event(
         seq=seq,
         kind=EventKind.report_issued,
-        payload={"kind": r.kind, "number": r.number, "sha256": content_sha256(r.content)},
+        payload={"kind": r.kind, "number": r.number, "sha256": digest(r.content)},
     )
 
 
@@ -133,7 +132,7 @@ def test_key_order_of_the_content_does_not_matter(ledger: Ledger, make_event: Ev
     ledger.record([make_event(seq=1)], reports=[r])
     ledger.record([make_event(seq=2)], reports=[reordered])
     assert ledger.reports("proj-a") == [r]
-    assert content_sha256(r.content) == content_sha256(reordered.content)
+    assert digest(r.content) == digest(reordered.content)
 
 
 def test_reports_without_events_are_stored(ledger: Ledger) -> None:
