@@ -11,7 +11,8 @@ import structlog
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from governance import days_off_between
+from governance import days_off_between, render_report
+from governance.audit import Report, ReportIn
 from governance.messages import (
     ActivityName,
     ChainHeadMessage,
@@ -44,7 +45,8 @@ class ProjectActivities:
     @activity.defn(name=ActivityName.RECORD)
     def record(self, input: RecordInput) -> RecordResult:
         """Store accepted transitions: their audit events on the hash chain, the tasks they
-        open and close, in one transaction; then send their notifications (at least once).
+        open and close and the reports they issue (rendered to Markdown here), in one
+        transaction; then send their notifications (at least once).
 
         The input is fixed in the workflow's history, so a retry after a crash writes the
         same thing and adds nothing twice. Failures that retrying cannot mend are
@@ -57,12 +59,14 @@ class ProjectActivities:
                 f"ledger {input.ledger_id} that project {project} writes to",
                 type="WrongLedger",
             )
+        reports = [_rendered(r) for r in input.reports]
         try:
             head = self._ledger.record(
                 input.events,
                 [_change(project, c) for c in input.changes],
                 after=None if input.after is None else ChainHead(input.after.seq, input.after.hash),
                 first_run_id=input.first_run_id,
+                reports=reports,
             )
         except LedgerAhead as exc:
             raise ApplicationError(
@@ -86,6 +90,7 @@ class ProjectActivities:
                 seqs=[e.seq for e in input.events],
                 kinds=[str(e.kind) for e in input.events],
                 task_changes=len(input.changes),
+                reports=[f"{r.kind}#{r.number}" for r in reports],
             )
         for note in input.notify:
             self._notify(note)
@@ -112,6 +117,13 @@ def days_off(input: DaysOffInput) -> DaysOffResult:
     """The model's public holidays for a while ahead, read from the ``holidays`` library here
     and handed to the workflow: a replay uses what history holds, never the library's tables."""
     return DaysOffResult(days=days_off_between(input.country, input.first, input.last))
+
+
+def _rendered(report: ReportIn) -> Report:
+    """The report with its Markdown. Rendered on every try: a retry stores nothing new when
+    the content is stored already (the ledger compares content, not Markdown)."""
+    markdown = render_report(report.kind, report.content)
+    return Report.model_validate({**report.model_dump(), "markdown": markdown})
 
 
 def _change(project: str, change: TaskChange) -> LedgerTaskChange:

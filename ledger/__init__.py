@@ -10,6 +10,7 @@ from ledger._errors import (
     LedgerMissing,
     LedgerSchemaError,
     ModelRefused,
+    ReportConflict,
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerSchemaError",
     "ModelRefused",
     "PublishedModel",
+    "ReportConflict",
     "TaskChange",
     "TaskClosure",
     "VerifyReport",

@@ -34,13 +34,15 @@ from governance.audit import (
     AuditEventIn,
     ChainBreak,
     GateTaskIn,
+    Report,
+    ReportKind,
     Task,
     TaskStatus,
     VerifyReport,
     canonical_time,
     event_hash,
 )
-from ledger import _registry
+from ledger import _registry, _reports
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
 from ledger._errors import (
@@ -440,6 +442,20 @@ class Ledger:
         with self._transaction() as conn:
             return _registry.published(conn)
 
+    # -- reports ----------------------------------------------------------------------------------
+
+    def reports(self, project_id: str, kind: ReportKind | None = None) -> list[Report]:
+        """The reports the project issued (of ``kind``, or every kind), by kind, then number."""
+        with self._transaction() as conn:
+            return _reports.listed(conn, project_id, kind)
+
+    def report(self, project_id: str, kind: ReportKind, number: int | None = None) -> Report | None:
+        """The project's ``kind`` report ``number`` (None: its latest), or None."""
+        with self._transaction() as conn:
+            if number is None:
+                return _reports.latest(conn, project_id, kind)
+            return _reports.get(conn, project_id, kind, number)
+
     # -- task inbox ---------------------------------------------------------------------------
 
     def add_task(self, task: GateTaskIn) -> Task:
@@ -528,10 +544,13 @@ class Ledger:
         *,
         after: ChainHead | None = None,
         first_run_id: str | None = None,
+        reports: Sequence[Report] = (),
     ) -> ChainHead:
-        """Append ``events`` and apply the inbox ``changes`` in order (open a task, close
-        tasks, move the due dates of the open ones) in ONE transaction: accepted transitions
-        and their inbox changes land together or not at all.
+        """Append ``events``, apply the inbox ``changes`` in order (open a task, close
+        tasks, move the due dates of the open ones) and store the ``reports`` they issue, in
+        ONE transaction: accepted transitions, their inbox changes and their reports land
+        together or not at all. A report already stored under its (project, kind, number)
+        with the same content is left as it is; with other content, ``ReportConflict``.
 
         ``after`` is the chain's head as the writer last saw it. When the chain already goes
         past it: the same events again (a retried write) change nothing; other events raise
@@ -545,7 +564,7 @@ class Ledger:
         for _ in range(_ATTEMPTS):
             try:
                 with self._transaction(write=True) as conn:
-                    return self._record(conn, events, changes, after, first_run_id)
+                    return self._record(conn, events, changes, after, first_run_id, reports)
             except IntegrityError:
                 continue  # a concurrent retry stored part of it first: go again, idempotently
         raise LedgerError(
@@ -559,6 +578,7 @@ class Ledger:
         changes: Sequence[TaskChange],
         after: ChainHead | None,
         first_run_id: str | None,
+        reports: Sequence[Report],
     ) -> ChainHead:
         head = ChainHead(0, GENESIS_HASH)
         if events:
@@ -578,6 +598,8 @@ class Ledger:
                 self._close_tasks(conn, change)
             else:
                 self._shift_due(conn, change.project_id, change.by)
+        for report in reports:
+            _reports.store(conn, report)
         return head
 
     def _head(self, conn: sa.Connection, project_id: str) -> ChainHead:

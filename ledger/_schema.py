@@ -78,3 +78,21 @@ models = sa.Table(
 """The model registry (made by migration 0003): governance models the PMO published.
 ``content`` is the model's canonical JSON, ``sha256`` its hash (the model's content hash);
 a name@version is written once and never changed."""
+
+reports = sa.Table(
+    "reports",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("project_id", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("content", sa.JSON, nullable=False),
+    sa.Column("markdown", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.UniqueConstraint("project_id", "kind", "number", name="uq_reports_project_kind_number"),
+    sa.CheckConstraint("kind IN ('highlight', 'exception')", name="ck_reports_kind"),
+)
+"""Reports the projects issued (made by migration 0004): highlight and exception reports, as
+JSON ``content`` and its rendering in ``markdown``; ``sha256`` is the content's (canonical
+JSON) hash, which the ``report_issued`` event carries. Written once, never changed."""

@@ -7,7 +7,7 @@ from typing import NoReturn
 import typer
 
 from phasegate._exit import run_and_exit
-from phasegate.cli import _deliverable, _iteration, _model, _ops, _project
+from phasegate.cli import _deliverable, _iteration, _model, _ops, _project, _report
 
 app = typer.Typer(
     name="phasegate",
@@ -25,6 +25,7 @@ app.add_typer(_iteration.iteration_app, name="iteration")
 for _name, _command in _project.board_commands.items():
     app.command(_name)(_command)
 app.command("tasks")(_ops.tasks)
+app.command("report")(_report.report)
 app.add_typer(_ops.audit_app, name="audit")
 app.command("worker")(_ops.worker)
 app.command("dev")(_ops.dev)

@@ -87,6 +87,7 @@ def test_export_to_a_file_writes_it_whole(tmp_path: Path, ledger_url: str) -> No
 
 LEDGER_COMMANDS = [
     ["tasks"],
+    ["report", "new-crm"],
     ["audit", "export"],
     ["audit", "verify"],
     ["model", "list"],

@@ -120,7 +120,9 @@ def test_a_data_dir_with_url_characters_reads_its_own_ledger(tmp_path: Path, nam
 
 
 @pytest.mark.parametrize(
-    "command", [["audit", "verify"], ["audit", "export"], ["tasks"]], ids=" ".join
+    "command",
+    [["audit", "verify"], ["audit", "export"], ["tasks"], ["report", "p1"]],
+    ids=" ".join,
 )
 def test_a_ledger_at_an_unknown_migration_is_refused_by_readers(
     tmp_path: Path, command: list[str]
@@ -137,7 +139,9 @@ def test_a_ledger_at_an_unknown_migration_is_refused_by_readers(
 
 
 @pytest.mark.parametrize(
-    "command", [["audit", "verify"], ["audit", "export"], ["tasks"]], ids=" ".join
+    "command",
+    [["audit", "verify"], ["audit", "export"], ["tasks"], ["report", "p1"]],
+    ids=" ".join,
 )
 def test_readers_never_migrate_an_older_ledger(tmp_path: Path, command: list[str]) -> None:
     ledger_with_one_event(tmp_path)
@@ -177,8 +181,9 @@ def read_only_data_dir() -> Iterator[Path]:
         (["audit", "verify"], "ok: 1 events in 1 project(s) verified (1 chain(s))"),
         (["audit", "export", "--format", "csv"], "p1,1,"),
         (["tasks", "--status", "all"], ""),
+        (["report", "p1", "--list", "--format", "json"], "[]"),
     ],
-    ids=["verify", "export", "tasks"],
+    ids=["verify", "export", "tasks", "report"],
 )
 def test_a_read_only_data_dir_can_be_read(
     read_only_data_dir: Path, command: list[str], out: str

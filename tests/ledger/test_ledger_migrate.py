@@ -21,7 +21,7 @@ def test_migrate_twice_is_a_no_op_that_keeps_the_data(
     stored = ledger.append(make_event())
     ledger.migrate()
     ledger.migrate()
-    assert raw_sql("SELECT version_num FROM ledger_alembic_version") == [("0003",)]
+    assert raw_sql("SELECT version_num FROM ledger_alembic_version") == [("0004",)]
     assert ledger.events() == [stored]
 
 
@@ -43,7 +43,7 @@ def test_concurrent_migrate_from_processes_leaves_one_schema(ledger_url: str) ->
     with engine.connect() as conn:
         assert set(sa.inspect(conn).get_table_names()) >= {"audit_events", "tasks"}
         versions = conn.execute(sa.text("SELECT version_num FROM ledger_alembic_version"))
-        assert list(versions) == [("0003",)]
+        assert list(versions) == [("0004",)]
     engine.dispose()
 
 

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 
 import pytest
 import sqlalchemy as sa
-from ledger_support import EventFactory
+from ledger_support import T0, EventFactory
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import ProjectActivities
+from governance import render_report
+from governance.audit import EventKind, ReportIn, digest
 from governance.messages import ChainHeadMessage, RecordInput
 from ledger import Ledger
 
@@ -74,3 +76,24 @@ def test_a_worker_on_another_ledger_hands_the_write_back(
     assert info.value.type == "WrongLedger" and not info.value.non_retryable
     assert acts.ledger_id in info.value.message and "f" * 32 in info.value.message
     assert ledger.events() == []
+
+
+def test_the_reports_of_a_write_are_stored_rendered_with_its_events(
+    pg_ledger: tuple[Ledger, str], make_event: EventFactory
+) -> None:
+    ledger, _ = pg_ledger
+    acts = ProjectActivities(ledger)
+    content = {"title": "Highlight report 1", "rag": {"cost": "green"}}
+    issued = ReportIn(project_id="proj-a", kind="highlight", number=1, at=T0, content=content)
+    payload = {"kind": "highlight", "number": 1, "sha256": digest(content)}
+    batch = RecordInput(
+        events=[make_event(kind=EventKind.report_issued, payload=payload)],
+        reports=[issued],
+        after=ChainHeadMessage(),
+    )
+    ActivityEnvironment().run(acts.record, batch)
+    ActivityEnvironment().run(acts.record, batch)  # a retry stores nothing more
+    (stored,) = ledger.reports("proj-a")
+    assert stored.content == content and stored.at == T0
+    assert stored.markdown == render_report("highlight", content)
+    assert [e.seq for e in ledger.events()] == [1]

@@ -1,0 +1,78 @@
+"""``phasegate report``: the highlight and exception reports a project issued, from the
+ledger (no Temporal server needed)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+import typer
+
+from governance.audit import Report, ReportKind
+from phasegate import reports
+from phasegate.cli._common import DataDir, LedgerUrl, fail, settings
+from phasegate.cli._ledger import existing
+from phasegate.cli._output import json_text, safe, say
+
+Format = Literal["md", "json"]
+
+
+def report(
+    project_id: Annotated[str, typer.Argument(help="The project id (the charter's id).")],
+    kind: Annotated[
+        ReportKind | None,
+        typer.Option(help="Which reports (default: highlight; with --list: every kind)."),
+    ] = None,
+    number: Annotated[
+        int | None, typer.Option(min=1, help="This report (default: the latest).")
+    ] = None,
+    fmt: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="md: the report as Markdown; json: its content (with --list: the list).",
+        ),
+    ] = "md",
+    list_all: Annotated[
+        bool, typer.Option("--list", help="List the project's reports (kind, number, at, title).")
+    ] = False,
+    data_dir: DataDir = None,
+    ledger_url: LedgerUrl = None,
+) -> None:
+    """Print a project's latest highlight report (or the kind and number asked for), or list
+    its reports.
+
+    Reports are kept in the ledger: this reads the ledger only, and works with the Temporal
+    server down. Exit 1 when the project or the report is not in the ledger.
+    """
+    if list_all and number is not None:
+        raise fail("--list lists every report: give it without --number", 2)
+    s = settings(data_dir=data_dir, ledger_url=ledger_url)
+    with existing(s) as ledger:
+        try:
+            if list_all:
+                listed = reports.listed(ledger, project_id)
+                _print_list([r for r in listed if kind in (None, r.kind)], project_id, fmt)
+            else:
+                _print_one(reports.find(ledger, project_id, kind or "highlight", number), fmt)
+        except reports.NoReport as exc:
+            raise fail(safe(exc)) from None
+
+
+def _print_one(report: Report, fmt: Format) -> None:
+    if fmt == "json":
+        typer.echo(json_text(reports.content_json(report)))
+    else:
+        say(report.markdown.rstrip("\n"))
+
+
+def _print_list(listed: list[Report], project_id: str, fmt: Format) -> None:
+    rows = [reports.summary(r) for r in listed]
+    if fmt == "json":
+        typer.echo(json_text(json.dumps(rows, indent=2, ensure_ascii=False)))
+        return
+    if not rows:
+        say(f"project {safe(project_id)} has issued no such reports yet", err=True)
+    for row in rows:
+        title = "" if row["title"] is None else f"\t{safe(row['title'])}"
+        say(f"{row['kind']}\t#{row['number']}\t{row['at']}{title}")

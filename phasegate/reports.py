@@ -1,0 +1,73 @@
+"""Reports a project issued (highlight and exception reports), from the faces: read from the
+ledger's store, never from Temporal, so a report can be read with the server down.
+
+No Temporal here (nor anything that imports it): reading a report needs the ledger only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from governance.audit import Report, ReportKind, digest
+from ledger import Ledger
+
+__all__ = ["NoReport", "content_json", "find", "listed", "summary"]
+
+
+class NoReport(LookupError):
+    """The project is not in the ledger, or has not issued the report asked for."""
+
+
+def _unknown(ledger: Ledger, project_id: str) -> bool:
+    return ledger.last_seq(project_id) == 0 and not ledger.reports(project_id)
+
+
+def find(
+    ledger: Ledger, project_id: str, kind: ReportKind = "highlight", number: int | None = None
+) -> Report:
+    """The project's ``kind`` report ``number`` (None: its latest); ``NoReport`` saying what
+    there is instead when there is no such report."""
+    found = ledger.report(project_id, kind, number)
+    if found is not None:
+        return found
+    if _unknown(ledger, project_id):
+        raise NoReport(f"no project {project_id} in the ledger")
+    latest = ledger.report(project_id, kind) if number is not None else None
+    if latest is None:
+        raise NoReport(f"project {project_id} has issued no {kind} report yet")
+    raise NoReport(
+        f"project {project_id} has no {kind} report #{number}: its {kind} reports are "
+        f"#1 to #{latest.number}"
+    )
+
+
+def listed(ledger: Ledger, project_id: str) -> list[Report]:
+    """Every report the project issued, by kind, then number (may be none); ``NoReport``
+    for a project the ledger does not know."""
+    reports = ledger.reports(project_id)
+    if not reports and _unknown(ledger, project_id):
+        raise NoReport(f"no project {project_id} in the ledger")
+    return reports
+
+
+def summary(report: Report) -> dict[str, Any]:
+    """One line of a listing: kind, number, when, the content's hash and title (if any)."""
+    title = report.content.get("title")
+    return {
+        "kind": report.kind,
+        "number": report.number,
+        "at": _iso(report.at),
+        "sha256": digest(report.content),
+        "title": title if isinstance(title, str) else None,
+    }
+
+
+def content_json(report: Report) -> str:
+    """The report's content as pretty-printed JSON (in its own key order, non-ASCII kept)."""
+    return json.dumps(report.content, indent=2, ensure_ascii=False)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="seconds")
