@@ -51,11 +51,15 @@ ExceptionChoice = Literal["approve-plan", "widen", "close"]
 M = TypeVar("M", Risk, QualityIssue)
 
 
+PARTS = ("--risk", "--quality-issue", "--tolerance")
+"""Options whose value has parts: shown in double quotes, as ``--feedback`` is."""
+
+
 def _invalid(option: str, value: object, problem: str) -> ProjectError:
     """``--option VALUE: problem``; a value of several parts (a risk) in double quotes."""
     if isinstance(value, float):
         shown = f"{value:g}"
-    elif isinstance(value, str) and (":" in value or "=" in value or not value.strip()):
+    elif option in PARTS or (isinstance(value, str) and not value.strip()):
         shown = f'"{value}"'
     else:
         shown = str(value)
