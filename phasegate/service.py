@@ -407,12 +407,19 @@ class ProjectRow:
     model_source: str = ""
     """``built-in``, ``published`` or ``local file PATH``; empty for projects started before
     phasegate kept it."""
+    rag: str = ""
+    """The worst RAG colour (green, amber, red); empty before the first progress report."""
 
 
 async def list_projects(
-    client: Client, *, phase: str | None = None, awaiting: str | None = None
+    client: Client,
+    *,
+    phase: str | None = None,
+    awaiting: str | None = None,
+    rag: str | None = None,
 ) -> list[ProjectRow]:
-    """Projects from Temporal's visibility store, filtered by phase and what they await."""
+    """Projects from Temporal's visibility store, filtered by phase, what they await and
+    their worst RAG colour."""
     # A run that continued as new keeps its last search attributes: list live runs only.
     query = f"WorkflowType = '{ProjectWorkflow.__name__}' AND ExecutionStatus != 'ContinuedAsNew'"
     if phase:
@@ -420,6 +427,8 @@ async def list_projects(
     if awaiting:
         value = awaiting if ":" in awaiting or awaiting == "hold" else f"gate:{awaiting}"
         query += f" AND {sa.AWAITING.name} = '{_quote(value)}'"
+    if rag:
+        query += f" AND {sa.RAG.name} = '{_quote(rag)}'"
     rows: list[ProjectRow] = []
     async for wf in client.list_workflows(query):
         attrs = wf.typed_search_attributes
@@ -433,6 +442,7 @@ async def list_projects(
                 status=wf.status.name.lower() if wf.status else "",
                 model_hash=str(memo.get("model_hash", "")),
                 model_source=str(memo.get("model_source", "")),
+                rag=attrs.get(sa.RAG) or "",
             )
         )
     return sorted(rows, key=lambda r: r.project_id)

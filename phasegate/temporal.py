@@ -29,6 +29,7 @@ __all__ = [
     "PHASE",
     "POLLER_FRESH_SECONDS",
     "PROJECT",
+    "RAG",
     "SEARCH_ATTRIBUTES",
     "SEARCH_ATTRIBUTE_NAMES",
     "TemporalUnavailable",
@@ -39,7 +40,13 @@ __all__ = [
 ]
 
 # The keys are the workflow's own (workflows/_search.py): one definition for both sides.
-SEARCH_ATTRIBUTES: Final[tuple[SearchAttributeKey[str], ...]] = (PHASE, MODEL, AWAITING, PROJECT, RAG)
+SEARCH_ATTRIBUTES: Final[tuple[SearchAttributeKey[str], ...]] = (
+    PHASE,
+    MODEL,
+    AWAITING,
+    PROJECT,
+    RAG,
+)
 SEARCH_ATTRIBUTE_NAMES: Final[tuple[str, ...]] = tuple(key.name for key in SEARCH_ATTRIBUTES)
 """Names of the custom search attributes; all of type Keyword. Registered by the dev server
 launcher and by docker-compose.yml (keep that file in step)."""

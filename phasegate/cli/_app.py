@@ -7,7 +7,7 @@ from typing import NoReturn
 import typer
 
 from phasegate._exit import run_and_exit
-from phasegate.cli import _deliverable, _iteration, _model, _ops, _project, _report
+from phasegate.cli import _control, _deliverable, _iteration, _model, _ops, _project, _report
 
 app = typer.Typer(
     name="phasegate",
@@ -22,6 +22,9 @@ app.add_typer(_project.project_app, name="project")
 app.add_typer(_project.gate_app, name="gate")
 app.add_typer(_deliverable.deliverable_app, name="deliverable")
 app.add_typer(_iteration.iteration_app, name="iteration")
+app.command("progress")(_control.progress)
+app.add_typer(_control.change_app, name="change")
+app.add_typer(_control.exception_app, name="exception")
 for _name, _command in _project.board_commands.items():
     app.command(_name)(_command)
 app.command("tasks")(_ops.tasks)

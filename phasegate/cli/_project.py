@@ -28,6 +28,7 @@ from phasegate.cli._common import (
     settings,
     with_client,
 )
+from phasegate.cli._control import print_control
 from phasegate.cli._deliverable import describe
 from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
@@ -140,6 +141,7 @@ def _print_status(st: ProjectStatus) -> None:
         )
         if (line := forecast_line(ex)) is not None:
             say(f"  forecast: {line}")
+    print_control(st)
     say(f"  audit:  {st.last_seq} events")
     if st.recorded_seq < st.last_seq or st.ledger_error:
         say(
@@ -201,18 +203,23 @@ def list_projects(
     awaiting: Annotated[
         str | None, typer.Option(help="Only projects awaiting this gate (e.g. idea_gate).")
     ] = None,
+    rag: Annotated[
+        Literal["red", "amber", "green"] | None,
+        typer.Option(help="Only projects whose worst RAG colour is this."),
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
     task_queue: TaskQueue = None,
 ) -> None:
-    """Projects from Temporal's visibility store."""
+    """Projects from Temporal's visibility store: id, phase, what it awaits, model, status
+    and the worst RAG colour (- before the first progress report)."""
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
 
     async def call(client: Client) -> list[service.ProjectRow]:
         await _warn_without_worker(client, s)
-        return await service.list_projects(client, phase=phase, awaiting=awaiting)
+        return await service.list_projects(client, phase=phase, awaiting=awaiting, rag=rag)
 
     rows = with_client(s, call)
     if as_json:
@@ -222,7 +229,7 @@ def list_projects(
         model = r.model
         if r.model_source:
             model += f" ({safe(r.model_source)}, sha256 {r.model_hash[:12]})"
-        say(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{model}\t{r.status}")
+        say(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{model}\t{r.status}\t{r.rag or '-'}")
 
 
 @gate_app.command("request")

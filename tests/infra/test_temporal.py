@@ -16,7 +16,7 @@ from phasegate.temporal import (
 )
 
 
-def test_search_attributes_are_the_four_phasegate_keywords() -> None:
+def test_search_attributes_are_the_five_phasegate_keywords() -> None:
     assert SEARCH_ATTRIBUTE_NAMES == (
         "PhasegatePhase",
         "PhasegateModel",
@@ -25,6 +25,13 @@ def test_search_attributes_are_the_four_phasegate_keywords() -> None:
         "PhasegateRag",
     )
     assert {key.indexed_value_type.name for key in SEARCH_ATTRIBUTES} == {"KEYWORD"}
+
+
+def test_docker_compose_registers_every_search_attribute() -> None:
+    compose = (Path(__file__).parents[2] / "docker-compose.yml").read_text(encoding="utf-8")
+    [loop] = [line for line in compose.splitlines() if "for name in Phasegate" in line]
+    names = loop.split(" in ", 1)[1].removesuffix("; do").split()
+    assert tuple(names) == SEARCH_ATTRIBUTE_NAMES
 
 
 async def test_unreachable_server_raises_temporal_unavailable_naming_address(

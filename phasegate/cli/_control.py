@@ -1,0 +1,451 @@
+"""``phasegate progress``, ``change ...``, ``exception ...``: management by exception from the
+command line, and the control part of ``project status`` (forecast, RAG, changes, exception).
+
+Every option is read and checked before anything is sent: a figure that is negative, a date
+that is none, a risk not written ``TITLE:PROB:IMPACT`` is a usage error (exit 2) naming the
+option; an exception plan file that cannot be read or holds a wrong key exits 1 naming the
+file and the key, as the other commands' files do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Literal, TypeVar
+
+import typer
+from temporalio.client import Client
+
+import governance as g
+from governance._earned_value import EarnedValue  # not in governance's face (yet)
+from governance.messages import (
+    ChangeStatus,
+    ControlStatus,
+    ExceptionPlan,
+    ExceptionStatus,
+    GateStatus,
+    ProjectStatus,
+)
+from phasegate import control
+from phasegate.cli._common import (
+    Actor,
+    Address,
+    AsJson,
+    Comment,
+    DataDir,
+    Namespace,
+    echo_json,
+    fail,
+    settings,
+    with_client,
+)
+from phasegate.cli._output import safe, say
+from phasegate.service import ProjectError
+
+change_app = typer.Typer(
+    help="Request changes and decide them (minor: the project manager; formal: the change "
+    "authority).",
+    no_args_is_help=True,
+)
+exception_app = typer.Typer(
+    help="Decide an exception (a forecast beyond tolerance) at the level holding it.",
+    no_args_is_help=True,
+)
+
+ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
+T = TypeVar("T")
+
+
+def checked(build: Callable[[], T]) -> T:
+    """``build()``, or exit 2 with its message: bad input never reaches the server."""
+    try:
+        return build()
+    except ProjectError as exc:
+        raise fail(safe(exc), 2) from None
+
+
+# -- printing -----------------------------------------------------------------------------------
+
+
+def money(value: float | Decimal, currency: str = "") -> str:
+    """``1,040,000 SEK``; cents only where there are any."""
+    amount = float(value)
+    text = f"{amount:,.0f}" if amount == round(amount) else f"{amount:,.2f}"
+    return f"{text} {currency}".rstrip()
+
+
+def signed(value: float, currency: str = "") -> str:
+    return ("+" if value > 0 else "") + money(value, currency)
+
+
+def index(value: float | None) -> str:
+    return f"{value:.2f}" if value is not None else "-"
+
+
+def number(value: float) -> str:
+    return f"{value:g}"
+
+
+def forecast_lines(f: EarnedValue, currency: str = "") -> list[str]:
+    """The earned-value figures of the last progress report, in four lines."""
+    end = f.forecast_end.isoformat() if f.forecast_end else "not in sight (no SPI yet)"
+    return [
+        f"as of {f.as_of.isoformat()}: PV {money(f.pv)}, EV {money(f.ev)}, AC {money(f.ac)}, "
+        f"BAC {money(f.bac, currency)}",
+        f"SV {signed(f.sv)}, CV {signed(f.cv)}, SPI {index(f.spi)}, CPI {index(f.cpi)}",
+        f"EAC {money(f.eac)} (atypical {money(f.eac_atypical)}), ETC {money(f.etc)}, "
+        f"VAC {signed(f.vac)}, TCPI {index(f.tcpi)}",
+        f"{f.percent_complete:.1f}% complete, {f.percent_planned:.1f}% planned; end "
+        f"{end} (planned {f.planned_end.isoformat()})",
+    ]
+
+
+def rag_line(rag: Mapping[str, str]) -> str:
+    return ", ".join(f"{aspect} {colour}" for aspect, colour in rag.items())
+
+
+def level_lines(ctl: ControlStatus) -> list[str]:
+    """One line per level: each aspect's colour, deviation against tolerance."""
+    out = []
+    for level, aspects in ctl.rag_levels.items():
+        parts = []
+        for aspect, a in aspects.items():
+            unit = " days" if aspect == "time" else "%"
+            deviation = f"{a.deviation:.1f}" if a.deviation is not None else "-"
+            parts.append(f"{aspect} {a.colour} ({deviation} of {number(a.tolerance)}{unit})")
+        out.append(f"{level}: " + ", ".join(parts))
+    return out
+
+
+def awaiting(d: GateStatus | None) -> str:
+    """Who a decision waits for, its count and deadline; empty when none is open."""
+    if d is None:
+        return ""
+    deadline = f", deadline {d.deadline.isoformat(timespec='minutes')}" if d.deadline else ""
+    level = f", escalated to {d.level}" if d.level else ""
+    return (
+        f"; awaiting {', '.join(d.awaited) or '-'} ({d.approvals}/{d.approvals_needed} "
+        f"approvals{deadline}{level})"
+    )
+
+
+def change_line(c: ChangeStatus, currency: str = "") -> str:
+    """``CR-2: formal, assessed: Title (cost 100,000 SEK, time P2W, scope +10) by david``."""
+    scope = f"{'+' if c.scope_impact > 0 else ''}{number(c.scope_impact)}"
+    line = (
+        f"{c.id}: {c.classification}, {c.state}: {safe(c.title)} (cost "
+        f"{money(c.cost_impact, currency)}, time {g.format_duration(c.time_impact)}, "
+        f"scope {scope}) by {c.requested_by}"
+    )
+    if c.decided_by:
+        comment = f" ({safe(c.decision_comment)})" if c.decision_comment else ""
+        line += f"; decided by {c.decided_by}{comment}"
+    if c.exception:
+        line += f"; referred to exception {c.exception}"
+    return line + awaiting(c.decision)
+
+
+def exception_line(e: ExceptionStatus) -> str:
+    change = f" (change {e.change_id})" if e.change_id else ""
+    return (
+        f"{e.id}: {e.state}, {', '.join(e.aspects)} at {', '.join(e.levels)} level; cause "
+        f"{e.cause}{change}; raised {e.raised_at.isoformat(timespec='minutes')}; held by "
+        f"{e.level} ({e.role}); exception report {e.report}" + awaiting(e.decision)
+    )
+
+
+def print_control(st: ProjectStatus) -> None:
+    """The control part of a project's status: forecast, RAG (per aspect and per level),
+    baseline, changes and the open exception; nothing before the first use."""
+    ctl = st.control
+    currency = ctl.baseline.currency if ctl is not None else ""
+    if st.forecast is not None:
+        first, *rest = forecast_lines(st.forecast, currency)
+        say(f"  forecast: {first}")
+        for line in rest:
+            say(f"            {line}")
+    if st.rag:
+        worst = f"{ctl.worst}: " if ctl is not None and ctl.worst else ""
+        say(f"  rag:      {worst}{rag_line(st.rag)}")
+        for line in level_lines(ctl) if ctl is not None else []:
+            say(f"            {line}")
+    if ctl is None:
+        return
+    b = ctl.baseline
+    reports = f"; {ctl.progress} progress report(s)" if ctl.progress else ""
+    say(
+        f"  baseline: version {ctl.baseline_version}: {b.start.isoformat()} to "
+        f"{b.planned_end.isoformat()}, {money(b.budget, b.currency)}, "
+        f"{b.scope.amount} {b.scope.unit}{reports}"
+    )
+    open_changes = [c for c in ctl.changes if c.decision is not None]
+    if ctl.changes:
+        say(
+            f"  changes:  {len(ctl.changes)} ({len(open_changes)} open); minor-change budget "
+            f"{money(ctl.change_budget, currency)}, {money(ctl.change_budget_left, currency)} left"
+        )
+        for c in open_changes:
+            say(f"            {change_line(c, currency)}")
+    if ctl.exception is not None:
+        say(f"  exception: {exception_line(ctl.exception)}")
+
+
+def print_change(c: ChangeStatus | None, st: ProjectStatus) -> None:
+    if c is None:
+        say(f"{st.project_id}: the change is no longer listed")
+        return
+    currency = st.control.baseline.currency if st.control is not None else ""
+    say(change_line(c, currency))
+
+
+def _run(
+    call: Callable[[Client], Awaitable[T]],
+    data_dir: Path | None,
+    address: str | None,
+    namespace: str | None,
+) -> T:
+    """Run one command against the server (its input already checked)."""
+    return with_client(settings(data_dir=data_dir, address=address, namespace=namespace), call)
+
+
+# -- commands -----------------------------------------------------------------------------------
+
+
+def progress(
+    project_id: ProjectId,
+    actor: Actor,
+    as_of: Annotated[str, typer.Option("--as-of", help="The report's date, YYYY-MM-DD.")],
+    actual_cost: Annotated[
+        float, typer.Option("--actual-cost", help="Cost to date, in the charter's currency.")
+    ],
+    earned_scope: Annotated[
+        float,
+        typer.Option("--earned-scope", help="Scope done to date, in the charter's unit."),
+    ],
+    risk: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='An open risk as "TITLE:PROBABILITY:IMPACT" (0.3 or 30%; a cost); repeat for more.'
+        ),
+    ] = None,
+    quality_issue: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--quality-issue",
+            help='Scope failing its quality criteria, as "TITLE:SCOPE"; repeat for more.',
+        ),
+    ] = None,
+    benefits_forecast: Annotated[
+        float | None,
+        typer.Option(
+            "--benefits-forecast", help="Expected benefits, % of the business case's (100: met)."
+        ),
+    ] = None,
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Report progress, figures to date (the project manager); prints forecast and RAG.
+
+    A forecast beyond a tolerance raises an exception for the level above."""
+    report = checked(
+        lambda: control.progress_report(
+            actor,
+            as_of=control.parse_day("--as-of", as_of),
+            actual_cost=actual_cost,
+            earned_scope=earned_scope,
+            risks=[control.parse_risk(r) for r in risk or []],
+            quality_issues=[control.parse_quality_issue(q) for q in quality_issue or []],
+            benefits_forecast=benefits_forecast,
+            comment=comment,
+        )
+    )
+    st = _run(
+        lambda client: control.report_progress(client, project_id, report),
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
+    if as_json:
+        echo_json(st)
+        return
+    say(f"{st.project_id}: progress report {st.control.progress if st.control else '?'}")
+    print_control(st)
+
+
+@change_app.command("request")
+def request(
+    project_id: ProjectId,
+    actor: Actor,
+    title: Annotated[str, typer.Option(help="What changes, in one line.")],
+    cost_impact: Annotated[
+        float, typer.Option("--cost-impact", help="Extra cost, in the charter's currency.")
+    ],
+    time_impact: Annotated[
+        str, typer.Option("--time-impact", help="Extra time, ISO-8601 (P5D, P2W; P0D: none).")
+    ],
+    scope_impact: Annotated[
+        float,
+        typer.Option("--scope-impact", help="Scope added (negative: removed), charter's unit."),
+    ] = 0.0,
+    reason: Annotated[str | None, typer.Option(help="Why the change is needed.")] = None,
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Request a change; prints its id, minor or formal, and its state. A minor change is
+    the project manager's to decide; a formal one goes to the change authority."""
+    change = checked(
+        lambda: control.change_request(
+            actor,
+            title,
+            cost_impact=cost_impact,
+            time_impact=control.parse_duration("--time-impact", time_impact),
+            scope_impact=scope_impact,
+            reason=reason,
+            comment=comment,
+        )
+    )
+    c, st = _run(
+        lambda client: control.request_change(client, project_id, change),
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
+    echo_json(c) if as_json else print_change(c, st)
+
+
+@change_app.command("decide")
+def decide(
+    project_id: ProjectId,
+    change_id: Annotated[str, typer.Argument(help="The change's id (CR-1).")],
+    actor: Actor,
+    decision: Annotated[Literal["approve", "reject"], typer.Option(help="approve or reject")],
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Decide a change, or vote on a formal one (its quorum, required roles and four eyes
+    are a gate's). Exit 1 with the reason when it is refused."""
+    cid = checked(lambda: control.change_id(change_id))
+    c, st = _run(
+        lambda client: control.decide_change(client, project_id, actor, cid, decision, comment),
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
+    echo_json(c if c is not None else st) if as_json else print_change(c, st)
+
+
+@change_app.command("list")
+def list_changes(
+    project_id: ProjectId,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Every change request, open and decided, in the order requested."""
+    rows = _run(
+        lambda client: control.changes(client, project_id),
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
+    if as_json:
+        echo_json([c.model_dump(mode="json") for c in rows])
+        return
+    if not rows:
+        say(f"{project_id}: no change requests")
+    for c in rows:
+        say(change_line(c))
+
+
+@exception_app.command("decide")
+def decide_exception(
+    project_id: ProjectId,
+    actor: Actor,
+    decision: Annotated[
+        control.ExceptionChoice,
+        typer.Option(
+            help="approve-plan (the plan becomes the new baseline), widen (the tolerance) or "
+            "close (the project ends through its closing phase)"
+        ),
+    ],
+    plan: Annotated[
+        Path | None,
+        typer.Option(
+            help="With approve-plan: the exception plan, YAML or JSON with planned_end, "
+            "budget and scope (what is left out stays)."
+        ),
+    ] = None,
+    tolerance: Annotated[
+        list[str] | None,
+        typer.Option(
+            help='With widen: a new tolerance of the breached level, "ASPECT=VALUE" '
+            "(cost=15%, time=P6W); repeat for more."
+        ),
+    ] = None,
+    change_budget: Annotated[
+        float | None,
+        typer.Option("--change-budget", help="With widen: a new minor-change budget, %."),
+    ] = None,
+    comment: Comment = None,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Decide the open exception (the deciding role of the level holding it)."""
+    if plan is not None and decision != "approve-plan":  # before the file is read
+        raise fail(safe(control.misplaced_plan(decision)), 2)
+    tolerances = checked(lambda: control.parse_tolerances(tolerance or []))
+    exception_plan = read_plan(plan) if plan is not None else None
+    inp = checked(
+        lambda: control.exception_decision(
+            actor,
+            decision,
+            plan=exception_plan,
+            tolerances=tolerances,
+            change_budget=change_budget,
+            comment=comment,
+        )
+    )
+    st = _run(
+        lambda client: control.decide_exception(client, project_id, inp),
+        data_dir=data_dir,
+        address=address,
+        namespace=namespace,
+    )
+    if as_json:
+        echo_json(st)
+        return
+    say(f"{st.project_id}: state {st.state}")
+    print_control(st)
+
+
+def read_plan(path: Path) -> ExceptionPlan:
+    """The exception plan of ``path``; a problem exits 1 naming the file and the key."""
+    try:
+        return control.read_plan(path)
+    except g.GovernanceError as exc:
+        for issue in exc.issues:
+            say(f"error: {safe(path)}: {safe(issue)}", err=True)
+        raise typer.Exit(1) from None
+
+
+__all__ = [
+    "change_app",
+    "change_line",
+    "exception_app",
+    "forecast_lines",
+    "print_control",
+    "progress",
+]
