@@ -15,6 +15,7 @@ from governance._charter import (
     is_model_ref,
     split_ref,
 )
+from governance._earned_value import EarnedValue, earned_value, planned_value
 from governance._errors import GovernanceError, Issue, format_path
 from governance._iteration import plan_problem
 from governance._load import (
@@ -71,6 +72,7 @@ __all__ = [
     "Charter",
     "DecisionRule",
     "DemoPolicy",
+    "EarnedValue",
     "EscalationLevel",
     "Forecast",
     "Gate",
@@ -96,6 +98,7 @@ __all__ = [
     "cadence_times",
     "check_charter",
     "days_off_between",
+    "earned_value",
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",
@@ -117,6 +120,7 @@ __all__ = [
     "parse_model",
     "parse_work_items",
     "plan_problem",
+    "planned_value",
     "read_yaml",
     "read_yaml_list",
     "split_ref",
