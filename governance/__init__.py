@@ -55,6 +55,15 @@ from governance._quorum import (
     gate_shortfalls,
     gate_voters,
 )
+from governance._rag import (
+    AspectStatus,
+    Colour,
+    ControlFigures,
+    RagReport,
+    deviation,
+    effective_tolerances,
+    rag,
+)
 from governance._tally import Tally, eligible_approvers, tally
 from governance._types import Line, Text, format_duration, parse_duration
 from governance._velocity import Forecast, forecast
@@ -63,6 +72,7 @@ from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
 __all__ = [
     "ASPECTS",
     "MAX_DOCUMENT_BYTES",
+    "AspectStatus",
     "AtLeast",
     "Baseline",
     "Board",
@@ -70,6 +80,8 @@ __all__ = [
     "Ceremony",
     "ChangeControl",
     "Charter",
+    "Colour",
+    "ControlFigures",
     "DecisionRule",
     "DemoPolicy",
     "EarnedValue",
@@ -86,6 +98,7 @@ __all__ = [
     "Person",
     "Phase",
     "PlannedValue",
+    "RagReport",
     "Role",
     "Scope",
     "Tally",
@@ -98,7 +111,9 @@ __all__ = [
     "cadence_times",
     "check_charter",
     "days_off_between",
+    "deviation",
     "earned_value",
+    "effective_tolerances",
     "eligible_approvers",
     "ensure_valid",
     "escalation_deciders",
@@ -121,6 +136,7 @@ __all__ = [
     "parse_work_items",
     "plan_problem",
     "planned_value",
+    "rag",
     "read_yaml",
     "read_yaml_list",
     "split_ref",
