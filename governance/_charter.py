@@ -67,6 +67,13 @@ class Scope(Strict):
     amount: PositiveInt
 
 
+class PlannedValue(Strict):
+    """One point of a planned-value curve: the budget planned to be spent by ``date``."""
+
+    date: Day
+    amount: Money = Field(description="Cumulative: everything planned up to this date.")
+
+
 class Baseline(Strict):
     start: Day
     planned_end: Day
@@ -74,6 +81,11 @@ class Baseline(Strict):
     currency: Currency = "EUR"
     scope: Scope
     team_size: PositiveInt
+    planned_value: list[PlannedValue] = Field(
+        default_factory=list,
+        description="The planned-value curve (cumulative); none: the budget spread linearly "
+        "from start to planned_end.",
+    )
 
 
 class ToleranceOverrides(Strict):
@@ -128,6 +140,8 @@ class Charter(Strict):
             )
         if self.baseline.planned_end <= self.baseline.start:
             issues.append(Issue("baseline.planned_end", "must be after baseline.start"))
+        else:
+            issues += _curve_issues(self.baseline)
         for i, w in enumerate(self.waivers):
             if w.granted_by not in ids:
                 issues.append(
@@ -136,6 +150,36 @@ class Charter(Strict):
         if issues:
             raise GovernanceError(issues)
         return self
+
+
+def _curve_issues(b: Baseline) -> Iterator[Issue]:
+    """A planned-value curve lies inside the baseline: dates strictly increasing within
+    [start, planned_end], amounts never falling and never above the budget."""
+    for i, point in enumerate(b.planned_value):
+        path = f"baseline.planned_value[{i}]"
+        before = b.planned_value[i - 1] if i else None
+        if not b.start <= point.date <= b.planned_end:
+            yield Issue(
+                f"{path}.date",
+                f"must lie between baseline.start ({b.start}) and baseline.planned_end "
+                f"({b.planned_end}), got {point.date}",
+            )
+        elif before is not None and point.date <= before.date:
+            yield Issue(
+                f"{path}.date",
+                f"must come after the point before it ({before.date}), got {point.date}",
+            )
+        if point.amount > b.budget:
+            yield Issue(
+                f"{path}.amount",
+                f"must not exceed baseline.budget ({b.budget}), got {point.amount}",
+            )
+        elif before is not None and point.amount < before.amount:
+            yield Issue(
+                f"{path}.amount",
+                f"must not fall below the point before it ({before.amount}): the curve is "
+                f"cumulative, got {point.amount}",
+            )
 
 
 def check_charter(charter: Charter, model: GovernanceModel) -> list[Issue]:
@@ -170,6 +214,8 @@ def _check(c: Charter, m: GovernanceModel) -> Iterator[Issue]:
             yield from filled("people", role, f"required at gate {phase.gate_state}")
         for task in gate.tasks:
             yield from filled("people", task.role, f"has a task at gate {phase.gate_state}")
+    for role in m.change_rule().required:
+        yield from filled("people", role, "required to approve formal changes")
     yield from _passable(c, m)
 
     executives = set(c.holders(m.board.executive))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Annotated, Any, Literal
 
@@ -87,31 +87,40 @@ class GateTask(Strict):
     due: Duration = Field(description="Due this long after the gate opens.")
 
 
-class Gate(Strict):
-    """The decision point that ends a phase."""
+class DecisionRule(Strict):
+    """Who decides a question, counted how, within what time, and where it goes when that
+    time passes: the one decision mechanism of gates, formal changes and exceptions."""
 
-    title: Line = ""
     approvers: list[Ident] = Field(min_length=1)
     rule: Rule = "all"
     required: list[Ident] = Field(
         default_factory=list, description="Roles that must approve (a veto)."
     )
     forbid_self_approval: bool = True
-    deliverables: list[Line] = Field(default_factory=list)
-    tasks: list[GateTask] = Field(default_factory=list)
     sla: Sla
     reminder: Duration | None = Field(None, description="Remind open approvers at this point.")
-    escalate_to: Ident = Field(description="Escalation level that decides once the SLA passes.")
-    on_reject: Literal["close", "back"] = "close"
+    escalate_to: Ident | None = Field(
+        None, description="Escalation level that decides once the SLA passes (none: nobody)."
+    )
 
     def quorum(self, eligible: int) -> int:
-        """How many approvals out of ``eligible`` approvers pass this gate."""
+        """How many approvals out of ``eligible`` approvers pass this decision."""
         if self.rule == "all":
             return eligible
         if self.rule == "majority":
             return eligible // 2 + 1
         assert isinstance(self.rule, AtLeast)
         return self.rule.at_least
+
+
+class Gate(DecisionRule):
+    """The decision point that ends a phase."""
+
+    title: Line = ""
+    deliverables: list[Line] = Field(default_factory=list)
+    tasks: list[GateTask] = Field(default_factory=list)
+    escalate_to: Ident = Field(description="Escalation level that decides once the SLA passes.")
+    on_reject: Literal["close", "back"] = "close"
 
 
 class Ceremony(Strict):
@@ -196,6 +205,9 @@ class Tolerances(Strict):
 
 
 class ToleranceLevels(Strict):
+    amber_at: Percent = Field(
+        80.0, description="Amber once this share of a tolerance is used (0 < amber_at <= 100)."
+    )
     project: Tolerances = Field(description="Given by corporate to the board.")
     stage: Tolerances | None = Field(None, description="Given by the board to the manager.")
     work_package: Tolerances | None = Field(None, description="Given by the manager to a team.")
@@ -216,6 +228,11 @@ class MinorChangeLimits(Strict):
 class ChangeControl(Strict):
     authority: Ident = Field(description="Escalation level that decides formal changes.")
     minor: MinorChangeLimits
+    formal: DecisionRule | None = Field(
+        None,
+        description="How formal changes are decided; default: the authority's role alone, "
+        "within that level's SLA, escalating to the level above it.",
+    )
 
 
 class Reporting(Strict):
@@ -247,6 +264,9 @@ class GovernanceModel(Strict):
     reporting: Reporting = Reporting()
     human_scale: HumanScale | None = None
     calendar: CalendarPolicy = CalendarPolicy()
+    closing_phase: Ident | None = Field(
+        None, description="The phase a project closed early goes through; default: the last."
+    )
 
     @property
     def ref(self) -> str:
@@ -284,6 +304,27 @@ class GovernanceModel(Strict):
 
     def delivery_role(self, policy: IterationPolicy) -> str:
         return policy.delivery_role or self.board.executive
+
+    def closing(self) -> Phase:
+        """The phase that closes a project, also one closed early (an exception's close)."""
+        if self.closing_phase is None:
+            return self.phases[-1]
+        return self.phase(self.closing_phase)
+
+    def change_rule(self) -> DecisionRule:
+        """How a formal change is decided: ``change_control.formal``, else the authority
+        level's role alone (one approval) within that level's SLA, escalating to the level
+        above it (nowhere at the top of the chain)."""
+        if self.change_control.formal is not None:
+            return self.change_control.formal
+        authority = self.level(self.change_control.authority)
+        above = self.level_above(authority.id)
+        return DecisionRule(
+            approvers=[authority.role],
+            rule=AtLeast(at_least=1),
+            sla=authority.sla,
+            escalate_to=above.id if above is not None else None,
+        )
 
     def level_above(self, level_id: str) -> EscalationLevel | None:
         ids = [lvl.id for lvl in self.escalation]
@@ -380,14 +421,7 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     )
         gate = phase.gate
         g = f"{base}.gate"
-        for j, role in enumerate(gate.approvers):
-            yield from role_ref(f"{g}.approvers[{j}]", role)
-        for dup in sorted(_duplicates(gate.approvers)):
-            yield Issue(f"{g}.approvers", f'role "{dup}" is listed twice')
-        for j, role in enumerate(gate.required):
-            yield from role_ref(f"{g}.required[{j}]", role)
-            if role in roles and role not in gate.approvers:
-                yield Issue(f"{g}.required[{j}]", f'"{role}" must also be one of the approvers')
+        yield from _check_rule(g, gate, role_ref, level_ref)
         for j, task in enumerate(gate.tasks):
             yield from role_ref(f"{g}.tasks[{j}].role", task.role)
             if task.due > gate.sla:
@@ -396,9 +430,20 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     f"must fall within the gate's SLA ({format_duration(gate.sla)}), "
                     f"got {format_duration(task.due)}",
                 )
-        if gate.reminder is not None and gate.reminder >= gate.sla:
-            yield Issue(f"{g}.reminder", "must come before the SLA passes")
-        yield from level_ref(f"{g}.escalate_to", gate.escalate_to)
+
+    formal = m.change_control.formal
+    if formal is not None:
+        yield from _check_rule("change_control.formal", formal, role_ref, level_ref)
+    phases = [p.id for p in m.phases]
+    if m.closing_phase is not None and m.closing_phase not in phases:
+        yield Issue(
+            "closing_phase", f'unknown phase "{m.closing_phase}"; phases: {", ".join(phases)}'
+        )
+    if m.tolerances.amber_at <= 0:
+        yield Issue(
+            "tolerances.amber_at",
+            "must be above 0% (the share of a tolerance used that turns an aspect amber)",
+        )
 
     yield from _check_escalation(m)
     yield from _check_minor_changes(m)
@@ -422,6 +467,36 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
                     f"tolerances.{lower_name}.{aspect}",
                     f"must not exceed the {upper_name} tolerance it is delegated from",
                 )
+
+
+RefCheck = Callable[[str, str], Iterator[Issue]]
+
+
+def _check_rule(
+    path: str, rule: DecisionRule, role_ref: RefCheck, level_ref: RefCheck
+) -> Iterator[Issue]:
+    """What every decision rule (a gate, the formal change rule) must get right on its own."""
+    for j, role in enumerate(rule.approvers):
+        yield from role_ref(f"{path}.approvers[{j}]", role)
+    for dup in sorted(_duplicates(rule.approvers)):
+        yield Issue(f"{path}.approvers", f'role "{dup}" is listed twice')
+    for j, role in enumerate(rule.required):
+        issues = list(role_ref(f"{path}.required[{j}]", role))
+        yield from issues
+        if not issues and role not in rule.approvers:
+            yield Issue(f"{path}.required[{j}]", f'"{role}" must also be one of the approvers')
+    if rule.reminder is not None and rule.reminder >= rule.sla:
+        yield Issue(f"{path}.reminder", "must come before the SLA passes")
+    if rule.escalate_to is not None:
+        yield from level_ref(f"{path}.escalate_to", rule.escalate_to)
+
+
+def _decision_rules(m: GovernanceModel) -> Iterator[tuple[str, str, DecisionRule]]:
+    """Every decision rule of the model: (path, what it decides, rule)."""
+    for i, phase in enumerate(m.phases):
+        yield f"phases[{i}].gate", "gate", phase.gate
+    if m.change_control.formal is not None:
+        yield "change_control.formal", "formal change", m.change_control.formal
 
 
 def _check_escalation(m: GovernanceModel) -> Iterator[Issue]:
@@ -461,12 +536,11 @@ def _check_escalation(m: GovernanceModel) -> Iterator[Issue]:
                 f"level {m.escalation[pm].id} (the chain is listed lowest first)",
             )
     index = {lvl.id: i for i, lvl in enumerate(m.escalation)}
-    for i, phase in enumerate(m.phases):
-        gate = phase.gate
-        target = index.get(gate.escalate_to)
+    for base, what, rule in _decision_rules(m):
+        target = index.get(rule.escalate_to) if rule.escalate_to is not None else None
         if target is None:
-            continue  # an unknown level: reported with the cross-references
-        path = f"phases[{i}].gate.escalate_to"
+            continue  # none, or an unknown level: reported with the cross-references
+        path = f"{base}.escalate_to"
         if pm is not None and target <= pm:
             where = (
                 "is the project manager's own level"
@@ -475,16 +549,16 @@ def _check_escalation(m: GovernanceModel) -> Iterator[Issue]:
             )
             yield Issue(
                 path,
-                f"level {gate.escalate_to} {where}: the requester would decide their own "
-                "gate; escalate to a level above it",
+                f"level {rule.escalate_to} {where}: the requester would decide their own "
+                f"{what}; escalate to a level above it",
             )
             continue
-        approving = [at[role] for role in gate.approvers if role in at]
+        approving = [at[role] for role in rule.approvers if role in at]
         if approving and target < max(approving):
             top = m.escalation[max(approving)]
             yield Issue(
                 path,
-                f"level {gate.escalate_to} is below the gate's approvers ({top.role} decides "
+                f"level {rule.escalate_to} is below the {what}'s approvers ({top.role} decides "
                 f"at level {top.id}); escalate to that level or above it",
             )
 

@@ -1,9 +1,10 @@
-"""Who decides a gate, and whether the people of a charter can pass it at all.
+"""Who decides a question (a gate, a formal change, an exception), and whether the people of
+a charter can pass a gate at all.
 
-One rule, shared by the charter check (before a project starts) and the tally (while a gate is
-open). Under four eyes (a gate's ``forbid_self_approval``) whoever requested the gate takes no
-part in deciding it: not as an approver, not at an escalation level. Every person counts once,
-however many of the gate's roles they hold.
+One rule, shared by the charter check (before a project starts) and the tally (while a
+decision is open). Under four eyes (a rule's ``forbid_self_approval``) whoever requested the
+decision takes no part in it: not as an approver, not at an escalation level. Every person
+counts once, however many of the rule's roles they hold.
 """
 
 from __future__ import annotations
@@ -11,35 +12,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from governance._model import EscalationLevel, Gate, GovernanceModel, Phase
+from governance._model import DecisionRule, EscalationLevel, GovernanceModel, Phase
 
 if TYPE_CHECKING:
     from governance._charter import Charter
 
 
-def four_eyes(gate: Gate, requester: str | None) -> str | None:
-    """The person four eyes keeps from deciding ``gate``: its requester, when the gate
-    forbids self-approval."""
-    return requester if gate.forbid_self_approval else None
+def four_eyes(rule: DecisionRule, requester: str | None) -> str | None:
+    """The person four eyes keeps from deciding under ``rule`` (a gate is one): its
+    requester, when the rule forbids self-approval."""
+    return requester if rule.forbid_self_approval else None
 
 
-def gate_voters(gate: Gate, charter: Charter, requester: str | None = None) -> list[str]:
-    """The people who decide ``gate`` as approvers, in charter order: each holder of an
-    approver role once, less the requester under four eyes."""
-    out = four_eyes(gate, requester)
+def gate_voters(rule: DecisionRule, charter: Charter, requester: str | None = None) -> list[str]:
+    """The people who decide under ``rule`` (a gate is one) as approvers, in charter order:
+    each holder of an approver role once, less the requester under four eyes."""
+    out = four_eyes(rule, requester)
     return [
         p.id
         for p in charter.people
-        if p.id != out and any(role in p.roles for role in gate.approvers)
+        if p.id != out and any(role in p.roles for role in rule.approvers)
     ]
 
 
 def escalation_deciders(
-    gate: Gate, level: EscalationLevel, charter: Charter, requester: str | None = None
+    rule: DecisionRule, level: EscalationLevel, charter: Charter, requester: str | None = None
 ) -> list[str]:
-    """The people who decide ``gate`` alone once it has escalated to ``level``: the holders of
-    the level's role, less the requester under four eyes."""
-    out = four_eyes(gate, requester)
+    """The people who decide alone once a decision under ``rule`` has escalated to
+    ``level``: the holders of the level's role, less the requester under four eyes."""
+    out = four_eyes(rule, requester)
     return [p for p in charter.holders(level.role) if p != out]
 
 

@@ -1,4 +1,5 @@
-"""Counting a gate's votes against the model's rule: pure, so it is tested without Temporal."""
+"""Counting the votes on a decision (a gate, a formal change, an exception) against its rule:
+pure, so it is tested without Temporal."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from governance._charter import Charter
-from governance._model import EscalationLevel, Gate
+from governance._model import DecisionRule, EscalationLevel
 from governance._quorum import escalation_deciders, gate_voters
 
 Outcome = Literal["approve", "reject", "rework"]
@@ -25,54 +26,56 @@ class CastVote(Protocol):
 @dataclass(frozen=True, slots=True)
 class Tally:
     eligible: list[str]
-    """People who decide the gate now: its approvers, or the people of the level it escalated
-    to; never its requester under four eyes."""
+    """People who decide now: the rule's approvers, or the people of the level the decision
+    escalated to; never its requester under four eyes."""
     needed: int
     approvals: int
     required_missing: list[str]
     """Required roles no holder of which has approved yet."""
-    outcome: Outcome | None
-    """The gate's decision once it is reached; None while it is still open."""
+    outcome: str | None
+    """The decision once it is reached; None while it is still open. ``approve``, ``reject``
+    or ``rework`` from the approvers; at an escalated level the deciding vote's decision as
+    cast (e.g. an exception's ``approve_plan``, ``widen_tolerance`` or ``close``)."""
 
 
-def eligible_approvers(gate: Gate, charter: Charter) -> list[str]:
-    """Holders of the gate's approver roles, each once, in charter order."""
-    return gate_voters(gate, charter)
+def eligible_approvers(rule: DecisionRule, charter: Charter) -> list[str]:
+    """Holders of the rule's approver roles, each once, in charter order."""
+    return gate_voters(rule, charter)
 
 
 def tally(
-    gate: Gate,
+    rule: DecisionRule,
     charter: Charter,
     votes: Sequence[CastVote],
     requester: str | None = None,
     level: EscalationLevel | None = None,
 ) -> Tally:
-    """The state of a gate after ``votes``.
+    """The state of a decision under ``rule`` (a gate is one) after ``votes``.
 
-    - ``requester`` (who asked for the gate) takes no part under four eyes: the quorum is
+    - ``requester`` (who asked for the decision) takes no part under four eyes: the quorum is
       counted over the other approvers, and a vote of theirs counts for nothing.
-    - The gate passes when approvals reach the rule's quorum of those approvers and every
+    - It passes when approvals reach the rule's quorum of those approvers and every
       ``required`` role has an approving holder among them.
-    - A required role whose every (eligible) holder voted against it vetoes: the gate takes
-      that decision (reject over rework if they differ).
-    - When the quorum can no longer be reached, the gate takes the more common of the
-      no-votes (rework on a tie: the softer decision).
-    - Once the gate has escalated to ``level``, that level has taken the decision over: the
-      first vote of one of its people decides, and no other vote counts.
+    - A required role whose every (eligible) holder voted against it vetoes: the decision is
+      theirs (reject over rework if they differ).
+    - When the quorum can no longer be reached, the more common of the no-votes wins
+      (rework on a tie: the softer decision).
+    - Once the decision has escalated to ``level``, that level has taken it over: the first
+      vote of one of its people decides, as cast, and no other vote counts.
     """
     if level is not None:
-        deciders = escalation_deciders(gate, level, charter, requester)
+        deciders = escalation_deciders(rule, level, charter, requester)
         cast = [v for v in votes if v.level == level.id and v.actor in deciders]
         approvals = sum(1 for v in cast if v.decision == "approve")
-        return Tally(deciders, 1, approvals, [], _outcome(cast[0].decision) if cast else None)
+        return Tally(deciders, 1, approvals, [], cast[0].decision if cast else None)
 
-    eligible = gate_voters(gate, charter, requester)
-    needed = max(gate.quorum(len(eligible)), 1)  # nobody to decide never passes a gate
+    eligible = gate_voters(rule, charter, requester)
+    needed = max(rule.quorum(len(eligible)), 1)  # nobody to decide never passes
     by_actor = {v.actor: v for v in votes if v.level is None and v.actor in eligible}
     approvals = sum(1 for v in by_actor.values() if v.decision == "approve")
     missing: list[str] = []
     veto: Outcome | None = None
-    for role in gate.required:
+    for role in rule.required:
         holders = [h for h in charter.holders(role) if h in eligible]
         if any(h in by_actor and by_actor[h].decision == "approve" for h in holders):
             continue
@@ -93,9 +96,3 @@ def tally(
             reworks = sum(1 for v in by_actor.values() if v.decision == "rework")
             outcome = "reject" if rejects > reworks else "rework"
     return Tally(eligible, needed, approvals, missing, outcome)
-
-
-def _outcome(decision: str) -> Outcome:
-    if decision == "approve":
-        return "approve"
-    return "reject" if decision == "reject" else "rework"

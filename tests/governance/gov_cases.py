@@ -81,6 +81,11 @@ _BIG_SIZE = len(_BIG_TEXT.encode())
 _WAIVER = {"reason": "The regulator requires one single cut-over.", "granted_by": "anna"}
 
 
+def _rename_closure(d: dict[str, Any], new: str) -> None:
+    """Rename the closure phase (phases[4]) and the closing_phase that names it: one mistake."""
+    d["phases"][4]["id"] = d["closing_phase"] = new
+
+
 MODEL_CASES = [
     Broken(
         "negative-sla",
@@ -234,21 +239,21 @@ MODEL_CASES = [
     Broken(
         "reserved-phase-closed",
         "model",
-        changed(PF_MODEL, lambda d: d["phases"][4].update(id="closed")),
+        changed(PF_MODEL, lambda d: _rename_closure(d, "closed")),
         "phases[4].id",
         ('"closed" is reserved', "*_gate"),
     ),
     Broken(
         "reserved-phase-gate-suffix",
         "model",
-        changed(PF_MODEL, lambda d: d["phases"][4].update(id="x_gate")),
+        changed(PF_MODEL, lambda d: _rename_closure(d, "x_gate")),
         "phases[4].id",
         ('"x_gate" is reserved',),
     ),
     Broken(
         "duplicate-phase-id",
         "model",
-        changed(PF_MODEL, lambda d: d["phases"][4].update(id="planning")),
+        changed(PF_MODEL, lambda d: _rename_closure(d, "planning")),
         "phases[4].id",
         ('duplicate id "planning"',),
     ),
@@ -301,6 +306,62 @@ MODEL_CASES = [
         "(document)",
         (f"is {_BIG_SIZE} bytes", "the limit is 1000000"),
     ),
+    Broken(
+        "formal-change-required-not-approver",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["formal"]["required"].append("pmo")),
+        "change_control.formal.required[1]",
+        ('"pmo" must also be one of the approvers',),
+    ),
+    Broken(
+        "formal-change-unknown-approver",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["formal"]["approvers"].append("ceo")),
+        "change_control.formal.approvers[3]",
+        ('unknown role "ceo"',),
+    ),
+    Broken(
+        "formal-change-reminder-after-sla",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["formal"].update(reminder="P10D")),
+        "change_control.formal.reminder",
+        ("must come before the SLA passes",),
+    ),
+    Broken(
+        "formal-change-escalates-to-the-project-managers-level",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["formal"].update(escalate_to="project")),
+        "change_control.formal.escalate_to",
+        ("is the project manager's own level", "would decide their own formal change"),
+    ),
+    Broken(
+        "formal-change-escalates-to-an-unknown-level",
+        "model",
+        changed(PF_MODEL, lambda d: d["change_control"]["formal"].update(escalate_to="ceo")),
+        "change_control.formal.escalate_to",
+        ('unknown escalation level "ceo"', "levels: team, project, board, portfolio"),
+    ),
+    Broken(
+        "closing-phase-unknown",
+        "model",
+        changed(PF_MODEL, lambda d: d.update(closing_phase="wrap_up")),
+        "closing_phase",
+        ('unknown phase "wrap_up"', "phases: idea, pre_study"),
+    ),
+    Broken(
+        "amber-at-zero",
+        "model",
+        changed(PF_MODEL, lambda d: d["tolerances"].update(amber_at="0%")),
+        "tolerances.amber_at",
+        ("must be above 0%",),
+    ),
+    Broken(
+        "amber-at-over-100",
+        "model",
+        changed(PF_MODEL, lambda d: d["tolerances"].update(amber_at="120%")),
+        "tolerances.amber_at",
+        ("must be a percentage from 0 to 100",),
+    ),
 ]
 
 
@@ -311,6 +372,10 @@ def _at_least_four(d: dict[str, Any]) -> None:
 
 def _pf_version(d: dict[str, Any]) -> None:
     d["version"] = "1.1"
+
+
+def _pv(day: str, amount: int) -> dict[str, Any]:
+    return {"date": day, "amount": amount}
 
 
 CHARTER_CASES = [
@@ -335,6 +400,47 @@ CHARTER_CASES = [
         changed(PF_CHARTER, lambda d: d["baseline"].update(budget=-5)),
         "baseline.budget",
         ("must be a non-negative amount", "got -5"),
+    ),
+    Broken(
+        "planned-value-before-start",
+        "charter",
+        changed(PF_CHARTER, lambda d: d["baseline"].update(planned_value=[_pv("2027-01-01", 1)])),
+        "baseline.planned_value[0].date",
+        ("must lie between baseline.start (2027-01-11)", "got 2027-01-01"),
+    ),
+    Broken(
+        "planned-value-dates-not-increasing",
+        "charter",
+        changed(
+            PF_CHARTER,
+            lambda d: d["baseline"].update(
+                planned_value=[_pv("2027-03-01", 100), _pv("2027-03-01", 200)]
+            ),
+        ),
+        "baseline.planned_value[1].date",
+        ("must come after the point before it (2027-03-01)",),
+    ),
+    Broken(
+        "planned-value-falls",
+        "charter",
+        changed(
+            PF_CHARTER,
+            lambda d: d["baseline"].update(
+                planned_value=[_pv("2027-03-01", 200), _pv("2027-04-01", 100)]
+            ),
+        ),
+        "baseline.planned_value[1].amount",
+        ("must not fall below the point before it (200)", "cumulative"),
+    ),
+    Broken(
+        "planned-value-above-budget",
+        "charter",
+        changed(
+            PF_CHARTER,
+            lambda d: d["baseline"].update(planned_value=[_pv("2027-03-01", 10_000_000)]),
+        ),
+        "baseline.planned_value[0].amount",
+        ("must not exceed baseline.budget",),
     ),
     Broken(
         "planned-end-before-start",
@@ -507,6 +613,7 @@ def one_gate(**updates: Any) -> str:
     def edit(d: dict[str, Any]) -> None:
         d["name"] = "crafted"
         d["phases"] = d["phases"][:1]
+        d.pop("closing_phase")  # the closure phase is cut: the idea phase closes
         gate(d, 0).update(updates)
 
     return changed(PF_MODEL, edit)

@@ -60,12 +60,14 @@ def test_a_model_written_with_anchors_and_merge_keys_validates() -> None:
     for old in ("    sla: P10D\n", "    reminder: P7D\n", "    escalate_to: portfolio\n"):
         text = text.replace(old, "")
     text = text.replace("  gate:\n", "  gate:\n    <<: *gate\n")
-    assert text.count("<<: *gate") == 6
+    text = text.replace("  formal:\n", "  formal:\n    <<: *gate\n")  # the formal change rule
+    assert text.count("<<: *gate") == 7
     anchor = "gate_defaults: &gate {sla: P10D, reminder: P7D, escalate_to: portfolio}\n"
     data = g.read_yaml(anchor + text)
     del data["gate_defaults"]
     model = g.parse_model(data)
     assert {p.gate.escalate_to for p in model.phases} == {"portfolio"}
+    assert model.change_rule().escalate_to == "portfolio"
     slas = [g.format_duration(p.gate.sla) for p in model.phases]
     assert slas == ["P10D"] * 5 + ["P30D"]
     assert model.content_hash() == g.builtin_models()["projektflodet"].content_hash()
