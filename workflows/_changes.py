@@ -29,9 +29,9 @@ with workflow.unsafe.imports_passed_through():
         ProjectState,
         RequestChangeInput,
     )
-    from states import ChangeRequest
+    from states import ChangeRequest, Classification
     from workflows._recording import Recording
-    from workflows._steps import first, iso, person_roles, reject
+    from workflows._steps import first, iso, money, person_roles, reject
 
 if TYPE_CHECKING:
     from states import Lifecycle
@@ -67,7 +67,7 @@ class Changes:
 
     # -- request ------------------------------------------------------------------------------
 
-    def classify(self, input: RequestChangeInput) -> tuple[str, bool]:
+    def classify(self, input: RequestChangeInput) -> tuple[Classification, bool]:
         """("minor" | "formal", whether a minor one overdraws the change budget)."""
         minor = self._model.change_control.minor
         budget = float(self._control.c.baseline.budget)
@@ -126,7 +126,7 @@ class Changes:
         classification, overdraws = self.classify(input)
         number = len(self._changes) + 1
         machine = ChangeRequest()
-        machine.classify(classification)  # type: ignore[arg-type]
+        machine.classify(classification)
         machine.fire("assess")
         change = ChangeRecord(
             id=f"CR-{number}",
@@ -137,7 +137,7 @@ class Changes:
             scope_impact=input.scope_impact,
             requested_by=input.actor,
             requested_at=workflow.now(),
-            classification=classification,  # type: ignore[arg-type]
+            classification=classification,
             machine=machine.to_dict(),
         )
         self._changes.append(change)
@@ -285,7 +285,7 @@ class Changes:
         old = self._control.c.baseline
         new = old.model_copy(
             update={
-                "budget": old.budget + Decimal(str(round(change.cost_impact, 4))),
+                "budget": money(old.budget + Decimal(str(round(change.cost_impact, 4)))),
                 "planned_end": old.planned_end + timedelta(days=change.time_impact.days),
                 "scope": old.scope.model_copy(
                     update={"amount": round(old.scope.amount + change.scope_impact)}

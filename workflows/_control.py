@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
         highlight_report,
         rag,
     )
-    from governance._rag import AspectStatus, Colour
+    from governance._rag import AspectStatus, Colour, RagReport
     from governance.audit import EventKind
     from governance.messages import (
         ControlState,
@@ -63,7 +63,11 @@ def new_control(
 
 
 def worst_of(colours: list[Colour]) -> Colour | None:
-    return max(colours, key=ORDER.__getitem__) if colours else None
+    worst: Colour | None = None
+    for colour in colours:
+        if worst is None or ORDER[colour] > ORDER[worst]:
+            worst = colour
+    return worst
 
 
 class Control:
@@ -195,7 +199,7 @@ class Control:
 
     def assess(
         self, tolerances: dict[str, Tolerances] | None = None, baseline: Baseline | None = None
-    ):  # type: ignore[no-untyped-def]
+    ) -> tuple[ControlFigures, RagReport] | None:
         """The RAG the last report gives under ``tolerances`` and ``baseline`` (default: those
         in force), or None before the first report."""
         saved = self.c.baseline
@@ -244,6 +248,12 @@ class Control:
                     if s.colour == "red"]  # fmt: skip
         if breaches:
             self.exceptions.breached(breaches, actor)
+
+    def rag_report(self) -> RagReport | None:
+        c = self.c
+        if c.worst is None:
+            return None
+        return RagReport(levels=c.rag, by_aspect=self.by_aspect(), worst=c.worst)
 
     def by_aspect(self) -> dict[str, Colour]:
         out: dict[str, Colour] = {}
@@ -322,16 +332,14 @@ class Control:
         c.highlights += 1
         phase = self._machine.phase
         report = highlight_report(
-            project_id=self._charter.id,
-            project_title=self._charter.title,
+            charter=self._charter,
             number=c.highlights,
-            period_start=c.last_highlight_at or self._s.started_at,
-            period_end=now,
-            reason=reason,
+            period_start=(c.last_highlight_at or self._s.started_at).date(),
+            period_end=now.date(),
+            reason=reason,  # type: ignore[arg-type]
             state=self._machine.state,
             phase=phase,
-            rag=self.by_aspect(),
-            worst=c.worst,
+            rag=self.rag_report(),
             forecast=c.forecast,
             open_decisions=[
                 f"{s.gate if s.kind == 'gate' else s.title} (awaiting "

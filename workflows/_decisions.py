@@ -147,7 +147,7 @@ class Decisions:
         if level is not None:
             deadline = now + level.sla
             return DecisionState(
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 id=id,
                 phase=phase,
                 round=round,
@@ -159,7 +159,7 @@ class Decisions:
             )
         assert rule is not None
         return DecisionState(
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             id=id,
             phase=phase,
             round=round,
@@ -178,7 +178,7 @@ class Decisions:
         vote = Vote(
             actor=actor,
             roles=list(person.roles),
-            decision=decision,  # type: ignore[arg-type]
+            decision=decision,
             comment=comment,
             at=now,
             level=self.deciding_level(d, actor),

@@ -22,6 +22,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from governance import (
         ASPECTS,
+        ChangeOverdraw,
         Charter,
         EscalationLevel,
         GovernanceModel,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         exception_report,
     )
     from governance._rag import AspectStatus
+    from governance._reports import raised_level
     from governance.audit import EventKind
     from governance.messages import (
         ChangeRecord,
@@ -40,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import EXCEPTION, ExceptionCase, Lifecycle
     from workflows._recording import Recording
-    from workflows._steps import iso, person_roles, reject
+    from workflows._steps import iso, money, person_roles, reject
 
 if TYPE_CHECKING:
     from workflows._changes import Changes
@@ -159,7 +161,7 @@ class Exceptions:
             machine=case.to_dict(),
             levels=levels,
             aspects=aspects,
-            cause=cause,  # type: ignore[arg-type]
+            cause=cause,
             change_id=change.id if change is not None else None,
             raised_at=now,
             raised_by=actor,
@@ -186,18 +188,22 @@ class Exceptions:
             },
         )
         report = exception_report(
-            project_id=self._charter.id,
-            project_title=self._charter.title,
+            model=self._model,
+            charter=self._charter,
             exception_id=ex_id,
             raised_at=now,
-            levels=levels,
-            to_level=to,
+            level="project" if "project" in levels else "stage",
             breaches=breaches or [],
+            change=ChangeOverdraw(
+                id=change.id,
+                title=change.title,
+                cost_impact=change.cost_impact,
+                budget_left=self._control.change_budget_left(),
+            )
+            if change is not None
+            else None,
             figures=c.forecast,
-            rag=self._control.by_aspect(),
-            change=change,
-            change_budget_left=self._control.change_budget_left(),
-            currency=c.baseline.currency,
+            rag=self._control.rag_report(),
             lessons=self._lessons(),
         )
         self._rec.report("exception", c.exceptions, report.model_dump(mode="json"), to_state=after)
@@ -219,12 +225,15 @@ class Exceptions:
     def _case(self, project_level: bool) -> ExceptionCase:
         """The levels an exception goes up: above the board's level for a project tolerance,
         above the project manager's for a stage tolerance or the change budget."""
-        role = self._model.board.executive if project_level else self._model.project_manager
-        raised_at = next(lvl for lvl in self._model.escalation if lvl.role == role)
-        case = ExceptionCase.above(self._model, raised_at.id)
-        return case if case.levels else ExceptionCase([raised_at.id])
+        raised_at = raised_level(self._model, "project" if project_level else "stage")
+        ids = [lvl.id for lvl in self._model.escalation]
+        above = ids[ids.index(raised_at) + 1 :]
+        return ExceptionCase(above or [raised_at])
 
     def _lessons(self) -> list[str]:
+        """What the project's own record says so far: iterations that fell short, changes
+        taken on, earlier exceptions."""
+        c = self._control.c
         lessons: list[str] = []
         for v in self._s.execution.history[-3:]:
             if v.completed_items < v.committed_items:
@@ -232,6 +241,21 @@ class Exceptions:
                     f"iteration {v.number} completed {v.completed_items} of "
                     f"{v.committed_items} committed items"
                 )
+        approved = [ch for ch in c.changes if ch.decided_by is not None and ch.decision is None]
+        if approved:
+            lessons.append(
+                f"{len(approved)} change(s) decided so far; {c.minor_spent:,.2f} of the "
+                f"change budget spent on minor changes"
+            )
+        if c.exceptions > 1:
+            lessons.append(f"this is exception {c.exceptions} of the project")
+        if c.baseline_version > 1:
+            lessons.append(f"the baseline has been changed {c.baseline_version - 1} time(s)")
+        if not lessons:
+            lessons.append(
+                "none recorded yet: no iteration has fallen short, no change or earlier "
+                "exception (add lessons to the exception plan)"
+            )
         return lessons
 
     def on_escalated(self, d: DecisionState, target: EscalationLevel | None) -> None:
@@ -367,7 +391,7 @@ class Exceptions:
         if plan.planned_end is not None:
             update["planned_end"] = plan.planned_end
         if plan.budget is not None:
-            update["budget"] = Decimal(str(round(plan.budget, 4)))
+            update["budget"] = money(Decimal(str(round(plan.budget, 4))))
         if plan.scope is not None:
             update["scope"] = old.scope.model_copy(update={"amount": round(plan.scope)})
         return old.model_copy(update=update)

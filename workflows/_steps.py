@@ -4,6 +4,7 @@ are no longer taken, who the actor is, and how times and roles are written in ev
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -43,6 +44,12 @@ def person_roles(charter: Charter, actor: str) -> list[str]:
 
 def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def money(amount: Decimal) -> Decimal:
+    """``amount`` without trailing zeros (1450000, not 1450000.0): how the ledger shows it."""
+    whole = amount.to_integral_value()
+    return whole.quantize(Decimal(1)) if amount == whole else amount.normalize()
 
 
 def first(items: list[str]) -> str | None:

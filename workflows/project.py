@@ -672,9 +672,9 @@ class ProjectWorkflow:
                 self._decisions.check_vote(d, actor)
             except ApplicationError:
                 continue
-            action: Action = "decide_change" if d.kind == "change" else "decide_exception"
-            if action not in out:
-                out.append(action)
+            decide: Action = "decide_change" if d.kind == "change" else "decide_exception"
+            if decide not in out:
+                out.append(decide)
         return out
 
     # -- helpers ------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ SCENARIOS = {
     "iteration_cycle": 1,
     "iteration_demo_escalated": 1,
     "iteration_closed_by_gate": 1,
+    "control_cost_exception": 1,
+    "control_time_escalated_closed": 1,
+    "control_formal_change_beside_gate": 1,
 }
 """Each recorded scenario and the fewest runs its history holds."""
 
