@@ -238,7 +238,7 @@ class Changes:
         *,
         operational: bool = False,
     ) -> None:
-        """The change is decided: approved ones are implemented (a minor one is paid from the
+        """The change is decided: an approved one is taken on (a minor one is paid from the
         change budget, a formal one re-baselines), and the ledger says who decided."""
         machine = ChangeRequest.from_dict(change.machine)
         approved = outcome == "approve"
@@ -263,8 +263,7 @@ class Changes:
             self._d.close_tasks(change.decision, outcome)
             change.decision = None
         if approved:
-            machine.fire("implement")
-            self.implement(change, actor)
+            self.take_on(change, actor)
         change.machine = machine.to_dict()
         self._control.note(
             f"change {change.id} {'approved' if approved else 'rejected'} by {actor}"
@@ -278,7 +277,7 @@ class Changes:
         )
         self._control.evaluate(actor)
 
-    def implement(self, change: ChangeRecord, actor: str) -> None:
+    def take_on(self, change: ChangeRecord, actor: str) -> None:
         if change.classification == "minor":
             self._control.c.minor_spent += change.cost_impact
             return

@@ -195,7 +195,7 @@ async def test_minor_change_is_decided_by_the_project_manager_in_one_step(
     assert (cr.id, cr.classification, cr.state, cr.decided_by) == (
         "CR-1",
         "minor",
-        "implemented",
+        "approved",
         "dev",
     )
     assert st.control.change_budget == 42_000 and st.control.change_budget_left == 32_000
@@ -230,7 +230,7 @@ async def test_formal_change_is_approved_by_quorum_while_a_phase_gate_is_open(
     assert st.control is not None and st.control.changes[0].state == "assessed"
     st = await decide_change(p, "ben", "CR-1", "approve")
     assert st.control is not None
-    assert st.control.changes[0].state == "implemented"
+    assert st.control.changes[0].state == "approved"
     assert st.control.baseline.budget == 1_450_000
     assert st.control.baseline.scope.amount == 186
     assert st.control.baseline.planned_end == p.charter.baseline.planned_end + timedelta(days=10)
@@ -258,7 +258,7 @@ async def test_requester_never_approves_their_own_change(
     # The project manager's own minor change is decided in the one step of asking; a formal
     # one of theirs goes to the board, where they have no vote anyway.
     st = await decide_change(p, "dev", "CR-2", "approve")
-    assert st.control is not None and st.control.changes[1].state == "implemented"
+    assert st.control is not None and st.control.changes[1].state == "approved"
 
 
 async def test_a_change_that_overdraws_the_change_budget_becomes_an_exception(
@@ -284,7 +284,7 @@ async def test_a_change_that_overdraws_the_change_budget_becomes_an_exception(
     )
     st = await decide_exception(p, "ada", "widen_tolerance", change_budget=5, comment="Worth it")
     assert st.state == "starting_up" and st.control is not None
-    assert st.control.changes[-1].state == "implemented"
+    assert st.control.changes[-1].state == "approved"
     assert st.control.change_budget == 70_000 and st.control.change_budget_left == 18_000
     widened = p.of_kind(EventKind.tolerance_widened)[-1]
     assert (widened.actor, widened.comment, widened.payload["change_budget"]) == (
