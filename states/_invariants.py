@@ -23,7 +23,9 @@ def check_lifecycle_trace(model: GovernanceModel, trace: Iterable[Step]) -> None
       and a gate only from its own phase or by returning from hold;
     - a terminal state (closed, cancelled) is never left;
     - on_hold returns only where it was held from (or is cancelled); exception returns only to
-      the phase it was raised in (or closes or is cancelled).
+      the phase it was raised in (or closes or is cancelled);
+    - ``close_early`` (an exception decided "close") leads to the model's closing phase and
+      nowhere else: the one way past the gates before it.
     """
     phases = model.phases
     index = {p.id: k for k, p in enumerate(phases)}
@@ -32,6 +34,7 @@ def check_lifecycle_trace(model: GovernanceModel, trace: Iterable[Step]) -> None
     entered: set[int] = {0}
     origin: dict[str, str] = {}  # on_hold / exception -> the state it came from
     at = phases[0].id
+    closing = model.closing().id
 
     for n, (trigger, src, dst) in enumerate(trace):
         where = f"step {n} ({trigger}: {src} -> {dst})"
@@ -40,7 +43,10 @@ def check_lifecycle_trace(model: GovernanceModel, trace: Iterable[Step]) -> None
         known = dst in index or dst in gate_index or dst in (ON_HOLD, EXCEPTION, *TERMINAL)
         assert known, f"{where}: unknown state {dst!r}"
 
-        if src in origin:  # leaving on_hold or exception
+        if trigger == "close_early":
+            assert dst == closing, f"{where}: closing early must lead to {closing!r}"
+            origin.pop(src, None)
+        elif src in origin:  # leaving on_hold or exception
             came_from = origin.pop(src)
             may_end = {CANCELLED} if src == ON_HOLD else {CLOSED, CANCELLED}
             assert dst == came_from or dst in may_end, (
@@ -60,7 +66,7 @@ def check_lifecycle_trace(model: GovernanceModel, trace: Iterable[Step]) -> None
             k = gate_index[dst]
             assert src == phases[k].id, f"{where}: gate {dst!r} opened from {src!r}"
 
-        if dst in index:
+        if dst in index and trigger != "close_early":
             k = index[dst]
             if k > 0 and k not in entered:
                 assert trigger == "approve" and src == phases[k - 1].gate_state, (
@@ -72,6 +78,9 @@ def check_lifecycle_trace(model: GovernanceModel, trace: Iterable[Step]) -> None
                 "was never approved"
             )
             entered.add(k)
+        if trigger == "close_early":
+            entered.add(index[dst])
+            approved.update(range(index[dst]))  # the gates before it are passed by
         if dst == CLOSED and trigger == "approve":
             assert src == phases[-1].gate_state, f"{where}: closed by approving a middle gate"
         if dst in (ON_HOLD, EXCEPTION):

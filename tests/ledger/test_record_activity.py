@@ -5,6 +5,7 @@ another ledger hands the write back for a worker on the project's own ledger."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities import ProjectActivities
-from governance import render_report
+from governance import highlight_report, load_charter, render_report
 from governance.audit import EventKind, ReportIn, digest
 from governance.messages import ChainHeadMessage, RecordInput
 from ledger import Ledger
@@ -83,7 +84,18 @@ def test_the_reports_of_a_write_are_stored_rendered_with_its_events(
 ) -> None:
     ledger, _ = pg_ledger
     acts = ProjectActivities(ledger)
-    content = {"title": "Highlight report 1", "rag": {"cost": "green"}}
+    charter = load_charter(Path(__file__).parents[2] / "examples" / "prince2-charter.yaml")
+    content = highlight_report(
+        charter=charter,
+        number=1,
+        period_start=T0.date(),
+        period_end=T0.date(),
+        reason="cadence",
+        state="starting_up",
+        phase="starting_up",
+        rag=None,
+        forecast=None,
+    ).model_dump(mode="json")
     issued = ReportIn(project_id="proj-a", kind="highlight", number=1, at=T0, content=content)
     payload = {"kind": "highlight", "number": 1, "sha256": digest(content)}
     batch = RecordInput(

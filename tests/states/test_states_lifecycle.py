@@ -38,7 +38,7 @@ def test_starts_in_the_first_phase_with_no_gate_open(model: GovernanceModel) -> 
     assert lc.state == model.phases[0].id
     assert lc.phase == model.phases[0].id
     assert not lc.gate_open and not lc.terminal
-    assert lc.allowed() == ["request_gate", "hold", "cancel", "raise_exception"]
+    assert lc.allowed() == ["request_gate", "hold", "cancel", "raise_exception", "close_early"]
 
 
 def test_happy_path_passes_every_gate_in_order_to_closed(model: GovernanceModel) -> None:
@@ -88,10 +88,14 @@ def test_exception_resolves_back_to_its_phase_or_closes_early(model: GovernanceM
     walk(lc, "request_gate", "approve", "raise_exception")
     second = model.phases[1].id
     assert lc.state == "exception" and lc.exception_from == second and lc.phase == second
-    assert lc.allowed() == ["cancel", "resolve_exception", "close"]
+    assert lc.allowed() == ["cancel", "resolve_exception", "close", "close_early"]
     assert lc.fire("resolve_exception") == second and lc.exception_from is None
     walk(lc, "raise_exception", "close")
     assert lc.state == "closed" and lc.phase is None
+    # Closing early goes through the model's closing phase, whose gate then closes it.
+    lc = Lifecycle(model)
+    walk(lc, "raise_exception")
+    assert lc.fire("close_early") == model.closing().id and lc.exception_from is None
 
 
 def test_no_exception_from_a_gate_or_from_hold(model: GovernanceModel) -> None:
@@ -139,7 +143,8 @@ def test_illegal_transition_names_the_allowed_ones_and_changes_nothing(
     with pytest.raises(IllegalTransition) as err:
         lc.fire("approve")
     assert str(err.value) == (
-        f'cannot "approve" from "{first}" (allowed: request_gate, hold, cancel, raise_exception)'
+        f'cannot "approve" from "{first}" (allowed: request_gate, hold, cancel, raise_exception, '
+        "close_early)"
     )
     assert (err.value.trigger, err.value.state) == ("approve", first)
     with pytest.raises(IllegalTransition, match='cannot "teleport"'):

@@ -199,7 +199,9 @@ BROKEN = [
     (SkippingLifecycle, ["skip"]),
     (OverApprovingLifecycle, ["request_gate", "approve"]),
     # Caught one step early: a terminal state that still allows a trigger fails the property.
-    (ReopeningLifecycle, ["cancel"]),
+    # (With close_early among the triggers the shrinker stops at a three-step run, not at the
+    # one-step ["cancel"]; the last step is still the culprit.)
+    (ReopeningLifecycle, ["request_gate", "approve", "cancel"]),
 ]
 
 

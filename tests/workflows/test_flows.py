@@ -69,9 +69,10 @@ async def run_projektflodet(p: Project) -> ProjectResult:
         return (await p.status()).phase_opens_at is None
 
     await eventually(opened)
-    assert await p.allowed("david") == []  # its deliverable is missing
+    control = ["report_progress", "request_change"]
+    assert await p.allowed("david") == control  # its deliverable is missing
     await p.submit("david", "Effektuppföljning")
-    assert await p.allowed("david") == ["request_gate"]
+    assert await p.allowed("david") == ["request_gate", *control]
     st = await p.pass_gate(PF_APPROVERS["benefits_realisation"], pm="david")
     assert (st.state, st.terminal, st.phase, st.gate) == ("closed", True, None, None)
     result = await p.result()
@@ -82,7 +83,10 @@ async def run_projektflodet(p: Project) -> ProjectResult:
 def check_projektflodet_ledger(p: Project, result: ProjectResult) -> None:
     events = p.assert_sound_ledger()
     assert result.last_seq == len(events)
-    assert [str(e.kind) for e in events] == happy_kinds(p.model, PF_APPROVERS)
+    # Beside the gates, the project issued a highlight report each week (P7D).
+    kinds = [str(e.kind) for e in events if e.kind != EventKind.report_issued]
+    assert kinds == happy_kinds(p.model, PF_APPROVERS)
+    assert len(p.of_kind(EventKind.report_issued)) >= 25  # 181 days of P7D
     passed = [e for e in events if e.kind == EventKind.gate_passed]
     assert [(e.from_state, e.to_state) for e in passed] == [
         ("idea_gate", "pre_study"),

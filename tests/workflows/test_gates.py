@@ -109,7 +109,10 @@ async def test_four_eyes_the_requester_gets_no_decide_task_and_may_not_vote_at_a
     st = await p.request("david")
     assert st.gate is not None and st.gate.requested_by == "david"
     assert (st.gate.eligible, st.gate.awaited) == (["anna", "bo"], ["anna", "bo"])
-    assert (st.gate.approvals_needed, await p.allowed("david")) == (2, [])
+    assert (st.gate.approvals_needed, await p.allowed("david")) == (
+        2,
+        ["report_progress", "request_change"],  # no vote: he requested the gate
+    )
     assert [t.key for t in p.tasks(assignee="david")] == []
 
     for decision in ("approve", "reject", "rework"):
