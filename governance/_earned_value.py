@@ -100,6 +100,18 @@ def forecast_end(baseline: Baseline, spi: float | None) -> date | None:
     return baseline.start + timedelta(days=math.ceil(days))
 
 
+def _ratio(numerator: float, denominator: float) -> float | None:
+    """numerator / denominator, or None where it is undefined or beyond a float (a vanishing
+    denominator such as an actual cost of 1e-320): every figure stays a finite number."""
+    if denominator == 0:
+        return None
+    try:
+        value = numerator / denominator
+    except OverflowError:
+        return None
+    return value if math.isfinite(value) else None
+
+
 def earned_value(
     baseline: Baseline, as_of: date, actual_cost: float, earned_scope: float
 ) -> EarnedValue:
@@ -115,8 +127,8 @@ def earned_value(
     pv = planned_value(baseline, as_of)
     ev = bac * earned_scope / baseline.scope.amount
     ac = float(actual_cost)
-    spi = ev / pv if pv else None
-    cpi = ev / ac if ac else None
+    spi = _ratio(ev, pv)
+    cpi = _ratio(ev, ac)
     eac_atypical = ac + (bac - ev)
     eac = bac / cpi if cpi is not None and cpi > 0 else eac_atypical
     return EarnedValue(
@@ -133,7 +145,7 @@ def earned_value(
         eac_atypical=eac_atypical,
         etc=eac - ac,
         vac=bac - eac,
-        tcpi=(bac - ev) / (bac - ac) if bac != ac else None,
+        tcpi=_ratio(bac - ev, bac - ac),
         percent_complete=ev / bac * 100 if bac else 0.0,
         percent_planned=pv / bac * 100 if bac else 0.0,
         planned_end=baseline.planned_end,

@@ -13,13 +13,12 @@ change; several changes may be open at once, beside an open gate.
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter, DecisionRule, GovernanceModel, gate_voters
+    from governance import Baseline, Charter, DecisionRule, GovernanceModel, gate_voters
     from governance.audit import EventKind
     from governance.messages import (
         MAX_OPEN_CHANGES,
@@ -31,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import ChangeRequest, Classification
     from workflows._recording import Recording
-    from workflows._steps import first, iso, money, person_roles, reject
+    from workflows._steps import first, iso, person_roles, reject
 
 if TYPE_CHECKING:
     from states import Lifecycle
@@ -104,6 +103,8 @@ class Changes:
                 "InvalidChange",
             )
         classification, overdraws = self.classify(input)
+        if classification == "formal":
+            self.baseline_after(input)
         if classification == "formal" or (not overdraws and not self._is_manager(input.actor)):
             rule = self._rule_for(classification)
             deciders = gate_voters(rule, self._charter, input.actor)
@@ -221,6 +222,8 @@ class Changes:
             )
             raise reject(f"change {change.id} is not open for a decision: {why}", "ChangeNotOpen")
         self._d.check_vote(change.decision, input.actor)
+        if input.decision == "approve" and change.classification == "formal":
+            self.baseline_after(change)  # other changes since may have made it invalid
 
     def decide(self, input: DecideChangeInput) -> None:
         change = self.find(input.change_id)
@@ -281,18 +284,17 @@ class Changes:
         if change.classification == "minor":
             self._control.c.minor_spent += change.cost_impact
             return
-        old = self._control.c.baseline
-        new = old.model_copy(
-            update={
-                "budget": money(old.budget + Decimal(str(round(change.cost_impact, 4)))),
-                "planned_end": old.planned_end + timedelta(days=change.time_impact.days),
-                "scope": old.scope.model_copy(
-                    update={"amount": round(old.scope.amount + change.scope_impact)}
-                ),
-                "planned_value": [],
-            }
+        self._control.rebaseline(self.baseline_after(change), {"change": change.id}, actor)
+
+    def baseline_after(self, change: ChangeRecord | RequestChangeInput) -> Baseline:
+        """The baseline a formal change makes (refused when it would not be a valid one)."""
+        name = change.id if isinstance(change, ChangeRecord) else "the change"
+        return self._control.new_baseline(
+            add_budget=round(change.cost_impact, 4),
+            add_days=change.time_impact.days,
+            add_scope=change.scope_impact,
+            what=f"approving {name}",
         )
-        self._control.rebaseline(new, {"change": change.id}, actor)
 
     def settle_referred(self, exception_id: str, approved: bool, actor: str) -> None:
         """The exception a change was referred to is decided: the change is approved (the
@@ -310,14 +312,27 @@ class Changes:
                 change.machine = machine.to_dict()
                 self._control.note(f"change {change.id} withdrawn with exception {exception_id}")
 
-    def cancel_open(self) -> None:
-        """The project ends: changes still being decided are withdrawn."""
+    def withdraw_open(self, reason: str, actor: str | None) -> None:
+        """The project ends, or closes early: every change not yet decided is withdrawn, its
+        decide tasks with it, and the ledger says so."""
+        state = self._machine.state
         for change in self._changes:
             machine = ChangeRequest.from_dict(change.machine)
-            if machine.may("withdraw"):
-                machine.fire("withdraw")
-                change.machine = machine.to_dict()
-            change.decision = None
+            if not machine.may("withdraw"):
+                continue
+            if change.decision is not None:
+                self._d.withdraw(change.decision)
+                change.decision = None
+            machine.fire("withdraw")
+            change.machine = machine.to_dict()
+            self._rec.event(
+                EventKind.change_decided,
+                state,
+                state,
+                actor=actor,
+                payload={"id": change.id, "outcome": "withdrawn", "reason": reason},
+            )
+            self._control.note(f"change {change.id} withdrawn: {reason}")
 
     # -- status -------------------------------------------------------------------------------
 

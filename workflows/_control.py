@@ -9,12 +9,15 @@ workflows/_exceptions.py; change requests are workflows/_changes.py.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from governance import (
         ASPECTS,
         Baseline,
@@ -38,13 +41,15 @@ with workflow.unsafe.imports_passed_through():
     )
     from states import Lifecycle
     from workflows._recording import Recording
-    from workflows._steps import iso, person_roles, reject
+    from workflows._steps import iso, money, person_roles, reject
 
 if TYPE_CHECKING:
     from workflows._changes import Changes
     from workflows._decisions import Decisions
     from workflows._exceptions import Exceptions
 
+LAST_DAY = date(2999, 12, 31)
+"""The latest planned end a baseline may have (dates beyond are a typing slip)."""
 MAX_NOTES = 50
 """Lines a highlight report lists under "since the last report"; older ones are dropped."""
 ORDER: dict[str, int] = {"green": 0, "amber": 1, "red": 2}
@@ -265,6 +270,51 @@ class Control:
         return out
 
     # -- baseline -----------------------------------------------------------------------------
+
+    def new_baseline(
+        self,
+        *,
+        budget: float | None = None,
+        add_budget: float = 0.0,
+        planned_end: date | None = None,
+        add_days: int = 0,
+        scope: float | None = None,
+        add_scope: float = 0.0,
+        what: str,
+    ) -> Baseline:
+        """The baseline ``what`` (a plan, a change) would make, validated as a charter's is:
+        a refusal naming the figure when it would not be one (no scope left, a budget past
+        what money holds, an end before the start or past the year 2999)."""
+        old = self.c.baseline
+        try:
+            end = (planned_end or old.planned_end) + timedelta(days=add_days)
+        except OverflowError:
+            end = date.max
+        amount = (float(old.scope.amount) if scope is None else scope) + add_scope
+        total = (old.budget if budget is None else Decimal(repr(budget))) + Decimal(
+            repr(add_budget)
+        )
+        problem = None
+        if end > LAST_DAY:
+            problem = f"its planned end {end} lies past {LAST_DAY}"
+        elif end <= old.start:
+            problem = f"its planned end {end} is not after the start {old.start}"
+        elif round(amount) < 1:
+            problem = f"it would leave no scope ({amount:g} {old.scope.unit})"
+        if problem is None:
+            data = old.model_dump(mode="json") | {
+                "budget": format(money(total), "f"),
+                "planned_end": end.isoformat(),
+                "scope": {"unit": old.scope.unit, "amount": round(amount)},
+                "planned_value": [],
+            }
+            try:
+                return Baseline.model_validate(data)
+            except ValidationError as exc:
+                err = exc.errors()[0]
+                field = ".".join(str(p) for p in err["loc"])
+                problem = f"{field}: {err['msg']}"
+        raise reject(f"{what} would make an invalid baseline: {problem}", "InvalidBaseline")
 
     def rebaseline(self, new: Baseline, why: dict[str, Any], actor: str) -> None:
         """The baseline changes (an approved exception plan or formal change): old and new

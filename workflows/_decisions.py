@@ -95,7 +95,10 @@ class Decisions:
             rule = self.manager_rule() if minor else self._model.change_rule()
             return rule.model_copy(update={"forbid_self_approval": True})
         assert d.level is not None
-        return self.level_rule(self._model.level(d.level))
+        # Whoever's report or vote raised it may decide it at their level: four eyes over a
+        # change waiting on it is kept by the exception's own check.
+        rule = self.level_rule(self._model.level(d.level))
+        return rule.model_copy(update={"forbid_self_approval": False})
 
     def manager_rule(self) -> DecisionRule:
         pm = next(lvl for lvl in self._model.escalation if lvl.role == self._model.project_manager)

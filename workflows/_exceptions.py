@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from temporalio import workflow
@@ -22,6 +21,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from governance import (
         ASPECTS,
+        Baseline,
         ChangeOverdraw,
         Charter,
         EscalationLevel,
@@ -40,9 +40,9 @@ with workflow.unsafe.imports_passed_through():
         ExceptionStatus,
         ProjectState,
     )
-    from states import EXCEPTION, ExceptionCase, Lifecycle
+    from states import EXCEPTION, ChangeRequest, ExceptionCase, Lifecycle
     from workflows._recording import Recording
-    from workflows._steps import iso, money, person_roles, reject
+    from workflows._steps import iso, person_roles, reject
 
 if TYPE_CHECKING:
     from workflows._changes import Changes
@@ -276,7 +276,20 @@ class Exceptions:
         if current is None or current.decision is None:
             raise reject(f"project {self._charter.id} has no open exception", "NoException")
         self._d.check_vote(current.decision, input.actor)
+        own = [ch.id for ch in self._referred(current.id) if ch.requested_by == input.actor]
+        if own and input.decision != "close":
+            raise reject(
+                f'four eyes: exception {current.id} decides change {", ".join(own)}, which '
+                f'"{input.actor}" requested; someone else decides it (it goes up the chain '
+                "when nobody does in time)",
+                "SelfApproval",
+            )
         c = self._control.c
+        share_now = (
+            c.change_budget
+            if c.change_budget is not None
+            else self._model.change_control.minor.budget
+        )
         if input.decision == "approve_plan":
             plan = input.plan
             if plan is None or (plan.planned_end is None and plan.budget is None
@@ -298,7 +311,9 @@ class Exceptions:
                     f"({c.last.earned_scope:g})",
                     "InvalidDecision",
                 )
-            self._still_breached(baseline=self._plan_baseline(input), what="the plan")
+            new_baseline = self._plan_baseline(input)
+            self._covers_referred(current, share_now, float(new_baseline.budget))
+            self._still_breached(baseline=new_baseline, what="the plan")
         elif input.decision == "widen_tolerance":
             if input.tolerances is None and input.change_budget is None:
                 raise reject(
@@ -311,6 +326,11 @@ class Exceptions:
                     "InvalidDecision",
                 )
             widened = self._widened(input)
+            self._covers_referred(
+                current,
+                input.change_budget if input.change_budget is not None else share_now,
+                float(c.baseline.budget),
+            )
             if input.change_budget is not None:
                 limit = self._model.tolerances.project.cost
                 now_share = c.change_budget or self._model.change_control.minor.budget
@@ -326,16 +346,6 @@ class Exceptions:
                         f"tolerance ({limit:g}%)",
                         "InvalidDecision",
                     )
-                change = next((ch for ch in c.changes if ch.id == current.change_id), None)
-                if change is not None:
-                    left = input.change_budget / 100 * float(c.baseline.budget) - c.minor_spent
-                    if change.cost_impact > left + 1e-9:
-                        raise reject(
-                            f"a change budget of {input.change_budget:g}% leaves {left:.2f} "
-                            f"{c.baseline.currency}, less than change {change.id} needs "
-                            f"({change.cost_impact:.2f})",
-                            "InvalidDecision",
-                        )
             self._still_breached(tolerances=widened, what="the widened tolerances")
         if input.plan is not None and input.decision != "approve_plan":
             raise reject("a plan goes with approve_plan only", "InvalidDecision")
@@ -383,18 +393,41 @@ class Exceptions:
                     )
         return out
 
-    def _plan_baseline(self, input: DecideExceptionInput):  # type: ignore[no-untyped-def]
+    def _plan_baseline(self, input: DecideExceptionInput) -> Baseline:
         plan = input.plan
         assert plan is not None
-        old = self._control.c.baseline
-        update: dict[str, object] = {"planned_value": []}
-        if plan.planned_end is not None:
-            update["planned_end"] = plan.planned_end
-        if plan.budget is not None:
-            update["budget"] = money(Decimal(str(round(plan.budget, 4))))
-        if plan.scope is not None:
-            update["scope"] = old.scope.model_copy(update={"amount": round(plan.scope)})
-        return old.model_copy(update=update)
+        return self._control.new_baseline(
+            budget=round(plan.budget, 4) if plan.budget is not None else None,
+            planned_end=plan.planned_end,
+            scope=plan.scope,
+            what="the exception plan",
+        )
+
+    def _referred(self, exception_id: str) -> list[ChangeRecord]:
+        """The changes waiting on exception ``exception_id`` (they overdrew the budget)."""
+        return [
+            ch
+            for ch in self._control.c.changes
+            if ch.exception == exception_id
+            and ch.decision is None
+            and ChangeRequest.from_dict(ch.machine).state == "assessed"
+        ]
+
+    def _covers_referred(self, current: ExceptionRecord, share: float, budget: float) -> None:
+        """The change budget after the decision pays for the changes waiting on it."""
+        referred = self._referred(current.id)
+        if not referred:
+            return
+        need = sum(ch.cost_impact for ch in referred)
+        left = share / 100 * budget - self._control.c.minor_spent
+        if need > left + 1e-9:
+            ids = ", ".join(ch.id for ch in referred)
+            raise reject(
+                f"{ids} waiting on exception {current.id} need {need:,.2f} but the change "
+                f"budget would have {left:,.2f} left: widen the change budget "
+                "(change_budget) with the decision, or close",
+                "InvalidDecision",
+            )
 
     def _still_breached(self, *, what: str, baseline=None, tolerances=None) -> None:  # type: ignore[no-untyped-def]
         assessed = self._control.assess(tolerances=tolerances, baseline=baseline)
@@ -481,10 +514,24 @@ class Exceptions:
         if outcome != "close":
             self._control.evaluate(input.actor)
 
-    def cancel_open(self) -> None:
+    def end(self, reason: str, actor: str | None) -> None:
+        """The project ends with the exception undecided: nobody is asked any more."""
         current = self.open
-        if current is not None:
+        if current is None:
+            return
+        if current.decision is not None:
+            self._d.withdraw(current.decision)
             current.decision = None
+        self._control.c.exception = None
+        state = self._machine.state
+        self._rec.event(
+            EventKind.exception_resolved,
+            state,
+            state,
+            actor=actor,
+            payload={"id": current.id, "outcome": None, "reason": reason},
+        )
+        self._upsert_search()
 
     # -- status ---------------------------------------------------------------------------------
 

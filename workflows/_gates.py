@@ -41,6 +41,7 @@ class Gates:
         handled: Callable[[], None],
         upsert_search: Callable[[], None],
         decided: Callable[[str], None],
+        ending: Callable[[str, str | None], None],
     ) -> None:
         self._s = state
         self._charter = charter
@@ -51,6 +52,7 @@ class Gates:
         self._handled = handled
         self._upsert_search = upsert_search
         self._decided = decided
+        self._ending = ending
 
     # -- steps --------------------------------------------------------------------------------
 
@@ -119,6 +121,7 @@ class Gates:
         )
         self._s.gate = None
         if after == "closed":
+            self._ending(f"gate {before} closed the project ({outcome})", actor)
             self._s.outcome = "rejected" if outcome == "reject" else "closed"
             self._rec.event(
                 EventKind.closed, before, after, actor=actor, payload={"outcome": self._s.outcome}

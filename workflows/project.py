@@ -98,6 +98,7 @@ class ProjectWorkflow:
             handled=self._handled,
             upsert_search=self._upsert_search,
             decided=self._gate_decided,
+            ending=self._end_open_decisions,
         )
         self._control = Control(
             self._s,
@@ -471,12 +472,19 @@ class ProjectWorkflow:
         if not self._machine.terminal:
             self._control.evaluate(None)
 
+    def _end_open_decisions(self, reason: str, actor: str | None) -> None:
+        """The project ends: the changes and the exception still open are withdrawn (their
+        tasks with them), recorded before the project's last event."""
+        self._changes.withdraw_open(reason, actor)
+        self._exceptions.end(reason, actor)
+
     def _close_early(self, reason: str) -> None:
         """An exception decided "close": the project goes to its closing phase now (an open
         gate and iteration end undecided)."""
         now = workflow.now()
         self._exec.close(reason, None)
         self._gates.drop()
+        self._changes.withdraw_open(reason, None)
         before = self._machine.state
         self._machine.fire("close_early")
         closing = self._model.closing()
@@ -513,8 +521,7 @@ class ProjectWorkflow:
         attributes, and no open task in anyone's inbox."""
         now = workflow.now()
         self._exec.abandon("the project was cancelled")
-        self._changes.cancel_open()
-        self._exceptions.cancel_open()
+        self._end_open_decisions("the project was cancelled", actor)
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
