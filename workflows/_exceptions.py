@@ -279,7 +279,7 @@ class Exceptions:
         own = [ch.id for ch in self._referred(current.id) if ch.requested_by == input.actor]
         if own and input.decision != "close":
             raise reject(
-                f'four eyes: exception {current.id} decides change {", ".join(own)}, which '
+                f"four eyes: exception {current.id} decides change {', '.join(own)}, which "
                 f'"{input.actor}" requested; someone else decides it (it goes up the chain '
                 "when nobody does in time)",
                 "SelfApproval",
