@@ -55,6 +55,11 @@ def listed(ledger: Ledger, project_id: str) -> list[Report]:
 def summary(report: Report) -> dict[str, Any]:
     """One line of a listing: kind, number, when, the content's hash and title (if any)."""
     title = report.content.get("title")
+    if title is None and report.kind == "highlight":
+        reason = {"cadence": "on its cadence", "rag_change": "RAG changed"}.get(
+            str(report.content.get("reason")), ""
+        )
+        title = f"Highlight report {report.number}" + (f" ({reason})" if reason else "")
     return {
         "kind": report.kind,
         "number": report.number,

@@ -158,7 +158,6 @@ class Decisions:
                 requested_by=requested_by,
                 deadline=deadline,
                 level=level.id,
-                escalations=[Escalation(level=level.id, at=now, deadline=deadline)],
             )
         assert rule is not None
         return DecisionState(
@@ -318,7 +317,7 @@ class Decisions:
         )
         # The decision leaves the approvers (and the level below): their decide tasks are
         # withdrawn; the escalated level decides now, and its people get a decide task.
-        before = [None, *(e.level for e in d.escalations)]
+        before = list(dict.fromkeys([None, *(e.level for e in d.escalations), d.level]))
         people = [p.id for p in self._charter.people]
         self._rec.close(
             CloseTasksInput(
@@ -374,7 +373,7 @@ class Decisions:
                 )
             if escalated is None:
                 who = f"approvers are {', '.join(rule.approvers)}"
-            elif d.kind == "exception" and len(d.escalations) == 1:
+            elif not d.escalations:  # an exception, with the level it went to first
                 who = f"it is with level {escalated.id}, where only {escalated.role} decides it"
             else:
                 who = (
@@ -476,9 +475,9 @@ class Decisions:
         status = self.status(d)
         voters = [p for p in status.awaited if not self.deciding_level(d, p)]
         issued = self.decide_tasks(d, voters, d.opened_at)
-        for level in {e.level for e in d.escalations[-1:]}:
-            people = [p for p in status.awaited if self.deciding_level(d, p) == level]
-            issued += self.decide_tasks(d, people, workflow.now(), level)
+        if d.level is not None:
+            people = [p for p in status.awaited if self.deciding_level(d, p) == d.level]
+            issued += self.decide_tasks(d, people, workflow.now(), d.level)
         return issued
 
     def _about(self, d: DecisionState) -> dict[str, str]:

@@ -106,14 +106,16 @@ def rag_line(rag: Mapping[str, str]) -> str:
 
 
 def level_lines(ctl: ControlStatus) -> list[str]:
-    """One line per level: each aspect's colour, deviation against tolerance."""
+    """One line per level: each aspect's forecast deviation against its tolerance, the
+    colour named where it is not green (``--json`` has every figure)."""
     out = []
     for level, aspects in ctl.rag_levels.items():
         parts = []
         for aspect, a in aspects.items():
-            unit = " days" if aspect == "time" else "%"
+            unit = "d" if aspect == "time" else "%"
             deviation = f"{a.deviation:.1f}" if a.deviation is not None else "-"
-            parts.append(f"{aspect} {a.colour} ({deviation} of {number(a.tolerance)}{unit})")
+            colour = "" if a.colour == "green" else f" {a.colour.upper()}"
+            parts.append(f"{aspect} {deviation}/{number(a.tolerance)}{unit}{colour}")
         out.append(f"{level}: " + ", ".join(parts))
     return out
 
@@ -123,7 +125,7 @@ def awaiting(d: GateStatus | None) -> str:
     if d is None:
         return ""
     deadline = f", deadline {d.deadline.isoformat(timespec='minutes')}" if d.deadline else ""
-    level = f", escalated to {d.level}" if d.level else ""
+    level = f", escalated to {d.level}" if d.level and d.escalations else ""
     return (
         f"; awaiting {', '.join(d.awaited) or '-'} ({d.approvals}/{d.approvals_needed} "
         f"approvals{deadline}{level})"

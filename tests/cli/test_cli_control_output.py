@@ -205,8 +205,8 @@ def test_status_shows_rag_per_aspect_and_level_the_open_changes_and_the_exceptio
     )
     assert out[4:] == [
         "  rag:      red: time green, cost red",
-        "            project: time green (0.0 of 28 days), cost red (30.0 of 8%)",
-        "            stage: cost red (30.0 of 5%)",
+        "            project: time 0.0/28d, cost 30.0/8% RED",
+        "            stage: cost 30.0/5% RED",
         "  baseline: version 1: 2027-01-11 to 2027-09-30, 800,000 SEK, 240 points; "
         "1 progress report(s)",
         "  changes:  2 (1 open); minor-change budget 40,000 SEK, 30,000 SEK left",
