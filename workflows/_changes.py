@@ -18,22 +18,19 @@ from typing import TYPE_CHECKING
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Baseline, Charter, DecisionRule, GovernanceModel, gate_voters
+    from governance import Baseline, DecisionRule, gate_voters
     from governance.audit import EventKind
     from governance.messages import (
         MAX_OPEN_CHANGES,
         ChangeRecord,
         ChangeStatus,
         DecideChangeInput,
-        ProjectState,
         RequestChangeInput,
     )
     from states import ChangeRequest, Classification
-    from workflows._recording import Recording
-    from workflows._steps import first, iso, person_roles, reject
+    from workflows._steps import Part, Project, first, iso, person_roles, reject
 
 if TYPE_CHECKING:
-    from states import Lifecycle
     from workflows._control import Control
     from workflows._decisions import Decisions
 
@@ -41,22 +38,14 @@ MAX_CHANGES = 500
 """Change requests one project may make; the ledger keeps them all, the workflow this many."""
 
 
-class Changes:
+class Changes(Part):
     def __init__(
         self,
-        state: ProjectState,
-        charter: Charter,
-        model: GovernanceModel,
-        machine: Lifecycle,
-        rec: Recording,
+        project: Project,
         decisions: Decisions,
         control: Control,
     ) -> None:
-        self._s = state
-        self._charter = charter
-        self._model = model
-        self._machine = machine
-        self._rec = rec
+        super().__init__(project)
         self._d = decisions
         self._control = control
 

@@ -36,12 +36,9 @@ with workflow.unsafe.imports_passed_through():
         ControlState,
         ControlStatus,
         ProgressRecord,
-        ProjectState,
         ReportProgressInput,
     )
-    from states import Lifecycle
-    from workflows._recording import Recording
-    from workflows._steps import iso, money, person_roles, reject
+    from workflows._steps import Part, Project, iso, money, person_roles, reject
 
 if TYPE_CHECKING:
     from workflows._changes import Changes
@@ -75,25 +72,17 @@ def worst_of(colours: list[Colour]) -> Colour | None:
     return worst
 
 
-class Control:
+class Control(Part):
     def __init__(
         self,
-        state: ProjectState,
-        charter: Charter,
-        model: GovernanceModel,
-        machine: Lifecycle,
-        rec: Recording,
+        project: Project,
         *,
         handled: Callable[[], None],
         upsert_search: Callable[[], None],
     ) -> None:
-        assert state.control is not None
-        self._s = state
-        self.c: ControlState = state.control
-        self._charter = charter
-        self._model = model
-        self._machine = machine
-        self._rec = rec
+        super().__init__(project)
+        assert self._s.control is not None
+        self.c: ControlState = self._s.control
         self._handled = handled
         self._upsert_search = upsert_search
         self.exceptions: Exceptions

@@ -19,10 +19,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from governance import (
         AtLeast,
-        Charter,
         DecisionRule,
         EscalationLevel,
-        GovernanceModel,
         Tally,
         escalation_deciders,
         gate_voters,
@@ -34,12 +32,9 @@ with workflow.unsafe.imports_passed_through():
         DecisionState,
         Escalation,
         GateStatus,
-        ProjectState,
         Vote,
     )
-    from states import Lifecycle
-    from workflows._recording import Recording
-    from workflows._steps import first, iso, person_roles, reject
+    from workflows._steps import Part, Project, first, iso, person_roles, reject
 
 OPTIONS = {
     "gate": "approve, reject or rework",
@@ -48,25 +43,17 @@ OPTIONS = {
 }
 
 
-class Decisions:
+class Decisions(Part):
     """The open decisions of one project: its gate (``state.gate``), its changes' and its
     exception's (``state.control``)."""
 
     def __init__(
         self,
-        state: ProjectState,
-        charter: Charter,
-        model: GovernanceModel,
-        machine: Lifecycle,
-        rec: Recording,
+        project: Project,
         *,
         on_escalated: Callable[[DecisionState, EscalationLevel | None], None],
     ) -> None:
-        self._s = state
-        self._charter = charter
-        self._model = model
-        self._machine = machine
-        self._rec = rec
+        super().__init__(project)
         self._on_escalated = on_escalated
 
     # -- which decisions, and by what rule -----------------------------------------------------

@@ -23,9 +23,7 @@ with workflow.unsafe.imports_passed_through():
         ASPECTS,
         Baseline,
         ChangeOverdraw,
-        Charter,
         EscalationLevel,
-        GovernanceModel,
         Tolerances,
         exception_report,
     )
@@ -38,11 +36,9 @@ with workflow.unsafe.imports_passed_through():
         DecisionState,
         ExceptionRecord,
         ExceptionStatus,
-        ProjectState,
     )
-    from states import EXCEPTION, ChangeRequest, ExceptionCase, Lifecycle
-    from workflows._recording import Recording
-    from workflows._steps import iso, person_roles, reject
+    from states import EXCEPTION, ChangeRequest, ExceptionCase
+    from workflows._steps import Part, Project, iso, person_roles, reject
 
 if TYPE_CHECKING:
     from workflows._changes import Changes
@@ -53,25 +49,17 @@ TRIGGERS = {"approve_plan": "approve_plan", "widen_tolerance": "widen_tolerance"
             "close": "close_project"}  # fmt: skip
 
 
-class Exceptions:
+class Exceptions(Part):
     def __init__(
         self,
-        state: ProjectState,
-        charter: Charter,
-        model: GovernanceModel,
-        machine: Lifecycle,
-        rec: Recording,
+        project: Project,
         decisions: Decisions,
         control: Control,
         *,
         close_early: Callable[[str], None],
         upsert_search: Callable[[], None],
     ) -> None:
-        self._s = state
-        self._charter = charter
-        self._model = model
-        self._machine = machine
-        self._rec = rec
+        super().__init__(project)
         self._d = decisions
         self._control = control
         self._close_early = close_early

@@ -10,32 +10,25 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter, GovernanceModel, Phase
+    from governance import Phase
     from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
         DecideGateInput,
         GateState,
         GateStatus,
-        ProjectState,
         RequestGateInput,
     )
-    from states import Lifecycle
     from workflows._decisions import Decisions
     from workflows._deliverables import at_gate
-    from workflows._recording import Recording
-    from workflows._steps import iso
+    from workflows._steps import Part, Project, iso
 
 
-class Gates:
+class Gates(Part):
     """The open gate of one project (``state.gate``) and its rounds."""
 
     def __init__(
         self,
-        state: ProjectState,
-        charter: Charter,
-        model: GovernanceModel,
-        machine: Lifecycle,
-        rec: Recording,
+        project: Project,
         decisions: Decisions,
         *,
         handled: Callable[[], None],
@@ -43,11 +36,7 @@ class Gates:
         decided: Callable[[str], None],
         ending: Callable[[str, str | None], None],
     ) -> None:
-        self._s = state
-        self._charter = charter
-        self._model = model
-        self._machine = machine
-        self._rec = rec
+        super().__init__(project)
         self._d = decisions
         self._handled = handled
         self._upsert_search = upsert_search

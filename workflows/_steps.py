@@ -3,6 +3,7 @@ are no longer taken, who the actor is, and how times and roles are written in ev
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -10,8 +11,9 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from governance import Charter
-    from governance.messages import Command
+    from governance import Charter, GovernanceModel
+    from governance.messages import Command, ProjectState
+    from states import Lifecycle
     from workflows._recording import Recording
 
 
@@ -54,3 +56,26 @@ def money(amount: Decimal) -> Decimal:
 
 def first(items: list[str]) -> str | None:
     return items[0] if items else None
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    """What every part of a project workflow works on: its state (carried across
+    continue-as-new), charter, model, lifecycle and outbox."""
+
+    state: ProjectState
+    charter: Charter
+    model: GovernanceModel
+    machine: Lifecycle
+    rec: Recording
+
+
+class Part:
+    """A part of the project workflow (its gates, decisions, control, changes, exceptions)."""
+
+    def __init__(self, project: Project) -> None:
+        self._s = project.state
+        self._charter = project.charter
+        self._model = project.model
+        self._machine = project.machine
+        self._rec = project.rec

@@ -49,7 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._execution import Execution
     from workflows._gates import Gates
     from workflows._recording import Recording
-    from workflows._steps import check_taken, first, iso, person_roles, reject
+    from workflows._steps import Project, check_taken, first, iso, person_roles, reject
 
 
 @workflow.defn
@@ -80,20 +80,13 @@ class ProjectWorkflow:
             self._model_hash,
             self._current_tasks,
         )
+        parts = Project(self._s, self._charter, self._model, self._machine, self._rec)
         self._decisions = Decisions(
-            self._s,
-            self._charter,
-            self._model,
-            self._machine,
-            self._rec,
+            parts,
             on_escalated=lambda d, target: self._exceptions.on_escalated(d, target),
         )
         self._gates = Gates(
-            self._s,
-            self._charter,
-            self._model,
-            self._machine,
-            self._rec,
+            parts,
             self._decisions,
             handled=self._handled,
             upsert_search=self._upsert_search,
@@ -101,29 +94,17 @@ class ProjectWorkflow:
             ending=self._end_open_decisions,
         )
         self._control = Control(
-            self._s,
-            self._charter,
-            self._model,
-            self._machine,
-            self._rec,
+            parts,
             handled=self._handled,
             upsert_search=self._upsert_search,
         )
         self._changes = Changes(
-            self._s,
-            self._charter,
-            self._model,
-            self._machine,
-            self._rec,
+            parts,
             self._decisions,
             self._control,
         )
         self._exceptions = Exceptions(
-            self._s,
-            self._charter,
-            self._model,
-            self._machine,
-            self._rec,
+            parts,
             self._decisions,
             self._control,
             close_early=self._close_early,
