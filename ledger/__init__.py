@@ -10,7 +10,6 @@ from ledger._errors import (
     LedgerMissing,
     LedgerSchemaError,
     ModelRefused,
-    ReportConflict,
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
@@ -28,7 +27,6 @@ __all__ = [
     "LedgerSchemaError",
     "ModelRefused",
     "PublishedModel",
-    "ReportConflict",
     "TaskChange",
     "TaskClosure",
     "VerifyReport",

@@ -11,10 +11,6 @@ class LedgerConflict(LedgerError):
     """An event with this (project_id, seq) is already stored with different content."""
 
 
-class ReportConflict(LedgerError):
-    """A report with this (project_id, kind, number) is already stored with other content."""
-
-
 class LedgerGap(LedgerError):
     """An event's seq is not the project's last seq + 1."""
 

@@ -550,7 +550,8 @@ class Ledger:
         tasks, move the due dates of the open ones) and store the ``reports`` they issue, in
         ONE transaction: accepted transitions, their inbox changes and their reports land
         together or not at all. A report already stored under its (project, kind, number)
-        with the same content is left as it is; with other content, ``ReportConflict``.
+        with the same content is left as it is; other content (after a Temporal reset) is
+        stored beside it and is that number's report from then on.
 
         ``after`` is the chain's head as the writer last saw it. When the chain already goes
         past it: the same events again (a retried write) change nothing; other events raise

@@ -1,9 +1,11 @@
-"""Reports the projects issued (table ``reports``): one immutable row per project, kind and
-number, holding the content (JSON), its Markdown rendering and the content's SHA-256.
+"""Reports the projects issued (table ``reports``): immutable rows holding the content
+(JSON), its Markdown rendering and the content's SHA-256, numbered per project and kind.
 
 Written by ``Ledger.record`` in the transaction of the events that issue them; a retried write
-of the same content is a no-op, other content under a stored number is refused. Reading a row
-checks its content against the stored hash.
+of the same content is a no-op. Other content under a stored number comes only from a workflow
+a Temporal reset rewound: like the superseded events, the superseded report stays, and the
+later one is the report of that number (each is vouched for by its own ``report_issued``
+event). Reading a row checks its content against the stored hash.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from pydantic import ValidationError
 
 from governance.audit import Report, ReportKind, digest
 from ledger._engine import utc
-from ledger._errors import LedgerError, ReportConflict
+from ledger._errors import LedgerError
 from ledger._schema import reports
 
 __all__ = ["get", "latest", "listed", "store"]
@@ -25,22 +27,19 @@ def _ref(project_id: str, kind: str, number: int) -> str:
 
 def store(conn: sa.Connection, report: Report) -> None:
     """Insert ``report``; nothing when that number is stored with the same content (its
-    stored ``at`` and Markdown stay); ``ReportConflict`` when it is stored with other content."""
+    stored ``at`` and Markdown stay)."""
     sha256 = digest(report.content)
     r = reports.c
     stored = conn.execute(
-        sa.select(r.sha256).where(
-            r.project_id == report.project_id, r.kind == report.kind, r.number == report.number
+        sa.select(r.id).where(
+            r.project_id == report.project_id,
+            r.kind == report.kind,
+            r.number == report.number,
+            r.sha256 == sha256,
         )
     ).scalar()
     if stored is not None:
-        if stored == sha256:
-            return
-        raise ReportConflict(
-            f"{_ref(report.project_id, report.kind, report.number)} is already recorded with "
-            f"other content (sha256 {stored}; this one has sha256 {sha256}): a report is "
-            "never changed once issued"
-        )
+        return
     conn.execute(
         sa.insert(reports).values(
             project_id=report.project_id,
@@ -57,7 +56,7 @@ def store(conn: sa.Connection, report: Report) -> None:
 def listed(conn: sa.Connection, project_id: str, kind: ReportKind | None) -> list[Report]:
     """The project's reports (of ``kind``, or all), by kind, then number."""
     r = reports.c
-    query = sa.select(reports).where(r.project_id == project_id).order_by(r.kind, r.number)
+    query = sa.select(reports).where(r.project_id == project_id).order_by(r.kind, r.number, r.id)
     if kind is not None:
         query = query.where(r.kind == kind)
     return [_from_row(row) for row in conn.execute(query).mappings()]
@@ -67,7 +66,9 @@ def get(conn: sa.Connection, project_id: str, kind: ReportKind, number: int) -> 
     r = reports.c
     row = (
         conn.execute(
-            sa.select(reports).where(r.project_id == project_id, r.kind == kind, r.number == number)
+            sa.select(reports)
+            .where(r.project_id == project_id, r.kind == kind, r.number == number)
+            .order_by(r.id.desc())
         )
         .mappings()
         .first()
@@ -81,7 +82,7 @@ def latest(conn: sa.Connection, project_id: str, kind: ReportKind) -> Report | N
         conn.execute(
             sa.select(reports)
             .where(r.project_id == project_id, r.kind == kind)
-            .order_by(r.number.desc())
+            .order_by(r.number.desc(), r.id.desc())
             .limit(1)
         )
         .mappings()

@@ -90,9 +90,12 @@ reports = sa.Table(
     sa.Column("content", sa.JSON, nullable=False),
     sa.Column("markdown", sa.Text, nullable=False),
     sa.Column("sha256", sa.String(64), nullable=False),
-    sa.UniqueConstraint("project_id", "kind", "number", name="uq_reports_project_kind_number"),
+    sa.UniqueConstraint(
+        "project_id", "kind", "number", "sha256", name="uq_reports_project_kind_number_sha"
+    ),
     sa.CheckConstraint("kind IN ('highlight', 'exception')", name="ck_reports_kind"),
 )
 """Reports the projects issued (made by migration 0004): highlight and exception reports, as
 JSON ``content`` and its rendering in ``markdown``; ``sha256`` is the content's (canonical
-JSON) hash, which the ``report_issued`` event carries. Written once, never changed."""
+JSON) hash, which the ``report_issued`` event carries. Written once, never changed; a number
+holds two reports only when a Temporal reset superseded the first (see ledger/_reports.py)."""

@@ -20,7 +20,6 @@ from ledger import (
     Ledger,
     LedgerError,
     LedgerSchemaError,
-    ReportConflict,
 )
 from ledger._engine import create_engine
 from ledger._ledger import _alembic_config
@@ -114,16 +113,18 @@ def test_the_same_content_again_keeps_the_stored_markdown_and_time(
     assert ledger.reports("proj-a") == [r]
 
 
-def test_other_content_under_a_stored_number_is_refused_and_the_write_leaves_nothing(
+def test_other_content_under_a_stored_number_after_a_reset_is_kept_beside_it(
     ledger: Ledger, make_event: EventFactory
 ) -> None:
+    """A workflow rewound by a Temporal reset issues its report #1 again with other content:
+    the superseded one stays (as superseded events do) and the later one is report #1."""
     ledger.record([make_event(seq=1)], reports=[report()])
     other = report(note="changed")
-    with pytest.raises(ReportConflict, match=r"highlight report #1 of proj-a is already recorded"):
-        ledger.record([make_event(seq=2)], reports=[report("exception"), other])
-    assert isinstance(ReportConflict("x"), LedgerError)
-    assert [e.seq for e in ledger.events()] == [1]
-    assert ledger.reports("proj-a") == [report()]
+    ledger.record([make_event(seq=2)], reports=[other])
+    ledger.record([make_event(seq=2)], reports=[other])  # a retry adds nothing
+    assert ledger.reports("proj-a") == [report(), other]
+    assert ledger.report("proj-a", "highlight", 1) == other
+    assert ledger.report("proj-a", "highlight") == other
 
 
 def test_key_order_of_the_content_does_not_matter(ledger: Ledger, make_event: EventFactory) -> None:

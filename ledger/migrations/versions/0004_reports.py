@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("content", sa.JSON, nullable=False),
         sa.Column("markdown", sa.Text, nullable=False),
         sa.Column("sha256", sa.String(64), nullable=False),
-        sa.UniqueConstraint("project_id", "kind", "number", name="uq_reports_project_kind_number"),
+        sa.UniqueConstraint(
+            "project_id", "kind", "number", "sha256", name="uq_reports_project_kind_number_sha"
+        ),
         sa.CheckConstraint("kind IN ('highlight', 'exception')", name="ck_reports_kind"),
     )
 
