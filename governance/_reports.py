@@ -197,7 +197,14 @@ def _consequences(
 
 
 def _options(model: GovernanceModel, breaches: Sequence[Breach], level: str) -> list[Option]:
-    widen = ", ".join(f"{b.aspect} to at least {_amount(b.aspect, b.deviation)}" for b in breaches)
+    # One line per aspect: its largest deviation over the levels is what widening must cover.
+    largest: dict[str, Breach] = {}
+    for b in breaches:
+        if b.aspect not in largest or (b.deviation or 0) > (largest[b.aspect].deviation or 0):
+            largest[b.aspect] = b
+    widen = ", ".join(
+        f"{b.aspect} to at least {_amount(b.aspect, b.deviation)}" for b in largest.values()
+    )
     closing = model.closing()
     return [
         Option(
@@ -272,7 +279,7 @@ def exception_report(
             f"the {change.budget_left:,.2f} left in the change budget"
         )
         causes.append(ChangeBudgetCause(change=change, text=text))
-    aspects = ", ".join(b.aspect for b in found)
+    aspects = ", ".join(dict.fromkeys(b.aspect for b in found))
     title = (
         f"Exception: {aspects} forecast outside the {level} tolerance"
         if found

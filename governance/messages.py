@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 from governance._charter import Baseline, Charter
 from governance._earned_value import EarnedValue
@@ -323,10 +323,18 @@ class RequestChangeInput(Command):
     title: Line = Field(min_length=1, max_length=200)
     reason: Text | None = Field(None, max_length=MAX_COMMENT)
     cost_impact: float = Field(0.0, ge=0, le=MAX_FIGURE)
-    time_impact: NonNegDuration = timedelta(0)
+    time_impact: NonNegDuration = Field(timedelta(0), description="In whole days.")
     scope_impact: float = Field(
         0.0, ge=-MAX_FIGURE, le=MAX_FIGURE, description="In the charter's unit (< 0: descoped)."
     )
+
+
+    @field_validator("time_impact")
+    @classmethod
+    def _whole_days(cls, value: timedelta) -> timedelta:
+        if value % timedelta(days=1):
+            raise ValueError("must be whole days (P3D, P2W): a plan's dates are days")
+        return value
 
 
 class DecideChangeInput(Command):
@@ -405,6 +413,9 @@ class ControlState(Message):
     changes: list[ChangeRecord] = Field(default_factory=list)
     exceptions: int = Field(0, ge=0, description="Exceptions raised so far (the last id).")
     exception: ExceptionRecord | None = Field(None, description="The open one.")
+    closing_early: str | None = Field(
+        None, description="The exception whose decision closes the project early."
+    )
     highlights: int = Field(0, ge=0)
     highlight_due: datetime | None = None
     last_highlight_at: datetime | None = None

@@ -47,7 +47,9 @@ EXCEPTION_DECISIONS = {
     "close": "close",
 }
 """The command line's words for an exception decision -> the update's."""
-ExceptionChoice = Literal["approve-plan", "widen", "close"]
+ALIASES = {"approve_plan": "approve-plan", "widen_tolerance": "widen"}
+"""The update's (and the exception report's) names, taken on the command line too."""
+ExceptionChoice = Literal["approve-plan", "widen", "close", "approve_plan", "widen_tolerance"]
 M = TypeVar("M", Risk, QualityIssue)
 
 
@@ -340,6 +342,7 @@ def exception_decision(
 ) -> DecideExceptionInput:
     """``approve-plan`` takes a plan (the new baseline) and nothing else; ``widen`` new
     tolerances, a new change budget or both; ``close`` neither."""
+    decision = ALIASES.get(decision, decision)
     if decision not in EXCEPTION_DECISIONS:
         raise _invalid("--decision", decision, "use approve-plan, widen or close")
     if decision == "approve-plan" and plan is None:

@@ -72,6 +72,13 @@ class Changes(Part):
         person_roles(self._charter, input.actor)
         if self._machine.state == "on_hold":
             raise reject(f"project {self._charter.id} is on hold", "OnHold")
+        closing = self._control.c.closing_early
+        if closing is not None:
+            raise reject(
+                f"project {self._charter.id} is closing early (exception {closing} decided "
+                "close): it takes no more changes",
+                "ClosingEarly",
+            )
         if len(self._changes) >= MAX_CHANGES:
             raise reject(
                 f"project {self._charter.id} has made {MAX_CHANGES} change requests, the most "

@@ -225,7 +225,8 @@ class Control(Part):
         c.rag = {level: dict(aspects) for level, aspects in report.levels.items()}
         c.worst = report.worst
         after = (c.worst, self.by_aspect())
-        if after != before:
+        changed = after != before
+        if changed:
             state = self._machine.state
             self._rec.event(
                 EventKind.rag_changed,
@@ -236,12 +237,13 @@ class Control(Part):
             )
             self.note(f"RAG {before[0] or 'none'} -> {after[0]}")
             self._upsert_search()
-            if self._model.reporting.on_change:
-                self.highlight("rag_change")
         breaches = [s for aspects in report.levels.values() for s in aspects.values()
                     if s.colour == "red"]  # fmt: skip
-        if breaches:
+        if breaches and c.closing_early is None:
             self.exceptions.breached(breaches, actor)
+        if changed and self._model.reporting.on_change:
+            # After the exception it raised: the report lists it among the open decisions.
+            self.highlight("rag_change")
 
     def rag_report(self) -> RagReport | None:
         c = self.c

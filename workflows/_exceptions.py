@@ -310,7 +310,8 @@ class Exceptions(Part):
                 )
             if current.cause == "change_budget" and input.change_budget is None:
                 raise reject(
-                    f"exception {current.id} is about the change budget: give change_budget",
+                    f"exception {current.id} is about the change budget: widen it with a new "
+                    "change budget (a percentage of the budget)",
                     "InvalidDecision",
                 )
             widened = self._widened(input)
@@ -320,7 +321,7 @@ class Exceptions(Part):
                 float(c.baseline.budget),
             )
             if input.change_budget is not None:
-                limit = self._model.tolerances.project.cost
+                limit = self._control.tolerances()["project"].cost
                 now_share = c.change_budget or self._model.change_control.minor.budget
                 if input.change_budget < now_share:
                     raise reject(
@@ -478,6 +479,7 @@ class Exceptions(Part):
         current.decision = None
         c.exception = None
         if outcome == "close":
+            c.closing_early = current.id
             self._close_early(f"exception {current.id} decided: close the project")
         elif before == EXCEPTION:
             self._machine.fire("resolve_exception")

@@ -652,7 +652,8 @@ class ProjectWorkflow:
         roles = self._charter.person(actor).roles  # type: ignore[union-attr]
         if self._model.project_manager in roles:
             out.append("report_progress")
-        out.append("request_change")
+        if self._control.c.closing_early is None:
+            out.append("request_change")
         for d in self._decisions.open_ones():
             if d.kind == "gate":
                 continue

@@ -143,8 +143,13 @@ def change_line(c: ChangeStatus, currency: str = "") -> str:
     if c.decided_by:
         comment = f" ({safe(c.decision_comment)})" if c.decision_comment else ""
         line += f"; decided by {c.decided_by}{comment}"
-    if c.exception:
-        line += f"; referred to exception {c.exception}"
+    if c.exception and not c.decided_by:
+        line += f"; waits on exception {c.exception}"
+    if c.decision is not None and c.decision.votes:
+        line += "; votes: " + ", ".join(
+            f"{v.actor} {v.decision}" + (f" ({safe(v.comment)})" if v.comment else "")
+            for v in c.decision.votes
+        )
     return line + awaiting(c.decision)
 
 

@@ -238,4 +238,4 @@ def test_a_decided_or_referred_change_says_by_whom_or_where() -> None:
         "decided by david (ok)"
     )
     referred = change("CR-3", "minor", "submitted", exception="EX-1", scope_impact=-4)
-    assert change_line(referred).endswith("scope -4) by david; referred to exception EX-1")
+    assert change_line(referred).endswith("scope -4) by david; waits on exception EX-1")
