@@ -358,3 +358,32 @@ async def test_every_refusal_leaves_status_history_and_ledger_unchanged(
     st = await decide_exception(p, "ada", "widen_tolerance", tolerances=Tolerances(cost=8))
     assert st.rag["cost"] == "amber"  # 7.1 % of 8 %: 89 % used
     assert st.control is not None and st.control.tolerances["stage"].cost == 8
+
+
+async def test_a_project_closing_early_takes_no_more_changes_nor_raises_exceptions(
+    scenario: Scenario, prince2: g.GovernanceModel, p2_charter: g.Charter
+) -> None:
+    p = await started(scenario, p2_charter, prince2)
+    await report(p, earned=16.2, cost=126_000)  # time breach: EX-1 at the board
+    # The highlight report the change of RAG issued lists the exception it raised.
+    [highlight] = reports(p, "highlight")
+    assert highlight["reason"] == "rag_change"
+    assert any("EX-1" in line for line in highlight["open_decisions"]), highlight
+    await p.sleep(days=5, hours=1)
+    st = await decide_exception(p, "grace", "close")
+    assert st.state == "closing" and st.control is not None
+    assert "request_change" not in await p.allowed("dev")
+    message = await p.refused(lambda: change(p, "dev", "One more thing"), "ClosingEarly")
+    assert "closing early" in message
+    st = await report(p, earned=16.2, cost=200_000)  # red again: no second exception
+    assert st.rag["cost"] == "red" and st.control is not None and st.control.exception is None
+    assert len(p.of_kind(EventKind.exception_raised)) == 1
+
+
+def test_a_change_takes_whole_days() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="whole days"):
+        RequestChangeInput(actor="dev", title="x", time_impact=timedelta(hours=1))
+    assert RequestChangeInput(actor="dev", title="x", time_impact=timedelta(days=2))
