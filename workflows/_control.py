@@ -292,6 +292,11 @@ class Control(Part):
             problem = f"its planned end {end} is not after the start {old.start}"
         elif round(amount) < 1:
             problem = f"it would leave no scope ({amount:g} {old.scope.unit})"
+        elif self.c.last is not None and round(amount) < self.c.last.earned_scope:
+            problem = (
+                f"its scope {round(amount)} is below the {self.c.last.earned_scope:g} "
+                f"{old.scope.unit} earned already (progress report {self.c.last.number})"
+            )
         if problem is None:
             data = old.model_dump(mode="json") | {
                 "budget": format(money(total), "f"),
