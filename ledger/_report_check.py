@@ -144,7 +144,8 @@ def _check_project(
             ReportProblem(project_id=project, kind=kind, number=number, seq=seq, reason=reason)
         )
 
-    vouched: set[int] = set()  # rows accounted for (vouched, or named by an event's problem)
+    vouched: set[int] = set()  # the rows an event vouches for
+    named: set[int] = set()  # the rows an event's problem names (no more said of them)
     unmatched: list[Vouch] = []
     for v in vouches:
         match = next((row for row in _at(rows, v) if row.actual == v.sha256 == row.sha256), None)
@@ -153,50 +154,49 @@ def _check_project(
         else:
             vouched.add(match.id)
     for v in unmatched:
-        left = [row for row in _at(rows, v) if row.id not in vouched]
+        left = [row for row in _at(rows, v) if row.id not in vouched | named]
         event = f"its report_issued event (seq {v.seq})"
         if not left:
             problem(
                 v.kind,
                 v.number,
                 v.seq,
-                f"missing: {event} vouches for it (sha256 "
-                f"{v.sha256[:12]}…), but the ledger stores no such report",
+                f"missing: {event} vouches for it (sha256 {v.sha256[:12]}…), but the "
+                "ledger stores no such report",
             )
             continue
         # The row the event stands for: the one that kept the event's hash, else any.
         row = next((x for x in left if v.sha256 in (x.actual, x.sha256)), left[0])
-        vouched.add(row.id)
+        named.add(row.id)
         if row.actual == v.sha256:
             problem(
                 v.kind,
                 v.number,
                 v.seq,
-                f"its recorded sha256 was altered (to "
-                f"{row.sha256[:12]}…): its content hashes to what {event} vouches "
-                "for, its row says otherwise",
+                f"its recorded sha256 was altered (to {row.sha256[:12]}…): its content "
+                f"hashes to what {event} vouches for, its row says otherwise",
             )
         else:
             problem(
                 v.kind,
                 v.number,
                 v.seq,
-                f"its content does not hash to the sha256 "
-                f"{event} vouches for: the content was altered after it was "
-                "recorded",
+                f"its content does not hash to the sha256 {event} vouches for: the "
+                "content was altered after it was recorded",
             )
     for row in rows:
+        if row.id in named:
+            continue
         if row.id not in vouched:
             altered = "" if row.actual == row.sha256 else ", and its content does not hash to it"
             problem(
                 row.kind,
                 row.number,
                 None,
-                f"no report_issued event of its chain vouches "
-                f"for it (its recorded sha256 {row.sha256[:12]}…{altered}): it was stored "
-                "behind the ledger's back",
+                f"no report_issued event of its chain vouches for it (its recorded sha256 "
+                f"{row.sha256[:12]}…{altered}): it was stored behind the ledger's back",
             )
-        elif row.actual == row.sha256 and (why := _markdown_problem(row)) is not None:
+        elif (why := _markdown_problem(row)) is not None:
             problem(row.kind, row.number, None, why)
     return problems
 
