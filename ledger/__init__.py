@@ -1,7 +1,7 @@
 """Persistence of the audit trail, the task inbox and the model registry: hash-chained,
 append-only, idempotent."""
 
-from governance.audit import ChainBreak, VerifyReport
+from governance.audit import ChainBreak
 from ledger._errors import (
     LedgerAhead,
     LedgerConflict,
@@ -13,6 +13,7 @@ from ledger._errors import (
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
+from ledger._report_check import ReportProblem, VerifyReport
 
 __all__ = [
     "ChainBreak",
@@ -27,6 +28,7 @@ __all__ = [
     "LedgerSchemaError",
     "ModelRefused",
     "PublishedModel",
+    "ReportProblem",
     "TaskChange",
     "TaskClosure",
     "VerifyReport",

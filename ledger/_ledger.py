@@ -38,11 +38,10 @@ from governance.audit import (
     ReportKind,
     Task,
     TaskStatus,
-    VerifyReport,
     canonical_time,
     event_hash,
 )
-from ledger import _registry, _reports
+from ledger import _registry, _report_check, _reports
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
 from ledger._errors import (
@@ -54,6 +53,7 @@ from ledger._errors import (
     LedgerSchemaError,
 )
 from ledger._registry import PublishedModel
+from ledger._report_check import VerifyReport, Vouch
 from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
 
 __all__ = ["VERSION_TABLE", "ChainHead", "DueShift", "Ledger", "TaskChange"]
@@ -353,10 +353,15 @@ class Ledger:
 
         `events_checked` counts the events examined (a chain is not read past its first break).
         A chain cut off after its last event cannot be detected from the chain alone.
+
+        Also checks the projects' stored reports against the ``report_issued`` events of
+        their chains (see ledger/_report_check.py): ``reports_checked`` counts them,
+        ``report_problems`` names each one that does not verify; ``ok`` needs both clean.
         """
         broken: list[ChainBreak] = []
         chains = checked = 0
         owners: set[str] = set()
+        vouched: dict[str, list[Vouch]] = {}
         current: str | None = None
         expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
         with self._transaction() as conn:
@@ -365,6 +370,9 @@ class Ledger:
                     current, chains = row["project_id"], chains + 1
                     owners.add(current.partition("/")[0])
                     expected_seq, prev_hash, skip = 1, GENESIS_HASH, False
+                if row["kind"] == "report_issued" and (v := _report_check.vouch_of(row)):
+                    # Past a break too: the break fails the chain; this names the reports.
+                    vouched.setdefault(row["project_id"], []).append(v)
                 if skip:
                     continue
                 checked += 1
@@ -375,12 +383,17 @@ class Ledger:
                     skip = True
                     continue
                 expected_seq, prev_hash = expected_seq + 1, digest
+            reports_checked, problems = _report_check.check(
+                conn, project_id, vouched, iterations=iterations
+            )
         return VerifyReport(
-            ok=not broken,
+            ok=not broken and not problems,
             projects=len(owners),
             chains=chains,
             events_checked=checked,
             broken=broken,
+            reports_checked=reports_checked,
+            report_problems=problems,
         )
 
     def export(

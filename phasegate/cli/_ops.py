@@ -133,7 +133,8 @@ def verify(
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
-    """Recompute every hash chain; exit 1 and name the first broken event if any. With
+    """Recompute every hash chain and check the stored reports against the events that vouch
+    for them; exit 1 and name the first broken event and each broken report if any. With
     Temporal reachable, also report projects whose workflow ended outside governance
     (terminated, failed, timed out or gone) while their chain records no end."""
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
@@ -147,13 +148,16 @@ def verify(
         data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
         echo_json(data)
     elif report.ok:
+        reports = f", and {report.reports_checked} report(s)" if report.reports_checked else ""
         say(
             f"ok: {report.events_checked} events in {report.projects} project(s) verified "
-            f"({report.chains} chain(s))"
+            f"({report.chains} chain(s)){reports}"
         )
     else:
         for b in report.broken:
             say(f"broken: project {b.project_id} at seq {b.seq}: {safe(b.reason)}")
+        for problem in report.report_problems:
+            say(f"broken: {safe(problem.line)}")
     ended = [o for o in outside or [] if o.status != service.NOT_IN_TEMPORAL]
     for o in ended:
         say(

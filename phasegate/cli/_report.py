@@ -24,7 +24,11 @@ def report(
         typer.Option(help="Which reports (default: highlight; with --list: every kind)."),
     ] = None,
     number: Annotated[
-        int | None, typer.Option(min=1, help="This report (default: the latest).")
+        int | None,
+        typer.Option(
+            min=1,
+            help="This report (default: the latest); without --kind, refused if both have it.",
+        ),
     ] = None,
     fmt: Annotated[
         Format,
@@ -43,7 +47,9 @@ def report(
     its reports.
 
     Reports are kept in the ledger: this reads the ledger only, and works with the Temporal
-    server down. Exit 1 when the project or the report is not in the ledger.
+    server down. Exit 1 when the project or the report is not in the ledger; exit 2 for a
+    --number without --kind that both kinds have. The Markdown shown is always the rendering
+    of the report's content (a stored Markdown that differs is replaced, with a warning).
     """
     if list_all and number is not None:
         raise fail("--list lists every report: give it without --number", 2)
@@ -54,7 +60,9 @@ def report(
                 listed = reports.listed(ledger, project_id)
                 _print_list([r for r in listed if kind in (None, r.kind)], project_id, fmt)
             else:
-                _print_one(reports.find(ledger, project_id, kind or "highlight", number), fmt)
+                _print_one(reports.find(ledger, project_id, kind, number), fmt)
+        except reports.AmbiguousReport as exc:
+            raise fail(safe(exc), 2) from None
         except reports.NoReport as exc:
             raise fail(safe(exc)) from None
 
@@ -62,8 +70,11 @@ def report(
 def _print_one(report: Report, fmt: Format) -> None:
     if fmt == "json":
         typer.echo(json_text(reports.content_json(report)))
-    else:
-        say(report.markdown.rstrip("\n"))
+        return
+    text, warning = reports.markdown(report)
+    if warning is not None:
+        say(f"warning: {safe(warning)}", err=True)
+    say(text.rstrip("\n"))
 
 
 def _print_list(listed: list[Report], project_id: str, fmt: Format) -> None:
