@@ -328,7 +328,6 @@ class RequestChangeInput(Command):
         0.0, ge=-MAX_FIGURE, le=MAX_FIGURE, description="In the charter's unit (< 0: descoped)."
     )
 
-
     @field_validator("time_impact")
     @classmethod
     def _whole_days(cls, value: timedelta) -> timedelta:

@@ -342,7 +342,7 @@ def exception_decision(
 ) -> DecideExceptionInput:
     """``approve-plan`` takes a plan (the new baseline) and nothing else; ``widen`` new
     tolerances, a new change budget or both; ``close`` neither."""
-    decision = ALIASES.get(decision, decision)
+    decision = ALIASES.get(decision, decision)  # type: ignore[assignment]
     if decision not in EXCEPTION_DECISIONS:
         raise _invalid("--decision", decision, "use approve-plan, widen or close")
     if decision == "approve-plan" and plan is None:
