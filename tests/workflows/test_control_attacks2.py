@@ -61,3 +61,26 @@ async def test_closing_early_records_the_exception_decided_before_the_closing_ph
     ), f"the closing phase started before the exception was resolved: {kinds[-4:]}"
     for (k1, _, to), (k2, frm, _) in zip(moves, moves[1:], strict=False):
         assert frm == to, f"{k2} moves from {frm}, but {k1} left the project in {to}: {moves}"
+
+
+async def test_a_change_requested_by_the_top_level_is_never_left_without_a_decider(
+    scenario: Scenario, prince2: g.GovernanceModel, p2_charter: g.Charter
+) -> None:
+    """grace (corporate, the level a formal change escalates to) requests a formal change:
+    the board may decide it, but once its SLA passes it escalates to corporate, where grace
+    is the only decider and may not decide her own change. Nobody can decide it any more;
+    the request is accepted all the same (check_request only looks at the first deciders)."""
+    p = await started(scenario, p2_charter, prince2)
+    st = await change(p, "grace", "Corporate branding", cost_impact=80_000)
+    assert st.control is not None
+    cr = st.control.changes[-1]
+    assert cr.classification == "formal" and cr.decision is not None
+    await p.sleep(days=10, hours=1)
+    st = await p.status()
+    assert st.control is not None
+    d = st.control.changes[-1].decision
+    assert d is not None
+    assert d.eligible, (
+        f"change {cr.id} escalated to {d.level} where nobody may decide it "
+        f"(state {st.control.changes[-1].state}): it stays open for ever"
+    )
