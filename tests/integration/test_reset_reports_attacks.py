@@ -36,9 +36,7 @@ async def started(
     baseline = charter.baseline.model_copy(
         update={"start": TODAY - timedelta(days=80), "planned_end": TODAY + timedelta(days=180)}
     )
-    charter = charter.model_copy(
-        update={"id": f"rr-{uuid.uuid4().hex[:6]}", "baseline": baseline}
-    )
+    charter = charter.model_copy(update={"id": f"rr-{uuid.uuid4().hex[:6]}", "baseline": baseline})
     with Ledger(f"sqlite:///{tmp_path / 'ledger.db'}") as ledger:
         ledger.migrate()
         tq = f"tq-{uuid.uuid4().hex}"

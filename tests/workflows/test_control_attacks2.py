@@ -7,6 +7,7 @@ days, 180 items, 30 days in; change budget 3 % = 42,000)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import governance as g
@@ -59,7 +60,7 @@ async def test_closing_early_records_the_exception_decided_before_the_closing_ph
     assert kinds.index("exception_resolved") < len(kinds) - 1 - kinds[::-1].index(
         "phase_started"
     ), f"the closing phase started before the exception was resolved: {kinds[-4:]}"
-    for (k1, _, to), (k2, frm, _) in zip(moves, moves[1:], strict=False):
+    for (k1, _, to), (k2, frm, _) in itertools.pairwise(moves):
         assert frm == to, f"{k2} moves from {frm}, but {k1} left the project in {to}: {moves}"
 
 
