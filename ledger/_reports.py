@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from governance.audit import Report, ReportKind, digest
 from ledger._engine import utc
 from ledger._errors import LedgerError
-from ledger._schema import reports
+from ledger._schema import audit_events, reports
 
 __all__ = ["get", "latest", "listed", "store"]
 
@@ -62,21 +62,59 @@ def listed(conn: sa.Connection, project_id: str, kind: ReportKind | None) -> lis
     return [_from_row(row) for row in conn.execute(query).mappings()]
 
 
+def current(conn: sa.Connection, project_id: str) -> dict[tuple[str, int], str] | None:
+    """(kind, number) -> the sha256 of that number's report now: the one its latest
+    ``report_issued`` event vouches for, leaving out events a Temporal reset superseded (a
+    report the reset run has not issued again is no report of the project's now). None when
+    the chain vouches for no report at all (reports stored without their events)."""
+    e = audit_events.c
+    rows = conn.execute(
+        sa.select(e.seq, e.kind, e.payload)
+        .where(e.project_id == project_id, e.kind.in_(("report_issued", "history_reset")))
+        .order_by(e.seq)
+    ).all()
+    superseded: list[tuple[int, int]] = []
+    for row in rows:
+        if row.kind == "history_reset":
+            p = row.payload
+            first, last = p.get("superseded_from"), p.get("superseded_to")
+            if isinstance(first, int) and isinstance(last, int):
+                superseded.append((first, last))
+    out: dict[tuple[str, int], str] = {}
+    vouching = False
+    for row in rows:
+        if row.kind != "report_issued":
+            continue
+        p = row.payload
+        kind, number, sha = p.get("kind"), p.get("number"), p.get("sha256")
+        if not (isinstance(kind, str) and isinstance(number, int) and isinstance(sha, str)):
+            continue  # not a report's event: the chain check says so
+        vouching = True
+        if not any(a <= row.seq <= b for a, b in superseded):
+            out[(kind, number)] = sha
+    return out if vouching else None
+
+
 def get(conn: sa.Connection, project_id: str, kind: ReportKind, number: int) -> Report | None:
+    """Report ``number`` of ``kind``: the one the chain vouches for now."""
     r = reports.c
-    row = (
-        conn.execute(
-            sa.select(reports)
-            .where(r.project_id == project_id, r.kind == kind, r.number == number)
-            .order_by(r.id.desc())
-        )
-        .mappings()
-        .first()
-    )
+    query = sa.select(reports).where(r.project_id == project_id, r.kind == kind, r.number == number)
+    now = current(conn, project_id)
+    if now is not None:
+        sha = now.get((kind, number))
+        if sha is None:
+            return None
+        query = query.where(r.sha256 == sha)
+    row = conn.execute(query.order_by(r.id.desc())).mappings().first()
     return None if row is None else _from_row(row)
 
 
 def latest(conn: sa.Connection, project_id: str, kind: ReportKind) -> Report | None:
+    """The latest ``kind`` report the chain vouches for now."""
+    now = current(conn, project_id)
+    if now is not None:
+        numbers = [n for (k, n) in now if k == kind]
+        return get(conn, project_id, kind, max(numbers)) if numbers else None
     r = reports.c
     row = (
         conn.execute(

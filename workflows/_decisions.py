@@ -272,6 +272,13 @@ class Decisions(Part):
             target = self._model.level(rule.escalate_to) if rule.escalate_to else None
         else:
             target = self._model.level_above(d.level)
+        skipped = False
+        # A level where four eyes leaves nobody (its only holder asked for the decision) is
+        # passed over: the decision goes on up, or stays where someone can take it.
+        while target is not None and not escalation_deciders(
+            rule, target, self._charter, d.requested_by
+        ):
+            target, skipped = self._model.level_above(target.id), True
         where = self._machine.state
         if target is None:
             # Top of the chain: nobody above; keep waiting and say so once.
@@ -283,7 +290,10 @@ class Decisions(Part):
                 payload={
                     "from_level": d.level,
                     "to_level": None,
-                    "note": "SLA passed at the top of the escalation chain",
+                    "note": "SLA passed; nobody above may decide it (four eyes): it stays "
+                    "where it is"
+                    if skipped
+                    else "SLA passed at the top of the escalation chain",
                     **self._about(d),
                 },
             )

@@ -403,18 +403,22 @@ class Exceptions(Part):
         ]
 
     def _covers_referred(self, current: ExceptionRecord, share: float, budget: float) -> None:
-        """The change budget after the decision pays for the changes waiting on it."""
+        """The change budget after the decision still pays for the minor changes taken on
+        so far, and for the changes waiting on the exception."""
         referred = self._referred(current.id)
-        if not referred:
-            return
         need = sum(ch.cost_impact for ch in referred)
         left = share / 100 * budget - self._control.c.minor_spent
         if need > left + 1e-9:
-            ids = ", ".join(ch.id for ch in referred)
+            waiting = (
+                f"{', '.join(ch.id for ch in referred)} waiting on exception {current.id} "
+                f"need {need:,.2f} but "
+                if referred
+                else ""
+            )
             raise reject(
-                f"{ids} waiting on exception {current.id} need {need:,.2f} but the change "
-                f"budget would have {left:,.2f} left: widen the change budget "
-                "(change_budget) with the decision, or close",
+                f"{waiting}the change budget ({share:g}% of {budget:,.2f}) would have "
+                f"{left:,.2f} left after the {self._control.c.minor_spent:,.2f} spent on minor "
+                "changes: widen the change budget with the decision, or close",
                 "InvalidDecision",
             )
 
@@ -478,11 +482,9 @@ class Exceptions(Part):
         self._d.close_tasks(d, outcome)
         current.decision = None
         c.exception = None
-        if outcome == "close":
-            c.closing_early = current.id
-            self._close_early(f"exception {current.id} decided: close the project")
-        elif before == EXCEPTION:
+        if outcome != "close" and before == EXCEPTION:
             self._machine.fire("resolve_exception")
+        # Resolved first; closing early then moves the project (its own phase_started).
         self._rec.event(
             EventKind.exception_resolved,
             before,
@@ -493,6 +495,9 @@ class Exceptions(Part):
         )
         self._control.note(f"exception {current.id} decided: {outcome} by {input.actor}")
         self.changes.settle_referred(current.id, outcome != "close", input.actor)
+        if outcome == "close":
+            c.closing_early = current.id
+            self._close_early(f"exception {current.id} decided: close the project")
         self._rec.notify(
             "decision",
             sorted({*self._charter.holders(self._model.project_manager),
