@@ -652,8 +652,11 @@ class ProjectWorkflow:
         roles = self._charter.person(actor).roles  # type: ignore[union-attr]
         if self._model.project_manager in roles:
             out.append("report_progress")
-        if self._control.c.closing_early is None:
+        try:  # a change of no impact: whether this person may ask for one at all now
+            self._changes.check_request(RequestChangeInput(actor=actor, title="probe"))
             out.append("request_change")
+        except ApplicationError:
+            pass
         for d in self._decisions.open_ones():
             if d.kind == "gate":
                 continue
