@@ -424,10 +424,13 @@ def find_change(st: ProjectStatus, change: str) -> ChangeStatus | None:
     return next((c for c in changes if c.id == change), None)
 
 
-async def changes(client: Client, project_id: str) -> list[ChangeStatus]:
-    """Every change request of the project, open and decided, in the order requested."""
+async def changes(client: Client, project_id: str) -> tuple[list[ChangeStatus], str]:
+    """Every change request of the project, open and decided, in the order requested, and
+    the currency of its baseline."""
     st = await service.status(client, project_id)
-    return st.control.changes if st.control is not None else []
+    if st.control is None:
+        return [], ""
+    return st.control.changes, st.control.baseline.currency
 
 
 async def decide_exception(

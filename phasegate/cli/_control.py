@@ -71,7 +71,8 @@ def checked(build: Callable[[], T]) -> T:
 def money(value: float | Decimal, currency: str = "") -> str:
     """``1,040,000 SEK``; cents only where there are any."""
     amount = float(value)
-    text = f"{amount:,.0f}" if amount == round(amount) else f"{amount:,.2f}"
+    whole = abs(amount - round(amount)) < 0.005  # 40,600.000000001 is 40,600
+    text = f"{amount:,.0f}" if whole else f"{amount:,.2f}"
     return f"{text} {currency}".rstrip()
 
 
@@ -360,7 +361,7 @@ def list_changes(
     namespace: Namespace = None,
 ) -> None:
     """Every change request, open and decided, in the order requested."""
-    rows = _run(
+    rows, currency = _run(
         lambda client: control.changes(client, project_id),
         data_dir=data_dir,
         address=address,
@@ -372,7 +373,7 @@ def list_changes(
     if not rows:
         say(f"{project_id}: no change requests")
     for c in rows:
-        say(change_line(c))
+        say(change_line(c, currency))
 
 
 @exception_app.command("decide")
