@@ -187,7 +187,7 @@ def print_control(st: ProjectStatus) -> None:
         f"{b.planned_end.isoformat()}, {money(b.budget, b.currency)}, "
         f"{b.scope.amount} {b.scope.unit}{reports}"
     )
-    open_changes = [c for c in ctl.changes if c.decision is not None]
+    open_changes = [c for c in ctl.changes if c.state in ("submitted", "assessed")]
     if ctl.changes:
         say(
             f"  changes:  {len(ctl.changes)} ({len(open_changes)} open); minor-change budget "
