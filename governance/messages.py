@@ -304,6 +304,11 @@ class ReportProgressInput(Command):
     benefits_forecast: float | None = Field(
         None, ge=0, le=1000, description="Expected benefits, percent of the business case's."
     )
+    work_package: Slug | None = Field(
+        None,
+        description="A work package's own figures, reported by its manager (or the project "
+        "manager); none: the project's.",
+    )
 
 
 class ProgressRecord(Message):
@@ -368,6 +373,11 @@ class ExceptionPlan(Message):
 
 
 class DecideExceptionInput(Command):
+    exception_id: str | None = Field(
+        None,
+        pattern=r"^EX-[1-9][0-9]{0,5}$",
+        description="Which open exception; none: the project's, or the only one open.",
+    )
     decision: ExceptionOption
     plan: ExceptionPlan | None = Field(None, description="With approve_plan: the new baseline.")
     tolerances: Tolerances | None = Field(
@@ -392,6 +402,23 @@ class ExceptionRecord(Message):
     decision: DecisionState | None = None
     outcome: ExceptionOption | None = None
     decided_by: str | None = None
+    package: str | None = Field(None, description="The work package it is about, if one.")
+
+
+class PackageState(Message):
+    """One work package's control: its baseline now, its last report, its RAG against the
+    work-package tolerances, its exception."""
+
+    baseline: Baseline
+    baseline_version: int = Field(1, ge=1)
+    progress: int = Field(0, ge=0)
+    last: ProgressRecord | None = None
+    forecast: EarnedValue | None = None
+    rag: dict[str, AspectStatus] = Field(default_factory=dict)
+    worst: Colour | None = None
+    widened: Tolerances | None = None
+    exception: ExceptionRecord | None = None
+    closed_by: str | None = Field(None, description="The exception that closed it.")
 
 
 class ControlState(Message):
@@ -414,6 +441,9 @@ class ControlState(Message):
     exception: ExceptionRecord | None = Field(None, description="The open one.")
     closing_early: str | None = Field(
         None, description="The exception whose decision closes the project early."
+    )
+    packages: dict[str, PackageState] = Field(
+        default_factory=dict, description="Work packages that have reported, by id."
     )
     highlights: int = Field(0, ge=0)
     highlight_due: datetime | None = None
@@ -519,6 +549,23 @@ class ExceptionStatus(Message):
     raised_at: datetime
     report: int
     decision: GateStatus | None
+    package: str | None = None
+
+
+class PackageStatus(Message):
+    id: str
+    title: str
+    manager: str
+    baseline: Baseline
+    baseline_version: int
+    progress: int
+    last_report: ProgressRecord | None
+    forecast: EarnedValue | None
+    rag: dict[str, AspectStatus]
+    worst: Colour | None
+    tolerances: Tolerances | None
+    closed_by: str | None
+    exception: ExceptionStatus | None
 
 
 class ControlStatus(Message):
@@ -535,6 +582,9 @@ class ControlStatus(Message):
     exception: ExceptionStatus | None
     highlights: int
     next_highlight: datetime | None
+    packages: list[PackageStatus] = Field(
+        default_factory=list, description="The charter's work packages."
+    )
 
 
 class ProjectResult(Message):

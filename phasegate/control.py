@@ -251,6 +251,8 @@ OPTIONS = {
     "time_impact": "--time-impact",
     "scope_impact": "--scope-impact",
     "change_id": "CHANGE_ID",
+    "work_package": "--work-package",
+    "exception_id": "--exception",
     "decision": "--decision",
     "plan": "--plan",
     "tolerances": "--tolerance",
@@ -288,6 +290,7 @@ def progress_report(
     quality_issues: Sequence[QualityIssue] = (),
     benefits_forecast: float | None = None,
     comment: str | None = None,
+    work_package: str | None = None,
 ) -> ReportProgressInput:
     """The progress report's input, its figures checked (naming the option)."""
     figure("--actual-cost", actual_cost)
@@ -304,6 +307,7 @@ def progress_report(
         quality_issues=list(quality_issues),
         benefits_forecast=benefits_forecast,
         comment=comment,
+        work_package=work_package,
     )
 
 
@@ -339,6 +343,7 @@ def exception_decision(
     tolerances: g.Tolerances | None = None,
     change_budget: float | None = None,
     comment: str | None = None,
+    exception_id: str | None = None,
 ) -> DecideExceptionInput:
     """``approve-plan`` takes a plan (the new baseline) and nothing else; ``widen`` new
     tolerances, a new change budget or both; ``close`` neither."""
@@ -369,6 +374,7 @@ def exception_decision(
         tolerances=tolerances,
         change_budget=change_budget,
         comment=comment,
+        exception_id=exception_id.upper() if exception_id else None,
     )
 
 

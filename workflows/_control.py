@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from workflows._changes import Changes
     from workflows._decisions import Decisions
     from workflows._exceptions import Exceptions
+    from workflows._packages import Packages
 
 LAST_DAY = date(2999, 12, 31)
 """The latest planned end a baseline may have (dates beyond are a typing slip)."""
@@ -88,10 +89,16 @@ class Control(Part):
         self.exceptions: Exceptions
         self.changes: Changes
         self.decisions: Decisions
+        self.packages: Packages
 
     # -- progress reports -------------------------------------------------------------------
 
     def check_report(self, input: ReportProgressInput) -> None:
+        if self._machine.state == "on_hold":
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
+        if input.work_package is not None:
+            self.packages.check_report(input)
+            return
         roles = person_roles(self._charter, input.actor)
         if self._model.project_manager not in roles:
             raise reject(
@@ -127,6 +134,10 @@ class Control(Part):
 
     def report(self, input: ReportProgressInput) -> None:
         """A step: keep the report, record it, and act on what its forecast says."""
+        if input.work_package is not None:
+            self.packages.report(input)
+            self._handled()
+            return
         c = self.c
         c.progress += 1
         c.last = ProgressRecord(
@@ -428,6 +439,7 @@ class Control(Part):
             exception=self.exceptions.status(),
             highlights=c.highlights,
             next_highlight=c.highlight_due,
+            packages=self.packages.status(),
         )
 
     def breach_text(self, s: AspectStatus) -> str:

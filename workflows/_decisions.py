@@ -69,6 +69,9 @@ class Decisions(Part):
                     yield change.decision
             if control.exception is not None and control.exception.decision is not None:
                 yield control.exception.decision
+            for package in control.packages.values():
+                if package.exception is not None and package.exception.decision is not None:
+                    yield package.exception.decision
 
     def rule(self, d: DecisionState) -> DecisionRule:
         """The rule ``d`` is counted by: the gate's; the model's change authority (the

@@ -248,7 +248,7 @@ class Exceptions(Part):
 
     def on_escalated(self, d: DecisionState, target: EscalationLevel | None) -> None:
         current = self.open
-        if current is None or d.kind != "exception" or target is None:
+        if current is None or d.kind != "exception" or d.id != current.id or target is None:
             return
         case = ExceptionCase.from_dict(current.machine)
         if case.may("escalate"):
@@ -263,6 +263,12 @@ class Exceptions(Part):
         current = self.open
         if current is None or current.decision is None:
             raise reject(f"project {self._charter.id} has no open exception", "NoException")
+        if input.exception_id is not None and input.exception_id != current.id:
+            raise reject(
+                f"project {self._charter.id} has no open exception {input.exception_id} (the "
+                f"project's open exception is {current.id})",
+                "NoException",
+            )
         self._d.check_vote(current.decision, input.actor)
         own = [ch.id for ch in self._referred(current.id) if ch.requested_by == input.actor]
         if own and input.decision != "close":
@@ -532,8 +538,9 @@ class Exceptions(Part):
 
     def status(self) -> ExceptionStatus | None:
         current = self.open
-        if current is None:
-            return None
+        return None if current is None else self.status_of(current)
+
+    def status_of(self, current: ExceptionRecord) -> ExceptionStatus:
         case = ExceptionCase.from_dict(current.machine)
         level = self._model.level(case.level)
         return ExceptionStatus(
@@ -548,6 +555,7 @@ class Exceptions(Part):
             raised_at=current.raised_at,
             report=current.report,
             decision=self._d.status(current.decision) if current.decision is not None else None,
+            package=current.package,
         )
 
 

@@ -19,6 +19,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from governance import (
         Charter,
+        EscalationLevel,
         GovernanceModel,
         Phase,
     )
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         DecideChangeInput,
         DecideExceptionInput,
         DecideGateInput,
+        DecisionState,
         ProjectResult,
         ProjectState,
         ProjectStatus,
@@ -48,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._exceptions import Exceptions
     from workflows._execution import Execution
     from workflows._gates import Gates
+    from workflows._packages import Packages
     from workflows._recording import Recording
     from workflows._steps import Project, check_taken, first, iso, person_roles, reject
 
@@ -83,7 +86,7 @@ class ProjectWorkflow:
         parts = Project(self._s, self._charter, self._model, self._machine, self._rec)
         self._decisions = Decisions(
             parts,
-            on_escalated=lambda d, target: self._exceptions.on_escalated(d, target),
+            on_escalated=self._on_escalated,
         )
         self._gates = Gates(
             parts,
@@ -110,7 +113,15 @@ class ProjectWorkflow:
             close_early=self._close_early,
             upsert_search=self._upsert_search,
         )
+        self._packages = Packages(
+            parts,
+            self._decisions,
+            self._control,
+            self._exceptions,
+            upsert_search=self._upsert_search,
+        )
         self._control.exceptions = self._exceptions
+        self._control.packages = self._packages
         self._control.changes = self._changes
         self._control.decisions = self._decisions
         self._exceptions.changes = self._changes
@@ -438,11 +449,17 @@ class ProjectWorkflow:
         self._check_active(input)
         if self._machine.state == "on_hold":
             raise reject(f"project {self._charter.id} is on hold", "OnHold")
-        self._exceptions.check_decide(input)
+        if self._packages.owns(input):
+            self._packages.check_decide(input)
+        else:
+            self._exceptions.check_decide(input)
 
     def _decide_exception(self, input: DecideExceptionInput) -> ProjectStatus:
         self._check_decide_exception(input)
-        self._exceptions.decide(input)
+        if self._packages.owns(input):
+            self._packages.decide(input)
+        else:
+            self._exceptions.decide(input)
         self._handled()
         return self.status()
 
@@ -458,6 +475,11 @@ class ProjectWorkflow:
         tasks with them), recorded before the project's last event."""
         self._changes.withdraw_open(reason, actor)
         self._exceptions.end(reason, actor)
+        self._packages.end(reason, actor)
+
+    def _on_escalated(self, d: DecisionState, target: EscalationLevel | None) -> None:
+        self._exceptions.on_escalated(d, target)
+        self._packages.on_escalated(d, target)
 
     def _close_early(self, reason: str) -> None:
         """An exception decided "close": the project goes to its closing phase now (an open

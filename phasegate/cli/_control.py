@@ -25,6 +25,7 @@ from governance.messages import (
     ExceptionPlan,
     ExceptionStatus,
     GateStatus,
+    PackageStatus,
     ProjectStatus,
 )
 from phasegate import control
@@ -156,8 +157,9 @@ def change_line(c: ChangeStatus, currency: str = "") -> str:
 
 def exception_line(e: ExceptionStatus) -> str:
     change = f" (change {e.change_id})" if e.change_id else ""
+    of = f" (work package {e.package})" if e.package else ""
     return (
-        f"{e.id}: {e.state}, {', '.join(e.aspects)} at {', '.join(e.levels)} level; cause "
+        f"{e.id}{of}: {e.state}, {', '.join(e.aspects)} at {', '.join(e.levels)} level; cause "
         f"{e.cause}{change}; raised {e.raised_at.isoformat(timespec='minutes')}; held by "
         f"{e.level} ({e.role}); exception report {e.report}" + awaiting(e.decision)
     )
@@ -197,6 +199,31 @@ def print_control(st: ProjectStatus) -> None:
             say(f"            {change_line(c, currency)}")
     if ctl.exception is not None:
         say(f"  exception: {exception_line(ctl.exception)}")
+    for pkg in ctl.packages:
+        say(f"  package:  {package_line(pkg, currency)}")
+        if pkg.exception is not None:
+            say(f"            {exception_line(pkg.exception)}")
+
+
+def package_line(pkg: PackageStatus, currency: str = "") -> str:
+    """``wp-import (eva): report 1 as of 2026-11-27, EAC 210,000 of 200,000 EUR; red:
+    cost 5.0/2% RED`` (or ``no report yet``)."""
+    head = f"{pkg.id} ({pkg.manager}): "
+    if pkg.closed_by is not None:
+        return head + f"closed by exception {pkg.closed_by}"
+    if pkg.last_report is None or pkg.forecast is None:
+        return head + f"no report yet; {money(pkg.baseline.budget, currency)} budget"
+    f = pkg.forecast
+    parts = []
+    for aspect, a in pkg.rag.items():
+        unit = "d" if aspect == "time" else "%"
+        deviation = f"{a.deviation:.1f}" if a.deviation is not None else "-"
+        colour = "" if a.colour == "green" else f" {a.colour.upper()}"
+        parts.append(f"{aspect} {deviation}/{number(a.tolerance)}{unit}{colour}")
+    return (
+        head + f"report {pkg.progress} as of {f.as_of.isoformat()}, EAC {money(f.eac)} of "
+        f"{money(f.bac, currency)}; {pkg.worst or '-'}: {', '.join(parts)}"
+    )
 
 
 def print_change(c: ChangeStatus | None, st: ProjectStatus) -> None:
@@ -251,6 +278,13 @@ def progress(
         ),
     ] = None,
     comment: Comment = None,
+    work_package: Annotated[
+        str | None,
+        typer.Option(
+            "--work-package",
+            help="A work package's own figures (its manager or the project manager).",
+        ),
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -269,6 +303,7 @@ def progress(
             quality_issues=[control.parse_quality_issue(q) for q in quality_issue or []],
             benefits_forecast=benefits_forecast,
             comment=comment,
+            work_package=work_package,
         )
     )
     st = _run(
@@ -405,6 +440,13 @@ def decide_exception(
         float | None,
         typer.Option("--change-budget", help="With widen: a new minor-change budget, %."),
     ] = None,
+    exception_id: Annotated[
+        str | None,
+        typer.Option(
+            "--exception",
+            help="Which open exception (EX-2); default: the project's, or the only one open.",
+        ),
+    ] = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -412,7 +454,7 @@ def decide_exception(
     namespace: Namespace = None,
 ) -> None:
     """Decide the open exception (the deciding role of the level holding it)."""
-    if plan is not None and decision != "approve-plan":  # before the file is read
+    if plan is not None and control.ALIASES.get(decision, decision) != "approve-plan":
         raise fail(safe(control.misplaced_plan(decision)), 2)
     tolerances = checked(lambda: control.parse_tolerances(tolerance or []))
     exception_plan = read_plan(plan) if plan is not None else None
@@ -424,6 +466,7 @@ def decide_exception(
             tolerances=tolerances,
             change_budget=change_budget,
             comment=comment,
+            exception_id=exception_id,
         )
     )
     st = _run(
