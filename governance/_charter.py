@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, EmailStr, Field, PositiveInt, model_validator
@@ -88,6 +89,31 @@ class Baseline(Strict):
     )
 
 
+class WorkPackage(Strict):
+    """A piece of the project's work a team manager runs and reports on, within the
+    work-package tolerances (PRINCE2's work package)."""
+
+    id: Slug
+    title: Line = Field(min_length=1)
+    manager: Slug = Field(description="The person (a team manager) who runs it and reports on it.")
+    budget: Money
+    scope: PositiveInt = Field(description="Its share of the project's scope, in its unit.")
+    start: Day
+    planned_end: Day
+
+    def baseline(self, project: Baseline) -> Baseline:
+        """The work package as a baseline of its own (earned value, forecasts, RAG): its
+        dates, budget and scope in the project's currency and unit; spread linearly."""
+        return Baseline(
+            start=self.start,
+            planned_end=self.planned_end,
+            budget=self.budget,
+            currency=project.currency,
+            scope=Scope(unit=project.scope.unit, amount=self.scope),
+            team_size=1,
+        )
+
+
 class ToleranceOverrides(Strict):
     project: Tolerances | None = None
     stage: Tolerances | None = None
@@ -111,6 +137,7 @@ class Charter(Strict):
     baseline: Baseline
     tolerances: ToleranceOverrides = ToleranceOverrides()
     waivers: list[Waiver] = Field(default_factory=list)
+    work_packages: list[WorkPackage] = Field(default_factory=list, max_length=50)
 
     def person(self, person_id: str) -> Person | None:
         return next((p for p in self.people if p.id == person_id), None)
@@ -118,6 +145,9 @@ class Charter(Strict):
     def holders(self, role: str) -> list[str]:
         """Ids of the people who hold ``role``, in charter order."""
         return [p.id for p in self.people if role in p.roles]
+
+    def work_package(self, package_id: str) -> WorkPackage | None:
+        return next((w for w in self.work_packages if w.id == package_id), None)
 
     def waived(self, rule: str) -> bool:
         return any(w.rule == rule for w in self.waivers)
@@ -147,9 +177,52 @@ class Charter(Strict):
                 issues.append(
                     Issue(f"waivers[{i}].granted_by", f'"{w.granted_by}" is not in people')
                 )
+        issues += _package_issues(self, ids)
         if issues:
             raise GovernanceError(issues)
         return self
+
+
+def _package_issues(c: Charter, people: set[str]) -> Iterator[Issue]:
+    """Work packages have ids of their own and a manager among the people, and lie inside
+    the project: within its dates, their budgets and scopes together within its own."""
+    b = c.baseline
+    ids: set[str] = set()
+    budget, scope = Decimal(0), 0
+    for i, w in enumerate(c.work_packages):
+        path = f"work_packages[{i}]"
+        if w.id in ids:
+            yield Issue(f"{path}.id", f'duplicate work package "{w.id}"')
+        ids.add(w.id)
+        if w.manager not in people:
+            yield Issue(f"{path}.manager", f'"{w.manager}" is not in people')
+        if w.planned_end <= w.start:
+            yield Issue(f"{path}.planned_end", f"must be after its start ({w.start})")
+        if not b.start <= w.start <= b.planned_end:
+            yield Issue(
+                f"{path}.start",
+                f"must lie between baseline.start ({b.start}) and baseline.planned_end "
+                f"({b.planned_end}), got {w.start}",
+            )
+        if not b.start <= w.planned_end <= b.planned_end:
+            yield Issue(
+                f"{path}.planned_end",
+                f"must lie between baseline.start ({b.start}) and baseline.planned_end "
+                f"({b.planned_end}), got {w.planned_end}",
+            )
+        budget += w.budget
+        scope += w.scope
+        if budget > b.budget and budget - w.budget <= b.budget:
+            yield Issue(
+                f"{path}.budget",
+                f"brings the work packages' budgets to {budget}, over baseline.budget ({b.budget})",
+            )
+        if scope > b.scope.amount >= scope - w.scope:
+            yield Issue(
+                f"{path}.scope",
+                f"brings the work packages' scopes to {scope} {b.scope.unit}, over "
+                f"baseline.scope.amount ({b.scope.amount})",
+            )
 
 
 def _curve_issues(b: Baseline) -> Iterator[Issue]:
@@ -227,6 +300,7 @@ def _check(c: Charter, m: GovernanceModel) -> Iterator[Issue]:
             )
 
     yield from _check_tolerances(c, m)
+    yield from _check_packages(c, m)
 
     scale = m.human_scale
     if scale is not None and not c.waived("human_scale"):
@@ -307,6 +381,32 @@ def _check_tolerances(c: Charter, m: GovernanceModel) -> Iterator[Issue]:
                     f"must not be tighter than the {lower} tolerance delegated from it "
                     f"({_show(v)}); tighten tolerances.{lower}.{aspect} too",
                 )
+
+
+def _check_packages(c: Charter, m: GovernanceModel) -> Iterator[Issue]:
+    """Work packages need the model's work-package tolerances, and each is run by a team
+    manager: a holder of the role of the level just below the project manager's (the
+    project manager's own role where the chain has no level below it)."""
+    if not c.work_packages:
+        return
+    if m.tolerances.work_package is None:
+        yield Issue(
+            "work_packages", f"{m.ref} has no work_package tolerances to run work packages within"
+        )
+    team = m.team_level()
+    role = team.role if team is not None else m.project_manager
+    why = (
+        f"team managers decide at escalation level {team.id}"
+        if team is not None
+        else f"{m.ref} has no level below the project manager's"
+    )
+    for i, w in enumerate(c.work_packages):
+        person = c.person(w.manager)
+        if person is not None and role not in person.roles:
+            yield Issue(
+                f"work_packages[{i}].manager",
+                f'"{w.manager}" does not hold the role "{role}" ({why})',
+            )
 
 
 def _show(value: object) -> str:

@@ -294,6 +294,12 @@ class GovernanceModel(Strict):
     def level(self, level_id: str) -> EscalationLevel:
         return next(lvl for lvl in self.escalation if lvl.id == level_id)
 
+    def team_level(self) -> EscalationLevel | None:
+        """The level just below the project manager's: the team managers', who run work
+        packages (None when the project manager's level is the lowest)."""
+        i = next(i for i, lvl in enumerate(self.escalation) if lvl.role == self.project_manager)
+        return self.escalation[i - 1] if i else None
+
     def demo_level(self, policy: IterationPolicy) -> EscalationLevel | None:
         """The level an overdue demo goes to: the policy's, else the one above the project
         manager's (None when the project manager's level is the top)."""

@@ -66,11 +66,27 @@ class RagReport(BaseModel):
 
 
 EVALUATED: tuple[Level, ...] = ("project", "stage")
-"""The levels RAG is computed for: work packages have no baseline of their own yet."""
+"""The project-wide levels RAG is computed for; a work package is evaluated on its own
+baseline (``WorkPackage.baseline``) against ``package_tolerances``."""
 _ORDER: dict[Colour, int] = {"green": 0, "amber": 1, "red": 2}
 PRECISION = 9
 """Decimals deviations and shares used are rounded to: float noise (10.000000000000002 %)
 must not turn a forecast exactly at its tolerance red."""
+
+
+def _level_tolerances(
+    model: GovernanceModel, charter: Charter, level: Level, widened: Tolerances | None
+) -> Tolerances | None:
+    """One level's tolerances: the model's, overridden aspect by aspect by the charter's,
+    then by ``widened`` (None when the model gives the level none)."""
+    given: Tolerances | None = getattr(model.tolerances, level)
+    if given is None:
+        return None
+    values = dict(given.items())
+    for override in (getattr(charter.tolerances, level), widened):
+        if override is not None:
+            values.update(override.items())
+    return Tolerances.model_validate(values)
 
 
 def effective_tolerances(
@@ -80,15 +96,19 @@ def effective_tolerances(
     aspect by the charter's, then by any the level above widened (an exception decision)."""
     out: dict[str, Tolerances] = {}
     for level in EVALUATED:
-        given: Tolerances | None = getattr(model.tolerances, level)
-        if given is None:
-            continue
-        values = dict(given.items())
-        for override in (getattr(charter.tolerances, level), widened.get(level)):
-            if override is not None:
-                values.update(override.items())
-        out[level] = Tolerances.model_validate(values)
+        given = _level_tolerances(model, charter, level, widened.get(level))
+        if given is not None:
+            out[level] = given
     return out
+
+
+def package_tolerances(
+    model: GovernanceModel, charter: Charter, widened: Tolerances | None
+) -> Tolerances | None:
+    """The tolerances a work package works within: the model's work_package level,
+    overridden aspect by aspect by the charter's, then by ``widened`` (that work package's,
+    from an exception decision). None when the model has no work_package tolerances."""
+    return _level_tolerances(model, charter, "work_package", widened)
 
 
 def _share(part: float, whole: float) -> float:

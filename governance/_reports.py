@@ -12,9 +12,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
-from governance._charter import Charter
+from governance._charter import Charter, WorkPackage
 from governance._earned_value import EarnedValue
 from governance._model import GovernanceModel
 from governance._rag import AspectStatus, Colour, RagReport
@@ -70,6 +76,14 @@ class Recommendation(_Content):
     reason: str
 
 
+class PackageRef(_Content):
+    """The work package an exception at the work_package level is about."""
+
+    id: str
+    title: str
+    manager: str
+
+
 class ExceptionReport(_Content):
     """PRINCE2's exception report: what is forecast to break, what it means, what can be done."""
 
@@ -78,7 +92,10 @@ class ExceptionReport(_Content):
     project_title: str
     exception_id: str
     raised_at: datetime
-    level: str = Field(description="The tolerance level breached (project, stage).")
+    level: str = Field(description="The tolerance level breached (project, stage, work_package).")
+    work_package: PackageRef | None = Field(
+        None, description="The work package breached, at the work_package level."
+    )
     to_level: str = Field(description="The escalation level that decides.")
     to_role: str = Field(description="The role deciding at that level.")
     cause: list[Cause]
@@ -88,6 +105,20 @@ class ExceptionReport(_Content):
     lessons: list[str]
     figures: EarnedValue | None
     rag: dict[str, Colour]
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # A project or stage exception's content stays as it was before work packages
+        # (the ledger hashes it), so an absent work package is left out, not written null.
+        data: dict[str, Any] = handler(self)
+        if self.work_package is None:
+            data.pop("work_package", None)
+        return data
+
+    def where(self) -> str:
+        """The tolerance breached, in words: "the stage tolerance", "the tolerance of work
+        package wp-import (Import the register)"."""
+        return _where(self.level, self.work_package)
 
 
 class HighlightReport(_Content):
@@ -133,12 +164,27 @@ def _pct(used: float | None) -> str:
     return "an unbounded share" if used is None else f"{used * 100:.0f}%"
 
 
+def _where(level: str, package: PackageRef | None) -> str:
+    if package is None:
+        return f"the {level} tolerance"
+    return f"the tolerance of work package {package.id} ({package.title})"
+
+
 def raised_level(model: GovernanceModel, tolerance_level: str) -> str:
-    """The escalation level an exception at ``tolerance_level`` is raised at: a stage breach
-    at the project manager's, a project breach at the board's (the executive's)."""
+    """The escalation level an exception at ``tolerance_level`` is raised at: a work
+    package breach at the team managers' (the level below the project manager's; the
+    project manager's where there is none), a stage breach at the project manager's, a
+    project breach at the board's (the executive's)."""
     roles = {"stage": model.project_manager, "project": model.board.executive}
+    if tolerance_level == "work_package":
+        team = model.team_level()
+        if team is not None:
+            return team.id
+        tolerance_level = "stage"
     if tolerance_level not in roles:
-        raise ValueError(f"tolerance level must be project or stage, got {tolerance_level!r}")
+        raise ValueError(
+            f"tolerance level must be project, stage or work_package, got {tolerance_level!r}"
+        )
     return next(lvl.id for lvl in model.escalation if lvl.role == roles[tolerance_level])
 
 
@@ -160,7 +206,10 @@ def _breach(status: AspectStatus) -> Breach:
 
 
 def _consequences(
-    figures: EarnedValue | None, currency: str, causes: Sequence[Breach | ChangeBudgetCause]
+    figures: EarnedValue | None,
+    currency: str,
+    causes: Sequence[Breach | ChangeBudgetCause],
+    package: PackageRef | None,
 ) -> Iterable[str]:
     for cause in causes:
         if isinstance(cause, ChangeBudgetCause):
@@ -193,10 +242,13 @@ def _consequences(
             f"To finish within budget the rest must be done at a cost performance (TCPI) of "
             f"{f.tcpi:.2f}; so far it is {_num(f.cpi)} (CPI)."
         )
-    yield "If nothing is done, the project goes on outside the tolerances it was given."
+    what = "the project" if package is None else f"work package {package.id}"
+    yield f"If nothing is done, {what} goes on outside the tolerances it was given."
 
 
-def _options(model: GovernanceModel, breaches: Sequence[Breach], level: str) -> list[Option]:
+def _options(
+    model: GovernanceModel, breaches: Sequence[Breach], level: str, package: PackageRef | None
+) -> list[Option]:
     # One line per aspect: its largest deviation over the levels is what widening must cover.
     largest: dict[str, Breach] = {}
     for b in breaches:
@@ -205,6 +257,26 @@ def _options(model: GovernanceModel, breaches: Sequence[Breach], level: str) -> 
     widen = ", ".join(
         f"{b.aspect} to at least {_amount(b.aspect, b.deviation)}" for b in largest.values()
     )
+    widened = f" ({widen})" if widen else ""
+    if package is not None:
+        return [
+            Option(
+                option="approve_plan",
+                effect=f"An exception plan becomes the new baseline of work package "
+                f"{package.id} (budget, planned end, scope); its old baseline stays in the "
+                "ledger beside it.",
+            ),
+            Option(
+                option="widen_tolerance",
+                effect=f"The tolerance of work package {package.id} is widened{widened}; "
+                "its baseline stays, and who widened it and why is recorded.",
+            ),
+            Option(
+                option="close",
+                effect=f"Work package {package.id} is closed; what is spent on it stays "
+                "spent, and the project goes on.",
+            ),
+        ]
     closing = model.closing()
     return [
         Option(
@@ -214,9 +286,8 @@ def _options(model: GovernanceModel, breaches: Sequence[Breach], level: str) -> 
         ),
         Option(
             option="widen_tolerance",
-            effect=f"The {level} tolerance is widened"
-            + (f" ({widen})" if widen else "")
-            + "; the baseline stays, and who widened it and why is recorded.",
+            effect=f"The {level} tolerance is widened{widened}; the baseline stays, and who "
+            "widened it and why is recorded.",
         ),
         Option(
             option="close",
@@ -263,12 +334,22 @@ def exception_report(
     figures: EarnedValue | None = None,
     rag: RagReport | None = None,
     lessons: Sequence[str] = (),
+    package: WorkPackage | None = None,
 ) -> ExceptionReport:
     """The exception report for tolerance ``breaches`` (red statuses) at ``level``, or for a
     ``change`` that would overdraw the change budget; it goes to the level above the one the
-    exception is raised at (the top level decides its own)."""
+    exception is raised at (the top level decides its own). At the work_package level,
+    ``package`` is the work package breached (and ``figures`` its own earned value); its
+    report goes to the project manager's level where the model has a team level."""
     if not breaches and change is None:
         raise ValueError("an exception report needs breaches or a change")
+    if (level == "work_package") != (package is not None):
+        raise ValueError("a work package is given exactly for an exception at work_package level")
+    ref = (
+        PackageRef(id=package.id, title=package.title, manager=package.manager)
+        if package is not None
+        else None
+    )
     raised = raised_level(model, level)
     to = model.level_above(raised) or model.level(raised)
     found = [_breach(s) for s in breaches]
@@ -281,7 +362,7 @@ def exception_report(
         causes.append(ChangeBudgetCause(change=change, text=text))
     aspects = ", ".join(dict.fromkeys(b.aspect for b in found))
     title = (
-        f"Exception: {aspects} forecast outside the {level} tolerance"
+        f"Exception: {aspects} forecast outside {_where(level, ref)}"
         if found
         else f"Exception: change {change.id if change else ''} overdraws the change budget"
     )
@@ -293,11 +374,12 @@ def exception_report(
         exception_id=exception_id,
         raised_at=raised_at,
         level=level,
+        work_package=ref,
         to_level=to.id,
         to_role=to.role,
         cause=causes,
-        consequences=list(_consequences(figures, currency, causes)),
-        options=_options(model, found, level),
+        consequences=list(_consequences(figures, currency, causes, ref)),
+        options=_options(model, found, level, ref),
         recommendation=recommend(found, change),
         lessons=list(lessons),
         figures=figures,
@@ -374,11 +456,13 @@ def _figures_table(f: EarnedValue | None) -> list[str]:
 
 def _exception_md(r: ExceptionReport) -> list[str]:
     rec = r.recommendation
+    wp = r.work_package
+    at = f"the {r.level} tolerance level" if wp is None else f"{r.where()}, run by {wp.manager}"
     return [
         f"# {r.title}",
         "",
         f"Project **{r.project_title}** ({r.project_id}), exception {r.exception_id}, raised "
-        f"{r.raised_at.isoformat()} at the {r.level} tolerance level; for decision by "
+        f"{r.raised_at.isoformat()} at {at}; for decision by "
         f"**{r.to_role}** at level {r.to_level}.",
         "",
         "## Cause",

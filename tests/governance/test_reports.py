@@ -100,10 +100,16 @@ def test_an_exception_report_needs_a_cause() -> None:
         g.exception_report(
             model=MODEL, charter=CHARTER, exception_id="x", raised_at=AT, level="stage"
         )
-    with pytest.raises(ValueError, match="project or stage"):
+    change = g.ChangeOverdraw(id="c", title="t", cost_impact=1, budget_left=0)
+    with pytest.raises(ValueError, match="project, stage or work_package"):
+        g.exception_report(
+            model=MODEL, charter=CHARTER, exception_id="x", raised_at=AT, level="team",
+            change=change,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="work package is given exactly"):
         g.exception_report(
             model=MODEL, charter=CHARTER, exception_id="x", raised_at=AT, level="work_package",
-            change=g.ChangeOverdraw(id="c", title="t", cost_impact=1, budget_left=0),
+            change=change,
         )  # fmt: skip
 
 
