@@ -423,7 +423,7 @@ class Packages(Part):
 
     def check_decide(self, input: DecideExceptionInput) -> None:
         person_roles(self._charter, input.actor)
-        wp, pkg = self._find(input)
+        _, pkg = self._find(input)
         rec = pkg.exception
         assert rec is not None and rec.decision is not None
         self._d.check_vote(rec.decision, input.actor)
