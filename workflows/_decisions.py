@@ -88,7 +88,15 @@ class Decisions(Part):
         # Whoever's report or vote raised it may decide it at their level: four eyes over a
         # change waiting on it is kept by the exception's own check.
         rule = self.level_rule(self._model.level(d.level))
-        return rule.model_copy(update={"forbid_self_approval": False})
+        return rule.model_copy(update={"forbid_self_approval": self._of_package(d)})
+
+    def _of_package(self, d: DecisionState) -> bool:
+        """Whether exception ``d`` is a work package's: decided at the level of whoever may
+        report it (the project manager's), so its reporter is kept out (four eyes)."""
+        control = self._s.control
+        return control is not None and any(
+            p.exception is not None and p.exception.id == d.id for p in control.packages.values()
+        )
 
     def manager_rule(self) -> DecisionRule:
         pm = next(lvl for lvl in self._model.escalation if lvl.role == self._model.project_manager)

@@ -260,6 +260,13 @@ class Packages(Part):
         raised = raised_level(self._model, LEVEL)
         ids = [lvl.id for lvl in self._model.escalation]
         case = ExceptionCase(ids[ids.index(raised) + 1 :] or [raised])
+        # Four eyes: neither who reported the breach nor the package's manager decides it; a
+        # level where that leaves nobody is passed over.
+        barred = {wp.manager, *([actor] if actor else [])}
+        while case.may("escalate") and not (
+            set(self._charter.holders(self._model.level(case.level).role)) - barred
+        ):
+            case.fire("escalate")
         to = self._model.level(case.level)
         decision = self._d.new(
             "exception",
@@ -324,6 +331,10 @@ class Packages(Part):
         )
         self._control.note(f"exception {ex_id} raised for work package {wp.id} to {to.id}")
 
+    def closed(self, package_id: str) -> bool:
+        pkg = self._control.c.packages.get(package_id)
+        return pkg is not None and pkg.closed_by is not None
+
     def open_records(self) -> list[ExceptionRecord]:
         return [
             pkg.exception
@@ -373,15 +384,31 @@ class Packages(Part):
         plan = input.plan
         assert plan is not None
         old = pkg.baseline
+        project = self._control.c.baseline
         end = plan.planned_end or old.planned_end
         amount = round(plan.scope) if plan.scope is not None else old.scope.amount
+        budget = old.budget if plan.budget is None else Decimal(repr(round(plan.budget, 4)))
+        others = [self._baseline_of(w) for w in self._charter.work_packages
+                  if self._control.c.packages.get(w.id) is not pkg]  # fmt: skip
         problem = None
-        if end > LAST_DAY or end <= old.start:
-            problem = f"its planned end {end} must lie after {old.start} and by {LAST_DAY}"
+        if end > project.planned_end or end <= old.start:
+            problem = (
+                f"its planned end {end} must lie after its start {old.start} and by the "
+                f"project's planned end {project.planned_end}"
+            )
         elif amount < 1 or (pkg.last is not None and amount < pkg.last.earned_scope):
             problem = f"its scope {amount} leaves less than is earned already"
+        elif budget + sum(b.budget for b in others) > project.budget:
+            problem = (
+                f"its budget {money(budget)} and the other work packages' would exceed the "
+                f"project's {money(project.budget)}"
+            )
+        elif amount + sum(b.scope.amount for b in others) > project.scope.amount:
+            problem = (
+                f"its scope {amount} and the other work packages' would exceed the project's "
+                f"{project.scope.amount}"
+            )
         if problem is None:
-            budget = old.budget if plan.budget is None else Decimal(repr(round(plan.budget, 4)))
             data = old.model_dump(mode="json") | {
                 "budget": format(money(budget), "f"),
                 "planned_end": end.isoformat(),
@@ -393,6 +420,10 @@ class Packages(Part):
                 problem = str(exc.errors()[0]["msg"])
         raise reject(f"the work package's plan would make an invalid baseline: {problem}",
                      "InvalidBaseline")  # fmt: skip
+
+    def _baseline_of(self, wp: WorkPackage) -> Baseline:
+        pkg = self._control.c.packages.get(wp.id)
+        return pkg.baseline if pkg is not None else wp.baseline(self._charter.baseline)
 
     def _widened(self, pkg: PackageState, input: DecideExceptionInput) -> Tolerances:
         now = self.tolerances(pkg)
@@ -427,6 +458,13 @@ class Packages(Part):
         rec = pkg.exception
         assert rec is not None and rec.decision is not None
         self._d.check_vote(rec.decision, input.actor)
+        wp = self._package(rec.package or "")
+        if input.actor == wp.manager:
+            raise reject(
+                f'four eyes: "{input.actor}" manages work package {wp.id} and may not decide '
+                f"its exception {rec.id}",
+                "SelfApproval",
+            )
         if input.change_budget is not None:
             raise reject("a work package's exception has no change budget", "InvalidDecision")
         if input.decision == "approve_plan":

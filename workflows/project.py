@@ -488,6 +488,7 @@ class ProjectWorkflow:
         self._exec.close(reason, None)
         self._gates.drop()
         self._changes.withdraw_open(reason, None)
+        self._packages.end(reason, None)
         before = self._machine.state
         self._machine.fire("close_early")
         closing = self._model.closing()
@@ -672,7 +673,11 @@ class ProjectWorkflow:
         if self._machine.terminal or self._machine.state == "on_hold":
             return out
         roles = self._charter.person(actor).roles  # type: ignore[union-attr]
-        if self._model.project_manager in roles:
+        manages = any(
+            w.manager == actor and not self._packages.closed(w.id)
+            for w in self._charter.work_packages
+        )
+        if self._model.project_manager in roles or manages:
             out.append("report_progress")
         try:  # a change of no impact: whether this person may ask for one at all now
             self._changes.check_request(RequestChangeInput(actor=actor, title="probe"))

@@ -63,10 +63,14 @@ async def test_a_manager_who_is_also_project_manager_may_not_decide_their_own_pa
     )  # fmt: skip
     await breach(p, "dev")
     # Four eyes: the person whose package breached (and who reported it) must not approve a
-    # new baseline for it; someone else, or the level above, decides.
+    # new baseline for it; with nobody else at the project manager's level, the board decides.
+    st = await p.status()
+    assert st.control is not None
+    ex = st.control.packages[0].exception
+    assert ex is not None and ex.level == "board"
     await p.refused(
         lambda: decide_exception(p, "dev", "approve_plan", plan=ExceptionPlan(budget=400_000)),
-        "SelfApproval",
+        "NotAuthorised",
     )
 
 
