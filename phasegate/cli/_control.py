@@ -315,7 +315,13 @@ def progress(
     if as_json:
         echo_json(st)
         return
-    say(f"{st.project_id}: progress report {st.control.progress if st.control else '?'}")
+    if report.work_package is not None:
+        packages = st.control.packages if st.control is not None else []
+        pkg = next((w for w in packages if w.id == report.work_package), None)
+        number = pkg.progress if pkg is not None else "?"
+        say(f"{st.project_id}: work package {report.work_package}: progress report {number}")
+    else:
+        say(f"{st.project_id}: progress report {st.control.progress if st.control else '?'}")
     print_control(st)
 
 
