@@ -205,11 +205,35 @@ class ProjectState(ChainState):
     held_at: datetime | None = None
     outcome: Literal["closed", "rejected", "cancelled"] | None = None
     held_by: str | None = None
+    last_gate: GateOutcome | None = Field(None, description="The last gate decided.")
     execution: ExecutionState = Field(default_factory=lambda: ExecutionState())
     deliverables: list[Deliverable] = Field(default_factory=list, description="Every version.")
     control: ControlState | None = Field(
         None, description="Progress, baseline, changes, exceptions (made at the first use)."
     )
+
+
+class GateOutcome(Message):
+    """How the last gate was decided: what a deciding vote's answer says it did."""
+
+    gate: str
+    round: int
+    outcome: str = Field(description="approve, reject or rework.")
+    to_state: str
+    at: datetime
+
+    def describe(self) -> str:
+        """``gate passed: planning started``, ``rework: back to pre_study``, ``rejected:
+        project closed``."""
+        if self.to_state == "closed":
+            return "gate passed: project closed" if self.outcome == "approve" else (
+                "rejected: project closed"
+            )
+        if self.outcome == "approve":
+            return f"gate passed: {self.to_state} started"
+        if self.outcome == "rework":
+            return f"rework: back to {self.to_state}"
+        return f"rejected: back to {self.to_state}"
 
 
 class ModelSource(Message):
@@ -234,6 +258,9 @@ class StartProjectInput(Message):
     model_hash: str
     ledger_id: str | None = Field(
         None, description="The ledger the starter checked; pinned for every write."
+    )
+    started_by: Line | None = Field(
+        None, max_length=64, description="Who started the project (recorded as its actor)."
     )
     model_source: ModelSource | None = Field(
         None, description="Where the model came from (None: started before this was kept)."
@@ -500,6 +527,7 @@ class ProjectStatus(Message):
     )
     held_since: datetime | None = None
     held_by: str | None = None
+    last_gate: GateOutcome | None = Field(None, description="The last gate decided.")
     deliverables: list[DeliverableStatus] = Field(
         default_factory=list, description="What the current phase's gate lists, present or not."
     )

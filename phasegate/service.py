@@ -86,6 +86,7 @@ async def start_project(
     model_source: ModelSource | None = None,
     ledger: Ledger | None = None,
     ledger_id: str | None = None,
+    started_by: str | None = None,
 ) -> str:
     """Start a project workflow; the model's content is pinned into its input, and so is the
     ledger it writes to (``ledger_id``, else ``ledger``'s; without either the first worker's
@@ -121,6 +122,7 @@ async def start_project(
                 model_source=model_source,
                 continue_as_new_after=continue_as_new_after,
                 ledger_id=ledger_id,
+                started_by=started_by,
             ),
             id=workflow_id(charter.id),
             task_queue=task_queue,

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
         DecideGateInput,
+        GateOutcome,
         GateState,
         GateStatus,
         RequestGateInput,
@@ -109,6 +110,9 @@ class Gates(Part):
             payload={"round": gate.round, "votes": len(gate.votes), "level": gate.level},
         )
         self._s.gate = None
+        self._s.last_gate = GateOutcome(
+            gate=before, round=gate.round, outcome=outcome, to_state=after, at=now
+        )
         if after == "closed":
             self._ending(f"gate {before} closed the project ({outcome})", actor)
             self._s.outcome = "rejected" if outcome == "reject" else "closed"

@@ -141,10 +141,13 @@ class ProjectWorkflow:
             first = self._model.phases[0]
             if first.starts_after:
                 self._s.phase_opens_at = now + first.starts_after
+            starter = self._charter.person(input.started_by) if input.started_by else None
             self._rec.event(
                 EventKind.project_started,
                 None,
                 self._machine.state,
+                actor=input.started_by,
+                role=starter.roles[0] if starter is not None else None,
                 payload={
                     "title": self._charter.title,
                     "baseline": self._charter.baseline.model_dump(mode="json"),
@@ -645,6 +648,7 @@ class ProjectWorkflow:
             else f"{self._s.ledger_error} (since {iso(self._s.ledger_error_since)})",
             held_since=self._s.held_at,
             held_by=self._s.held_by,
+            last_gate=self._s.last_gate,
             deliverables=_deliverables.statuses(self._s.deliverables, phase) if phase else [],
             execution=self._exec.status(),
             forecast=self._control.c.forecast,

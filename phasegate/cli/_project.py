@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
@@ -57,6 +58,10 @@ def start(
     namespace: Namespace = None,
     task_queue: TaskQueue = None,
     ledger_url: LedgerUrl = None,
+    actor: Annotated[
+        str | None,
+        typer.Option("--as", help="Who starts it, for the record [default: your login name]."),
+    ] = None,
 ) -> None:
     """Start a project under its governance model; prints the project id.
 
@@ -70,6 +75,9 @@ def start(
         task_queue=task_queue,
         ledger_url=ledger_url,
     )
+    starter = actor if actor is not None else _login_name()
+    if starter is not None and (not starter or len(starter) > 64 or not starter.isprintable()):
+        raise fail(f"--as {safe(starter)!r}: give a name of 1 to 64 printable characters", 2)
     with registry(s) as published:
         try:
             c, m = models.charter_and_model(charter, model, published)
@@ -84,9 +92,19 @@ def start(
                 task_queue=s.task_queue,
                 model_source=m.source,
                 ledger=published.ledger,
+                started_by=starter,
             ),
         )
     say(pid)
+
+
+def _login_name() -> str | None:
+    """The login name, when the system knows one that fits the record."""
+    try:
+        name = getpass.getuser()
+    except (KeyError, OSError):
+        return None
+    return name if 0 < len(name) <= 64 and name.isprintable() else None
 
 
 def _print_status(st: ProjectStatus) -> None:
@@ -274,16 +292,20 @@ def decide(
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
-    """Vote on the open gate. Exit 1 with the reason when the vote is refused."""
-    _show(
+    """Vote on the open gate. Exit 1 with the reason when the vote is refused; the vote that
+    decides the gate says what it decided (gate passed: planning started)."""
+    st = with_client(
+        settings(data_dir=data_dir, address=address, namespace=namespace),
         lambda client: service.decide_gate(
             client, project_id, actor, decision, comment, round=round
         ),
-        as_json,
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
     )
+    if as_json:
+        echo_json(st)
+        return
+    if st.gate is None and st.last_gate is not None:  # this vote decided the gate
+        say(st.last_gate.describe())
+    _print_status(st)
 
 
 def _board_command(action: str) -> None:

@@ -75,6 +75,7 @@ def test_a_project_through_its_first_gate_from_the_cli(
     assert held.exit_code == 1 and "on hold" in held.stderr
     run("resume", pid, "--as", "anna")
     out = run("gate", "decide", pid, "--as", "anna", "--decision", "approve")
+    assert out.startswith("gate passed: pre_study started\n")  # the deciding vote says so
     assert "state:  pre_study" in out
 
     jsonl = [json.loads(line) for line in run("audit", "export", "--project", pid).splitlines()]
