@@ -7,7 +7,16 @@ from typing import NoReturn
 import typer
 
 from phasegate._exit import run_and_exit
-from phasegate.cli import _control, _deliverable, _iteration, _model, _ops, _project, _report
+from phasegate.cli import (
+    _control,
+    _deliverable,
+    _history,
+    _iteration,
+    _model,
+    _ops,
+    _project,
+    _report,
+)
 
 app = typer.Typer(
     name="phasegate",
@@ -18,6 +27,7 @@ app = typer.Typer(
 )
 app.add_typer(_model.model_app, name="model")
 app.add_typer(_model.charter_app, name="charter")
+_project.project_app.command("history")(_history.history)
 app.add_typer(_project.project_app, name="project")
 app.add_typer(_project.gate_app, name="gate")
 app.add_typer(_deliverable.deliverable_app, name="deliverable")
