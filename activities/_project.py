@@ -83,8 +83,8 @@ class ProjectActivities:
                 type="LedgerRefused",
                 non_retryable=True,
             ) from exc
-        if input.events:
-            log.info(
+        if input.events:  # debug: one line per step would drown a busy worker's log
+            log.debug(
                 "audit.recorded",
                 project_id=project,
                 seqs=[e.seq for e in input.events],
@@ -99,9 +99,10 @@ class ProjectActivities:
         )
 
     def _notify(self, input: NotifyInput) -> None:
-        """The log channel: one structured line per recipient. Richer channels come later."""
+        """The log channel: one structured line per recipient, at debug level (shown with
+        ``PHASEGATE_LOG_LEVEL=debug``). Richer channels come later."""
         for recipient in input.recipients:
-            log.info(
+            log.debug(
                 "notify",
                 channel="log",
                 project_id=input.project_id,

@@ -161,7 +161,7 @@ async def query_time(client: Client, pids: list[str]) -> list[float]:
 
 
 async def bench(projects: int, concurrency: int) -> None:
-    configure_logging(level="WARNING")  # the activities log every event and notification
+    configure_logging(level="WARNING")  # only warnings and errors
     model = g.builtin_models()["prince2"]
     base = g.load_charter(EXAMPLES / "prince2-under-way.yaml")
     tag = uuid.uuid4().hex[:6]

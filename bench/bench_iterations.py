@@ -114,7 +114,7 @@ async def waves(pids: list[str], concurrency: int, steps: list[Wave]) -> list[fl
 
 
 async def bench(projects: int, concurrency: int) -> None:
-    configure_logging(level="WARNING")  # the activities log every event and notification
+    configure_logging(level="WARNING")  # only warnings and errors
     model = g.builtin_models()["projektflodet"]
     base = g.load_charter(EXAMPLES / "projektflodet-charter.yaml")
     tag = uuid.uuid4().hex[:6]

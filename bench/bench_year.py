@@ -32,7 +32,7 @@ from tests.workflows.year import Timing, simulate_year  # noqa: E402
 
 
 async def bench(continue_as_new_after: int) -> None:
-    configure_logging(level="WARNING")  # the activities log every event and notification
+    configure_logging(level="WARNING")  # only warnings and errors
     model = g.builtin_models()["projektflodet"]
     charter = g.load_charter(ROOT / "examples" / "projektflodet-charter.yaml")
     t0 = time.perf_counter()

@@ -16,7 +16,11 @@ from typing import Literal, TextIO
 import structlog
 from structlog.typing import Processor
 
-__all__ = ["configure_logging"]
+__all__ = ["QUIET_LIBRARIES", "configure_logging"]
+
+QUIET_LIBRARIES = ("transitions",)
+"""Libraries whose info lines say nothing a user acts on (transitions: each state's callbacks,
+on every workflow replay too): logged from warning up, unless the level is debug."""
 
 LogFormatName = Literal["auto", "json", "console"]
 
@@ -46,6 +50,8 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
     ``fmt="auto"`` renders for humans (``ConsoleRenderer``) when stderr, where logs go, is a
     terminal, and JSON lines otherwise (pipes, files, containers, CI). We test stderr rather
     than stdout so that ``phasegate ... | jq`` on a terminal still shows readable logs.
+
+    The libraries in ``QUIET_LIBRARIES`` log from warning up, unless ``level`` is debug.
 
     Calling it again replaces the previous configuration instead of adding handlers, so it is
     safe (idempotent) to call from every entry point and from tests.
@@ -87,6 +93,9 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
         old.close()
     root.addHandler(handler)
     root.setLevel(numeric_level)
+    for name in QUIET_LIBRARIES:  # NOTSET: the root's level decides
+        quiet = numeric_level > logging.DEBUG
+        logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
 
     structlog.configure(
         processors=[

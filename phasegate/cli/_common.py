@@ -26,7 +26,8 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         envvar="PHASEGATE_DATA_DIR",
-        help="Where `phasegate dev` keeps its server and ledger [default: ./.phasegate].",
+        help="Where `phasegate dev` keeps its server and ledger.",
+        show_default="./.phasegate",
     ),
 ]
 Address = Annotated[
@@ -34,23 +35,46 @@ Address = Annotated[
     typer.Option(
         "--address",
         envvar="PHASEGATE_ADDRESS",
-        help="Temporal frontend host:port [default: the dev server of --data-dir].",
+        help="Temporal frontend host:port.",
+        show_default="the dev server of --data-dir",
     ),
 ]
 Namespace = Annotated[
-    str | None, typer.Option("--namespace", envvar="PHASEGATE_NAMESPACE", help="[default: default]")
+    str | None,
+    typer.Option(
+        "--namespace",
+        envvar="PHASEGATE_NAMESPACE",
+        help="Temporal namespace.",
+        show_default="default",
+    ),
 ]
 LedgerUrl = Annotated[
     str | None,
     typer.Option(
         "--ledger-url",
         envvar="PHASEGATE_LEDGER_URL",
-        help="SQLAlchemy URL of the ledger [default: SQLite in --data-dir].",
+        help="SQLAlchemy URL of the ledger.",
+        show_default="SQLite in --data-dir",
     ),
 ]
 TaskQueue = Annotated[
     str | None,
-    typer.Option("--task-queue", envvar="PHASEGATE_TASK_QUEUE", help="[default: phasegate]"),
+    typer.Option(
+        "--task-queue",
+        envvar="PHASEGATE_TASK_QUEUE",
+        help="Temporal task queue of the worker.",
+        show_default="phasegate",
+    ),
+]
+LogLevelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--log-level",
+        envvar="PHASEGATE_LOG_LEVEL",
+        help="Log level: debug, info, warning, error or critical; debug adds each ledger "
+        "write and notification.",
+        show_default="info",
+    ),
 ]
 Actor = Annotated[str, typer.Option("--as", help="The person (charter id) acting.")]
 Comment = Annotated[str | None, typer.Option("--comment", help="A comment for the record.")]

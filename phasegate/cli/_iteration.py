@@ -300,7 +300,7 @@ def plan(
     file: ItemsFile,
     length: Annotated[
         str | None,
-        typer.Option(help="The timebox, ISO-8601 (P3W) [default: the phase's length]."),
+        typer.Option(help="The timebox, ISO-8601 (P3W).", show_default="the phase's length"),
     ] = None,
     goal: Annotated[str | None, typer.Option(help="The iteration's goal.")] = None,
     as_json: AsJson = False,

@@ -36,7 +36,7 @@ PathOrName = Annotated[
 ]
 Publisher = Annotated[
     str | None,
-    typer.Option("--as", help="Who publishes (recorded) [default: your login name]."),
+    typer.Option("--as", help="Who publishes (recorded).", show_default="your login name"),
 ]
 _PUBLISHER: TypeAdapter[str] = TypeAdapter(Annotated[g.Line, Field(min_length=1, max_length=64)])
 
@@ -169,7 +169,7 @@ def validate_charter(
     path: Annotated[Path, typer.Argument(help="A project charter YAML file.")],
     model: Annotated[
         str | None,
-        typer.Option(help="A model name or file [default: the model the charter names]."),
+        typer.Option(help="A model name or file.", show_default="the model the charter names"),
     ] = None,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,

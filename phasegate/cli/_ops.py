@@ -22,6 +22,7 @@ from phasegate.cli._common import (
     AsJson,
     DataDir,
     LedgerUrl,
+    LogLevelOption,
     Namespace,
     TaskQueue,
     echo_json,
@@ -42,7 +43,7 @@ def tasks(
     project: Annotated[str | None, typer.Option(help="Only this project's tasks.")] = None,
     status: Annotated[
         Literal["open", "done", "cancelled", "withdrawn", "all"],
-        typer.Option(help="[default: open]"),
+        typer.Option(help="Only tasks in this state."),
     ] = "open",
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -66,7 +67,10 @@ def tasks(
 def export(
     project: Annotated[str | None, typer.Option(help="Only this project.")] = None,
     fmt: Annotated[Literal["jsonl", "csv"], typer.Option("--format")] = "jsonl",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="[default: stdout]")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="The file to write.", show_default="stdout"),
+    ] = None,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
 ) -> None:
@@ -203,11 +207,13 @@ def worker(
     namespace: Namespace = None,
     ledger_url: LedgerUrl = None,
     task_queue: TaskQueue = None,
+    log_level: LogLevelOption = None,
 ) -> None:
     """Run the workflows and activities until interrupted (Ctrl-C, SIGTERM, SIGHUP)."""
     signals = StopSignals.install()
     s = settings(
         level=None,
+        log_level=log_level,
         data_dir=data_dir,
         address=address,
         namespace=namespace,
@@ -236,9 +242,13 @@ async def _serve(s: Settings, signals: StopSignals) -> None:
 
 def dev(
     data_dir: DataDir = None,
-    port: Annotated[int | None, typer.Option(help="Frontend port [default: 7233 or free].")] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Temporal frontend port.", show_default="7233 or free")
+    ] = None,
     ui: Annotated[bool, typer.Option("--ui/--no-ui", help="Serve the Temporal UI.")] = True,
-    ui_port: Annotated[int | None, typer.Option(help="[default: 8233 or free]")] = None,
+    ui_port: Annotated[
+        int | None, typer.Option(help="Temporal UI port.", show_default="8233 or free")
+    ] = None,
     ledger_url: LedgerUrl = None,
     stop: Annotated[
         bool,
@@ -247,6 +257,7 @@ def dev(
             help="Stop the `phasegate dev` of the data dir (or a Temporal server one left).",
         ),
     ] = False,
+    log_level: LogLevelOption = None,
 ) -> None:
     """A real Temporal dev server (file database in the data dir) plus the worker.
 
@@ -256,7 +267,7 @@ def dev(
     its ledger; `phasegate dev --stop` stops it from another terminal.
     """
     signals = StopSignals.install()  # before anything starts: no moment without a handler
-    base = settings(level=None, data_dir=data_dir, ledger_url=ledger_url)
+    base = settings(level=None, log_level=log_level, data_dir=data_dir, ledger_url=ledger_url)
     if stop:
         _stop_dev(base)
         return

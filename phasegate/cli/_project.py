@@ -50,7 +50,8 @@ def start(
         str | None,
         typer.Option(
             help="A model name, or a local model FILE to use as it is (shown as a local file "
-            "model) [default: the built-in or published model the charter names]."
+            "model).",
+            show_default="the built-in or published model the charter names",
         ),
     ] = None,
     data_dir: DataDir = None,
@@ -284,7 +285,8 @@ def decide(
             "--round",
             min=1,
             help="The gate round voted on (status and the decide task show it); a vote for "
-            "another round is refused [default: the round open now].",
+            "another round is refused.",
+            show_default="the round open now",
         ),
     ] = None,
     as_json: AsJson = False,

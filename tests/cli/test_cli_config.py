@@ -96,6 +96,14 @@ def test_an_address_with_a_bad_port_is_a_message(address: str, tmp_path: Path) -
     )
 
 
+@pytest.mark.parametrize("command", [["worker"], ["dev", "--no-ui"]])
+def test_a_bad_log_level_is_a_message(command: list[str], tmp_path: Path) -> None:
+    run = phasegate(*command, "--log-level", "loud", "--data-dir", str(tmp_path))
+    assert run.returncode == 1
+    assert run.stderr.startswith("error: setting log_level: Input should be 'DEBUG', 'INFO'")
+    assert list(tmp_path.iterdir()) == []  # refused before anything started
+
+
 def test_no_dev_server_for_the_data_dir_is_said_not_guessed(tmp_path: Path) -> None:
     """No fallback to 127.0.0.1:7233, which may be another data dir's server and ledger."""
     run = phasegate("project", "status", "p1", "--data-dir", str(tmp_path))

@@ -8,14 +8,17 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from phasegate.logging import configure_logging
+from phasegate.logging import QUIET_LIBRARIES, configure_logging
 
 
 @pytest.fixture(autouse=True)
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    quiet = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
     yield
+    for name, quiet_level in quiet.items():
+        logging.getLogger(name).setLevel(quiet_level)
     for handler in root.handlers[:]:
         if handler not in handlers:
             root.removeHandler(handler)
@@ -68,6 +71,35 @@ def test_level_filters_structlog_and_stdlib(capsys: pytest.CaptureFixture[str]) 
     logging.getLogger("temporalio").info("hidden too")
     structlog.get_logger().warning("shown")
     assert [line["event"] for line in json_lines(capsys.readouterr().err)] == ["shown"]
+
+
+def test_transitions_logs_from_warning_up_unless_the_level_is_debug(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """At info (what ``phasegate dev`` and ``worker`` run at), the state machine library's
+    per-callback info lines are dropped; its warnings stay; debug shows everything."""
+    machine = logging.getLogger("transitions.core")
+    configure_logging("json", "INFO")
+    machine.info("Finished processing state idea exit callbacks.")
+    machine.warning("Can't trigger event go from state idea!")
+    structlog.get_logger("phasegate.worker").info("worker.started")
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == [
+        "Can't trigger event go from state idea!",
+        "worker.started",
+    ]
+
+    configure_logging("json", "DEBUG")
+    machine.info("Finished processing state idea_gate enter callbacks.")
+    structlog.get_logger("phasegate.activities").debug("audit.recorded")
+    assert [line["event"] for line in json_lines(capsys.readouterr().err)] == [
+        "Finished processing state idea_gate enter callbacks.",
+        "audit.recorded",
+    ]
+
+    configure_logging("json", "INFO")  # back from debug: quiet again
+    machine.info("hidden")
+    structlog.get_logger("phasegate.activities").debug("hidden too")
+    assert capsys.readouterr().err == ""
 
 
 def test_configuring_twice_keeps_one_handler_and_the_last_format(
