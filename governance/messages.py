@@ -226,8 +226,10 @@ class GateOutcome(Message):
         """``gate passed: planning started``, ``rework: back to pre_study``, ``rejected:
         project closed``."""
         if self.to_state == "closed":
-            return "gate passed: project closed" if self.outcome == "approve" else (
-                "rejected: project closed"
+            return (
+                "gate passed: project closed"
+                if self.outcome == "approve"
+                else ("rejected: project closed")
             )
         if self.outcome == "approve":
             return f"gate passed: {self.to_state} started"

@@ -61,7 +61,7 @@ def start(
     ledger_url: LedgerUrl = None,
     actor: Annotated[
         str | None,
-        typer.Option("--as", help="Who starts it, for the record [default: your login name]."),
+        typer.Option("--as", help="Who starts it, for the record.", show_default="your login name"),
     ] = None,
 ) -> None:
     """Start a project under its governance model; prints the project id.
