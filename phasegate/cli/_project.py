@@ -295,7 +295,10 @@ def decide(
     namespace: Namespace = None,
 ) -> None:
     """Vote on the open gate. Exit 1 with the reason when the vote is refused; the vote that
-    decides the gate says what it decided (gate passed: planning started)."""
+    decides the gate says what it decided (gate passed: planning started). A reject or a
+    rework needs --comment."""
+    if decision in NEEDS_A_REASON:
+        _reason(decision, comment)
     st = with_client(
         settings(data_dir=data_dir, address=address, namespace=namespace),
         lambda client: service.decide_gate(
@@ -320,6 +323,8 @@ def _board_command(action: str) -> None:
         address: Address = None,
         namespace: Namespace = None,
     ) -> None:
+        if action in NEEDS_A_REASON:
+            _reason(action, comment)
         _show(
             lambda client: service.board_action(client, project_id, action, actor, comment),
             as_json,
@@ -334,6 +339,17 @@ def _board_command(action: str) -> None:
         "cancel": "Cancel the project for good (the board's executive).",
     }[action]
     board_commands[action] = command
+
+
+NEEDS_A_REASON = frozenset({"reject", "rework", "hold", "cancel"})
+"""A no, or a stop, is recorded with its reason: shown in status and history."""
+
+
+def _reason(what: str, comment: str | None) -> None:
+    if comment is None or not comment.strip():
+        raise fail(
+            f"{what} needs --comment: say why, for the record (status and history show it)", 2
+        )
 
 
 board_commands: dict[str, Callable[..., None]] = {}

@@ -46,7 +46,7 @@ COMMANDS = {
     "project list": lambda charter: ["project", "list"],
     "project status": lambda charter: ["project", "status", "p1"],
     "gate request": lambda charter: ["gate", "request", "p1", "--as", "david"],
-    "hold": lambda charter: ["hold", "p1", "--as", "anna"],
+    "hold": lambda charter: ["hold", "p1", "--as", "anna", "--comment", "budget review"],
     "deliverable submit": lambda charter: [
         "deliverable",
         "submit",
