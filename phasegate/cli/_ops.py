@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Literal, TextIO
 
@@ -58,9 +59,21 @@ def tasks(
     if as_json:
         echo_json([t.model_dump(mode="json") for t in rows])
         return
+    today = datetime.now(UTC).date()
     for t in rows:
         due = t.due.date().isoformat() if t.due else "-"
+        if t.due is not None and t.status == "open":
+            due += f" ({when_due(t.due.date(), today)})"
         say(f"{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t{safe(t.title)}")
+
+
+def when_due(due: date, today: date) -> str:
+    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC)."""
+    days = (due - today).days
+    if days == 0:
+        return "today"
+    unit = "day" if abs(days) == 1 else "days"
+    return f"in {days} {unit}" if days > 0 else f"overdue {-days} {unit}"
 
 
 @audit_app.command("export")

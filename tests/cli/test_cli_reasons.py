@@ -53,3 +53,15 @@ def test_a_no_without_a_reason_is_refused_before_anything_is_sent(
 def test_with_a_reason_or_without_a_no_the_command_goes_on(args: list[str]) -> None:
     result = cli(*args)
     assert result.exit_code == 1 and NO_SERVER in result.stderr, result.output
+
+
+def test_tasks_say_when_they_are_due() -> None:
+    from datetime import date
+
+    from phasegate.cli._ops import when_due
+
+    today = date(2027, 1, 10)
+    assert when_due(date(2027, 1, 13), today) == "in 3 days"
+    assert when_due(date(2027, 1, 11), today) == "in 1 day"
+    assert when_due(today, today) == "today"
+    assert when_due(date(2027, 1, 8), today) == "overdue 2 days"
