@@ -37,19 +37,11 @@ from governance.messages import (
     Risk,
 )
 from phasegate import service
+from phasegate.choices import ALIASES, EXCEPTION_DECISIONS, ExceptionChoice
 from phasegate.service import ProjectError, command_input
 from workflows import ProjectWorkflow
 
 INVALID = "InvalidInput"
-EXCEPTION_DECISIONS = {
-    "approve-plan": "approve_plan",
-    "widen": "widen_tolerance",
-    "close": "close",
-}
-"""The command line's words for an exception decision -> the update's."""
-ALIASES = {"approve_plan": "approve-plan", "widen_tolerance": "widen"}
-"""The update's (and the exception report's) names, taken on the command line too."""
-ExceptionChoice = Literal["approve-plan", "widen", "close", "approve_plan", "widen_tolerance"]
 M = TypeVar("M", Risk, QualityIssue)
 
 

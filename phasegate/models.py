@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import governance as g
 from governance.messages import ModelSource
-from ledger import Ledger, PublishedModel
+
+if TYPE_CHECKING:  # the ledger (and SQLAlchemy) only when there is one to read
+    from ledger import Ledger, PublishedModel
 
 __all__ = ["Registry", "Resolved", "charter_and_model", "find", "named"]
 

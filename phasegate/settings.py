@@ -11,14 +11,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import quote
 
-import sqlalchemy as sa
 from pydantic import field_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.exc import SQLAlchemyError
 
-from phasegate.devserver import NoDevServer, read_state
+# SQLAlchemy and the dev-server launcher (which brings the Temporal SDK) are imported where a
+# setting needs them, not here: every command reads settings, and the light ones (`model list`,
+# `--help`) must start without either.
 
 __all__ = ["LogFormat", "LogLevel", "Settings", "get_settings"]
 
@@ -79,6 +80,9 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str | None) -> str | None:
         if value is None:
             return value
+        import sqlalchemy as sa
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             url = sa.make_url(value)
             kind = (url.get_backend_name(), url.get_driver_name())
@@ -98,6 +102,8 @@ class Settings(BaseSettings):
         ``data_dir`` (read from its state file on every call); ``NoDevServer`` without one."""
         if self.address is not None:
             return self.address
+        from phasegate.devserver import NoDevServer, read_state
+
         state = read_state(self.data_dir)
         if state is None:
             raise NoDevServer(self.data_dir, self.namespace)
@@ -108,8 +114,13 @@ class Settings(BaseSettings):
         escaped: a directory may contain ``?``, ``%`` or ``#``)."""
         if self.ledger_url is not None:
             return self.ledger_url
-        path = str((self.data_dir / "ledger.db").resolve())
-        return sa.URL.create("sqlite", database=path).render_as_string(hide_password=False)
+        return sqlite_url(self.data_dir / "ledger.db")
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLite URL of the file ``path`` (made absolute), as SQLAlchemy renders
+    ``URL.create("sqlite", database=...)``: ``?``, ``%``, ``#`` and the like escaped."""
+    return "sqlite:///" + quote(str(path.resolve()), safe=" +/")
 
 
 def get_settings(**overrides: Any) -> Settings:

@@ -6,18 +6,21 @@ import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
-from temporalio.client import Client
 
-from governance import GovernanceError
 from phasegate.cli._output import json_text, safe, say
 from phasegate.logging import configure_logging
-from phasegate.service import UNANSWERED, ProjectError
 from phasegate.settings import Settings, get_settings
-from phasegate.temporal import TemporalUnavailable, connect
+
+if TYPE_CHECKING:
+    # Only for annotations: a command imports the Temporal SDK and the governance domain when
+    # it runs, so that `phasegate model list` and `--help` start without them.
+    from temporalio.client import Client
+
+    from governance import GovernanceError
 
 T = TypeVar("T")
 
@@ -108,6 +111,9 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
     """Connect, run ``body``, and turn refusals into one clear line on stderr and exit 1."""
+    from governance import GovernanceError
+    from phasegate.service import UNANSWERED, ProjectError
+    from phasegate.temporal import TemporalUnavailable, connect
 
     async def run() -> T:
         client = await connect(s)

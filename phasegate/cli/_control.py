@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 
 import typer
-from temporalio.client import Client
 
 import governance as g
 from governance._earned_value import EarnedValue  # not in governance's face (yet)
@@ -28,7 +27,7 @@ from governance.messages import (
     PackageStatus,
     ProjectStatus,
 )
-from phasegate import control
+from phasegate.choices import ALIASES, ExceptionChoice
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -42,7 +41,9 @@ from phasegate.cli._common import (
     with_client,
 )
 from phasegate.cli._output import safe, say
-from phasegate.service import ProjectError
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 change_app = typer.Typer(
     help="Request changes and decide them (minor: the project manager; formal: the change "
@@ -60,6 +61,8 @@ T = TypeVar("T")
 
 def checked(build: Callable[[], T]) -> T:
     """``build()``, or exit 2 with its message: bad input never reaches the server."""
+    from phasegate.service import ProjectError
+
     try:
         return build()
     except ProjectError as exc:
@@ -293,6 +296,8 @@ def progress(
     """Report progress, figures to date (the project manager); prints forecast and RAG.
 
     A forecast beyond a tolerance raises an exception for the level above."""
+    from phasegate import control
+
     report = checked(
         lambda: control.progress_report(
             actor,
@@ -349,6 +354,8 @@ def request(
 ) -> None:
     """Request a change; prints its id, minor or formal, and its state. A minor change is
     the project manager's to decide; a formal one goes to the change authority."""
+    from phasegate import control
+
     change = checked(
         lambda: control.change_request(
             actor,
@@ -383,6 +390,8 @@ def decide(
 ) -> None:
     """Decide a change, or vote on a formal one (its quorum, required roles and four eyes
     are a gate's). Exit 1 with the reason when it is refused."""
+    from phasegate import control
+
     cid = checked(lambda: control.change_id(change_id))
     c, st = _run(
         lambda client: control.decide_change(client, project_id, actor, cid, decision, comment),
@@ -402,6 +411,8 @@ def list_changes(
     namespace: Namespace = None,
 ) -> None:
     """Every change request, open and decided, in the order requested."""
+    from phasegate import control
+
     rows, currency = _run(
         lambda client: control.changes(client, project_id),
         data_dir=data_dir,
@@ -422,7 +433,7 @@ def decide_exception(
     project_id: ProjectId,
     actor: Actor,
     decision: Annotated[
-        control.ExceptionChoice,
+        ExceptionChoice,
         typer.Option(
             help="approve-plan (the plan becomes the new baseline), widen (the tolerance) or "
             "close (the project ends through its closing phase)"
@@ -460,7 +471,9 @@ def decide_exception(
     namespace: Namespace = None,
 ) -> None:
     """Decide the open exception (the deciding role of the level holding it)."""
-    if plan is not None and control.ALIASES.get(decision, decision) != "approve-plan":
+    from phasegate import control
+
+    if plan is not None and ALIASES.get(decision, decision) != "approve-plan":
         raise fail(safe(control.misplaced_plan(decision)), 2)
     tolerances = checked(lambda: control.parse_tolerances(tolerance or []))
     exception_plan = read_plan(plan) if plan is not None else None
@@ -490,6 +503,8 @@ def decide_exception(
 
 def read_plan(path: Path) -> ExceptionPlan:
     """The exception plan of ``path``; a problem exits 1 naming the file and the key."""
+    from phasegate import control
+
     try:
         return control.read_plan(path)
     except g.GovernanceError as exc:

@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 
 from governance.messages import DeliverableStatus, ProjectStatus
-from phasegate import deliverables
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -23,7 +22,6 @@ from phasegate.cli._common import (
     with_client,
 )
 from phasegate.cli._output import safe, say
-from phasegate.service import ProjectError
 
 deliverable_app = typer.Typer(
     help="Deliverables of the current phase's gate (product-based work).", no_args_is_help=True
@@ -79,6 +77,9 @@ def submit(
     namespace: Namespace = None,
 ) -> None:
     """Register a deliverable of the current phase's gate; submitting it again adds a version."""
+    from phasegate import deliverables
+    from phasegate.service import ProjectError
+
     if (file is None) == (url is None):
         raise fail("give exactly one of --file PATH or --url URL", 2)
     try:  # the file is read (and hashed) before anything is sent
@@ -104,6 +105,8 @@ def list_deliverables(
 ) -> None:
     """Each deliverable of the current phase's gate: present (version, hash, who, when) or
     missing. Exit 0 either way."""
+    from phasegate import deliverables
+
     s = settings(data_dir=data_dir, address=address, namespace=namespace)
     rows = with_client(s, lambda client: deliverables.deliverables(client, project_id))
     if as_json:

@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
-from temporalio.client import Client
 
 import governance as g
 from governance.messages import (
@@ -23,7 +22,6 @@ from governance.messages import (
     Velocity,
     WorkItem,
 )
-from phasegate import iterations
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -37,7 +35,9 @@ from phasegate.cli._common import (
     with_client,
 )
 from phasegate.cli._output import safe, say
-from phasegate.service import ProjectError, command_input
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
 
 iteration_app = typer.Typer(
     help="Run the iterations of an iterative phase: plan, done, demo, deliver, retro.",
@@ -109,6 +109,8 @@ def parse_obstacles(values: list[str]) -> list[Obstacle]:
 
 
 def _checked(cls: type[Any], option: str, value: str, **data: object) -> Any:
+    from phasegate.service import ProjectError, command_input
+
     try:
         return command_input(cls, **data)
     except ProjectError as exc:
@@ -309,6 +311,8 @@ def plan(
     namespace: Namespace = None,
 ) -> None:
     """Plan the open iteration (the project manager or a planner role); execution starts."""
+    from phasegate import iterations
+
     timebox = parse_length(length)
     items = read_items(file)
     _send(
@@ -333,6 +337,8 @@ def done(
     namespace: Namespace = None,
 ) -> None:
     """Report items done (their owner or the project manager)."""
+    from phasegate import iterations
+
     _send(
         lambda client: iterations.report_done(client, project_id, actor, item_ids),
         as_json,
@@ -354,6 +360,8 @@ def add(
     namespace: Namespace = None,
 ) -> None:
     """Add work to the executing iteration (recorded as a scope change)."""
+    from phasegate import iterations
+
     items = read_items(file)
     _send(
         lambda client: iterations.add_items(client, project_id, actor, items, comment),
@@ -375,6 +383,8 @@ def close(
     namespace: Namespace = None,
 ) -> None:
     """End the execution timebox now; the demo is due from then."""
+    from phasegate import iterations
+
     _send(
         lambda client: iterations.close_execution(client, project_id, actor, comment),
         as_json,
@@ -401,6 +411,8 @@ def demo(
     namespace: Namespace = None,
 ) -> None:
     """Record the demo: who attended and who said what."""
+    from phasegate import iterations
+
     said = parse_feedback(feedback)
     _send(
         lambda client: iterations.record_demo(
@@ -427,6 +439,8 @@ def deliver(
     namespace: Namespace = None,
 ) -> None:
     """Decide the delivery (the role the model names: the receiving organisation)."""
+    from phasegate import iterations
+
     _send(
         lambda client: iterations.decide_delivery(client, project_id, actor, decision, comment),
         as_json,
@@ -452,6 +466,8 @@ def retro(
     namespace: Namespace = None,
 ) -> None:
     """Record the retrospective; the iteration ends and the next one opens for planning."""
+    from phasegate import iterations
+
     obstacles = parse_obstacles(obstacle or [])
     _send(
         lambda client: iterations.record_retro(
@@ -473,6 +489,8 @@ def status(
     namespace: Namespace = None,
 ) -> None:
     """The open iteration (step, items, days left), velocity, burn-up and the forecast."""
+    from phasegate import iterations
+
     s = settings(data_dir=data_dir, address=address, namespace=namespace)
     ex, it = with_client(s, lambda client: iterations.iteration_status(client, project_id))
     if as_json:

@@ -5,22 +5,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
-
-from ledger import Ledger, LedgerError, LedgerMissing
 from phasegate.cli._common import fail
 from phasegate.models import Registry
 from phasegate.settings import Settings
 
+if TYPE_CHECKING:
+    from ledger import Ledger
+
+# SQLAlchemy and the ledger are imported only once a ledger is there to open: `model list`
+# with no ledger (the usual first run) starts without them.
+
 
 def shown_url(s: Settings) -> str:
     """The ledger's URL as printed: its password hidden."""
+    if s.ledger_url is None:  # the default SQLite file: no password to hide
+        return s.effective_ledger_url()
+    import sqlalchemy as sa
+
     return sa.make_url(s.effective_ledger_url()).render_as_string()
 
 
 def ledger_failure(s: Settings, exc: Exception) -> Exception:
+    from ledger import LedgerError
+
     if isinstance(exc, LedgerError):
         return fail(f"ledger {shown_url(s)}: {exc}")
     return fail(f"ledger {shown_url(s)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
@@ -29,6 +38,14 @@ def ledger_failure(s: Settings, exc: Exception) -> Exception:
 @contextmanager
 def reading(s: Settings) -> Iterator[Ledger | None]:
     """The ledger of ``s`` to read from; None when there is none there."""
+    if s.ledger_url is None and not (s.data_dir / "ledger.db").is_file():
+        # What ``Ledger.existing`` would find, without importing SQLAlchemy to find it.
+        yield None
+        return
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger import Ledger, LedgerError, LedgerMissing
+
     try:
         ledger: Ledger | None = Ledger.existing(s.effective_ledger_url())
     except LedgerMissing:
@@ -59,6 +76,10 @@ def existing(s: Settings) -> Iterator[Ledger]:
 @contextmanager
 def writing(s: Settings) -> Iterator[Ledger]:
     """The ledger of ``s``, created and migrated if need be."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger import Ledger, LedgerError
+
     try:
         with Ledger(s.effective_ledger_url()) as ledger:
             ledger.migrate()

@@ -14,13 +14,11 @@ from rich.table import Table
 from rich.text import Text
 
 import governance as g
-from ledger import ModelRefused, check_publishable
 from phasegate import models
 from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
 from phasegate.cli._ledger import registry, shown_url, writing
 from phasegate.cli._output import safe, say
 from phasegate.models import Resolved
-from states import Lifecycle
 
 model_app = typer.Typer(
     help="Governance models: list, publish, validate, show, diagram, schema.",
@@ -124,6 +122,8 @@ def publish(
     """Publish a model in the ledger's registry, where `project start` finds it by the
     name@version a charter gives. A published name@version never changes; the built-in names
     are reserved. Publishing the same content again changes nothing."""
+    from ledger import ModelRefused, check_publishable
+
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     try:
         who = _PUBLISHER.validate_python(publisher or getpass.getuser())
@@ -283,6 +283,8 @@ def diagram(
     path_or_name: PathOrName, data_dir: DataDir = None, ledger_url: LedgerUrl = None
 ) -> None:
     """The project lifecycle as a mermaid stateDiagram-v2."""
+    from states import Lifecycle
+
     say(Lifecycle(_find(path_or_name, data_dir, ledger_url).model).mermaid())
 
 

@@ -9,14 +9,10 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
-from temporalio.service import RPCError
 
-from ledger import Ledger, LedgerSchemaError
-from phasegate import service
 from phasegate._signals import StopSignals
 from phasegate.cli._common import (
     Address,
@@ -32,9 +28,11 @@ from phasegate.cli._common import (
 )
 from phasegate.cli._ledger import existing, ledger_failure
 from phasegate.cli._output import safe, say
-from phasegate.devserver import DevServer, DevServerError, DevServerInterrupted, stop_dev
 from phasegate.settings import Settings
-from phasegate.temporal import TemporalUnavailable, connect
+
+if TYPE_CHECKING:
+    from ledger import Ledger
+    from phasegate import service
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 
@@ -154,6 +152,8 @@ def verify(
     for them; exit 1 and name the first broken event and each broken report if any. With
     Temporal reachable, also report projects whose workflow ended outside governance
     (terminated, failed, timed out or gone) while their chain records no end."""
+    from phasegate import service
+
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
     with existing(s) as ledger:
         _require_events(ledger, project)
@@ -196,6 +196,11 @@ def verify(
 def _ended_outside(s: Settings, unfinished: list[str]) -> list[service.EndedOutside] | None:
     """Projects that ended in Temporal without a terminal event; None if Temporal could not
     be asked (said on stderr: the chains alone were verified)."""
+    from temporalio.service import RPCError
+
+    from phasegate import service
+    from phasegate.temporal import TemporalUnavailable, connect
+
     if not unfinished:
         return []
 
@@ -238,6 +243,10 @@ def worker(
 
 async def _serve(s: Settings, signals: StopSignals) -> None:
     """Connect and run the worker until a signal asks to stop."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger import LedgerSchemaError
+    from phasegate.temporal import TemporalUnavailable, connect
     from worker import WorkerRefused, run_worker
 
     stop = signals.asyncio_event()
@@ -279,6 +288,8 @@ def dev(
     commands given the same data dir (or run from the same directory) find this server and
     its ledger; `phasegate dev --stop` stops it from another terminal.
     """
+    from phasegate.devserver import DevServer, DevServerError, DevServerInterrupted
+
     signals = StopSignals.install()  # before anything starts: no moment without a handler
     base = settings(level=None, log_level=log_level, data_dir=data_dir, ledger_url=ledger_url)
     if stop:
@@ -308,6 +319,8 @@ def dev(
 
 
 def _stop_dev(s: Settings) -> None:
+    from phasegate.devserver import DevServerError, stop_dev
+
     try:
         stopped = stop_dev(s.data_dir)
     except DevServerError as exc:

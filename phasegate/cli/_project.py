@@ -6,14 +6,13 @@ import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from temporalio.client import Client
 
 import governance as g
 from governance.messages import ProjectStatus
-from phasegate import models, service
+from phasegate import models
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -35,7 +34,11 @@ from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
 from phasegate.settings import Settings
-from phasegate.temporal import workers_polling
+
+if TYPE_CHECKING:
+    from temporalio.client import Client
+
+    from phasegate import service
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -69,6 +72,8 @@ def start(
     The model the charter names comes from the built-ins or the ledger's registry
     (`phasegate model publish`), never from a file found beside the charter.
     """
+    from phasegate import service
+
     s = settings(
         data_dir=data_dir,
         address=address,
@@ -178,6 +183,8 @@ def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **f
 
 async def _warn_without_worker(client: Client, s: Settings) -> None:
     """One line on stderr when no worker polls the task queue: nothing will answer."""
+    from phasegate.temporal import workers_polling
+
     if not await workers_polling(client, s.task_queue):
         typer.echo(
             f"warning: no worker polls task queue {s.task_queue!r} (namespace "
@@ -197,6 +204,8 @@ def status(
     task_queue: TaskQueue = None,
 ) -> None:
     """Phase, the open gate with its votes and who is still awaited, deadlines."""
+    from phasegate import service
+
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
 
     async def call(client: Client) -> ProjectStatus:
@@ -234,6 +243,8 @@ def list_projects(
 ) -> None:
     """Projects from Temporal's visibility store: id, phase, what it awaits, model, status
     and the worst RAG colour (- before the first progress report)."""
+    from phasegate import service
+
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
 
     async def call(client: Client) -> list[service.ProjectRow]:
@@ -262,6 +273,8 @@ def request(
     namespace: Namespace = None,
 ) -> None:
     """Close the current phase and open its gate (the project manager)."""
+    from phasegate import service
+
     _show(
         lambda client: service.request_gate(client, project_id, actor, comment),
         as_json,
@@ -297,6 +310,8 @@ def decide(
     """Vote on the open gate. Exit 1 with the reason when the vote is refused; the vote that
     decides the gate says what it decided (gate passed: planning started). A reject or a
     rework needs --comment."""
+    from phasegate import service
+
     if decision in NEEDS_A_REASON:
         _reason(decision, comment)
     st = with_client(
@@ -323,6 +338,8 @@ def _board_command(action: str) -> None:
         address: Address = None,
         namespace: Namespace = None,
     ) -> None:
+        from phasegate import service
+
         if action in NEEDS_A_REASON:
             _reason(action, comment)
         _show(

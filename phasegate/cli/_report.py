@@ -9,7 +9,6 @@ from typing import Annotated, Literal
 import typer
 
 from governance.audit import Report, ReportKind
-from phasegate import reports
 from phasegate.cli._common import DataDir, LedgerUrl, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import json_text, safe, say
@@ -51,6 +50,8 @@ def report(
     --number without --kind that both kinds have. The Markdown shown is always the rendering
     of the report's content (a stored Markdown that differs is replaced, with a warning).
     """
+    from phasegate import reports
+
     if list_all and number is not None:
         raise fail("--list lists every report: give it without --number", 2)
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
@@ -68,6 +69,8 @@ def report(
 
 
 def _print_one(report: Report, fmt: Format) -> None:
+    from phasegate import reports
+
     if fmt == "json":
         typer.echo(json_text(reports.content_json(report)))
         return
@@ -78,6 +81,8 @@ def _print_one(report: Report, fmt: Format) -> None:
 
 
 def _print_list(listed: list[Report], project_id: str, fmt: Format) -> None:
+    from phasegate import reports
+
     rows = [reports.summary(r) for r in listed]
     if fmt == "json":
         typer.echo(json_text(json.dumps(rows, indent=2, ensure_ascii=False)))

@@ -1,0 +1,18 @@
+"""The words the faces take for a decision, apart from the code that sends it: light (no
+Temporal SDK), so that a command line can name them in its options without loading the client."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["ALIASES", "EXCEPTION_DECISIONS", "ExceptionChoice"]
+
+EXCEPTION_DECISIONS = {
+    "approve-plan": "approve_plan",
+    "widen": "widen_tolerance",
+    "close": "close",
+}
+"""The command line's words for an exception decision -> the update's."""
+ALIASES = {"approve_plan": "approve-plan", "widen_tolerance": "widen"}
+"""The update's (and the exception report's) names, taken on the command line too."""
+ExceptionChoice = Literal["approve-plan", "widen", "close", "approve_plan", "widen_tolerance"]

@@ -1,0 +1,85 @@
+"""The light commands start without the Temporal SDK and SQLAlchemy: `--help`, `model list`
+(with no ledger present: reading a ledger's registry needs SQLAlchemy), `model validate` of a
+built-in and `charter validate` of an example. Each runs in a fresh interpreter, so that no
+other test's imports hide one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from phasegate.settings import sqlite_url
+
+ROOT = Path(__file__).resolve().parents[2]
+HEAVY = ("temporalio", "sqlalchemy", "worker", "workflows", "phasegate.devserver")
+PROBE = """
+import json, sys
+from typer.testing import CliRunner
+from phasegate.cli import app
+result = CliRunner().invoke(app, sys.argv[1:])
+heavy = sorted(m for m in {heavy!r} if m in sys.modules)
+print(json.dumps({{"code": result.exit_code, "output": result.output, "heavy": heavy}}))
+"""
+
+
+def run_probe(*args: str, cwd: Path = ROOT) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--help",),
+        ("model", "--help"),
+        ("model", "list"),
+        ("model", "list", "--json"),
+        ("model", "validate", "prince2"),
+        ("model", "validate", "projektflodet"),
+        ("charter", "validate", "examples/prince2-charter.yaml"),
+        ("charter", "validate", "examples/projektflodet-charter.yaml"),
+    ],
+    ids=" ".join,
+)
+def test_light_command_imports_neither_temporal_nor_sqlalchemy(
+    args: tuple[str, ...], data_dir: Path
+) -> None:
+    assert not (data_dir / "ledger.db").exists()  # model list reads no ledger: there is none
+    result = run_probe(*args)
+    assert result["code"] == 0, result["output"]
+    assert result["heavy"] == []
+
+
+def test_the_probe_sees_a_command_that_needs_temporal() -> None:
+    """A server-facing command imports the SDK when it runs: the probe would notice a light
+    command doing the same."""
+    result = run_probe("project", "status", "nothing-here")
+    assert result["code"] == 1
+    heavy = result["heavy"]
+    assert isinstance(heavy, list)
+    assert "temporalio" in heavy
+
+
+@pytest.mark.parametrize(
+    "folder", ["plain", "with space", "q?mark", "per%cent", "hash#tag", "plus+sign", "ünï"]
+)
+def test_default_ledger_url_is_the_one_sqlalchemy_renders(tmp_path: Path, folder: str) -> None:
+    """The default SQLite URL, built without SQLAlchemy, is exactly the URL SQLAlchemy builds
+    (and parses back to the same file)."""
+    path = tmp_path / folder / "ledger.db"
+    expected = sa.URL.create("sqlite", database=str(path.resolve()))
+    assert sqlite_url(path) == expected.render_as_string(hide_password=False)
+    assert sa.make_url(sqlite_url(path)).database == str(path.resolve())
