@@ -18,9 +18,10 @@ from structlog.typing import Processor
 
 __all__ = ["QUIET_LIBRARIES", "configure_logging"]
 
-QUIET_LIBRARIES = ("transitions",)
+QUIET_LIBRARIES = ("transitions", "alembic.runtime.plugins")
 """Libraries whose info lines say nothing a user acts on (transitions: each state's callbacks,
-on every workflow replay too): logged from warning up, unless the level is debug."""
+on every workflow replay too; alembic: the plugins it sets up on first use, its migrations
+still show): logged from warning up, unless the level is debug."""
 
 LogFormatName = Literal["auto", "json", "console"]
 
