@@ -41,6 +41,9 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
     assert st.state == "executing" and st.committed_items == 3 and st.committed_effort == 4.0
     assert st.execute_ends_at is not None and st.planned_at is not None
     assert st.execute_ends_at - st.planned_at == timedelta(weeks=3)
+    # A stand-up falls at the planning moment when that is a working day (the test server's
+    # clock is today's: a weekend or a holiday has none).
+    standup_now = g.working_day(st.planned_at.date(), projektflodet.calendar.country)
     st = await it.done("erik", "A1")
     st = await it.done("david", "A3")  # the project manager may report anyone's item
     st = await it.add("david", items(("B1", "erik", 1)))
@@ -82,7 +85,7 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
     assert it.kinds() == [
         "iteration_opened",
         "iteration_planned",
-        "standup",  # the first of the working days falls at the planning moment
+        *(["standup"] if standup_now else []),  # the first working day's, at planning
         "items_done",
         "items_done",
         "items_added",
@@ -92,10 +95,11 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
         "retro_recorded",
         "iteration_ended",
     ]
-    assert [e.actor for e in events[1:10]] == [
-        "erik", None, "erik", "david", "david", "david", "david", "bo", "erik",
+    assert [e.actor for e in events[1:] if e.kind != EventKind.standup][:8] == [
+        "erik", "erik", "david", "david", "david", "david", "bo", "erik",
     ]  # fmt: skip
-    assert events[5].payload["scope_change"] is True
+    [added] = [e for e in events if e.kind == EventKind.items_added]
+    assert added.payload["scope_change"] is True
     # The obstacle is a task in the inbox of whoever holds the role that must clear it.
     obstacle = [t for t in p.tasks(status="open") if "obstacle" in t.key]
     assert [(t.assignee, t.title) for t in obstacle] == [
@@ -115,7 +119,7 @@ async def test_an_iteration_runs_plan_execute_demo_deliver_retro_and_the_next_on
     kinds = p.kinds(everything=True)
     assert kinds[-2:] == ["iteration_finished", "iteration_started"]
     fin = p.of_kind(EventKind.iteration_finished)[0]
-    assert fin.payload["chain_head"] == {"seq": 11, "hash": events[-1].hash}
+    assert fin.payload["chain_head"] == {"seq": len(events), "hash": events[-1].hash}
     assert (await nxt.status()).state == "planning"
     p.assert_sound_ledger()
     await it.record("iteration_cycle")
