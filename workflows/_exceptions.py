@@ -49,6 +49,23 @@ TRIGGERS = {"approve_plan": "approve_plan", "widen_tolerance": "widen_tolerance"
             "close": "close_project"}  # fmt: skip
 
 
+def go_up(record: ExceptionRecord) -> None:
+    """The exception's decision went one level up: its machine follows."""
+    case = ExceptionCase.from_dict(record.machine)
+    if case.may("escalate"):
+        case.fire("escalate")
+        record.machine = case.to_dict()
+
+
+def settle(record: ExceptionRecord, outcome: str, actor: str) -> None:
+    """The level holding the exception decided ``outcome``: its machine resolves it."""
+    case = ExceptionCase.from_dict(record.machine)
+    case.fire(TRIGGERS[outcome])
+    record.machine = case.to_dict()
+    record.outcome = outcome  # type: ignore[assignment]
+    record.decided_by = actor
+
+
 class Exceptions(Part):
     def __init__(
         self,
@@ -250,10 +267,7 @@ class Exceptions(Part):
         current = self.open
         if current is None or d.kind != "exception" or d.id != current.id or target is None:
             return
-        case = ExceptionCase.from_dict(current.machine)
-        if case.may("escalate"):
-            case.fire("escalate")
-            current.machine = case.to_dict()
+        go_up(current)
         self._control.note(f"exception {current.id} escalated to {target.id}")
 
     # -- deciding -------------------------------------------------------------------------------
@@ -448,11 +462,7 @@ class Exceptions(Part):
         outcome = self._d.vote(d, input.actor, input.decision, input.comment)
         if outcome is None:  # pragma: no cover - an exception's level decides alone
             return
-        case = ExceptionCase.from_dict(current.machine)
-        case.fire(TRIGGERS[outcome])
-        current.machine = case.to_dict()
-        current.outcome = outcome  # type: ignore[assignment]
-        current.decided_by = input.actor
+        settle(current, outcome, input.actor)
         c = self._control.c
         if outcome == "approve_plan":
             self._control.rebaseline(

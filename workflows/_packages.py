@@ -12,7 +12,6 @@ the stage's), or closes the work package.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -46,6 +45,7 @@ with workflow.unsafe.imports_passed_through():
         ReportProgressInput,
     )
     from states import ExceptionCase
+    from workflows._exceptions import go_up, settle
     from workflows._steps import Part, Project, iso, money, person_roles, reject
 
 if TYPE_CHECKING:
@@ -54,9 +54,6 @@ if TYPE_CHECKING:
     from workflows._exceptions import Exceptions
 
 LEVEL = "work_package"
-LAST_DAY = date(2999, 12, 31)
-TRIGGERS = {"approve_plan": "approve_plan", "widen_tolerance": "widen_tolerance",
-            "close": "close_project"}  # fmt: skip
 
 
 class Packages(Part):
@@ -375,10 +372,7 @@ class Packages(Part):
         for pkg in self._control.c.packages.values():
             rec = pkg.exception
             if rec is not None and rec.id == d.id:
-                case = ExceptionCase.from_dict(rec.machine)
-                if case.may("escalate"):
-                    case.fire("escalate")
-                    rec.machine = case.to_dict()
+                go_up(rec)
 
     def _plan_baseline(self, pkg: PackageState, input: DecideExceptionInput) -> Baseline:
         plan = input.plan
@@ -510,11 +504,7 @@ class Packages(Part):
         outcome = self._d.vote(d, input.actor, input.decision, input.comment)
         if outcome is None:  # pragma: no cover - an exception's level decides alone
             return
-        case = ExceptionCase.from_dict(rec.machine)
-        case.fire(TRIGGERS[outcome])
-        rec.machine = case.to_dict()
-        rec.outcome = outcome  # type: ignore[assignment]
-        rec.decided_by = input.actor
+        settle(rec, outcome, input.actor)
         state = self._machine.state
         if outcome == "approve_plan":
             old = pkg.baseline
