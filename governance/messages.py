@@ -148,6 +148,10 @@ class Vote(Message):
     comment: str | None = None
     at: datetime
     level: str | None = Field(None, description="Escalation level the actor decided at.")
+    counted: bool = Field(
+        True,
+        description="False for an adviser's vote (a rule's `consult:`): recorded, not counted.",
+    )
 
 
 class Escalation(Message):
@@ -502,6 +506,14 @@ class GateStatus(Message):
     reminder_at: datetime | None
     level: str | None
     escalations: list[Escalation]
+    reminded: bool = Field(False, description="Whether the reminder has gone out.")
+    advisers: list[str] = Field(
+        default_factory=list,
+        description="People of the rule's `consult:` roles: their votes are advice, not counted.",
+    )
+    advice_awaited: list[str] = Field(
+        default_factory=list, description="Advisers who have not given their advice yet."
+    )
 
 
 class ProjectStatus(Message):

@@ -425,6 +425,7 @@ class Decisions(Part):
             reminder_at=d.reminder_at,
             level=d.level,
             escalations=list(d.escalations),
+            reminded=d.reminded,
         )
 
     def deciding_level(self, d: DecisionState, actor: str) -> str | None:
