@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
@@ -411,6 +411,25 @@ class ProjectRow:
     phasegate kept it."""
     rag: str = ""
     """The worst RAG colour (green, amber, red); empty before the first progress report."""
+    title: str = ""
+    managers: tuple[str, ...] = ()
+    """The holders of the model's project-manager role."""
+    phase_since: datetime | None = None
+    deadline: datetime | None = None
+    """The earliest deadline of the open decisions (gate, changes, exception)."""
+    level: str | None = None
+    """The escalation level now holding the gate, once escalated."""
+    held_since: datetime | None = None
+    held_by: str | None = None
+    outcome: str | None = None
+    """closed, rejected or cancelled once the project has ended."""
+
+    def overdue(self, now: datetime) -> bool:
+        """A decision is past its deadline and the project is not held (clocks stop then)."""
+        return self.deadline is not None and self.deadline < now and self.held_since is None
+
+
+ListState = Literal["open", "closed", "rejected", "cancelled"]
 
 
 async def list_projects(
@@ -419,35 +438,79 @@ async def list_projects(
     phase: str | None = None,
     awaiting: str | None = None,
     rag: str | None = None,
+    held: bool = False,
+    state: ListState | None = None,
+    overdue_at: datetime | None = None,
 ) -> list[ProjectRow]:
-    """Projects from Temporal's visibility store, filtered by phase, what they await and
-    their worst RAG colour."""
+    """Projects from Temporal's visibility store, filtered by phase, what they await, their
+    worst RAG colour, hold and state (server-side), and by a decision overdue at
+    ``overdue_at`` (from the row each project keeps in its memo)."""
     # A run that continued as new keeps its last search attributes: list live runs only.
     query = f"WorkflowType = '{ProjectWorkflow.__name__}' AND ExecutionStatus != 'ContinuedAsNew'"
     if phase:
         query += f" AND {sa.PHASE.name} = '{_quote(phase)}'"
+    if held:
+        awaiting = "hold"
     if awaiting:
         value = awaiting if ":" in awaiting or awaiting == "hold" else f"gate:{awaiting}"
         query += f" AND {sa.AWAITING.name} = '{_quote(value)}'"
     if rag:
         query += f" AND {sa.RAG.name} = '{_quote(rag)}'"
+    if state == "open":
+        query += " AND ExecutionStatus = 'Running'"
+    elif state is not None:  # an ended project's phase attribute is its outcome
+        query += f" AND ExecutionStatus != 'Running' AND {sa.PHASE.name} = '{state}'"
     rows: list[ProjectRow] = []
     async for wf in client.list_workflows(query):
         attrs = wf.typed_search_attributes
         memo = await wf.memo()
-        rows.append(
-            ProjectRow(
-                project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
-                phase=attrs.get(sa.PHASE) or "",
-                model=attrs.get(sa.MODEL) or "",
-                awaiting=attrs.get(sa.AWAITING) or "",
-                status=wf.status.name.lower() if wf.status else "",
-                model_hash=str(memo.get("model_hash", "")),
-                model_source=str(memo.get("model_source", "")),
-                rag=attrs.get(sa.RAG) or "",
-            )
+        row = _row_memo(memo.get(sa.ROW_MEMO))
+        found = ProjectRow(
+            project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
+            phase=attrs.get(sa.PHASE) or "",
+            model=attrs.get(sa.MODEL) or "",
+            awaiting=attrs.get(sa.AWAITING) or "",
+            status=wf.status.name.lower() if wf.status else "",
+            model_hash=str(memo.get("model_hash", "")),
+            model_source=str(memo.get("model_source", "")),
+            rag=attrs.get(sa.RAG) or "",
+            **row,
         )
+        if overdue_at is None or found.overdue(overdue_at):
+            rows.append(found)
     return sorted(rows, key=lambda r: r.project_id)
+
+
+def _row_memo(raw: object) -> dict[str, Any]:
+    """The fields of a project's memo row (`workflows/_search.row`); none for a project
+    begun before it was kept, or a row that is not what it should be."""
+    if not isinstance(raw, dict):
+        return {}
+
+    def when(key: str) -> datetime | None:
+        value = raw.get(key)
+        try:
+            return datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
+    def text(key: str) -> str | None:
+        value = raw.get(key)
+        return value if isinstance(value, str) else None
+
+    managers = raw.get("managers")
+    return {
+        "title": text("title") or "",
+        "managers": tuple(m for m in managers if isinstance(m, str))
+        if isinstance(managers, list)
+        else (),
+        "phase_since": when("phase_since"),
+        "deadline": when("deadline"),
+        "level": text("level"),
+        "held_since": when("held_since"),
+        "held_by": text("held_by"),
+        "outcome": text("outcome"),
+    }
 
 
 def _quote(value: str) -> str:

@@ -16,7 +16,7 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from workflows._search import AWAITING, MODEL, PHASE, PROJECT, RAG
+from workflows._search import AWAITING, MODEL, PHASE, PROJECT, RAG, ROW_MEMO
 
 if TYPE_CHECKING:
     from temporalio.runtime import Runtime
@@ -30,6 +30,7 @@ __all__ = [
     "POLLER_FRESH_SECONDS",
     "PROJECT",
     "RAG",
+    "ROW_MEMO",
     "SEARCH_ATTRIBUTES",
     "SEARCH_ATTRIBUTE_NAMES",
     "TemporalUnavailable",

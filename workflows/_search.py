@@ -1,4 +1,11 @@
-"""Search attributes the project workflow keeps current, for portfolio queries."""
+"""Search attributes the project workflow keeps current, for portfolio queries, and the
+portfolio row it keeps in its memo, for what a listing shows but never filters on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from temporalio.common import SearchAttributeKey
 
@@ -13,3 +20,31 @@ PROJECT = SearchAttributeKey.for_keyword("PhasegateProject")
 RAG = SearchAttributeKey.for_keyword("PhasegateRag")
 """The worst RAG colour over the project's aspects and levels (green, amber, red); unset until
 the first progress report."""
+
+ROW_MEMO = "row"
+"""The memo key of the portfolio row (`row`)."""
+
+
+def row(
+    *,
+    title: str,
+    managers: Sequence[str],
+    phase_since: datetime,
+    deadlines: Sequence[datetime],
+    level: str | None,
+    held_since: datetime | None,
+    held_by: str | None,
+    outcome: str | None,
+) -> dict[str, Any]:
+    """The portfolio row, JSON-ready: the earliest deadline of the open decisions, the gate's
+    escalation level, the hold, and what does not change (title, project managers)."""
+    return {
+        "title": title,
+        "managers": list(managers),
+        "phase_since": phase_since.isoformat(),
+        "deadline": min(deadlines).isoformat() if deadlines else None,
+        "level": level,
+        "held_since": held_since.isoformat() if held_since else None,
+        "held_by": held_by,
+        "outcome": outcome,
+    }

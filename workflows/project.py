@@ -126,6 +126,7 @@ class ProjectWorkflow:
         self._control.decisions = self._decisions
         self._exceptions.changes = self._changes
         self._wake = False
+        self._row: dict[str, Any] | None = None
         self._exec = Execution(
             self._s,
             self._charter,
@@ -177,9 +178,11 @@ class ProjectWorkflow:
             # `temporal workflow cancel` (or a client's handle.cancel()): the project is
             # cancelled through governance, recorded and its tasks closed, then ends cancelled.
             self._cancelled_from_temporal()
+            self._publish_row()
             await workflow.wait_condition(lambda: self._rec.idle and self._exec.quiet)
             writer.cancel()
             raise
+        self._publish_row()
         await workflow.wait_condition(
             lambda: self._rec.idle and workflow.all_handlers_finished() and self._exec.quiet
         )
@@ -189,6 +192,7 @@ class ProjectWorkflow:
 
     async def _live(self, input: StartProjectInput) -> None:
         while not self._machine.terminal:
+            self._publish_row()
             if self._should_continue_as_new() and not self._exec.running:
                 # At an iteration boundary only: an open iteration is a child of this run.
                 await workflow.wait_condition(
@@ -713,6 +717,24 @@ class ProjectWorkflow:
     def _handled(self) -> None:
         self._s.updates_handled += 1
         self._wake = True
+
+    def _publish_row(self) -> None:
+        """Keep the portfolio row in the memo current: what `project list` shows beside the
+        search attributes (title, manager, deadline, hold), read without a query per project.
+        Upserted only when it changed; projects begun before it replay without it."""
+        row = _search.row(
+            title=self._charter.title,
+            managers=self._holders(self._model.project_manager),
+            phase_since=self._s.phase_started_at,
+            deadlines=[d.deadline for d in self._decisions.open_ones() if d.deadline],
+            level=self._s.gate.level if self._s.gate is not None else None,
+            held_since=self._s.held_at if self._machine.state == "on_hold" else None,
+            held_by=self._s.held_by if self._machine.state == "on_hold" else None,
+            outcome=self._s.outcome,
+        )
+        if row != self._row and workflow.patched("portfolio-row-memo"):
+            workflow.upsert_memo({_search.ROW_MEMO: row})
+        self._row = row
 
     def _upsert_search(self) -> None:
         # An ended project is listed by its outcome: closed, rejected or cancelled.

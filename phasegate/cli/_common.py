@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -136,4 +137,9 @@ def echo_json(data: BaseModel | list[Any] | dict[str, Any]) -> None:
     if isinstance(data, BaseModel):
         typer.echo(json_text(data.model_dump_json(indent=2)))
     else:
-        typer.echo(json_text(json.dumps(data, indent=2, default=str, ensure_ascii=False)))
+        typer.echo(json_text(json.dumps(data, indent=2, default=_plain, ensure_ascii=False)))
+
+
+def _plain(value: object) -> str:
+    """JSON for what json does not know: a time in ISO 8601 (as pydantic writes it)."""
+    return value.isoformat() if isinstance(value, datetime | date) else str(value)

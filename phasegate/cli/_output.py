@@ -6,8 +6,12 @@ newline and tab, for values inside one line or a column."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _BIDI_AND_SEPARATORS = "\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI_AND_SEPARATORS}]")
@@ -38,3 +42,25 @@ def json_text(text: str) -> str:
     """JSON text safe for a terminal: JSON encoders escape C0 controls already; DEL, C1,
     bidi controls and line separators become ``\\uXXXX`` too (the same JSON value)."""
     return _UNESCAPED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def table_console(*, fit: bool = False, plain: bool = False) -> Console:
+    """A console for tables of data: no markup, no emoji codes, no highlighting. On a
+    terminal, ``fit`` keeps its width (long values are cut), else at least 120 columns; piped
+    (a file, grep, a test), wide enough that values are whole (200 columns, or any with
+    ``fit``: a table takes only the width it needs). ``plain``: no colour nor style codes,
+    for text that goes through ``say``."""
+    from rich.console import Console
+
+    probe = Console()
+    if probe.is_terminal:
+        width = probe.width if fit else max(probe.width, 120)
+    else:
+        width = 1000 if fit else max(probe.width, 200)
+    return Console(
+        width=width,
+        markup=False,
+        emoji=False,
+        highlight=False,
+        color_system=None if plain else "auto",
+    )

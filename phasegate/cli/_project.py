@@ -5,13 +5,14 @@ from __future__ import annotations
 import getpass
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 import governance as g
-from governance.messages import ProjectStatus
+from governance.messages import GateStatus, ProjectStatus
 from phasegate import models
 from phasegate.cli._common import (
     Actor,
@@ -113,7 +114,8 @@ def _login_name() -> str | None:
     return name if 0 < len(name) <= 64 and name.isprintable() else None
 
 
-def _print_status(st: ProjectStatus) -> None:
+def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
+    now = now or datetime.now(UTC)
     where = st.state if st.phase is None else f"{st.phase} ({safe(st.phase_title)})"
     source = f"{safe(st.model_source.describe())}, " if st.model_source else ""
     say(f"{st.project_id}: {safe(st.title)}")
@@ -124,30 +126,22 @@ def _print_status(st: ProjectStatus) -> None:
     if st.phase is not None:
         say(
             f"  phase:  {where}, {st.phase_index + 1 if st.phase_index is not None else '?'}"
-            f" of {len(st.phases)}"
+            f" of {len(st.phases)}, since {_day(st.phase_started_at)} "
+            f"({_days(now - st.phase_started_at)})"
         )
     if st.phase_opens_at:
-        say(f"  opens:  {st.phase_opens_at.isoformat()}")
-    gate = st.gate
-    if gate is not None:
+        say(f"  opens:  {_minute(st.phase_opens_at)} ({_until(st.phase_opens_at, now)})")
+    if st.on_hold and st.held_since is not None:
         say(
-            f"  gate:   {gate.gate}: {safe(gate.title)} (round {gate.round}, rule {gate.rule}, "
-            f"{gate.approvals}/{gate.approvals_needed} approvals)"
+            f"  held:   since {_minute(st.held_since)} by {safe(st.held_by or '?')} "
+            f"({_days(now - st.held_since)}); every clock waits"
         )
-        if gate.required_missing:
-            say(f"          required still missing: {', '.join(gate.required_missing)}")
-        for vote in gate.votes:
-            extra = f" at level {vote.level}" if vote.level else ""
-            say(
-                f"          {vote.actor}: {vote.decision}{extra}"
-                + (f" ({safe(vote.comment)})" if vote.comment else "")
-            )
-        say(f"          awaiting: {', '.join(gate.awaited) or '-'}")
-        if gate.deadline:
-            say(
-                f"          deadline: {gate.deadline.isoformat()}"
-                + (f" (escalated to {gate.level})" if gate.level else "")
-            )
+    if st.gate is not None:
+        for line in gate_lines(st.gate, now, held=st.on_hold):
+            say(line)
+    if st.last_gate is not None and st.gate is None and st.outcome is None:
+        lg = st.last_gate
+        say(f"  last gate: {lg.gate} round {lg.round}: {lg.describe()} ({_minute(lg.at)})")
     if st.deliverables:
         missing = sum(not d.present for d in st.deliverables)
         say(
@@ -163,16 +157,71 @@ def _print_status(st: ProjectStatus) -> None:
             f"  iteration: {open_it}, {len(ex.history)} finished "
             f"(`phasegate iteration status {st.project_id}`)"
         )
-        if (line := forecast_line(ex)) is not None:
-            say(f"  forecast: {line}")
+        if (shown := forecast_line(ex)) is not None:
+            say(f"  forecast: {shown}")
     print_control(st)
-    say(f"  audit:  {st.last_seq} events")
+    say(f"  audit:  {st.last_seq} events (`phasegate project history {st.project_id}`)")
     if st.recorded_seq < st.last_seq or st.ledger_error:
         say(
             f"  ledger: {st.recorded_seq} of {st.last_seq} events recorded so far"
             + (f"; {st.ledger_error}" if st.ledger_error else "; the rest follows"),
             err=True,
         )
+
+
+def gate_lines(gate: GateStatus, now: datetime, *, held: bool = False) -> list[str]:
+    """The open gate: its round and rule, each vote (who, when, what, why), who is still
+    awaited, the clock (deadline, reminder) and the escalation, as status lines."""
+    pad = " " * 10
+    lines = [
+        f"  gate:   {gate.gate}: {safe(gate.title)}",
+        f"{pad}round {gate.round}, rule {gate.rule}, {gate.approvals}/{gate.approvals_needed} "
+        f"approvals; opened {_minute(gate.opened_at)} by {safe(gate.requested_by)}",
+    ]
+    for vote in gate.votes:
+        what = vote.decision if vote.counted else f"advice {vote.decision} (not counted)"
+        at_level = f" at level {vote.level}" if vote.level else ""
+        lines.append(
+            f"{pad}vote: {safe(vote.actor)} {what}{at_level}, {_minute(vote.at)}"
+            + (f": {safe(vote.comment)}" if vote.comment else "")
+        )
+    if gate.required_missing:
+        lines.append(f"{pad}required still missing: {', '.join(gate.required_missing)}")
+    lines.append(f"{pad}awaiting: {safe(', '.join(gate.awaited)) or '-'}")
+    if gate.advice_awaited:
+        lines.append(f"{pad}advice awaited: {safe(', '.join(gate.advice_awaited))}")
+    if gate.deadline is not None:
+        clock = "stopped while held" if held else _until(gate.deadline, now)
+        reminder = ""
+        if gate.reminder_at is not None and not gate.escalations:
+            sent = "sent" if gate.reminded else "not sent yet"
+            reminder = f"; reminder {_minute(gate.reminder_at)} ({sent})"
+        lines.append(f"{pad}deadline: {_minute(gate.deadline)} ({clock}){reminder}")
+    for esc in gate.escalations:
+        lines.append(f"{pad}escalated to {esc.level} at {_minute(esc.at)}")
+    if gate.level is not None:
+        lines.append(f"{pad}decides now: {safe(', '.join(gate.eligible)) or 'nobody'}")
+    return lines
+
+
+def _minute(at: datetime) -> str:
+    return at.isoformat(timespec="minutes")
+
+
+def _day(at: datetime) -> str:
+    return at.date().isoformat()
+
+
+def _days(span: timedelta) -> str:
+    days = span.days
+    return f"{days} day{'' if days == 1 else 's'}"
+
+
+def _until(at: datetime, now: datetime) -> str:
+    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC)."""
+    from phasegate.cli._ops import when_due
+
+    return when_due(at.date(), now.date())
 
 
 def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Any) -> None:
@@ -235,31 +284,124 @@ def list_projects(
         Literal["red", "amber", "green"] | None,
         typer.Option(help="Only projects whose worst RAG colour is this."),
     ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only projects with a decision past its deadline.")
+    ] = False,
+    held: Annotated[bool, typer.Option("--held", help="Only projects on hold.")] = False,
+    state: Annotated[
+        Literal["open", "closed", "rejected", "cancelled"] | None,
+        typer.Option(help="Only open projects, or those ended so."),
+    ] = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
     task_queue: TaskQueue = None,
 ) -> None:
-    """Projects from Temporal's visibility store: id, phase, what it awaits, model, status
-    and the worst RAG colour (- before the first progress report)."""
+    """The portfolio, from Temporal's visibility store: one row per project with its phase,
+    what it awaits, its project manager, the days left to its next deadline (or overdue) and
+    the worst RAG colour (- before the first progress report)."""
     from phasegate import service
 
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
+    now = datetime.now(UTC)
 
     async def call(client: Client) -> list[service.ProjectRow]:
         await _warn_without_worker(client, s)
-        return await service.list_projects(client, phase=phase, awaiting=awaiting, rag=rag)
+        return await service.list_projects(
+            client,
+            phase=phase,
+            awaiting=awaiting,
+            rag=rag,
+            held=held,
+            state=state,
+            overdue_at=now if overdue else None,
+        )
 
     rows = with_client(s, call)
     if as_json:
         echo_json([asdict(r) for r in rows])
         return
-    for r in rows:
-        model = r.model
-        if r.model_source:
-            model += f" ({safe(r.model_source)}, sha256 {r.model_hash[:12]})"
-        say(f"{r.project_id}\t{r.phase}\t{r.awaiting or '-'}\t{model}\t{r.status}\t{r.rag or '-'}")
+    print_portfolio(rows, now)
+
+
+def print_portfolio(rows: list[service.ProjectRow], now: datetime) -> None:
+    """The portfolio as a table, each value cut to fit the terminal's width (whole when
+    piped); titles and names are data: escaped, no markup."""
+    if not rows:
+        say("no projects")
+        return
+    from rich import box
+    from rich.table import Table
+
+    from phasegate.cli._output import table_console
+
+    header = ("project", "title", "model", "phase", "awaiting", "manager", "due", "RAG")
+    cells = [
+        (
+            safe(r.project_id),
+            safe(r.title) or "-",
+            _model_of(r),
+            safe(r.phase) + ("" if r.status in ("running", "completed") else f" ({r.status})"),
+            _awaiting_of(r),
+            safe(", ".join(r.managers)) or "-",
+            _due_of(r, now),
+            r.rag or "-",
+        )
+        for r in rows
+    ]
+    console = table_console(fit=True, plain=True)
+    natural = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
+    # On a narrow terminal the long texts give way first (widest first); the due date and the
+    # RAG colour keep their room. Columns are three characters apart (padding and rule).
+    widths = shrink_to(natural, (8, 5, 5, 6, 6, 7, 14, 5), console.width - 3 * (len(header) - 1))
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for name, width in zip(header, widths, strict=True):
+        table.add_column(name, width=width, no_wrap=True, overflow="ellipsis")
+    for c in cells:
+        table.add_row(*c)
+    with console.capture() as captured:
+        console.print(table)
+    for line in captured.get().splitlines():
+        say(line.rstrip())
+
+
+def shrink_to(natural: list[int], least: tuple[int, ...], room: int) -> list[int]:
+    """Column widths that fit ``room``: the widest column gives up a character at a time,
+    none below its ``least`` (nor below what it needs); what still overflows is cut."""
+    widths = list(natural)
+    while sum(widths) > room:
+        shrinkable = [i for i, w in enumerate(widths) if w > min(least[i], natural[i])]
+        if not shrinkable:
+            break
+        widths[max(shrinkable, key=lambda i: widths[i])] -= 1
+    return widths
+
+
+def _model_of(r: service.ProjectRow) -> str:
+    if r.model_source and r.model_source != "built-in":
+        return f"{safe(r.model)} ({safe(r.model_source)}, sha256 {r.model_hash[:12]})"
+    return safe(r.model)
+
+
+def _awaiting_of(r: service.ProjectRow) -> str:
+    if r.held_since is not None:
+        return f"hold since {r.held_since.date().isoformat()} by {safe(r.held_by or '?')}"
+    if r.awaiting == "hold":
+        return "hold"
+    kind, _, what = r.awaiting.partition(":")
+    if not what:
+        return "-"
+    level = f" (escalated to {safe(r.level)})" if r.level and kind == "gate" else ""
+    return f"{kind} {safe(what)}{level}"
+
+
+def _due_of(r: service.ProjectRow, now: datetime) -> str:
+    if r.deadline is None or r.held_since is not None or r.outcome is not None:
+        return "-"
+    from phasegate.cli._ops import when_due
+
+    return when_due(r.deadline.date(), now.date())
 
 
 @gate_app.command("request")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import subprocess
@@ -11,17 +12,20 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import pytest_asyncio
+from click.testing import Result
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from typer.testing import CliRunner
 
 from governance.audit import AuditEvent
 from governance.messages import IterationStatus, ProjectStatus
 from ledger import Ledger
 from phasegate import deliverables, service
+from phasegate.cli import app
 from phasegate.devserver import DevServer
 
 T = TypeVar("T")
@@ -259,3 +263,33 @@ def worker_process(dev_server: DevServer, tmp_path: Path) -> Iterator[WorkerProc
         yield w
     finally:
         w.stop()
+
+
+class Cli:
+    """``phasegate`` in-process, pointed at the test's dev server, ledger and task queue."""
+
+    def __init__(self, dev_server: DevServer, worker: WorkerProcess, tmp_path: Path) -> None:
+        self.runner = CliRunner(
+            env={
+                "PHASEGATE_ADDRESS": dev_server.address,
+                "PHASEGATE_LEDGER_URL": worker.ledger_url,
+                "PHASEGATE_TASK_QUEUE": worker.task_queue,
+                "PHASEGATE_DATA_DIR": str(tmp_path / "data"),
+            }
+        )
+
+    def __call__(self, *args: str | Path, code: int = 0) -> Result:
+        result = self.runner.invoke(app, [str(a) for a in args])
+        assert result.exit_code == code, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.output
+        return result
+
+    def json(self, *args: str | Path) -> Any:
+        return json.loads(self(*args, "--json").stdout)
+
+
+@pytest.fixture
+def cli(dev_server: DevServer, worker_process: WorkerProcess, tmp_path: Path) -> Cli:
+    """The CLI against the module's dev server and a worker process of this test."""
+    worker_process.start()
+    return Cli(dev_server, worker_process, tmp_path)

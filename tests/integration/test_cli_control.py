@@ -6,7 +6,6 @@ change decided by two board members while a gate is open; each refusal changes n
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -17,44 +16,12 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
-from phasegate.cli import app
-from phasegate.devserver import DevServer
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
 EXAMPLE = Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml"
 FIGURES = ("pv", "ev", "ac", "sv", "cv", "spi", "cpi", "eac", "etc", "vac", "tcpi")
-
-
-class Cli:
-    """``phasegate`` in-process, pointed at the test's dev server, ledger and task queue."""
-
-    def __init__(self, dev_server: DevServer, worker: WorkerProcess, tmp_path: Path) -> None:
-        self.runner = CliRunner(
-            env={
-                "PHASEGATE_ADDRESS": dev_server.address,
-                "PHASEGATE_LEDGER_URL": worker.ledger_url,
-                "PHASEGATE_TASK_QUEUE": worker.task_queue,
-                "PHASEGATE_DATA_DIR": str(tmp_path / "data"),
-            }
-        )
-
-    def __call__(self, *args: str | Path, code: int = 0) -> Result:
-        result = self.runner.invoke(app, [str(a) for a in args])
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str | Path) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-
-@pytest.fixture
-def cli(dev_server: DevServer, worker_process: WorkerProcess, tmp_path: Path) -> Cli:
-    worker_process.start()
-    return Cli(dev_server, worker_process, tmp_path)
 
 
 TODAY = datetime.now(UTC).date()
@@ -106,7 +73,7 @@ def listed(cli: Cli, colour: str, pid: str) -> list[str]:
     deadline = time.monotonic() + 20
     while True:
         out = cli("project", "list", "--rag", colour).stdout
-        lines = [line for line in out.splitlines() if line.startswith(f"{pid}\t")]
+        lines = [line for line in out.splitlines() if line.split()[:1] == [pid]]
         if lines or time.monotonic() > deadline:
             return lines
         time.sleep(0.2)
@@ -159,7 +126,7 @@ def test_a_cost_overrun_forecast_is_red_listed_and_shown_with_its_figures(
     assert "cost" in st["control"]["exception"]["aspects"]
 
     [line] = listed(cli, "red", pid)
-    assert line.endswith("\tred")
+    assert line.split()[-1] == "red"
     assert listed(cli, "green", pid) == []
     rows = [r for r in cli.json("project", "list", "--rag", "red") if r["project_id"] == pid]
     assert [r["rag"] for r in rows] == ["red"]

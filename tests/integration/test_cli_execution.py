@@ -5,7 +5,6 @@ with its message and exit code while nothing changes."""
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 import uuid
 from collections.abc import Callable
@@ -14,11 +13,8 @@ from typing import Any
 
 import pytest
 from click.testing import Result
-from typer.testing import CliRunner
 
-from phasegate.cli import app
-from phasegate.devserver import DevServer
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
 EXAMPLE = Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml"
@@ -29,35 +25,6 @@ PLAN = """\
 - {id: CRM-3, title: Inloggning med SSO, owner: david, estimate: 1, points: 1}
 """
 ADDED = "- {id: CRM-4, title: Exportera till Excel, owner: erik, estimate: 0.5, points: 1}\n"
-
-
-class Cli:
-    """``phasegate`` in-process, pointed at the test's dev server, ledger and task queue."""
-
-    def __init__(self, dev_server: DevServer, worker: WorkerProcess, tmp_path: Path) -> None:
-        self.runner = CliRunner(
-            env={
-                "PHASEGATE_ADDRESS": dev_server.address,
-                "PHASEGATE_LEDGER_URL": worker.ledger_url,
-                "PHASEGATE_TASK_QUEUE": worker.task_queue,
-                "PHASEGATE_DATA_DIR": str(tmp_path / "data"),
-            }
-        )
-
-    def __call__(self, *args: str | Path, code: int = 0) -> Result:
-        result = self.runner.invoke(app, [str(a) for a in args])
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.output
-        return result
-
-    def json(self, *args: str | Path) -> Any:
-        return json.loads(self(*args, "--json").stdout)
-
-
-@pytest.fixture
-def cli(dev_server: DevServer, worker_process: WorkerProcess, tmp_path: Path) -> Cli:
-    worker_process.start()
-    return Cli(dev_server, worker_process, tmp_path)
 
 
 def start(cli: Cli, tmp_path: Path) -> str:

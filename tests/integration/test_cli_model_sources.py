@@ -101,7 +101,7 @@ def test_a_charter_runs_under_its_published_model_and_a_copy_beside_it_is_ignore
     assert (started.exit_code, started.stdout) == (0, f"{pid}\n"), started.output
     status = cli("project", "status", pid)
     assert f"  model:  acme@1.0 (published, sha256 {digest[:12]})" in status.stdout
-    assert f"\tacme@1.0 (published, sha256 {digest[:12]})\t" in listed(cli, pid)
+    assert f"   acme@1.0 (published, sha256 {digest[:12]})   " in listed(cli, pid)
 
 
 def test_a_weakened_builtin_copy_beside_the_charter_is_not_used(
@@ -131,7 +131,7 @@ def test_a_model_file_named_with_model_is_shown_as_a_local_file_model(
     assert cli("project", "start", charter, "--model", local).exit_code == 0
     status = cli("project", "status", pid)
     assert f"  model:  acme@2.0 (local file {local}, sha256 {digest[:12]})" in status.stdout
-    assert f"\tacme@2.0 (local file {local}, sha256 {digest[:12]})\t" in listed(cli, pid)
+    assert f"   acme@2.0 (local file {local}, sha256 {digest[:12]})   " in listed(cli, pid)
     # And the source is on the record.
     export = cli("audit", "export", "--project", pid).stdout.splitlines()
     started = json.loads(export[0])
