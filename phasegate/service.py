@@ -464,7 +464,7 @@ async def list_projects(
     async for wf in client.list_workflows(query):
         attrs = wf.typed_search_attributes
         memo = await wf.memo()
-        row = _row_memo(memo.get(sa.ROW_MEMO))
+        row = row_of_memo(memo.get(sa.ROW_MEMO))
         found = ProjectRow(
             project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
             phase=attrs.get(sa.PHASE) or "",
@@ -481,7 +481,7 @@ async def list_projects(
     return sorted(rows, key=lambda r: r.project_id)
 
 
-def _row_memo(raw: object) -> dict[str, Any]:
+def row_of_memo(raw: object) -> dict[str, Any]:
     """The fields of a project's memo row (`workflows/_search.row`); none for a project
     begun before it was kept, or a row that is not what it should be."""
     if not isinstance(raw, dict):

@@ -29,6 +29,7 @@ SCENARIOS = {
     "control_cost_exception": 1,
     "control_time_escalated_closed": 1,
     "control_formal_change_beside_gate": 1,
+    "portfolio_row": 1,
 }
 """Each recorded scenario and the fewest runs its history holds."""
 
