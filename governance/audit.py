@@ -78,6 +78,8 @@ class EventKind(StrEnum):
     exception_raised = "exception_raised"
     exception_resolved = "exception_resolved"
     task_created = "task_created"
+    task_completed = "task_completed"
+    """A person finished a gate's review task (its assignee, or the project manager)."""
     deliverable_submitted = "deliverable_submitted"
     # the project's side of its iterations (in the project's chain)
     iteration_started = "iteration_started"

@@ -37,6 +37,7 @@ Action = Literal[
     "request_change",
     "decide_change",
     "decide_exception",
+    "complete_task",
 ]
 MAX_COMMENT = 4000
 LEDGER_MEMO = "phasegate_ledger_id"
@@ -176,6 +177,12 @@ class DecisionState(Message):
     reminded: bool = False
     level: str | None = Field(None, description="Escalation level now holding the decision.")
     escalations: list[Escalation] = Field(default_factory=list)
+    tasks_done: list[str] = Field(
+        default_factory=list,
+        description="A gate's review tasks completed so far, as ``task<i>/<person>`` (the "
+        "key without the gate's group, so a reset that renames the group does not issue "
+        "them again).",
+    )
 
 
 GateState = DecisionState
@@ -302,6 +309,16 @@ class DecideGateInput(Command):
 
 class ActorInput(Command):
     """hold / resume / cancel."""
+
+
+class CompleteTaskInput(Command):
+    """Finish one of the open gate's review tasks: its assignee, or the project manager."""
+
+    key: Line = Field(
+        min_length=1,
+        max_length=500,
+        description="The task's key in the project's inbox, e.g. ``idea_gate/1/task1/anna``.",
+    )
 
 
 # -- control: progress, changes, exceptions ---------------------------------------------------

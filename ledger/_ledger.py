@@ -495,6 +495,12 @@ class Ledger:
         (task_id,) = result.inserted_primary_key or (None,)
         return Task.model_validate({**content, "id": task_id, "status": "open"})
 
+    def task(self, task_id: int) -> Task | None:
+        """The task with this id (the inbox's row id, unique in the ledger), or None."""
+        with self._transaction() as conn:
+            row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).mappings().first()
+        return _task_from_row(row) if row is not None else None
+
     def tasks(
         self,
         assignee: str | None = None,

@@ -280,6 +280,12 @@ def _task_created(f: _Facts) -> str:
     return "task created" + _also(f.get("title"))
 
 
+def _task_completed(f: _Facts) -> str:
+    title, assignee = f.get("title"), f.get("assignee")
+    done = f"completed task: {title}" if title else "completed a task"
+    return done + (f" (assigned to {assignee})" if assignee and assignee != f.e.actor else "")
+
+
 def _iteration(f: _Facts) -> str:
     number = f.get("number") or f.get("iteration")
     return f"iteration {number}" if number else "iteration"
@@ -457,6 +463,7 @@ _PHRASES: dict[str, Callable[[_Facts], str]] = {
     EventKind.exception_raised: _exception_raised,
     EventKind.exception_resolved: _exception_resolved,
     EventKind.task_created: _task_created,
+    EventKind.task_completed: _task_completed,
     EventKind.deliverable_submitted: _deliverable_submitted,
     EventKind.iteration_started: _iteration_started,
     EventKind.iteration_closed: _iteration_closed,

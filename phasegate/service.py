@@ -27,11 +27,13 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from governance import Charter, GovernanceModel, ensure_valid
+from governance.audit import Task
 from governance.messages import (
     LEDGER_MEMO,
     Action,
     ActorInput,
     Command,
+    CompleteTaskInput,
     DecideGateInput,
     IterationStatus,
     ModelSource,
@@ -396,6 +398,38 @@ async def board_action(
         updates[action],
         command_input(ActorInput, actor=actor, comment=comment),
     )
+
+
+@dataclass(frozen=True)
+class CompletedTask:
+    """A review task completed: the task as the inbox listed it, and its project's status."""
+
+    task: Task
+    status: ProjectStatus
+
+
+async def complete_task(
+    client: Client, ledger: Ledger, task_id: int, actor: str, comment: str | None = None
+) -> CompletedTask:
+    """Complete review task ``task_id`` (its id in the inbox, as ``phasegate tasks`` shows it)
+    as ``actor``. The ledger says which project and task it is; the project's workflow
+    decides (the gate that handed it out still open, the task not done, ``actor`` its
+    assignee or a project manager) and records it: a ``task_completed`` event, the task done.
+    """
+    task = ledger.task(task_id)
+    if task is None:
+        raise ProjectError(
+            f"no task {task_id} in the ledger (`phasegate tasks` lists the tasks with their ids)",
+            "UnknownTask",
+        )
+    if task.status != "open":
+        raise ProjectError(
+            f'task {task_id} ("{task.title}", {task.project_id}) is already {task.status}',
+            "TaskClosed",
+        )
+    arg = command_input(CompleteTaskInput, actor=actor, comment=comment, key=task.key)
+    st = await send_update(client, project(task.project_id), ProjectWorkflow.complete_task, arg)
+    return CompletedTask(task, st)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ lifecycle. The votes, tally, reminder and escalation are the one decision mechan
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from temporalio import workflow
@@ -13,6 +14,8 @@ with workflow.unsafe.imports_passed_through():
     from governance import Phase
     from governance.audit import EventKind, GateTaskIn
     from governance.messages import (
+        CloseTasksInput,
+        CompleteTaskInput,
         DecideGateInput,
         GateOutcome,
         GateState,
@@ -21,7 +24,17 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows._decisions import Decisions
     from workflows._deliverables import at_gate
-    from workflows._steps import Part, Project, iso
+    from workflows._steps import Part, Project, iso, person_roles, reject
+
+_DECIDE_TASK = re.compile(r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/decide/[^/]+$")
+"""A decide task's key (workflows/_decisions.py): a gate's, a change's or an exception's."""
+_ITERATION_TASK = re.compile(r"^(?:e[0-9]+/)?it-(?P<number>[0-9]+)/")
+"""A task of an iteration's group (workflows/iteration.py)."""
+_DECIDE_HINT = {
+    None: "vote with `phasegate gate decide`",
+    "change/": "decide it with `phasegate change decide`",
+    "exception/": "decide it with `phasegate exception decide`",
+}
 
 
 class Gates(Part):
@@ -183,9 +196,97 @@ class Gates(Part):
         return tasks
 
     def current_tasks(self) -> list[GateTaskIn]:
-        """The tasks that should be open now: the open gate's review tasks, and a decide task
-        for each person it still awaits (issued again after a Temporal reset)."""
+        """The tasks that should be open now: the open gate's review tasks nobody completed,
+        and a decide task for each person it still awaits (issued again after a Temporal
+        reset)."""
         gate = self._s.gate
         if gate is None or self._machine.terminal:
             return []
-        return self._review_tasks(self._model.phase(gate.phase), gate) + self._d.awaited_tasks(gate)
+        return self._open_review_tasks(gate) + self._d.awaited_tasks(gate)
+
+    # -- review tasks people complete -------------------------------------------------------
+
+    def check_complete(self, input: CompleteTaskInput) -> GateTaskIn:
+        """The open review task ``input`` names, when its actor may complete it: the task's
+        assignee, or a project manager. Else a refusal saying why (the project checked that
+        it is active and not held)."""
+        roles = person_roles(self._charter, input.actor)
+        task = self._open_review_task(input.key)
+        if input.actor != task.assignee and self._model.project_manager not in roles:
+            raise reject(
+                f'"{input.actor}" may not complete task "{task.title}" ({task.key}): only '
+                f"its assignee, {task.assignee}, or the project manager "
+                f"({self._model.project_manager}) may",
+                "NotAuthorised",
+            )
+        return task
+
+    def complete(self, input: CompleteTaskInput, task: GateTaskIn) -> None:
+        """A step: ``task`` (what :meth:`check_complete` returned for ``input``) is done; the
+        event says who finished it, and whose it was."""
+        gate = self._s.gate
+        assert gate is not None
+        gate.tasks_done.append(self._local(gate, task.key))
+        state = self._machine.state
+        self._rec.event(
+            EventKind.task_completed,
+            state,
+            state,
+            actor=input.actor,
+            role=task.role if input.actor == task.assignee else self._model.project_manager,
+            comment=input.comment,
+            payload={
+                "task": task.key,
+                "title": task.title,
+                "assignee": task.assignee,
+                "round": gate.round,
+            },
+        )
+        self._rec.close(
+            CloseTasksInput(
+                project_id=self._charter.id, keys=[task.key], at=workflow.now(), status="done"
+            )
+        )
+        self._handled()
+
+    def completable(self, actor: str) -> list[GateTaskIn]:
+        """The open review tasks ``actor`` may complete now: their own; every one for a
+        project manager."""
+        gate, person = self._s.gate, self._charter.person(actor)
+        if gate is None or person is None or self._machine.terminal:
+            return []
+        manager = self._model.project_manager in person.roles
+        return [t for t in self._open_review_tasks(gate) if manager or t.assignee == actor]
+
+    def _open_review_tasks(self, gate: GateState) -> list[GateTaskIn]:
+        done = set(gate.tasks_done)
+        tasks = self._review_tasks(self._model.phase(gate.phase), gate)
+        return [t for t in tasks if self._local(gate, t.key) not in done]
+
+    def _local(self, gate: GateState, key: str) -> str:
+        """``task<i>/<person>``: a review task's key within its gate's group."""
+        return key.removeprefix(f"{self._d.key(gate)}/")
+
+    def _open_review_task(self, key: str) -> GateTaskIn:
+        gate = self._s.gate
+        if gate is not None:
+            for task in self._review_tasks(self._model.phase(gate.phase), gate):
+                if task.key == key:
+                    if self._local(gate, key) in gate.tasks_done:
+                        raise reject(f'task "{task.title}" ({key}) is already done', "TaskClosed")
+                    return task
+        decide = _DECIDE_TASK.match(key)
+        if decide is not None:
+            hint = _DECIDE_HINT[decide["kind"]]
+            raise reject(f"task {key} is a decision, done when you decide: {hint}", "DecideTask")
+        iteration = _ITERATION_TASK.match(key)
+        if iteration is not None:
+            raise reject(
+                f"task {key} is iteration {iteration['number']}'s: it is done by the "
+                "iteration's own steps, not completed by hand",
+                "IterationTask",
+            )
+        where = "" if gate is not None else f" (no gate is open: it is in {self._machine.state})"
+        raise reject(
+            f"no open review task {key} in project {self._charter.id}{where}", "UnknownTask"
+        )

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ActorInput,
         CloseTasksInput,
         Command,
+        CompleteTaskInput,
         DecideChangeInput,
         DecideExceptionInput,
         DecideGateInput,
@@ -328,6 +329,24 @@ class ProjectWorkflow:
                 "GateOpen",
             )
         _deliverables.check(self._s.deliverables, self._current_phase(), input)
+
+    @workflow.update
+    async def complete_task(self, input: CompleteTaskInput) -> ProjectStatus:
+        return await self._recorded(self._complete_task(input))
+
+    @complete_task.validator
+    def _validate_complete_task(self, input: CompleteTaskInput) -> None:
+        self._check_complete_task(input)
+
+    def _complete_task(self, input: CompleteTaskInput) -> ProjectStatus:
+        self._gates.complete(input, self._check_complete_task(input))
+        return self.status()
+
+    def _check_complete_task(self, input: CompleteTaskInput) -> GateTaskIn:
+        self._check_active(input)
+        if self._machine.state == "on_hold":
+            raise reject(f"project {self._charter.id} is on hold", "OnHold")
+        return self._gates.check_complete(input)
 
     @workflow.update
     async def hold(self, input: ActorInput) -> ProjectStatus:
@@ -680,6 +699,8 @@ class ProjectWorkflow:
             out.append(action)
         if self._machine.terminal or self._machine.state == "on_hold":
             return out
+        if self._gates.completable(actor):
+            out.append("complete_task")
         roles = self._charter.person(actor).roles  # type: ignore[union-attr]
         manages = any(
             w.manager == actor and not self._packages.closed(w.id)

@@ -37,7 +37,7 @@ app.add_typer(_control.change_app, name="change")
 app.add_typer(_control.exception_app, name="exception")
 for _name, _command in _project.board_commands.items():
     app.command(_name)(_command)
-app.command("tasks")(_ops.tasks)
+app.add_typer(_ops.tasks_app, name="tasks")
 app.command("report")(_report.report)
 app.add_typer(_ops.audit_app, name="audit")
 app.command("worker")(_ops.worker)

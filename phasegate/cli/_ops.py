@@ -1,4 +1,5 @@
-"""``phasegate tasks``, ``audit ...``, ``worker`` and ``dev``: the ledger and the processes."""
+"""``phasegate tasks`` (and ``tasks complete``), ``audit ...``, ``worker`` and ``dev``: the
+ledger and the processes."""
 
 from __future__ import annotations
 
@@ -15,8 +16,10 @@ import typer
 
 from phasegate._signals import StopSignals
 from phasegate.cli._common import (
+    Actor,
     Address,
     AsJson,
+    Comment,
     DataDir,
     LedgerUrl,
     LogLevelOption,
@@ -25,6 +28,7 @@ from phasegate.cli._common import (
     echo_json,
     fail,
     settings,
+    with_client,
 )
 from phasegate.cli._ledger import existing, ledger_failure
 from phasegate.cli._output import safe, say
@@ -35,9 +39,12 @@ if TYPE_CHECKING:
     from phasegate import service
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+tasks_app = typer.Typer(subcommand_metavar="[COMMAND [ARGS]...]")
 
 
+@tasks_app.callback(invoke_without_command=True)
 def tasks(
+    ctx: typer.Context,
     assignee: Annotated[str | None, typer.Option(help="Only this person's tasks.")] = None,
     project: Annotated[str | None, typer.Option(help="Only this project's tasks.")] = None,
     status: Annotated[
@@ -48,7 +55,26 @@ def tasks(
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
 ) -> None:
-    """The task inbox: gate tasks and gate decisions waiting for people."""
+    """The task inbox: gate tasks and decisions waiting for people; complete a review task.
+
+    Without a command: the tasks (open ones unless --status says otherwise), each with its id.
+    `tasks complete ID --as ACTOR` completes a gate's review task.
+    """
+    if ctx.invoked_subcommand is not None:
+        given = [
+            str(p.opts[0])
+            for p in ctx.command.params
+            # Typer carries its own copy of click: its enum, compared by name.
+            if p.name and getattr(ctx.get_parameter_source(p.name), "name", "") == "COMMANDLINE"
+        ]
+        if given:
+            sub = ctx.invoked_subcommand
+            raise fail(
+                f"{', '.join(given)}: for the listing (`phasegate tasks`), not for "
+                f"`tasks {sub}`: give {sub}'s options after `{sub}`",
+                2,
+            )
+        return
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     with existing(s) as ledger:
         rows = ledger.tasks(
@@ -62,7 +88,34 @@ def tasks(
         due = t.due.date().isoformat() if t.due else "-"
         if t.due is not None and t.status == "open":
             due += f" ({when_due(t.due.date(), today)})"
-        say(f"{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t{safe(t.title)}")
+        say(
+            f"{t.id}\t{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t"
+            f"{safe(t.title)}"
+        )
+
+
+@tasks_app.command("complete")
+def complete(
+    task_id: Annotated[int, typer.Argument(help="The task's id, as `phasegate tasks` shows it.")],
+    actor: Actor,
+    comment: Comment = None,
+    data_dir: DataDir = None,
+    ledger_url: LedgerUrl = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """Complete a review task of an open gate: as its assignee, or as the project manager.
+
+    A decide task is done by deciding (`gate decide`, `change decide`, `exception decide`).
+    """
+    from phasegate import service
+
+    s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
+    with existing(s) as ledger:
+        done = with_client(
+            s, lambda client: service.complete_task(client, ledger, task_id, actor, comment)
+        )
+    say(f"done: {safe(done.task.title)} ({done.task.project_id}, task {done.task.id})")
 
 
 def when_due(due: date, today: date) -> str:

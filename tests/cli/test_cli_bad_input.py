@@ -209,7 +209,7 @@ def test_terminal_control_characters_are_escaped_in_human_output(
     assert not set(tasks.stdout) & set("\x1b\x07\r\x9b\u202e")
     [line] = tasks.stdout.splitlines()
     head, _, rest = line.partition(" (")  # "(in N days)": N depends on today
-    assert head == "new-crm\tanna\topen\tdue 2027-01-11"
+    assert head == "1\tnew-crm\tanna\topen\tdue 2027-01-11"  # its id first
     assert rest.split(")\t", 1)[1] == f"Review {SHOWN}\\tand\\nmore"
 
 

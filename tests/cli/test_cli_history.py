@@ -132,6 +132,12 @@ STORY: list[tuple[EventKind, dict[str, Any], str]] = [
      "exception EX-2 decided (close)"),
     (K.task_created, {"payload": {"title": "Review the business case"}},
      "task created (Review the business case)"),
+    (K.task_completed, {**ANNA, "comment": "read it twice", "payload": {
+     "task": "idea_gate/2/task1/anna", "title": "Review the business case", "assignee": "anna",
+     "round": 2}}, "completed task: Review the business case: read it twice"),
+    (K.task_completed, {**ANNA, "payload": {"task": "idea_gate/2/task1/eva",
+     "title": "Review the business case", "assignee": "eva", "round": 2}},
+     "completed task: Review the business case (assigned to eva)"),
     (K.history_reset, {"actor": "temporal", "payload": {"superseded_from": 30,
      "superseded_to": 31, "run_id": "run-2"}},
      "workflow reset in Temporal: events 30 to 31 superseded"),

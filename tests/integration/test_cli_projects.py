@@ -110,3 +110,65 @@ def test_a_project_through_its_first_gate_from_the_cli(
 
     unknown = runner.invoke(app, ["project", "status", "no-such-project"])
     assert unknown.exit_code == 1 and "no project no-such-project" in unknown.stderr
+
+
+def test_a_review_task_is_completed_from_the_cli_by_its_id(
+    dev_server: DevServer, worker_process: WorkerProcess, tmp_path: Path
+) -> None:
+    worker_process.start()
+    pid = f"cli-{uuid.uuid4().hex[:6]}"
+    charter = tmp_path / "charter.yaml"
+    charter.write_text(EXAMPLE.read_text().replace("id: new-crm", f"id: {pid}"))
+    runner = CliRunner(
+        env={
+            "PHASEGATE_ADDRESS": dev_server.address,
+            "PHASEGATE_LEDGER_URL": worker_process.ledger_url,
+            "PHASEGATE_TASK_QUEUE": worker_process.task_queue,
+            "PHASEGATE_DATA_DIR": str(tmp_path / "data"),
+        }
+    )
+
+    def run(*args: str, code: int = 0) -> tuple[str, str]:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (args, result.output, result.stderr)
+        return result.stdout, result.stderr
+
+    run("project", "start", str(charter))
+    run("deliverable", "submit", pid, "Idébeskrivning", "--as", "david", "--url", "https://x.se/i")
+    run("gate", "request", pid, "--as", "david")
+    inbox, _ = run("tasks", "--assignee", "anna", "--project", pid)
+    rows = [line.split("\t") for line in inbox.splitlines()]
+    assert [(r[1:4], r[5]) for r in rows] == [
+        ([pid, "anna", "open"], "Bedöm idébeskrivningen"),
+        ([pid, "anna", "open"], "Decide gate: Beslutspunkt 1: starta förstudie (round 1)"),
+    ]
+    review, decide = rows[0][0], rows[1][0]
+    listed = json.loads(run("tasks", "--assignee", "anna", "--project", pid, "--json")[0])
+    assert [str(t["id"]) for t in listed] == [review, decide]  # the same ids in JSON
+
+    _, err = run("tasks", "complete", review, "--as", "bo", code=1)
+    assert err.startswith('error: "bo" may not complete task "Bedöm idébeskrivningen"')
+    _, err = run("tasks", "complete", decide, "--as", "anna", code=1)
+    assert "vote with `phasegate gate decide`" in err
+    _, err = run("tasks", "complete", "999999", "--as", "anna", code=1)
+    assert err.startswith("error: no task 999999 in the ledger (`phasegate tasks` lists")
+
+    _, err = run("tasks", "--assignee", "anna", "complete", review, "--as", "anna", code=2)
+    assert err.startswith("error: --assignee: for the listing (`phasegate tasks`), not for")
+    out, _ = run("tasks", "complete", review, "--as", "anna", "--comment", "läst")
+    assert out == f"done: Bedöm idébeskrivningen ({pid}, task {review})\n"
+    _, err = run("tasks", "complete", review, "--as", "anna", code=1)
+    assert f'("Bedöm idébeskrivningen", {pid}) is already done' in err
+
+    inbox, _ = run("tasks", "--assignee", "anna", "--project", pid)
+    assert [line.split("\t")[0] for line in inbox.splitlines()] == [decide]
+    done, _ = run("tasks", "--project", pid, "--status", "done")
+    assert done.startswith(f"{review}\t{pid}\tanna\tdone\tdue ")
+    timeline, _ = run("project", "history", pid)
+    _, who, role, what = timeline.splitlines()[-1].split(maxsplit=3)
+    assert (who, role, what) == (
+        "anna",
+        "(bestallare)",
+        "completed task: Bedöm idébeskrivningen: läst",
+    )
+    assert "ok: 5 events" in run("audit", "verify", "--project", pid)[0]

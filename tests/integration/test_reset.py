@@ -168,6 +168,45 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
     assert not [k for k, status in tasks.items() if status == "open"]
 
 
+async def test_a_review_task_completed_before_the_reset_point_is_not_issued_again(
+    client: Client, tmp_path: Path, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    """The reset run's state knows anna completed her review task: of the gate's tasks it
+    issues again only those still open (anna's decide task), not hers."""
+    async with gate_requested(client, tmp_path, pf_charter, projektflodet) as (pid, ledger, _):
+        [review] = [t for t in ledger.tasks(project_id=pid) if t.key == "idea_gate/1/task1/anna"]
+        await service.complete_task(client, ledger, review.id, "anna", "read")
+        await settled(client, pid)
+        point = await last_workflow_task(client, pid)  # right after the completion
+        await service.decide_gate(client, pid, "bo", "approve")
+        assert (await settled(client, pid)).last_seq == 6
+
+        await reset(client, pid, point, [ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE])
+
+        st = await settled(client, pid)
+        assert st.gate is not None and st.gate.votes == [] and st.last_seq == 5
+        await service.decide_gate(client, pid, "bo", "approve")  # the reset run's first write
+        st = await settled(client, pid)
+        chain = chain_of(ledger, st)
+        tasks = {t.key: t.status for t in ledger.tasks(project_id=pid)}
+
+    assert kinds(chain) == [
+        *START,
+        SUBMITTED,
+        "gate_opened",
+        "task_completed",
+        "vote_cast",
+        "history_reset",
+        "vote_cast",
+    ]
+    assert tasks == {
+        "idea_gate/1/task1/anna": "done",
+        "idea_gate/1/decide/anna": "withdrawn",
+        "idea_gate/1/decide/bo": "done",
+        "e7/idea_gate/1/decide/anna": "open",
+    }
+
+
 class HeldActivities(ProjectActivities):
     """Holds the write of anna's vote until the test lets it go."""
 

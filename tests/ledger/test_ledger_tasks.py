@@ -55,6 +55,23 @@ def test_tasks_filter_by_assignee_project_and_status(
     assert ledger.tasks(assignee="nobody") == []
 
 
+def test_a_task_is_found_by_its_id_across_projects(ledger: Ledger, make_task: TaskFactory) -> None:
+    a = ledger.add_task(make_task("g/1/a"))
+    b = ledger.add_task(make_task("g/1/a", project_id="proj-b"))  # the same key, elsewhere
+    ledger.close_tasks("proj-b", keys=["g/1/a"], at=T0)
+    assert ledger.task(a.id) == a
+    found = ledger.task(b.id)
+    assert found is not None
+    assert (found.project_id, found.key, found.status, found.closed_at) == (
+        "proj-b",
+        "g/1/a",
+        "done",
+        T0,
+    )
+    assert ledger.task(max(a.id, b.id) + 1) is None
+    assert ledger.task(0) is None
+
+
 def test_close_tasks_closes_only_the_open_tasks_of_that_gate_once(
     ledger: Ledger, make_task: TaskFactory
 ) -> None:

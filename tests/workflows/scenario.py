@@ -224,6 +224,14 @@ class Project:
             await service.board_action(self.harness.client, self.pid, action, actor, comment)
         )
 
+    async def complete(self, actor: str, key: str, comment: str | None = None) -> ProjectStatus:
+        """Complete the task ``key`` as ``actor``, by its id in the inbox (as the CLI does)."""
+        [task_id] = [t.id for t in self.tasks() if t.key == key]
+        done = await service.complete_task(
+            self.harness.client, self.harness.ledger, task_id, actor, comment
+        )
+        return await self.recorded(done.status)
+
     async def recorded(self, st: ProjectStatus | None = None) -> ProjectStatus:
         """Wait until the ledger holds every event the workflow accepted (it writes them
         right after the step, not before the update returns); ``st`` passes through."""

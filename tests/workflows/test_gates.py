@@ -111,7 +111,8 @@ async def test_four_eyes_the_requester_gets_no_decide_task_and_may_not_vote_at_a
     assert (st.gate.eligible, st.gate.awaited) == (["anna", "bo"], ["anna", "bo"])
     assert (st.gate.approvals_needed, await p.allowed("david")) == (
         2,
-        ["report_progress", "request_change"],  # no vote: he requested the gate
+        # no vote: he requested the gate; anna's review task he may complete (the manager)
+        ["complete_task", "report_progress", "request_change"],
     )
     assert [t.key for t in p.tasks(assignee="david")] == []
 

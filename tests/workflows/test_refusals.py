@@ -26,7 +26,10 @@ ACTIONS: tuple[Action, ...] = (
     "hold",
     "resume",
     "cancel",
+    "complete_task",
 )
+REVIEW = "idea_gate/1/task1/anna"
+"""The idea gate's review task (anna's): what ``act`` tries to complete."""
 PF_ACTORS = ("anna", "bo", "cecilia", "david", "erik", "fatima", "gustav", "nobody")
 
 
@@ -35,6 +38,8 @@ def act(p: Project, actor: str, action: str) -> Awaitable[ProjectStatus]:
         return p.request(actor, deliverables=False)
     if action in ("approve", "reject", "rework"):
         return p.decide(actor, action)
+    if action == "complete_task":
+        return p.complete(actor, REVIEW)
     return p.board(action, actor)
 
 
@@ -171,6 +176,8 @@ async def test_allowed_actions_match_what_the_workflow_accepts(
                 extra = [*(["report_progress"] if actor == "david" else []), "request_change"]
             assert allowed == [*expected.get(actor, []), *extra], actor
             for action in ACTIONS:
+                if action == "complete_task" and REVIEW not in p.task_status():
+                    continue  # no gate has handed it out yet: nothing to try
                 if action not in allowed:
                     failure = await p.unchanged(partial(act, p, actor, action))
                     assert isinstance(failure, service.ProjectError), (actor, action, failure)
@@ -179,12 +186,18 @@ async def test_allowed_actions_match_what_the_workflow_accepts(
     await p.request("david")
     await check(
         {
-            "anna": ["approve", "reject", "rework", "hold", "cancel"],
+            "anna": ["approve", "reject", "rework", "hold", "cancel", "complete_task"],
             "bo": ["approve", "reject", "rework"],
+            "david": ["complete_task"],  # the project manager: anna's review task
         }
     )
     await p.decide("bo", "approve")
-    await check({"anna": ["approve", "reject", "rework", "hold", "cancel"]})
+    await check(
+        {
+            "anna": ["approve", "reject", "rework", "hold", "cancel", "complete_task"],
+            "david": ["complete_task"],
+        }
+    )
     await p.board("hold", "anna")
     await check({"anna": ["resume", "cancel"]}, control=False)
     await p.board("resume", "anna")

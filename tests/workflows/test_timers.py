@@ -281,7 +281,8 @@ async def test_once_escalated_the_ordinary_approvers_may_no_longer_decide(
     st = await p.status()
     assert st.gate is not None and st.gate.level == "portfolio"
     assert (st.gate.eligible, st.gate.awaited) == (["gustav"], ["gustav"])
-    assert await p.allowed("anna") == ["hold", "cancel", "request_change"]  # no longer a voter
+    # no longer a voter; her review task is still hers to complete
+    assert await p.allowed("anna") == ["hold", "cancel", "complete_task", "request_change"]
     # anna's decide task went with the decision; gustav has one of the portfolio level.
     await p.recorded()
     decide = {t.key: t.status for t in p.tasks() if "/decide/" in t.key}
@@ -318,6 +319,7 @@ async def test_a_level_the_gate_escalated_past_may_no_longer_decide_it(
         "rework",
         "hold",
         "cancel",
+        "complete_task",
         "request_change",
     ]
     await p.sleep(days=5)
@@ -328,7 +330,8 @@ async def test_a_level_the_gate_escalated_past_may_no_longer_decide_it(
 
     message = await p.refused(lambda: p.decide("anna", "approve"), "NotAuthorised")
     assert "it has escalated to level portfolio, where only portfoljagare decides it" in message
-    assert await p.allowed("anna") == ["hold", "cancel", "request_change"]  # the executive
+    # the executive, and the review task's assignee
+    assert await p.allowed("anna") == ["hold", "cancel", "complete_task", "request_change"]
     st = await p.decide("gustav", "approve")
     assert st.state == "pre_study"
     assert [(v.actor, v.payload["level"]) for v in p.of_kind(EventKind.vote_cast)] == [
