@@ -144,7 +144,8 @@ def test_an_update_keeps_comments_elisions_and_makes_the_exit_code_true() -> Non
     ]
     assert rendered[4] == ["$ tool dump", "head2", "..."]
     runs[3] = (["oops"], 3)
-    assert [x.render() for x in updated_lines(outcomes(*runs), outcomes(*runs).outcomes[3])] == [
+    comparison = outcomes(*runs)
+    assert [x.render() for x in updated_lines(comparison, comparison.outcomes[3])] == [
         "$ tool quiet  # exit 3",
         "oops",
     ]
@@ -159,15 +160,22 @@ def test_a_block_that_cannot_be_read_is_refused_saying_why() -> None:
         find_block("## A\n\n```yaml\na: 1\n```\n## B\n```sh\n$ x\n```\n", "A")
 
 
+def test_every_walkthrough_is_a_block_of_the_readme_with_commands() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for walk in WALKTHROUGHS:
+        assert find_block(readme, walk.heading).steps, walk.heading
+
+
 @pytest.mark.devserver
 @pytest.mark.parametrize("walk", WALKTHROUGHS, ids=lambda w: w.heading.split(" (")[0])
 def test_the_readme_walkthrough_shows_the_real_output(walk: Walkthrough) -> None:
     block = find_block(README.read_text(encoding="utf-8"), walk.heading)
     if missing := missing_programs(walk):
         pytest.skip(f"{walk.heading!r} calls {', '.join(missing)}, which is not installed")
-    failures = run_walkthrough(walk, block).failures()
-    assert not failures, (
-        f"README section {walk.heading!r} does not show the real output "
-        "(`python -m tests.integration.readme_walkthrough --update` rewrites it):\n\n"
-        + "\n\n".join(failures)
-    )
+    if failures := run_walkthrough(walk, block).failures():
+        pytest.fail(
+            f"README section {walk.heading!r} does not show the real output "
+            "(`python -m tests.integration.readme_walkthrough --update` rewrites it):\n\n"
+            + "\n\n".join(failures),
+            pytrace=False,
+        )
