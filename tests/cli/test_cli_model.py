@@ -278,6 +278,9 @@ def test_model_schema_is_json_schema() -> None:
     assert schema["properties"]["phases"]["type"] == "array"
     assert {"name", "version", "roles", "board", "phases", "escalation"} <= set(schema["required"])
     assert schema["$defs"]["Gate"]["properties"]["sla"]["format"] == "duration"
+    for rule in ("Gate", "DecisionRule"):  # advisers, on gates and the formal change rule alike
+        consult = schema["$defs"][rule]["properties"]["consult"]
+        assert consult["type"] == "array" and "not counted" in consult["description"]
     assert schema.get("additionalProperties") is False
 
 
