@@ -9,11 +9,12 @@ per project (a wave ends when all its updates are answered; within a wave at mos
 ``--concurrency`` are in flight):
 
 - **gates** (the baseline), five waves: the starting-up gate, submit its two deliverables,
-  request it, two approvals;
+  request it, the senior user's advice and the executive's approval;
 - **control**, six waves: a progress report on plan (green; the first highlight report), one
   that breaks the stage's cost tolerance (it raises an exception and issues an exception report
   and a highlight report: the heaviest step), a minor change by the project manager (approved
-  as asked), a formal change request, and two approvals of it (the second re-baselines).
+  as asked), a formal change request, the senior user's advice on it and the executive's
+  approval (which re-baselines).
 
 Updates go through the faces' functions, as the CLI and the API send them. Then the status
 query of a project with no change against one with 50 decided minor changes (median of 20
@@ -47,8 +48,8 @@ from worker import build_worker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PM = "dev"
-GATE_APPROVERS = ["ada", "ben"]  # executive (required) and senior user: a majority of three
-CHANGE_APPROVERS = ["ada", "ben"]  # the formal change rule is the same
+GATE_APPROVERS = ["ben", "ada"]  # the senior user advises, then the executive decides
+CHANGE_APPROVERS = ["ben", "ada"]  # the formal change rule is the same
 OVERRUN = 1.076  # actual cost over earned value: 7.6 % over at completion, stage tolerance 5 %
 MINOR_CHANGES = 50
 QUERIES = 20
@@ -56,7 +57,8 @@ Wave = Callable[[str], Awaitable[object]]
 
 
 def gate_waves(client: Client, names: list[str]) -> list[Wave]:
-    """Submit the starting-up gate's deliverables, request the gate, and approve it twice."""
+    """Submit the starting-up gate's deliverables, request the gate, advise on it and
+    approve it."""
 
     def submit(name: str) -> Wave:
         return lambda pid: deliverables.submit_deliverable(
@@ -84,7 +86,8 @@ def on_plan(charter: g.Charter) -> tuple[datetime, float, float]:
 
 
 def control_waves(client: Client, charter: g.Charter) -> list[Wave]:
-    """Report on plan, report a cost overrun, a minor change, a formal one and its approvals."""
+    """Report on plan, report a cost overrun, a minor change, a formal one, the advice on it
+    and its approval."""
     now, scope, cost = on_plan(charter)
     day = now.date()
     green = control.progress_report(PM, as_of=day, actual_cost=cost, earned_scope=scope)
@@ -218,13 +221,13 @@ async def bench(projects: int, concurrency: int) -> None:
         f"dev server on SQLite file; {n} projects (+{warm} warm-up), concurrency {concurrency}; "
         f"waves of {n} updates"
     )
-    print(f"{'measure':56} {'updates':>7} {'s':>6} {'/s':>7}  per wave /s")
+    print(f"{'measure':64} {'updates':>7} {'s':>6} {'/s':>7}  per wave /s")
     print(
-        f"{'gates: submit, submit, request, approve, approve':56} {len(gate) * n:7d} "
+        f"{'gates: submit, submit, request, advise, approve':64} {len(gate) * n:7d} "
         f"{sum(gate_s):6.2f} {gate_total:7.1f}  {gate_rate}"
     )
     print(
-        f"{'control: green, red (exception), minor, formal, 2 votes':56} {len(ctl) * n:7d} "
+        f"{'control: green, red (exception), minor, formal, advise, approve':64} {len(ctl) * n:7d} "
         f"{sum(ctl_s):6.2f} {ctl_total:7.1f}  {ctl_rate}"
     )
     print(f"ratio control / gates: {ratio:.2f} (the red report alone: {n / ctl_s[1]:.1f} /s)")

@@ -50,6 +50,7 @@ from governance._model import (
     Tolerances,
 )
 from governance._quorum import (
+    advisers,
     escalation_deciders,
     escalation_shortfalls,
     four_eyes,
@@ -124,6 +125,7 @@ __all__ = [
     "Tolerances",
     "Waiver",
     "WorkPackage",
+    "advisers",
     "builtin_model",
     "builtin_models",
     "cadence_times",

@@ -96,6 +96,12 @@ class DecisionRule(Strict):
     required: list[Ident] = Field(
         default_factory=list, description="Roles that must approve (a veto)."
     )
+    consult: list[Ident] = Field(
+        default_factory=list,
+        description="Roles that advise (PRINCE2's Senior User and Senior Supplier beside the "
+        "Executive): their holders get a task and may vote, and the vote is recorded and "
+        "shown as advice but never counted.",
+    )
     forbid_self_approval: bool = True
     sla: Sla
     reminder: Duration | None = Field(None, description="Remind open approvers at this point.")
@@ -273,10 +279,19 @@ class GovernanceModel(Strict):
         return f"{self.name}@{self.version}"
 
     def canonical_json(self) -> str:
-        """The model as canonical JSON (sorted keys, no spaces): what the registry stores."""
-        return json.dumps(
-            self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        """The model as canonical JSON (sorted keys, no spaces): what the registry stores.
+
+        A rule's ``consult`` is left out when empty: it came after models were published, and
+        a model that names no advisers must keep the hash it had (publishing the same file
+        again would otherwise be refused as other content under the same version)."""
+        data = self.model_dump(mode="json")
+        rules = [phase["gate"] for phase in data["phases"]]
+        if data["change_control"]["formal"] is not None:
+            rules.append(data["change_control"]["formal"])
+        for rule in rules:
+            if not rule["consult"]:
+                del rule["consult"]
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
         """SHA-256 of the canonical JSON form: equal models hash equal, whatever the YAML."""
@@ -486,10 +501,29 @@ def _check_rule(
         yield from role_ref(f"{path}.approvers[{j}]", role)
     for dup in sorted(_duplicates(rule.approvers)):
         yield Issue(f"{path}.approvers", f'role "{dup}" is listed twice')
+    for j, role in enumerate(rule.consult):
+        issues = list(role_ref(f"{path}.consult[{j}]", role))
+        yield from issues
+        if not issues and role in rule.approvers:
+            yield Issue(
+                f"{path}.consult[{j}]",
+                f'"{role}" is one of the approvers; a role either decides or advises (an '
+                "adviser's vote is not counted): list it under approvers or under consult",
+            )
+    for dup in sorted(_duplicates(rule.consult)):
+        yield Issue(f"{path}.consult", f'role "{dup}" is listed twice')
     for j, role in enumerate(rule.required):
         issues = list(role_ref(f"{path}.required[{j}]", role))
         yield from issues
-        if not issues and role not in rule.approvers:
+        if issues or role in rule.approvers:
+            continue
+        if role in rule.consult:
+            yield Issue(
+                f"{path}.required[{j}]",
+                f'"{role}" only advises (consult), and an adviser\'s vote is not counted; a '
+                "required role must be one of the approvers",
+            )
+        else:
             yield Issue(f"{path}.required[{j}]", f'"{role}" must also be one of the approvers')
     if rule.reminder is not None and rule.reminder >= rule.sla:
         yield Issue(f"{path}.reminder", "must come before the SLA passes")

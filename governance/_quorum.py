@@ -3,8 +3,8 @@ a charter can pass a gate at all.
 
 One rule, shared by the charter check (before a project starts) and the tally (while a
 decision is open). Under four eyes (a rule's ``forbid_self_approval``) whoever requested the
-decision takes no part in it: not as an approver, not at an escalation level. Every person
-counts once, however many of the rule's roles they hold.
+decision takes no part in it: not as an approver, not as an adviser, not at an escalation
+level. Every person counts once, however many of the rule's roles they hold.
 """
 
 from __future__ import annotations
@@ -32,6 +32,20 @@ def gate_voters(rule: DecisionRule, charter: Charter, requester: str | None = No
         p.id
         for p in charter.people
         if p.id != out and any(role in p.roles for role in rule.approvers)
+    ]
+
+
+def advisers(rule: DecisionRule, charter: Charter, requester: str | None = None) -> list[str]:
+    """The people who advise under ``rule``, in charter order: each holder of a ``consult``
+    role who holds none of its approver roles (who holds both decides, and is counted), less
+    the requester under four eyes. Their votes are recorded and shown, never counted."""
+    out = four_eyes(rule, requester)
+    return [
+        p.id
+        for p in charter.people
+        if p.id != out
+        and any(role in p.roles for role in rule.consult)
+        and not any(role in p.roles for role in rule.approvers)
     ]
 
 

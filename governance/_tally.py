@@ -21,6 +21,8 @@ class CastVote(Protocol):
     def decision(self) -> str: ...
     @property
     def level(self) -> str | None: ...
+    @property
+    def counted(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,8 @@ def tally(
 
     - ``requester`` (who asked for the decision) takes no part under four eyes: the quorum is
       counted over the other approvers, and a vote of theirs counts for nothing.
+    - Advice (a vote not ``counted``: an adviser's, of the rule's ``consult`` roles) counts
+      for nothing either; only the approvers' votes do.
     - It passes when approvals reach the rule's quorum of those approvers and every
       ``required`` role has an approving holder among them.
     - A required role whose every (eligible) holder voted against it vetoes: the decision is
@@ -65,13 +69,13 @@ def tally(
     """
     if level is not None:
         deciders = escalation_deciders(rule, level, charter, requester)
-        cast = [v for v in votes if v.level == level.id and v.actor in deciders]
+        cast = [v for v in votes if v.counted and v.level == level.id and v.actor in deciders]
         approvals = sum(1 for v in cast if v.decision == "approve")
         return Tally(deciders, 1, approvals, [], cast[0].decision if cast else None)
 
     eligible = gate_voters(rule, charter, requester)
     needed = max(rule.quorum(len(eligible)), 1)  # nobody to decide never passes
-    by_actor = {v.actor: v for v in votes if v.level is None and v.actor in eligible}
+    by_actor = {v.actor: v for v in votes if v.counted and v.level is None and v.actor in eligible}
     approvals = sum(1 for v in by_actor.values() if v.decision == "approve")
     missing: list[str] = []
     veto: Outcome | None = None

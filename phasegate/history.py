@@ -212,8 +212,10 @@ def _gate_opened(f: _Facts) -> str:
 
 
 def _vote_cast(f: _Facts) -> str:
+    # An adviser's vote (a rule's consult roles) is recorded with counted: false.
+    verb = "advised" if f.p.get("counted") is False else "voted"
     level = _labelled("at level", f.get("level"))
-    return f"voted {f.get('decision') or '?'} on {f.decision}{f.round}" + _also(level)
+    return f"{verb} {f.get('decision') or '?'} on {f.decision}{f.round}" + _also(level)
 
 
 def _gate_passed(f: _Facts) -> str:
@@ -235,7 +237,9 @@ def _closed(f: _Facts) -> str:
 
 def _reminder_sent(f: _Facts) -> str:
     return f"reminder about {f.decision}" + _also(
-        _labelled("awaiting", f.get("awaited")), _labelled("due", f.time("deadline"))
+        _labelled("awaiting", f.get("awaited")),
+        _labelled("advice awaited from", f.get("advice_awaited")),
+        _labelled("due", f.time("deadline")),
     )
 
 

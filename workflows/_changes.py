@@ -176,15 +176,20 @@ class Changes(Part):
             requested_by=change.requested_by,
             rule=self._rule_for(change.classification),
         )
-        eligible = self._d.status(d).eligible
-        self._rec.open(self._d.decide_tasks(d, eligible, d.opened_at))
-        self._rec.notify(
-            "change",
-            eligible,
-            f"Change {change.id} of {self._charter.title} awaits your decision: {change.title}",
-            deadline=iso(d.deadline),
-            classification=change.classification,
+        status = self._d.status(d)
+        eligible = status.eligible
+        self._rec.open(
+            self._d.decide_tasks(d, eligible, d.opened_at)
+            + self._d.advise_tasks(d, status.advisers, d.opened_at)
         )
+        for people, awaits in ((eligible, "decision"), (status.advisers, "advice")):
+            self._rec.notify(
+                "change",
+                people,
+                f"Change {change.id} of {self._charter.title} awaits your {awaits}: {change.title}",
+                deadline=iso(d.deadline),
+                classification=change.classification,
+            )
 
     def _rule_for(self, classification: str) -> DecisionRule:
         """A minor change: the project manager's; formal: the change authority's. Either way
@@ -218,7 +223,8 @@ class Changes(Part):
             )
             raise reject(f"change {change.id} is not open for a decision: {why}", "ChangeNotOpen")
         self._d.check_vote(change.decision, input.actor)
-        if input.decision == "approve" and change.classification == "formal":
+        advice = self._d.advises(change.decision, input.actor)
+        if input.decision == "approve" and change.classification == "formal" and not advice:
             self.baseline_after(change)  # other changes since may have made it invalid
 
     def decide(self, input: DecideChangeInput) -> None:

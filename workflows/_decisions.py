@@ -7,6 +7,10 @@ escalation chain. Several can be open at once on one project (a gate and two cha
 with its own clock. This module keeps their bookkeeping: votes, tally, status, reminders,
 escalation, decide tasks. What a decision *does* once taken (move the lifecycle, re-baseline,
 resolve an exception) belongs to its kind: workflows/_gates.py, _changes.py, _exceptions.py.
+
+A rule's ``consult`` roles advise: their holders get an advise task and vote like the
+approvers, and the vote is recorded (``counted`` false) and shown but never counted; once the
+decision has escalated, the level decides and advice is no longer taken.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionRule,
         EscalationLevel,
         Tally,
+        advisers,
         escalation_deciders,
         gate_voters,
         tally,
@@ -170,11 +175,13 @@ class Decisions(Part):
         )
 
     def vote(self, d: DecisionState, actor: str, decision: str, comment: str | None) -> str | None:
-        """A step: record ``actor``'s vote on ``d``; the outcome once the rule is met (the
-        caller concludes it, then calls :meth:`close_tasks`), else None."""
+        """A step: record ``actor``'s vote on ``d`` (an adviser's as advice, not counted); the
+        outcome once the rule is met (the caller concludes it, then calls
+        :meth:`close_tasks`), else None."""
         now = workflow.now()
         person = self._charter.person(actor)
         assert person is not None
+        advice = self.advises(d, actor)
         vote = Vote(
             actor=actor,
             roles=list(person.roles),
@@ -182,6 +189,7 @@ class Decisions(Part):
             comment=comment,
             at=now,
             level=self.deciding_level(d, actor),
+            counted=not advice,
         )
         d.votes.append(vote)
         state = self._machine.state
@@ -190,26 +198,43 @@ class Decisions(Part):
             state,
             state,
             actor=actor,
-            role=first(person.roles),
+            role=self._consult_role(d, actor) if advice else first(person.roles),
             comment=comment,
             payload={
                 "decision": decision,
                 "round": d.round,
                 "level": vote.level,
+                # Only advice says so: a counted vote's event stays as it always was.
+                **({"counted": False} if advice else {}),
                 **self._about(d),
             },
         )
         result = self.tally(d)
         if result.outcome is None:
-            key = self._decide_key(d, actor, vote.level)
+            key = self._vote_key(d, vote)
             self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=[key], at=now))
         return result.outcome
+
+    def advisers(self, d: DecisionState) -> list[str]:
+        """Who advises on ``d``: the holders of its rule's ``consult`` roles who hold none of
+        its approver roles, less its requester under four eyes."""
+        return advisers(self.rule(d), self._charter, d.requested_by)
+
+    def advises(self, d: DecisionState, actor: str) -> bool:
+        """Whether a vote of ``actor``'s on ``d`` now is advice: ``d`` is still with its
+        approvers (advice ends when it escalates) and ``actor`` is one of its advisers."""
+        return d.level is None and actor in self.advisers(d)
+
+    def _consult_role(self, d: DecisionState, actor: str) -> str | None:
+        """The role ``actor`` advises on ``d`` in: the first of theirs the rule consults."""
+        consult = self.rule(d).consult
+        return first([r for r in person_roles(self._charter, actor) if r in consult])
 
     def close_tasks(self, d: DecisionState, outcome: str) -> None:
         """``d`` is decided: its voters' decide tasks are done; those still open (people who
         did not vote, review tasks nobody finished) are withdrawn: nobody needs them now."""
         now = workflow.now()
-        voted = [self._decide_key(d, v.actor, v.level) for v in d.votes]
+        voted = [self._vote_key(d, v) for v in d.votes]
         group = self.key(d)
         self._rec.close(
             CloseTasksInput(project_id=self._charter.id, gate=group, keys=voted, at=now,
@@ -249,21 +274,30 @@ class Decisions(Part):
         for d in list(self.open_ones()):
             if not d.reminded and d.reminder_at and now >= d.reminder_at:
                 d.reminded = True
-                awaited = self.status(d).awaited
+                status = self.status(d)
+                awaited, advice = status.awaited, status.advice_awaited
                 self._rec.event(
                     EventKind.reminder_sent,
                     self._machine.state,
                     self._machine.state,
-                    payload={"awaited": awaited, "deadline": iso(d.deadline), **self._about(d)},
+                    payload={
+                        "awaited": awaited,
+                        **({"advice_awaited": advice} if advice else {}),
+                        "deadline": iso(d.deadline),
+                        **self._about(d),
+                    },
                 )
+                what = self.name(d) if d.kind != "gate" else f"gate {self._machine.state}"
                 self._rec.notify(
                     "reminder",
                     awaited,
-                    f"Reminder: {self.name(d)} awaits your decision"
-                    if d.kind != "gate"
-                    else f"Reminder: gate {self._machine.state} awaits your decision",
+                    f"Reminder: {what} awaits your decision",
                     deadline=iso(d.deadline),
                 )
+                self._rec.notify(
+                    "reminder", advice, f"Reminder: {what} awaits your advice",
+                    deadline=iso(d.deadline),
+                )  # fmt: skip
             if d.deadline is not None and now >= d.deadline:
                 self._escalate(d, now)
 
@@ -323,15 +357,18 @@ class Decisions(Part):
                 **self._about(d),
             },
         )
-        # The decision leaves the approvers (and the level below): their decide tasks are
-        # withdrawn; the escalated level decides now, and its people get a decide task.
+        # The decision leaves the approvers and advisers (and the level below): their decide
+        # and advise tasks are withdrawn; the escalated level decides now, and its people get
+        # a decide task.
         before = list(dict.fromkeys([None, *(e.level for e in d.escalations), d.level]))
         people = [p.id for p in self._charter.people]
+        advising = self.advisers(d) if d.level is None else []
         self._rec.close(
             CloseTasksInput(
                 project_id=self._charter.id,
                 gate=self.key(d),
-                keys=[self._decide_key(d, p, lvl) for lvl in before for p in people],
+                keys=[self._decide_key(d, p, lvl) for lvl in before for p in people]
+                + [self._advise_key(d, p) for p in advising],
                 at=now,
                 status="withdrawn",
             )
@@ -365,7 +402,8 @@ class Decisions(Part):
                 "StaleVote",
             )
         status = self.status(d)
-        if actor not in status.eligible:
+        advice = self.advises(d, actor)
+        if actor not in status.eligible and not advice:
             rule = self.rule(d)
             escalated = self._model.level(d.level) if d.level is not None else None
             deciders = (
@@ -373,14 +411,18 @@ class Decisions(Part):
                 if escalated is None
                 else escalation_deciders(rule, escalated, self._charter)
             )
-            if actor in deciders:  # left out only because they requested it
+            adviser = actor in advisers(rule, self._charter)
+            if actor in deciders or (adviser and escalated is None):
+                # left out only because they requested it
                 raise reject(
-                    f'four eyes: "{actor}" requested {name} and may not decide it '
+                    f'four eyes: "{actor}" requested {name} and may not '
+                    f"{'advise on' if adviser and actor not in deciders else 'decide'} it "
                     f"({OPTIONS[d.kind]})",
                     "SelfApproval",
                 )
             if escalated is None:
-                who = f"approvers are {', '.join(rule.approvers)}"
+                advise = f"; {', '.join(rule.consult)} advise" if rule.consult else ""
+                who = f"approvers are {', '.join(rule.approvers)}{advise}"
             elif not d.escalations:  # an exception, with the level it went to first
                 who = f"it is with level {escalated.id}, where only {escalated.role} decides it"
             else:
@@ -388,12 +430,15 @@ class Decisions(Part):
                     f"it has escalated to level {escalated.id}, where only {escalated.role} "
                     "decides it"
                 )
+                if adviser:
+                    who += ", and advice is no longer taken"
             raise reject(f'"{actor}" may not decide {name}: {who}', "NotAuthorised")
         level = self.deciding_level(d, actor)
         if any(v.actor == actor and v.level == level for v in d.votes):
             at = f" at level {level}" if level else ""
+            done = "given advice on" if advice else "decided"
             raise reject(
-                f'"{actor}" has already decided {name}{at} (round {d.round})', "DuplicateVote"
+                f'"{actor}" has already {done} {name}{at} (round {d.round})', "DuplicateVote"
             )
 
     def status(self, d: DecisionState) -> GateStatus:
@@ -401,6 +446,7 @@ class Decisions(Part):
         result = self.tally(d)
         eligible = result.eligible
         voted = {(v.actor, v.level) for v in d.votes}
+        advising = self.advisers(d)
         gate = self._model.phase(d.phase).gate if d.kind == "gate" else None
         shown = rule.rule if isinstance(rule.rule, str) else f"at_least {rule.rule.at_least}"
         return GateStatus(
@@ -426,6 +472,10 @@ class Decisions(Part):
             level=d.level,
             escalations=list(d.escalations),
             reminded=d.reminded,
+            advisers=advising,
+            advice_awaited=[p for p in advising if (p, None) not in voted]
+            if d.level is None
+            else [],
         )
 
     def deciding_level(self, d: DecisionState, actor: str) -> str | None:
@@ -456,6 +506,15 @@ class Decisions(Part):
         at = f"/{level}" if level else ""
         return f"{self.key(d)}{at}/decide/{person}"
 
+    def _advise_key(self, d: DecisionState, person: str) -> str:
+        return f"{self.key(d)}/advise/{person}"
+
+    def _vote_key(self, d: DecisionState, vote: Vote) -> str:
+        """The task ``vote`` answered: its actor's advise task, or decide task (at its level)."""
+        if not vote.counted:
+            return self._advise_key(d, vote.actor)
+        return self._decide_key(d, vote.actor, vote.level)
+
     def decide_tasks(
         self, d: DecisionState, people: list[str], at: datetime, level: str | None = None
     ) -> list[GateTaskIn]:
@@ -479,11 +538,35 @@ class Decisions(Part):
             if person in deciders
         ]
 
+    def advise_tasks(self, d: DecisionState, people: list[str], at: datetime) -> list[GateTaskIn]:
+        """An advise task for each of ``people`` who advises on ``d``: "Advise on gate: ..."."""
+        advising = self.advisers(d) if d.level is None else []
+        if d.kind == "gate":
+            title = f"Advise on gate: {self.title(d)} (round {d.round})"
+        else:
+            title = f"Advise on {self.title(d)}"
+        return [
+            GateTaskIn(
+                project_id=self._charter.id,
+                key=self._advise_key(d, person),
+                title=title,
+                assignee=person,
+                role=self._consult_role(d, person),
+                gate=self.key(d),
+                due=d.deadline,
+                created_at=at,
+            )
+            for person in people
+            if person in advising
+        ]
+
     def awaited_tasks(self, d: DecisionState) -> list[GateTaskIn]:
-        """Decide tasks for everyone ``d`` still awaits (issued again after a reset)."""
+        """Decide and advise tasks for everyone ``d`` still awaits (issued again after a
+        reset)."""
         status = self.status(d)
         voters = [p for p in status.awaited if not self.deciding_level(d, p)]
         issued = self.decide_tasks(d, voters, d.opened_at)
+        issued += self.advise_tasks(d, status.advice_awaited, d.opened_at)
         if d.level is not None:
             people = [p for p in status.awaited if self.deciding_level(d, p) == d.level]
             issued += self.decide_tasks(d, people, workflow.now(), d.level)

@@ -84,14 +84,23 @@ class Gates(Part):
             },
         )
         self._handled()
-        eligible = self.status().eligible
-        self._rec.open(self._review_tasks(phase, gate) + self._d.decide_tasks(
-            gate, eligible, gate.opened_at
-        ))  # fmt: skip
+        status = self.status()
+        eligible = status.eligible
+        self._rec.open(
+            self._review_tasks(phase, gate)
+            + self._d.decide_tasks(gate, eligible, gate.opened_at)
+            + self._d.advise_tasks(gate, status.advisers, gate.opened_at)
+        )
         self._rec.notify(
             "gate_opened",
             eligible,
             f"Gate {phase.gate.title or phase.gate_state} awaits your decision",
+            deadline=iso(gate.deadline),
+        )
+        self._rec.notify(
+            "gate_opened",
+            status.advisers,
+            f"Gate {phase.gate.title or phase.gate_state} awaits your advice",
             deadline=iso(gate.deadline),
         )
 
@@ -115,12 +124,19 @@ class Gates(Part):
             "reject": EventKind.gate_rejected,
             "rework": EventKind.gate_rework,
         }[outcome]
+        counted = sum(1 for v in gate.votes if v.counted)
+        advice = len(gate.votes) - counted
         self._rec.event(
             kind,
             before,
             after,
             actor=actor,
-            payload={"round": gate.round, "votes": len(gate.votes), "level": gate.level},
+            payload={
+                "round": gate.round,
+                "votes": counted,
+                **({"advice": advice} if advice else {}),
+                "level": gate.level,
+            },
         )
         self._s.gate = None
         self._s.last_gate = GateOutcome(

@@ -131,9 +131,10 @@ def awaiting(d: GateStatus | None) -> str:
         return ""
     deadline = f", deadline {d.deadline.isoformat(timespec='minutes')}" if d.deadline else ""
     level = f", escalated to {d.level}" if d.level and d.escalations else ""
+    advice = f"; advice awaited from {', '.join(d.advice_awaited)}" if d.advice_awaited else ""
     return (
         f"; awaiting {', '.join(d.awaited) or '-'} ({d.approvals}/{d.approvals_needed} "
-        f"approvals{deadline}{level})"
+        f"approvals{deadline}{level}){advice}"
     )
 
 
@@ -152,7 +153,8 @@ def change_line(c: ChangeStatus, currency: str = "") -> str:
         line += f"; waits on exception {c.exception}"
     if c.decision is not None and c.decision.votes:
         line += "; votes: " + ", ".join(
-            f"{v.actor} {v.decision}" + (f" ({safe(v.comment)})" if v.comment else "")
+            f"{v.actor} {v.decision if v.counted else f'advised {v.decision}'}"
+            + (f" ({safe(v.comment)})" if v.comment else "")
             for v in c.decision.votes
         )
     return line + awaiting(c.decision)

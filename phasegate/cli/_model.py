@@ -194,7 +194,7 @@ def validate_charter(
 def show_model(
     path_or_name: PathOrName, data_dir: DataDir = None, ledger_url: LedgerUrl = None
 ) -> None:
-    """Phases, gates, approvers, escalation and tolerances as tables."""
+    """Phases, gates, approvers, advisers, escalation and tolerances as tables."""
     m = _find(path_or_name, data_dir, ledger_url).model
     # Piped output (a file, grep, a test) gets 80 columns from rich, which would cut approver
     # lists short with an ellipsis; print it wide, and fold rather than cut what still overflows.
@@ -219,6 +219,7 @@ def show_model(
         "phase",
         "gate",
         "approvers",
+        "consult",
         "rule",
         "required",
         "SLA",
@@ -238,6 +239,7 @@ def show_model(
             title,
             safe(gate.title) or p.gate_state,
             ", ".join(gate.approvers),
+            ", ".join(gate.consult) or "-",
             rule,
             ", ".join(gate.required) or "-",
             g.format_duration(gate.sla),

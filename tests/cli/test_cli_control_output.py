@@ -18,6 +18,7 @@ from governance.messages import (
     ExceptionStatus,
     GateStatus,
     ProjectStatus,
+    Vote,
 )
 from phasegate.cli._control import change_line, forecast_lines, print_control
 from phasegate.cli._project import _print_status
@@ -239,3 +240,25 @@ def test_a_decided_or_referred_change_says_by_whom_or_where() -> None:
     )
     referred = change("CR-3", "minor", "submitted", exception="EX-1", scope_impact=-4)
     assert change_line(referred).endswith("scope -4) by david; waits on exception EX-1")
+
+
+def test_a_changes_advice_is_shown_as_advice_and_the_advice_still_awaited() -> None:
+    votes = [
+        Vote(actor="bo", roles=["mottagare"], decision="reject", comment="not now", at=T0,
+             counted=False),
+        Vote(actor="anna", roles=["bestallare"], decision="approve", at=T0),
+    ]  # fmt: skip
+    d = decision("change", "CR-2", []).model_copy(
+        update={
+            "votes": votes,
+            "approvals": 1,
+            "approvals_needed": 1,
+            "advisers": ["bo", "cecilia"],
+            "advice_awaited": ["cecilia"],
+        }
+    )
+    line = change_line(change("CR-2", "formal", "assessed", decision=d), "SEK")
+    assert line.endswith(
+        "by david; votes: bo advised reject (not now), anna approve; awaiting - "
+        "(1/1 approvals, deadline 2027-04-10T09:00+00:00); advice awaited from cecilia"
+    )

@@ -185,9 +185,18 @@ def test_show_prince2_has_phases_approvers_and_tolerances() -> None:
     assert "Project board: Executive, Senior User, Senior Supplier; executive: Executive" in text
     for phase in m.phases:
         assert phase.title in text
-    assert "executive, senior_user, senior_supplier" in text  # approvers, not cut short
+    assert "senior_user, senior_supplier" in text  # advisers (consult), not cut short
     assert "…" not in text
-    assert "at least 2" in text and "majority" in text
+    header = next(line for line in lines if "approvers" in line)
+    assert [c.strip() for c in header.split("┃")][4:7] == ["approvers", "consult", "rule"]
+    gates = [
+        line for line in lines if line.startswith("│ ") and line.split("│")[1].strip().isdigit()
+    ]
+    assert len(gates) == 5
+    for row in gates:
+        assert [c.strip() for c in row.split("│")][4:7] == [
+            "executive", "senior_user, senior_supplier", "all",
+        ]  # fmt: skip
     assert "Tolerances" in text
     rows = {line.split("│")[1].strip(): line for line in lines if line.count("│") > 6}
     for level in ("project", "stage", "work_package"):
@@ -278,6 +287,9 @@ def test_model_schema_is_json_schema() -> None:
     assert schema["properties"]["phases"]["type"] == "array"
     assert {"name", "version", "roles", "board", "phases", "escalation"} <= set(schema["required"])
     assert schema["$defs"]["Gate"]["properties"]["sla"]["format"] == "duration"
+    for rule in ("Gate", "DecisionRule"):  # advisers, on gates and the formal change rule alike
+        consult = schema["$defs"][rule]["properties"]["consult"]
+        assert consult["type"] == "array" and "never counted" in consult["description"]
     assert schema.get("additionalProperties") is False
 
 

@@ -1,5 +1,6 @@
 """One decision mechanism: gates, formal changes and exceptions share DecisionRule and the tally;
-the change rule and the closing phase the model derives when it names none."""
+the change rule and the closing phase the model derives when it names none; advisers
+(``consult``) leave a model's hash as it was when it names none."""
 
 from __future__ import annotations
 
@@ -20,16 +21,24 @@ def model(base: dict[str, Any], **changes: Any) -> g.GovernanceModel:
 
 
 def test_a_gate_is_a_decision_rule() -> None:
-    gate = g.builtin_model("prince2").phases[0].gate
+    gate = g.builtin_model("projektflodet").phases[1].gate
     assert isinstance(gate, g.DecisionRule)
     assert gate.quorum(3) == 2  # majority
 
 
-def test_the_built_in_change_rules_are_their_boards_by_majority_with_the_executive() -> None:
+def test_prince2s_executive_decides_every_gate_and_the_user_and_supplier_advise() -> None:
+    for phase in g.builtin_model("prince2").phases:
+        gate = phase.gate
+        assert (gate.approvers, gate.consult) == (["executive"], ["senior_user", "senior_supplier"])
+        assert (gate.rule, gate.required) == ("all", ["executive"])
+
+
+def test_the_built_in_change_rules_are_their_boards_with_the_executive() -> None:
     p2, pf = g.builtin_model("prince2"), g.builtin_model("projektflodet")
     assert p2.change_rule() == g.DecisionRule(
-        approvers=["executive", "senior_user", "senior_supplier"],
-        rule="majority",
+        approvers=["executive"],
+        consult=["senior_user", "senior_supplier"],
+        rule="all",
         required=["executive"],
         sla="P10D",
         reminder="P7D",
@@ -92,3 +101,18 @@ def test_at_an_escalated_level_the_first_deciders_vote_comes_back_as_cast(decisi
     t = g.tally(RULE, C, cast, level=BOARD)
     assert t.outcome == decision
     assert t.eligible == ["x0"]
+
+
+def test_a_model_without_advisers_hashes_as_before_consult_existed() -> None:
+    pf = g.builtin_model("projektflodet")
+    assert '"consult"' not in pf.canonical_json()
+    # The hash projektflodet@1.0 had before rules could name advisers (and still has).
+    assert pf.content_hash().startswith("dad918c74ba6")
+    p2 = g.builtin_model("prince2")
+    assert p2.canonical_json().count('"consult":["senior_user","senior_supplier"]') == 6
+
+
+def test_advisers_change_a_models_hash() -> None:
+    data = copy.deepcopy(PF_MODEL)
+    data["phases"][0]["gate"]["consult"] = ["leverantor"]
+    assert g.parse_model(data).content_hash() != g.parse_model(PF_MODEL).content_hash()

@@ -1,4 +1,5 @@
-"""Counting gate votes: the rule's quorum, required roles' veto, impossible quorum, escalation."""
+"""Counting gate votes: the rule's quorum, required roles' veto, impossible quorum, escalation,
+advice (a ``consult`` role's vote) never counted."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ class Vote:
     actor: str
     decision: str
     level: str | None = None
+    counted: bool = True
 
 
 def gate(rule: object = "all", required: tuple[str, ...] = ()) -> g.Gate:
@@ -248,3 +250,85 @@ def test_a_person_holding_two_approver_roles_counts_once() -> None:
     )
     t = g.tally(gate("all", ("owner",)), both, votes(b="approve"))
     assert (t.eligible, t.needed, t.approvals, t.outcome) == (["b"], 1, 1, "approve")
+
+
+# -- advice: the rule's consult roles vote, and it is recorded but never counted ------------------
+
+ADVISED = g.Gate(
+    approvers=["owner"],
+    consult=["member", "pmo"],
+    rule="all",
+    required=["owner"],
+    sla="P10D",
+    escalate_to="board",
+)
+
+
+def advice(**decisions: str) -> list[Vote]:
+    return [Vote(actor, decision, counted=False) for actor, decision in decisions.items()]
+
+
+def test_advisers_are_the_consult_role_holders_who_do_not_approve() -> None:
+    assert g.advisers(ADVISED, C) == ["m0", "m1", "x0"]
+    assert g.gate_voters(ADVISED, C) == ["o0"]
+    assert g.advisers(ADVISED, C, requester="m0") == ["m1", "x0"]  # four eyes
+    lenient = ADVISED.model_copy(update={"forbid_self_approval": False})
+    assert g.advisers(lenient, C, requester="m0") == ["m0", "m1", "x0"]
+    assert g.advisers(gate(), C) == []  # no consult: nobody advises
+
+
+def test_advice_against_does_not_block_and_the_approver_decides() -> None:
+    t = g.tally(ADVISED, C, advice(m0="reject", m1="rework", x0="reject"))
+    assert (t.eligible, t.needed, t.approvals, t.required_missing, t.outcome) == (
+        ["o0"], 1, 0, ["owner"], None,
+    )  # fmt: skip
+    t = g.tally(ADVISED, C, [*advice(m0="reject", x0="reject"), Vote("o0", "approve")])
+    assert (t.approvals, t.outcome) == (1, "approve")
+    t = g.tally(ADVISED, C, [*advice(m0="approve", m1="approve"), Vote("o0", "reject")])
+    assert (t.approvals, t.outcome) == (0, "reject")
+
+
+def test_advice_in_favour_never_passes_a_decision() -> None:
+    t = g.tally(ADVISED, C, advice(m0="approve", m1="approve", x0="approve"))
+    assert (t.approvals, t.outcome) == (0, None)
+
+
+def test_a_vote_marked_as_advice_does_not_count_even_from_an_approver() -> None:
+    # The workflow marks only advisers' votes so; the tally does not trust the actor alone.
+    t = g.tally(ADVISED, C, [Vote("o0", "approve", counted=False)])
+    assert (t.approvals, t.outcome) == (0, None)
+    t = g.tally(ADVISED, C, [Vote("x0", "approve", "board", counted=False)], level=BOARD)
+    assert t.outcome is None
+
+
+def test_who_holds_an_approver_and_a_consult_role_decides_and_is_counted() -> None:
+    both = g.Charter.model_validate(
+        C.model_dump()
+        | {
+            "people": [
+                {"id": "b", "name": "B", "roles": ["owner", "member"]},
+                {"id": "m", "name": "M", "roles": ["member"]},
+            ]
+        }
+    )
+    assert (g.gate_voters(ADVISED, both), g.advisers(ADVISED, both)) == (["b"], ["m"])
+    t = g.tally(ADVISED, both, [*advice(m="reject"), Vote("b", "approve")])
+    assert (t.approvals, t.outcome) == (1, "approve")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_advice_never_changes_the_tally(data: st.DataObject) -> None:
+    rule = data.draw(
+        st.sampled_from(["all", "majority"]) | st.builds(g.AtLeast, at_least=st.integers(1, 2))
+    )
+    advised = ADVISED.model_copy(
+        update={"rule": rule, "approvers": ["owner", "member"], "consult": ["pmo"]}
+    )
+    decision = st.sampled_from(["approve", "reject", "rework"])
+    voted = data.draw(st.dictionaries(st.sampled_from(["m0", "m1", "o0"]), decision))
+    advised_by = data.draw(st.dictionaries(st.sampled_from(["x0", "m0", "o0"]), decision))
+    cast = [Vote(p, d) for p, d in voted.items()]
+    told = [Vote(p, d, counted=False) for p, d in advised_by.items()]
+    mixed = data.draw(st.permutations([*cast, *told]))
+    assert g.tally(advised, C, mixed) == g.tally(advised, C, cast)

@@ -63,12 +63,17 @@ PF_APPROVERS: dict[str, list[str]] = {
     "closure": ["anna"],
     "benefits_realisation": ["anna"],
 }
+# PRINCE2's Executive (ada) decides every gate; the Senior User (ben) and the Senior Supplier
+# (chloe) advise. Who advises on each gate on the happy path, before the executive decides:
 P2_APPROVERS: dict[str, list[str]] = {
-    "starting_up": ["ada", "ben"],
-    "initiation": ["ada", "ben", "chloe"],
-    "delivery_1": ["ada", "chloe"],
-    "delivery_2": ["ada", "ben"],
-    "closing": ["ada"],
+    phase: ["ada"] for phase in ("starting_up", "initiation", "delivery_1", "delivery_2", "closing")
+}
+P2_ADVISERS: dict[str, list[str]] = {
+    "starting_up": ["ben"],
+    "initiation": ["ben", "chloe"],
+    "delivery_1": ["chloe"],
+    "delivery_2": ["ben"],
+    "closing": [],
 }
 
 QUERY_TIMEOUT = timedelta(seconds=3)

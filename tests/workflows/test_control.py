@@ -204,7 +204,7 @@ async def test_minor_change_is_decided_by_the_project_manager_in_one_step(
     assert decided.payload["operational"] is True and decided.actor == "dev"
 
 
-async def test_formal_change_is_approved_by_quorum_while_a_phase_gate_is_open(
+async def test_formal_change_is_the_executives_advised_by_the_board_while_a_gate_is_open(
     scenario: Scenario, prince2: g.GovernanceModel, p2_charter: g.Charter
 ) -> None:
     p = await started(scenario, p2_charter, prince2)
@@ -221,16 +221,32 @@ async def test_formal_change_is_approved_by_quorum_while_a_phase_gate_is_open(
     assert st.control is not None
     cr = st.control.changes[-1]
     assert (cr.classification, cr.state) == ("formal", "assessed")
-    assert cr.decision is not None and cr.decision.rule == "majority"
+    assert cr.decision is not None and cr.decision.rule == "all"
+    assert (cr.decision.eligible, cr.decision.advisers) == (["ada"], ["ben", "chloe"])
     assert [d.kind for d in st.decisions] == ["gate", "change"]
     st = await change(p, "eva", "Archive old payslips", cost_impact=60_000)
     assert [d.id for d in st.decisions] == [None, "CR-1", "CR-2"]
+    advise = {t.key: t for t in p.tasks() if t.gate == "change/CR-1" and "/advise/" in t.key}
+    assert {t.assignee: (t.title, t.role) for t in advise.values()} == {
+        "ben": ("Advise on Change CR-1: Second payroll run", "senior_user"),
+        "chloe": ("Advise on Change CR-1: Second payroll run", "senior_supplier"),
+    }
 
-    st = await decide_change(p, "ada", "CR-1", "approve")
+    st = await decide_change(p, "ben", "CR-1", "reject")  # advice: the senior user is against
     assert st.control is not None and st.control.changes[0].state == "assessed"
-    st = await decide_change(p, "ben", "CR-1", "approve")
+    advised = st.control.changes[0].decision
+    assert advised is not None and (advised.approvals, advised.awaited) == (0, ["ada"])
+    assert [(v.actor, v.decision, v.counted) for v in advised.votes] == [("ben", "reject", False)]
+    assert advised.advice_awaited == ["chloe"]
+    assert "decide_change" in await p.allowed("chloe")
+    st = await decide_change(p, "ada", "CR-1", "approve")
     assert st.control is not None
     assert st.control.changes[0].state == "approved"
+    assert st.control.changes[0].decided_by == "ada"
+    assert {t.assignee: t.status for t in p.tasks() if t.key in advise} == {
+        "ben": "done",
+        "chloe": "withdrawn",
+    }
     assert st.control.baseline.budget == 1_450_000
     assert st.control.baseline.scope.amount == 186
     assert st.control.baseline.planned_end == p.charter.baseline.planned_end + timedelta(days=10)
@@ -248,9 +264,13 @@ async def test_requester_never_approves_their_own_change(
     st = await change(p, "ben", "New report", cost_impact=80_000)
     assert st.control is not None
     decision = st.control.changes[0].decision
-    assert decision is not None and decision.eligible == ["ada", "chloe"]
+    assert decision is not None
+    assert (decision.eligible, decision.advisers) == (["ada"], ["chloe"])  # not ben: four eyes
+    assert not [t for t in p.tasks() if t.gate == "change/CR-1" and t.assignee == "ben"]
     message = await p.refused(lambda: decide_change(p, "ben", "CR-1", "approve"), "SelfApproval")
-    assert "four eyes" in message
+    assert message == (
+        'four eyes: "ben" requested change CR-1 and may not advise on it (approve or reject)'
+    )
     # A minor change asked for by someone else is the project manager's to decide.
     st = await change(p, "eva", "Label fix", cost_impact=1_000)
     assert st.control is not None and st.control.changes[1].state == "assessed"

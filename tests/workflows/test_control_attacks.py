@@ -166,10 +166,10 @@ async def test_two_open_descoping_changes_cannot_together_remove_all_scope(
     await report(p, earned=18, cost=140_000)  # on plan, green: the forecast is evaluated
     await change(p, "dev", "Drop module A", scope_impact=-90)
     await change(p, "dev", "Drop module B", scope_impact=-90)
-    for cid in ("CR-1", "CR-2"):
-        await decide_change(p, "ada", cid, "approve")
-    await decide_change(p, "ben", "CR-1", "approve")
-    outcome = await step(p, decide_change(p, "ben", "CR-2", "approve"))
+    for cid in ("CR-1", "CR-2"):  # the senior user's advice: not counted, nothing checked
+        await decide_change(p, "ben", cid, "approve")
+    await decide_change(p, "ada", "CR-1", "approve")
+    outcome = await step(p, decide_change(p, "ada", "CR-2", "approve"))
     if isinstance(outcome, ProjectStatus):
         assert outcome.control is not None and outcome.control.baseline.scope.amount > 0
     else:  # refused is fine, as long as it is a refusal
@@ -296,8 +296,11 @@ async def test_continue_as_new_carries_open_changes_and_the_exception(
     st = await p.status()
     assert st.control is not None and st.control.exception is not None
     assert [d.id for d in st.decisions] == ["CR-1", "CR-2", "EX-1"]
+    st = await decide_change(p, "ben", "CR-1", "approve")  # advice, carried on to the next run
+    st = await p.status()
+    cr1 = st.control.changes[0].decision if st.control is not None else None
+    assert cr1 is not None and [(v.actor, v.counted) for v in cr1.votes] == [("ben", False)]
     st = await decide_change(p, "ada", "CR-1", "approve")
-    st = await decide_change(p, "ben", "CR-1", "approve")
     st = await decide_exception(p, "ada", "widen_tolerance", tolerances=Tolerances(cost=10))
     assert st.control is not None and st.control.changes[0].state == "approved"
     assert [d.id for d in st.decisions] == ["CR-2"]

@@ -14,6 +14,7 @@ from governance.audit import EventKind
 from governance.messages import ProjectResult
 from tests.workflows.scenario import (
     ACCEPTED,
+    P2_ADVISERS,
     P2_APPROVERS,
     PF_APPROVERS,
     Project,
@@ -130,8 +131,12 @@ async def test_prince2_project_runs_every_stage_boundary_to_closure(
         assert st.state == phase.id and st.phase == phase.id
         opened = await p.request("dev")
         assert opened.gate is not None
-        assert opened.gate.eligible == ["ada", "ben", "chloe"][: len(phase.gate.approvers)]
-        assert opened.gate.required == phase.gate.required
+        # The executive decides; the senior user and the senior supplier advise.
+        assert (opened.gate.eligible, opened.gate.required) == (["ada"], ["executive"])
+        assert opened.gate.advisers == opened.gate.advice_awaited == ["ben", "chloe"]
+        for actor in P2_ADVISERS[phase.id]:
+            st = await p.decide(actor, "approve")
+            assert st.gate is not None and st.gate.approvals == 0  # advice is not counted
         for actor in P2_APPROVERS[phase.id]:
             st = await p.decide(actor, "approve")
         assert st.gate is None
@@ -141,7 +146,8 @@ async def test_prince2_project_runs_every_stage_boundary_to_closure(
 
     events = p.assert_sound_ledger()
     assert result.last_seq == len(events)
-    assert [str(e.kind) for e in events] == happy_kinds(prince2, P2_APPROVERS)
+    plan = {ph: P2_ADVISERS[ph] + people for ph, people in P2_APPROVERS.items()}
+    assert [str(e.kind) for e in events] == happy_kinds(prince2, plan)
     assert [e.to_state for e in events if e.kind == EventKind.gate_passed] == [
         "initiation",
         "delivery_1",
@@ -149,12 +155,25 @@ async def test_prince2_project_runs_every_stage_boundary_to_closure(
         "closing",
         "closed",
     ]
+    votes = [(e.actor, e.role, e.payload.get("counted")) for e in p.of_kind(EventKind.vote_cast)]
+    assert votes == [
+        (a, {"ben": "senior_user", "chloe": "senior_supplier", "ada": "executive"}[a],
+         None if a == "ada" else False)
+        for ph in plan.values() for a in ph
+    ]  # fmt: skip
     # The initiation gate asked each board member for their part.
     initiation = {t.key: t for t in p.tasks() if t.gate == "initiation_gate/1"}
     assert {t.assignee for t in initiation.values() if "/task" in t.key} == {"ada", "ben", "chloe"}
-    # A passed gate: the voters' decide tasks are done; work nobody reported done (the review
-    # tasks, and the decide task of a board member who never voted) is withdrawn.
+    assert {t.title for t in initiation.values() if "/advise/" in t.key} == {
+        "Advise on gate: Authorise the project (round 1)"
+    }
+    # A passed gate: the voters' decide tasks and the advisers' advise tasks are done; work
+    # nobody reported done (the review tasks, the advise task of a board member who gave no
+    # advice) is withdrawn.
     voted = {f"{ph}_gate/1/decide/{a}" for ph, people in P2_APPROVERS.items() for a in people}
+    voted |= {f"{ph}_gate/1/advise/{a}" for ph, people in P2_ADVISERS.items() for a in people}
+    advise = {f"{ph}_gate/1/advise/{a}" for ph in P2_APPROVERS for a in ("ben", "chloe")}
+    assert advise <= {t.key for t in p.tasks()}
     assert {t.key: t.status for t in p.tasks()} == {
         t.key: "done" if t.key in voted else "withdrawn" for t in p.tasks()
     }

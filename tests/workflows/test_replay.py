@@ -20,6 +20,7 @@ from workflows import IterationWorkflow, ProjectWorkflow
 SCENARIOS = {
     "projektflodet_happy": 1,
     "prince2_happy": 1,
+    "prince2_advice": 1,
     "sla_escalation": 1,
     "hold_resume": 1,
     "continue_as_new": 6,
