@@ -179,11 +179,11 @@ def gate_lines(gate: GateStatus, now: datetime, *, held: bool = False) -> list[s
         f"approvals; opened {_minute(gate.opened_at)} by {safe(gate.requested_by)}",
     ]
     for vote in gate.votes:
-        what = vote.decision if vote.counted else f"advice {vote.decision} (not counted)"
+        who = safe(vote.actor) + ("" if vote.counted else " (adviser, not counted)")
         at_level = f" at level {vote.level}" if vote.level else ""
         lines.append(
-            f"{pad}vote: {safe(vote.actor)} {what}{at_level}, {_minute(vote.at)}"
-            + (f": {safe(vote.comment)}" if vote.comment else "")
+            f"{pad}{who}: {vote.decision}{at_level} at {_minute(vote.at)}"
+            + (f" ({safe(vote.comment)})" if vote.comment else "")
         )
     if gate.required_missing:
         lines.append(f"{pad}required still missing: {', '.join(gate.required_missing)}")

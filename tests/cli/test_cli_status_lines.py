@@ -54,8 +54,8 @@ def test_votes_the_clock_and_the_reminder() -> None:
     assert lines == [
         "  gate:   idea_gate: Beslutspunkt 1",
         "          round 2, rule all, 1/2 approvals; opened 2026-03-02T09:30+00:00 by david",
-        "          vote: bo approve, 2026-03-02T09:30+00:00: Bra",
-        "          vote: carl advice reject (not counted), 2026-03-02T11:30+00:00",
+        "          bo: approve at 2026-03-02T09:30+00:00 (Bra)",
+        "          carl (adviser, not counted): reject at 2026-03-02T11:30+00:00",
         "          required still missing: bestallare",
         "          awaiting: anna",
         "          advice awaited: erik",

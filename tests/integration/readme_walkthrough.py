@@ -65,7 +65,7 @@ COMMAND_SECONDS = 120.0
 _COMMENT = re.compile(r"(?<=\S)(\s{2,}#\s.*)$")
 _EXIT = re.compile(r"\bexit(?: code)? (\d+)\b")
 _FENCE = re.compile(r"^```(sh|console)\s*$")
-_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d)(:\d\d)?(\.\d+)?(?:\+00:00|Z)(?![\d:])")
+_TIMESTAMP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d)(:\d\d)?(\.\d+)?(?:\+00:00|Z)(?!\d)")
 _DUE_DATE = re.compile(r"\d{4}-\d\d-\d\d(?= \((?:in \d+ days?|today|overdue \d+ days?)\))")
 
 

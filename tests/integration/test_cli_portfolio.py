@@ -139,8 +139,8 @@ def test_status_shows_each_vote_who_is_awaited_the_clock_the_hold_and_the_last_g
     assert f"  phase:  idea (Idé), 1 of 6, since {today.isoformat()} (0 days)" in out
     assert "  gate:   idea_gate: Beslutspunkt 1: starta förstudie" in out
     assert "round 1, rule all, 1/2 approvals; opened " in out and " by david" in out
-    [vote] = [line.strip() for line in out.splitlines() if line.strip().startswith("vote:")]
-    assert vote.startswith("vote: bo approve, ") and vote.endswith(": Ser bra ut")
+    [vote] = [line.strip() for line in out.splitlines() if line.strip().startswith("bo: ")]
+    assert vote.startswith("bo: approve at ") and vote.endswith(" (Ser bra ut)")
     assert "          awaiting: anna" in out.splitlines()
     [clock] = [line.strip() for line in out.splitlines() if line.strip().startswith("deadline:")]
     assert f"({when_due(today + timedelta(days=10), today)}); reminder " in clock
