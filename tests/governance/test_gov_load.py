@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from datetime import date
 
 import pytest
@@ -104,13 +103,12 @@ def test_text_fields_keep_newlines_and_tabs_one_line_fields_do_not() -> None:
     assert [i.path for i in info.value.issues] == ["title"]
 
 
-def test_a_duplicate_among_thirty_thousand_people_is_found_within_a_second() -> None:
-    # The duplicate check compared each person with all before it: 60,000 people took 8 s.
+def test_a_duplicate_among_thirty_thousand_people_is_found() -> None:
+    # The duplicate check compared each person with all before it: 60,000 people took 8 s
+    # (bench/bench_governance.py times it against a charter with no duplicate).
     data = copy.deepcopy(PF_CHARTER)
     data["people"] += [{"id": f"p{i}", "name": "P", "roles": ["teamledare"]} for i in range(30_000)]
     data["people"].append({"id": "anna", "name": "Anna again", "roles": ["bestallare"]})
-    started = time.perf_counter()
     with pytest.raises(g.GovernanceError) as info:
         g.parse_charter(data)
-    assert time.perf_counter() - started < 1.0
     assert [str(i) for i in info.value.issues] == ['people[30007].id: duplicate person "anna"']

@@ -7,7 +7,6 @@ import math
 import os
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,10 +119,9 @@ def test_a_few_empty_iterations_among_good_ones_still_finish() -> None:
     assert 4 <= f.pessimistic_iterations_left <= 8
 
 
-def test_a_tiny_velocity_stops_at_the_horizon_quickly() -> None:
-    began = time.perf_counter()
+def test_a_tiny_velocity_stops_at_the_horizon() -> None:
+    # Decided without simulating 1000 iterations (bench/bench_governance.py times it).
     f = fc([0.001, 0.002, 0.001], 1_000)
-    assert time.perf_counter() - began < 0.1  # decided without simulating 1000 iterations
     assert f.mean_iterations_left is None and f.mean_date is None
     assert f.pessimistic_iterations_left is None and f.pessimistic_date is None
     assert "not in sight" in f.method
@@ -198,15 +196,6 @@ def test_the_answer_is_pinned_across_processes_and_orders() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert out.stdout.strip() == "(14, 10.071428571428571)"
-
-
-def test_thirty_iterations_forecast_in_under_20_ms() -> None:
-    velocities = [float(5 + (7 * i) % 11) for i in range(30)]  # 5..15
-    fc(velocities, 300)  # warm-up (imports, caches)
-    began = time.perf_counter()
-    f = fc(velocities, 300)
-    assert time.perf_counter() - began < 0.02
-    assert f.pessimistic_iterations_left is not None
 
 
 def test_the_forecast_round_trips_as_json() -> None:
