@@ -52,7 +52,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 
 def is_model_ref(text: str) -> bool:
-    """Whether ``text`` names a model (``prince2``, ``prince2@1.0``) rather than a file path."""
+    """Whether ``text`` names a model (``prince2``, ``prince2@2.0``) rather than a file path."""
     return _REF.match(text if "@" in text else f"{text}@0") is not None
 
 

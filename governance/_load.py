@@ -71,7 +71,7 @@ def builtin_models() -> dict[str, GovernanceModel]:
 
 
 def builtin_model(ref: str) -> GovernanceModel | None:
-    """The built-in model a name (``prince2``) or ref (``prince2@1.0``) names; None when the
+    """The built-in model a name (``prince2``) or ref (``prince2@2.0``) names; None when the
     name is no built-in's. A built-in's name with another version is an error: built-in names
     are reserved, so no other model (a file, a published one) can answer to them."""
     name, _, version = ref.partition("@")
@@ -85,7 +85,7 @@ def builtin_model(ref: str) -> GovernanceModel | None:
 
 
 def load_model(path_or_name: str | Path) -> GovernanceModel:
-    """A built-in model by name (``prince2``, ``prince2@1.0``) or a model file by path.
+    """A built-in model by name (``prince2``, ``prince2@2.0``) or a model file by path.
 
     A name is never read as a file: ``projektflodet@1.0`` is the built-in even when a file of
     that name is in the working directory (``./projektflodet@1.0`` is the file).

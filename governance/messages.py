@@ -177,6 +177,11 @@ class DecisionState(Message):
     reminded: bool = False
     level: str | None = Field(None, description="Escalation level now holding the decision.")
     escalations: list[Escalation] = Field(default_factory=list)
+    overdue_since: datetime | None = Field(
+        None,
+        description="The deadline that passed with nobody above to escalate to: the decision "
+        "waits, overdue since then.",
+    )
     tasks_done: list[str] = Field(
         default_factory=list,
         description="A gate's review tasks completed so far, as ``task<i>/<person>`` (the "
@@ -524,6 +529,9 @@ class GateStatus(Message):
     level: str | None
     escalations: list[Escalation]
     reminded: bool = Field(False, description="Whether the reminder has gone out.")
+    overdue_since: datetime | None = Field(
+        None, description="Past its last deadline with nobody above to escalate to."
+    )
     advisers: list[str] = Field(
         default_factory=list,
         description="People of the rule's `consult:` roles: their votes are advice, not counted.",

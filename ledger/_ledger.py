@@ -62,6 +62,9 @@ ClosedStatus = Literal["done", "cancelled", "withdrawn"]
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _MIGRATE_LOCK_KEY = 0x70686173  # "phas": pg_advisory_xact_lock key serialising migrations
+MAX_ROW_ID = 2**31 - 1
+"""The largest row id of an integer primary key on every supported database (PostgreSQL's
+INTEGER; SQLite's holds more)."""
 _ATTEMPTS = 5  # an IntegrityError means another writer won the race: re-read and decide again
 _EVENT_FIELDS = frozenset(AuditEventIn.model_fields)
 _TASK_FIELDS = frozenset(GateTaskIn.model_fields)
@@ -496,7 +499,10 @@ class Ledger:
         return Task.model_validate({**content, "id": task_id, "status": "open"})
 
     def task(self, task_id: int) -> Task | None:
-        """The task with this id (the inbox's row id, unique in the ledger), or None."""
+        """The task with this id (the inbox's row id, unique in the ledger), or None; an id
+        no row can have (below 1, or past the 32-bit column PostgreSQL keeps) is none."""
+        if not 1 <= task_id <= MAX_ROW_ID:
+            return None
         with self._transaction() as conn:
             row = conn.execute(sa.select(tasks).where(tasks.c.id == task_id)).mappings().first()
         return _task_from_row(row) if row is not None else None

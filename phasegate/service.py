@@ -524,9 +524,10 @@ def row_of_memo(raw: object) -> dict[str, Any]:
     def when(key: str) -> datetime | None:
         value = raw.get(key)
         try:
-            return datetime.fromisoformat(value) if isinstance(value, str) else None
+            at = datetime.fromisoformat(value) if isinstance(value, str) else None
         except ValueError:
             return None
+        return at if at is not None and at.utcoffset() is not None else None  # never naive
 
     def text(key: str) -> str | None:
         value = raw.get(key)

@@ -306,6 +306,8 @@ class Decisions(Part):
         for d in self.open_ones():
             if d.deadline is not None:
                 d.deadline += by
+            if d.overdue_since is not None:
+                d.overdue_since += by
             if d.reminder_at is not None:
                 d.reminder_at += by
             if d.escalations and d.escalations[-1].deadline is not None:
@@ -326,8 +328,8 @@ class Decisions(Part):
             target, skipped = self._model.level_above(target.id), True
         where = self._machine.state
         if target is None:
-            # Top of the chain: nobody above; keep waiting and say so once.
-            d.deadline = None
+            # Top of the chain: nobody above; keep waiting (overdue) and say so once.
+            d.overdue_since, d.deadline = d.deadline, None
             self._rec.event(
                 EventKind.escalated,
                 where,
@@ -472,6 +474,7 @@ class Decisions(Part):
             level=d.level,
             escalations=list(d.escalations),
             reminded=d.reminded,
+            overdue_since=d.overdue_since,
             advisers=advising,
             advice_awaited=[p for p in advising if (p, None) not in voted]
             if d.level is None

@@ -26,7 +26,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows._deliverables import at_gate
     from workflows._steps import Part, Project, iso, person_roles, reject
 
-_DECIDE_TASK = re.compile(r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/decide/[^/]+$")
+_DECIDE_TASK = re.compile(
+    r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+$"
+)
 """A decide task's key (workflows/_decisions.py): a gate's, a change's or an exception's."""
 _ITERATION_TASK = re.compile(r"^(?:e[0-9]+/)?it-(?P<number>[0-9]+)/")
 """A task of an iteration's group (workflows/iteration.py)."""
@@ -294,7 +296,9 @@ class Gates(Part):
         decide = _DECIDE_TASK.match(key)
         if decide is not None:
             hint = _DECIDE_HINT[decide["kind"]]
-            raise reject(f"task {key} is a decision, done when you decide: {hint}", "DecideTask")
+            what = "advice, done when you advise" if decide["what"] == "advise" else "a decision"
+            done = "" if decide["what"] == "advise" else ", done when you decide"
+            raise reject(f"task {key} is {what}{done}: {hint}", "DecideTask")
         iteration = _ITERATION_TASK.match(key)
         if iteration is not None:
             raise reject(

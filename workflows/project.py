@@ -747,7 +747,11 @@ class ProjectWorkflow:
             title=self._charter.title,
             managers=self._holders(self._model.project_manager),
             phase_since=self._s.phase_started_at,
-            deadlines=[d.deadline for d in self._decisions.open_ones() if d.deadline],
+            deadlines=[
+                when
+                for d in self._decisions.open_ones()
+                if (when := d.deadline or d.overdue_since) is not None
+            ],
             level=self._s.gate.level if self._s.gate is not None else None,
             held_since=self._s.held_at if self._machine.state == "on_hold" else None,
             held_by=self._s.held_by if self._machine.state == "on_hold" else None,

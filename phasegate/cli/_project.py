@@ -197,6 +197,12 @@ def gate_lines(gate: GateStatus, now: datetime, *, held: bool = False) -> list[s
             sent = "sent" if gate.reminded else "not sent yet"
             reminder = f"; reminder {_minute(gate.reminder_at)} ({sent})"
         lines.append(f"{pad}deadline: {_minute(gate.deadline)} ({clock}){reminder}")
+    elif gate.overdue_since is not None:
+        clock = "stopped while held" if held else _until(gate.overdue_since, now)
+        lines.append(
+            f"{pad}deadline: {_minute(gate.overdue_since)} ({clock}); nobody above to "
+            "escalate to: it waits for a decision"
+        )
     for esc in gate.escalations:
         lines.append(f"{pad}escalated to {esc.level} at {_minute(esc.at)}")
     if gate.level is not None:
@@ -218,9 +224,12 @@ def _days(span: timedelta) -> str:
 
 
 def _until(at: datetime, now: datetime) -> str:
-    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC)."""
+    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC); a time passed today
+    is ``overdue today``."""
     from phasegate.cli._ops import when_due
 
+    if at < now and at.date() == now.date():
+        return "overdue today"
     return when_due(at.date(), now.date())
 
 
@@ -303,6 +312,15 @@ def list_projects(
     the worst RAG colour (- before the first progress report)."""
     from phasegate import service
 
+    ended = state not in (None, "open")
+    for clash, why in (
+        (held and awaiting is not None, "--held and --awaiting: a held project awaits its resume"),
+        (held and ended, f"--held and --state {state}: a held project is open"),
+        (overdue and held, "--overdue and --held: a held project's clocks wait, never overdue"),
+        (overdue and ended, f"--overdue and --state {state}: an ended project is never overdue"),
+    ):
+        if clash:
+            raise fail(f"{why}; use one of them", 2)
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
     now = datetime.now(UTC)
 
@@ -352,9 +370,11 @@ def print_portfolio(rows: list[service.ProjectRow], now: datetime) -> None:
     ]
     console = table_console(fit=True, plain=True)
     natural = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
-    # On a narrow terminal the long texts give way first (widest first); the due date and the
-    # RAG colour keep their room. Columns are three characters apart (padding and rule).
-    widths = shrink_to(natural, (8, 5, 5, 6, 6, 7, 14, 5), console.width - 3 * (len(header) - 1))
+    # On a narrow terminal the long texts give way first (widest first); the project id (the
+    # next command needs it), the due date and the RAG colour stay whole. Columns are three
+    # characters apart (padding and rule).
+    least = (natural[0], 5, 5, 6, 6, 7, natural[6], natural[7])
+    widths = shrink_to(natural, least, console.width - 3 * (len(header) - 1))
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
     for name, width in zip(header, widths, strict=True):
         table.add_column(name, width=width, no_wrap=True, overflow="ellipsis")
@@ -399,9 +419,7 @@ def _awaiting_of(r: service.ProjectRow) -> str:
 def _due_of(r: service.ProjectRow, now: datetime) -> str:
     if r.deadline is None or r.held_since is not None or r.outcome is not None:
         return "-"
-    from phasegate.cli._ops import when_due
-
-    return when_due(r.deadline.date(), now.date())
+    return _until(r.deadline, now)
 
 
 @gate_app.command("request")

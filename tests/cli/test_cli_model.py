@@ -103,7 +103,7 @@ def test_real_process_exit_codes(tmp_path: Path) -> None:
 # -- validate: the sound documents ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["projektflodet", "prince2", "prince2@1.0"])
+@pytest.mark.parametrize("name", ["projektflodet", "prince2", "prince2@2.0"])
 def test_validate_builtin_prints_one_ok_line(name: str) -> None:
     code, lines = run("model", "validate", name)
     m = g.load_model(name)
@@ -118,14 +118,14 @@ def test_validate_a_model_file(tmp_path: Path) -> None:
     target.write_bytes((Path(g.__file__).parent / "builtin" / "prince2.yaml").read_bytes())
     code, lines = run("model", "validate", target)
     assert (code, len(lines)) == (0, 1)
-    assert lines[0].startswith("ok: prince2@1.0 (PRINCE2): 5 phases, 7 roles")
+    assert lines[0].startswith("ok: prince2@2.0 (PRINCE2): 5 phases, 7 roles")
 
 
 def test_validate_unknown_name_exits_1(data_dir: Path) -> None:
     code, lines = run("model", "validate", "safe")
     assert code == 1
     assert lines[0] == (
-        'model: "safe" is neither a built-in model (prince2@1.0, projektflodet@1.0) nor '
+        'model: "safe" is neither a built-in model (prince2@2.0, projektflodet@1.0) nor '
         f"published in the ledger (no ledger at sqlite:///{data_dir.resolve() / 'ledger.db'}, "
         "so nothing is published)"
     )
@@ -148,7 +148,7 @@ def test_charter_validate_prince2_example() -> None:
     code, lines = run("charter", "validate", EXAMPLES / "prince2-charter.yaml")
     assert code == 0
     assert lines[0].startswith(
-        "ok: payroll-migration (Payroll platform migration) under prince2@1.0"
+        "ok: payroll-migration (Payroll platform migration) under prince2@2.0"
     )
 
 
@@ -157,7 +157,7 @@ def test_charter_validate_with_an_explicit_model_of_another_name() -> None:
         "charter", "validate", EXAMPLES / "projektflodet-charter.yaml", "--model", "prince2"
     )
     assert code == 1
-    assert lines[0] == 'model: names "projektflodet@1.0" but the model given is "prince2@1.0"'
+    assert lines[0] == 'model: names "projektflodet@1.0" but the model given is "prince2@2.0"'
     assert all(": " in line for line in lines)
 
 
@@ -169,7 +169,7 @@ def test_list_shows_both_builtin_models() -> None:
     assert code == 0
     p2, pf = (g.builtin_models()[n].content_hash()[:12] for n in ("prince2", "projektflodet"))
     assert lines == [
-        f"prince2@1.0\tbuilt-in\tsha256 {p2}\tPRINCE2\t"
+        f"prince2@2.0\tbuilt-in\tsha256 {p2}\tPRINCE2\t"
         "starting_up -> initiation -> delivery_1 -> delivery_2 -> closing",
         f"projektflodet@1.0\tbuilt-in\tsha256 {pf}\tProjektflödet\t"
         "idea -> pre_study -> planning -> execution -> closure -> benefits_realisation",
@@ -181,7 +181,7 @@ def test_show_prince2_has_phases_approvers_and_tolerances() -> None:
     text = "\n".join(lines)
     assert code == 0
     m = g.builtin_models()["prince2"]
-    assert lines[0].startswith(f"prince2@1.0  PRINCE2  (sha256 {m.content_hash()[:12]})")
+    assert lines[0].startswith(f"prince2@2.0  PRINCE2  (sha256 {m.content_hash()[:12]})")
     assert "Project board: Executive, Senior User, Senior Supplier; executive: Executive" in text
     for phase in m.phases:
         assert phase.title in text

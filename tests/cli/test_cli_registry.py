@@ -32,7 +32,7 @@ def test_publish_records_the_publisher_and_list_shows_it_with_its_hash(
     )
     listed = cli("model", "list").stdout.splitlines()
     assert [line.split("\t")[:2] for line in listed[:2]] == [
-        ["prince2@1.0", "built-in"],
+        ["prince2@2.0", "built-in"],
         ["projektflodet@1.0", "built-in"],
     ]
     with Ledger.existing(f"sqlite:///{ledger_db}") as ledger:
@@ -159,7 +159,7 @@ def test_a_model_not_found_names_what_was_found_and_where_it_looked(
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        'model: "acme@1.1" is neither a built-in model (prince2@1.0, projektflodet@1.0) nor '
+        'model: "acme@1.1" is neither a built-in model (prince2@2.0, projektflodet@1.0) nor '
         f"published in the ledger (no ledger at sqlite:///{data_dir.resolve() / 'ledger.db'}, "
         "so nothing is published)"
     )
@@ -221,7 +221,7 @@ def test_model_list_json_has_source_and_full_hash(tmp_path: Path) -> None:
     cli("model", "publish", model, "--as", "eva")
     rows = json.loads(cli("model", "list", "--json").stdout)
     assert [(r["ref"], r["source"]) for r in rows] == [
-        ("prince2@1.0", "built-in"),
+        ("prince2@2.0", "built-in"),
         ("projektflodet@1.0", "built-in"),
         ("acme@1.0", "published"),
     ]

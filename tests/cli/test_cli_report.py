@@ -34,7 +34,7 @@ def event(seq: int, project_id: str = "new-crm", **fields: Any) -> AuditEventIn:
         "role": None,
         "comment": None,
         "payload": {},
-        "model": "prince2@1.0",
+        "model": "prince2@2.0",
         "model_hash": "ab" * 32,
         "workflow_id": f"project-{project_id}",
         "run_id": "run-1",

@@ -568,7 +568,7 @@ CHARTER_CASES = [
     Broken(
         "at-least-more-than-eligible",
         "charter",
-        changed(P2_CHARTER, lambda d: d.update(model="strict_board@1.0")),
+        changed(P2_CHARTER, lambda d: d.update(model="strict_board@2.0")),
         "people",
         ("gate delivery_1_gate needs 4 approvals but only 1 person can approve it",),
         files={"strict_board.yaml": changed(P2_MODEL, _at_least_four)},

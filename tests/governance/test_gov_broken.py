@@ -106,7 +106,7 @@ def test_charter_against_the_wrong_model_lists_every_unknown_role(
 ) -> None:
     issues = g.check_charter(pf_charter, prince2)
     assert issues[0] == g.Issue(
-        "model", 'names "projektflodet@1.0" but the model given is "prince2@1.0"'
+        "model", 'names "projektflodet@1.0" but the model given is "prince2@2.0"'
     )
     unknown = [i for i in issues if i.path.startswith("people[")]
     assert len(unknown) == len(pf_charter.people)

@@ -21,7 +21,7 @@ MODELS = g.builtin_models()
 def test_both_builtin_models_are_shipped() -> None:
     assert sorted(MODELS) == ["prince2", "projektflodet"]
     assert MODELS["projektflodet"].ref == "projektflodet@1.0"
-    assert MODELS["prince2"].ref == "prince2@1.0"
+    assert MODELS["prince2"].ref == "prince2@2.0"
 
 
 @pytest.mark.parametrize(
@@ -124,10 +124,10 @@ def test_models_are_frozen() -> None:
 
 def test_load_model_by_name_version_and_path(tmp_path: Path) -> None:
     assert g.load_model("prince2") is MODELS["prince2"]
-    assert g.load_model("prince2@1.0") is MODELS["prince2"]
+    assert g.load_model("prince2@2.0") is MODELS["prince2"]
     with pytest.raises(g.GovernanceError) as info:
         g.load_model("prince2@9")
-    assert str(info.value.issues[0]) == 'model: built-in "prince2" is version 1.0, not 9'
+    assert str(info.value.issues[0]) == 'model: built-in "prince2" is version 2.0, not 9'
     target = tmp_path / "mine.yaml"
     target.write_bytes((BUILTIN / "prince2.yaml").read_bytes())
     assert g.load_model(target) == MODELS["prince2"]

@@ -168,7 +168,7 @@ def test_without_a_team_level_the_project_manager_runs_work_packages() -> None:
     assert [(i.path, i.message) for i in g.check_charter(CHARTER, NO_TEAM)] == [
         (
             f"work_packages[{i}].manager",
-            '"eva" does not hold the role "project_manager" (prince2@1.0 has no level below '
+            '"eva" does not hold the role "project_manager" (prince2@2.0 has no level below '
             "the project manager's)",
         )
         for i in (0, 1)
@@ -177,7 +177,7 @@ def test_without_a_team_level_the_project_manager_runs_work_packages() -> None:
 
 def test_work_packages_need_the_models_work_package_tolerances() -> None:
     assert [(i.path, i.message) for i in g.check_charter(CHARTER, NO_WP_TOLERANCES)] == [
-        ("work_packages", "prince2@1.0 has no work_package tolerances to run work packages within")
+        ("work_packages", "prince2@2.0 has no work_package tolerances to run work packages within")
     ]
     assert g.check_charter(g.parse_charter(P2_CHARTER), NO_WP_TOLERANCES) == []
 

@@ -509,13 +509,17 @@ def update(readme: Path = README, walks: Sequence[Walkthrough] = WALKTHROUGHS) -
         if missing := missing_programs(walk):
             raise WalkthroughError(f"{walk.heading!r} needs {', '.join(missing)}")
         comparison = run_walkthrough(walk, block)
+        # One step out of date rewrites every step of its block from this run, so that the
+        # times shown agree with each other (a block is one session at one time).
+        stale = not all(comparison.agrees(outcome) for outcome in comparison.outcomes)
         body: list[str] = []
         for outcome in comparison.outcomes:
-            if comparison.agrees(outcome):
+            if not stale:
                 body.extend(line.render() for line in outcome.step.lines())
-            else:
+                continue
+            if not comparison.agrees(outcome):
                 changed.append(outcome.step.title)
-                body.extend(line.render() for line in updated_lines(comparison, outcome))
+            body.extend(line.render() for line in updated_lines(comparison, outcome))
         lines = text.splitlines()
         lines[block.first : block.end] = body
         readme.write_text("\n".join(lines) + "\n", encoding="utf-8")

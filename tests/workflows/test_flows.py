@@ -124,7 +124,7 @@ async def test_prince2_project_runs_every_stage_boundary_to_closure(
 ) -> None:
     p = await scenario.start(p2_charter, prince2)
     st = await p.status()
-    assert (st.model, st.model_hash) == ("prince2@1.0", prince2.content_hash())
+    assert (st.model, st.model_hash) == ("prince2@2.0", prince2.content_hash())
     assert st.phases == ["starting_up", "initiation", "delivery_1", "delivery_2", "closing"]
     for phase in prince2.phases:
         st = await p.status()
