@@ -136,12 +136,12 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
             f"  held:   since {_minute(st.held_since)} by {safe(st.held_by or '?')} "
             f"({_days(now - st.held_since)}); every clock waits"
         )
+    if st.last_gate is not None and st.outcome is None:
+        lg = st.last_gate
+        say(f"  last gate: {lg.gate} round {lg.round}: {lg.describe()} ({_minute(lg.at)})")
     if st.gate is not None:
         for line in gate_lines(st.gate, now, held=st.on_hold):
             say(line)
-    if st.last_gate is not None and st.gate is None and st.outcome is None:
-        lg = st.last_gate
-        say(f"  last gate: {lg.gate} round {lg.round}: {lg.describe()} ({_minute(lg.at)})")
     if st.deliverables:
         missing = sum(not d.present for d in st.deliverables)
         say(
