@@ -221,12 +221,24 @@ class ProjectState(ChainState):
     held_at: datetime | None = None
     outcome: Literal["closed", "rejected", "cancelled"] | None = None
     held_by: str | None = None
+    held_reason: str | None = None
+    ended: Ending | None = Field(None, description="Who ended the project, when and why.")
     last_gate: GateOutcome | None = Field(None, description="The last gate decided.")
     execution: ExecutionState = Field(default_factory=lambda: ExecutionState())
     deliverables: list[Deliverable] = Field(default_factory=list, description="Every version.")
     control: ControlState | None = Field(
         None, description="Progress, baseline, changes, exceptions (made at the first use)."
     )
+
+
+class Ending(Message):
+    """How a project ended: cancelled by the board's executive, or closed by a gate."""
+
+    outcome: Literal["closed", "rejected", "cancelled"]
+    by: str
+    at: datetime
+    phase: str | None = Field(description="The phase it ended in.")
+    comment: str | None = None
 
 
 class GateOutcome(Message):
@@ -237,6 +249,8 @@ class GateOutcome(Message):
     outcome: str = Field(description="approve, reject or rework.")
     to_state: str
     at: datetime
+    by: str | None = Field(None, description="Whose vote decided it.")
+    comment: str | None = Field(None, description="The deciding vote's reason.")
 
     def describe(self) -> str:
         """``gate passed: planning started``, ``rework: back to pre_study``, ``rejected:
@@ -566,6 +580,8 @@ class ProjectStatus(Message):
     )
     held_since: datetime | None = None
     held_by: str | None = None
+    held_reason: str | None = None
+    ended: Ending | None = None
     last_gate: GateOutcome | None = Field(None, description="The last gate decided.")
     deliverables: list[DeliverableStatus] = Field(
         default_factory=list, description="What the current phase's gate lists, present or not."

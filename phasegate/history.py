@@ -261,7 +261,12 @@ def _resumed(f: _Facts) -> str:
     seconds = f.p.get("paused_seconds")
     if isinstance(seconds, int | float) and not isinstance(seconds, bool):
         days = seconds / 86400
-        held = f"held {days:.1f} days" if days >= 1 else f"held {seconds / 3600:.1f} hours"
+        if days >= 1:
+            held = f"held {days:.1f} days"
+        elif seconds >= 3600:
+            held = f"held {seconds / 3600:.1f} hours"
+        else:
+            held = f"held {seconds / 60:.0f} minutes"
         return f"resumed the project ({held})"
     return "resumed the project"
 

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         CloseTasksInput,
         CompleteTaskInput,
         DecideGateInput,
+        Ending,
         GateOutcome,
         GateState,
         GateStatus,
@@ -140,11 +141,23 @@ class Gates(Part):
                 "level": gate.level,
             },
         )
+        deciding = next((v for v in reversed(gate.votes) if v.actor == actor and v.counted), None)
+        reason = deciding.comment if deciding is not None else None
         self._s.gate = None
         self._s.last_gate = GateOutcome(
-            gate=before, round=gate.round, outcome=outcome, to_state=after, at=now
+            gate=before,
+            round=gate.round,
+            outcome=outcome,
+            to_state=after,
+            at=now,
+            by=actor,
+            comment=reason,
         )
         if after == "closed":
+            outcome_of = "rejected" if outcome == "reject" else "closed"
+            self._s.ended = Ending(
+                outcome=outcome_of, by=actor, at=now, phase=gate.phase, comment=reason
+            )
             self._ending(f"gate {before} closed the project ({outcome})", actor)
             self._s.outcome = "rejected" if outcome == "reject" else "closed"
             self._rec.event(

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DecideExceptionInput,
         DecideGateInput,
         DecisionState,
+        Ending,
         ProjectResult,
         ProjectState,
         ProjectStatus,
@@ -386,10 +387,11 @@ class ProjectWorkflow:
         self._exec.hold(trigger == "hold")
         if trigger == "hold":
             self._s.held_at, self._s.held_by = now, input.actor
+            self._s.held_reason = input.comment
         elif trigger == "resume" and self._s.held_at is not None:
             # Clocks stop while a project is held: every deadline moves by the time held.
             paused = now - self._s.held_at
-            self._s.held_at = self._s.held_by = None
+            self._s.held_at = self._s.held_by = self._s.held_reason = None
             self._shift_deadlines(paused)
             payload["paused_seconds"] = paused.total_seconds()
         kind = EventKind.held if trigger == "hold" else EventKind.resumed
@@ -552,6 +554,9 @@ class ProjectWorkflow:
         now = workflow.now()
         self._exec.abandon("the project was cancelled")
         self._end_open_decisions("the project was cancelled", actor)
+        self._s.ended = Ending(
+            outcome="cancelled", by=actor, at=now, phase=self._machine.phase, comment=comment
+        )
         before = self._machine.state
         self._machine.fire("cancel")
         self._s.outcome = "cancelled"
@@ -635,6 +640,15 @@ class ProjectWorkflow:
                 f"{self._model.board.executive} and may not {trigger} the project",
                 "NotAuthorised",
             )
+        if trigger == "hold" and self._machine.state == "on_hold":
+            since = iso(self._s.held_at) if self._s.held_at else "?"
+            raise reject(
+                f"project {self._charter.id} is already on hold (since {since}, by "
+                f"{self._s.held_by or '?'})",
+                "IllegalTransition",
+            )
+        if trigger == "resume" and self._machine.state != "on_hold":
+            raise reject(f"project {self._charter.id} is not on hold", "IllegalTransition")
         if not self._machine.may(trigger):
             raise reject(
                 f"cannot {trigger} the project in state {self._machine.state}", "IllegalTransition"
@@ -671,6 +685,8 @@ class ProjectWorkflow:
             else f"{self._s.ledger_error} (since {iso(self._s.ledger_error_since)})",
             held_since=self._s.held_at,
             held_by=self._s.held_by,
+            held_reason=self._s.held_reason,
+            ended=self._s.ended,
             last_gate=self._s.last_gate,
             deliverables=_deliverables.statuses(self._s.deliverables, phase) if phase else [],
             execution=self._exec.status(),

@@ -165,7 +165,7 @@ def exception_line(e: ExceptionStatus) -> str:
     of = f" (work package {e.package})" if e.package else ""
     return (
         f"{e.id}{of}: {e.state}, {', '.join(e.aspects)} at {', '.join(e.levels)} level; cause "
-        f"{e.cause}{change}; raised {e.raised_at.isoformat(timespec='minutes')}; held by "
+        f"{e.cause}{change}; raised {e.raised_at.isoformat(timespec='minutes')}; with "
         f"{e.level} ({e.role}); exception report {e.report}" + awaiting(e.decision)
     )
 

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
@@ -83,11 +83,14 @@ def tasks(
     if as_json:
         echo_json([t.model_dump(mode="json") for t in rows])
         return
-    today = datetime.now(UTC).date()
+    if not rows:
+        say("no tasks")
+        return
+    now = datetime.now(UTC)
     for t in rows:
         due = t.due.date().isoformat() if t.due else "-"
         if t.due is not None and t.status == "open":
-            due += f" ({when_due(t.due.date(), today)})"
+            due += f" ({when_due(t.due, now)})"
         say(
             f"{t.id}\t{t.project_id}\t{t.assignee or t.role}\t{t.status}\tdue {due}\t"
             f"{safe(t.title)}"
@@ -118,13 +121,20 @@ def complete(
     say(f"done: {safe(done.task.title)} ({done.task.project_id}, task {done.task.id})")
 
 
-def when_due(due: date, today: date) -> str:
-    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC)."""
-    days = (due - today).days
-    if days == 0:
-        return "today"
-    unit = "day" if abs(days) == 1 else "days"
-    return f"in {days} {unit}" if days > 0 else f"overdue {-days} {unit}"
+def when_due(at: datetime, now: datetime) -> str:
+    """How far off ``at`` is: ``in 3 days``, ``overdue 2 days`` (calendar days, UTC); within
+    a day, ``in 5 hours``, ``in 20 minutes``, ``overdue 3 hours``."""
+    span = at - now
+    if abs(span) < timedelta(days=1):
+        minutes = int(abs(span).total_seconds() // 60)
+        amount = _plural(minutes // 60, "hour") if minutes >= 60 else _plural(minutes, "minute")
+        return f"in {amount}" if span >= timedelta(0) else f"overdue {amount}"
+    days = (at.date() - now.date()).days
+    return f"in {_plural(days, 'day')}" if days > 0 else f"overdue {_plural(-days, 'day')}"
+
+
+def _plural(n: int, unit: str) -> str:
+    return f"{n} {unit}{'' if n == 1 else 's'}"
 
 
 @audit_app.command("export")

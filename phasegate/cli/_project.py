@@ -120,8 +120,15 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
     source = f"{safe(st.model_source.describe())}, " if st.model_source else ""
     say(f"{st.project_id}: {safe(st.title)}")
     say(f"  model:  {st.model} ({source}sha256 {st.model_hash[:12]})")
-    if st.outcome is not None:
-        say(f"  outcome: {st.outcome}")
+    if st.ended is not None:
+        e = st.ended
+        where = f" in phase {e.phase}" if e.phase else ""
+        say(
+            f"  ended:  {e.outcome} by {safe(e.by)} at {_minute(e.at)}{where}"
+            + (f": {safe(e.comment)}" if e.comment else "")
+        )
+    elif st.outcome is not None:
+        say(f"  ended:  {st.outcome}")
     say(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
     if st.phase is not None:
         say(
@@ -134,11 +141,16 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
     if st.on_hold and st.held_since is not None:
         say(
             f"  held:   since {_minute(st.held_since)} by {safe(st.held_by or '?')} "
-            f"({_days(now - st.held_since)}); every clock waits"
+            f"({_days(now - st.held_since)}; every clock waits)"
+            + (f": {safe(st.held_reason)}" if st.held_reason else "")
         )
     if st.last_gate is not None and st.outcome is None:
         lg = st.last_gate
-        say(f"  last gate: {lg.gate} round {lg.round}: {lg.describe()} ({_minute(lg.at)})")
+        by = f" by {safe(lg.by)}" if lg.by else ""
+        say(
+            f"  last gate: {lg.gate} round {lg.round}: {lg.describe()}{by} at {_minute(lg.at)}"
+            + (f": {safe(lg.comment)}" if lg.comment else "")
+        )
     if st.gate is not None:
         for line in gate_lines(st.gate, now, held=st.on_hold):
             say(line)
@@ -224,13 +236,9 @@ def _days(span: timedelta) -> str:
 
 
 def _until(at: datetime, now: datetime) -> str:
-    """``in 3 days``, ``today``, ``overdue 2 days`` (whole days, UTC); a time passed today
-    is ``overdue today``."""
     from phasegate.cli._ops import when_due
 
-    if at < now and at.date() == now.date():
-        return "overdue today"
-    return when_due(at.date(), now.date())
+    return when_due(at, now)
 
 
 def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **flags: Any) -> None:

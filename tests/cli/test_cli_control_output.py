@@ -214,7 +214,7 @@ def test_status_shows_rag_per_aspect_and_level_the_open_changes_and_the_exceptio
         "            CR-2: formal, assessed: Change CR-2 (cost 100,000 SEK, time P2W, scope +10) "
         "by david; awaiting anna, bo, cecilia (0/2 approvals, deadline 2027-04-10T09:00+00:00)",
         "  exception: EX-1: raised, cost at stage, project level; cause tolerance; raised "
-        "2027-03-31T09:00+00:00; held by board (bestallare); exception report 1; awaiting "
+        "2027-03-31T09:00+00:00; with board (bestallare); exception report 1; awaiting "
         "anna (0/2 approvals, deadline 2027-04-10T09:00+00:00)",
     ]
 

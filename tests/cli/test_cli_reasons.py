@@ -56,12 +56,17 @@ def test_with_a_reason_or_without_a_no_the_command_goes_on(args: list[str]) -> N
 
 
 def test_tasks_say_when_they_are_due() -> None:
-    from datetime import date
+    from datetime import UTC, datetime, timedelta
 
     from phasegate.cli._ops import when_due
 
-    today = date(2027, 1, 10)
-    assert when_due(date(2027, 1, 13), today) == "in 3 days"
-    assert when_due(date(2027, 1, 11), today) == "in 1 day"
-    assert when_due(today, today) == "today"
-    assert when_due(date(2027, 1, 8), today) == "overdue 2 days"
+    now = datetime(2027, 1, 10, 9, 30, tzinfo=UTC)
+    assert when_due(datetime(2027, 1, 13, 8, tzinfo=UTC), now) == "in 3 days"
+    assert when_due(datetime(2027, 1, 11, 12, tzinfo=UTC), now) == "in 1 day"
+    assert when_due(now + timedelta(hours=5, minutes=10), now) == "in 5 hours"
+    assert when_due(now + timedelta(hours=1), now) == "in 1 hour"
+    assert when_due(now + timedelta(minutes=20), now) == "in 20 minutes"
+    assert when_due(now, now) == "in 0 minutes"
+    assert when_due(now - timedelta(minutes=1), now) == "overdue 1 minute"
+    assert when_due(now - timedelta(hours=3), now) == "overdue 3 hours"
+    assert when_due(datetime(2027, 1, 8, 23, tzinfo=UTC), now) == "overdue 2 days"
