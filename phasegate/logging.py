@@ -107,6 +107,8 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
-        cache_logger_on_first_use=True,
+        # Not cached: a module's logger follows a later configuration (a second configure in
+        # one process, structlog.testing.capture_logs); the lookup costs microseconds.
+        cache_logger_on_first_use=False,
     )
     return chosen

@@ -30,6 +30,7 @@ def test_ledger_writes_and_notifications_are_logged_at_debug(
         project_id="proj-a", kind="gate_opened", recipients=["anna", "bo"], subject="Decide"
     )
     batch = RecordInput(events=[make_event()], after=ChainHeadMessage(), notify=[note])
+    structlog.reset_defaults()  # whatever an earlier test in this process configured
     with structlog.testing.capture_logs() as logs:
         ActivityEnvironment().run(ProjectActivities(sqlite_ledger).record, batch)
     assert [(e["event"], e["log_level"]) for e in logs] == [
