@@ -15,6 +15,7 @@ from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
 from ledger._report_check import ReportProblem, VerifyReport
 from ledger._tokens import TOKEN_PREFIX, ApiToken, TokenState
+from ledger._tokens import check_request as check_token_request
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -37,4 +38,5 @@ __all__ = [
     "TokenState",
     "VerifyReport",
     "check_publishable",
+    "check_token_request",
 ]

@@ -33,6 +33,7 @@ __all__ = [
     "ApiToken",
     "TokenState",
     "check_person",
+    "check_request",
     "create",
     "get",
     "listed",
@@ -87,6 +88,12 @@ def check_person(person: str) -> str:
         raise ValueError(f"person {person!r}: {exc.errors()[0]['msg']}") from None
 
 
+def check_request(person: str, name: str | None = None) -> None:
+    """ValueError, saying why, unless a token can be made for ``person`` under ``name``."""
+    check_person(person)
+    _check_name(name)
+
+
 def _check_name(name: str | None) -> str | None:
     if name is None:
         return None
@@ -116,8 +123,7 @@ def create(
 ) -> tuple[str, str]:
     """Store a new token of ``person``; ``(its id, the token)``. The token is not kept: the
     caller shows it once. An id already taken raises IntegrityError (the caller tries again)."""
-    check_person(person)
-    _check_name(name)
+    check_request(person, name)
     if now.tzinfo is None or (expires_at is not None and expires_at.tzinfo is None):
         raise ValueError("a token's times must be timezone-aware")
     if expires_at is not None and expires_at <= now:

@@ -16,6 +16,7 @@ from phasegate.cli import (
     _ops,
     _project,
     _report,
+    _token,
 )
 
 app = typer.Typer(
@@ -42,6 +43,7 @@ app.command("report")(_report.report)
 app.add_typer(_ops.audit_app, name="audit")
 app.command("worker")(_ops.worker)
 app.command("dev")(_ops.dev)
+app.add_typer(_token.token_app, name="token")
 
 
 def main() -> NoReturn:
