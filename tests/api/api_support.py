@@ -4,6 +4,10 @@ API's error shape, and projects started for a test."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import socket
+import subprocess
 import threading
 import time
 import uuid
@@ -15,13 +19,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from httpx import Response
 from jwt.algorithms import RSAAlgorithm
 
-from tests.integration.conftest import Cli
+from tests.integration.conftest import PHASEGATE, Cli
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml"
 PMO = "pia"
@@ -148,3 +153,47 @@ def eventually(probe: Any, check: Any, timeout: float = 20.0) -> Any:
         if check(value) or time.monotonic() > deadline:
             return value
         time.sleep(0.2)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class ApiProcess:
+    """``phasegate api`` as a child process on a free port, logging JSON to ``log``."""
+
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.proc = subprocess.Popen(
+                [PHASEGATE, "api", "--port", str(self.port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PHASEGATE_LOG_FORMAT": "json", **env},
+            )
+
+    def wait_ready(self, timeout: float = 30.0) -> httpx.Response:
+        """The OpenAPI document, once the server answers."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self.log.read_text()
+            try:
+                return httpx.get(f"{self.base}/api/openapi.json", timeout=2)
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, self.log.read_text()
+                time.sleep(0.1)
+
+    def stop(self) -> int:
+        """SIGTERM, and the exit code (killed after 20 s)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                return self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        return self.proc.wait()

@@ -4,70 +4,40 @@ server and ledger, stopped by SIGTERM; no ledger is a clear error."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from api_support import ApiProcess
 from typer.testing import CliRunner
 
 from phasegate.cli import app
 from phasegate.devserver import DevServer
-from tests.integration.conftest import PHASEGATE, WorkerProcess
+from tests.integration.conftest import WorkerProcess
 
 pytestmark = pytest.mark.devserver
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def test_phasegate_api_serves_over_http_until_sigterm(
     api_server: DevServer, api_worker: WorkerProcess, tokens: dict[str, str], tmp_path: Path
 ) -> None:
-    port = free_port()
-    log = tmp_path / "api.log"
     env = {
-        **os.environ,
-        "PHASEGATE_LOG_FORMAT": "json",
         "PHASEGATE_ADDRESS": api_server.address,
         "PHASEGATE_LEDGER_URL": api_worker.ledger_url,
         "PHASEGATE_DATA_DIR": str(tmp_path / "data"),
     }
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [PHASEGATE, "api", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT, env=env
-        )
+    api = ApiProcess(env, tmp_path / "api.log")
     try:
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                doc = httpx.get(f"{base}/api/openapi.json", timeout=2)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.1)
+        doc = api.wait_ready()
         assert doc.status_code == 200 and "/api/projects" in doc.json()["paths"]
         auth = {"Authorization": f"Bearer {tokens['anna']}"}
-        assert httpx.get(f"{base}/api/tasks", headers=auth, timeout=10).status_code == 200
-        assert httpx.get(f"{base}/api/tasks", timeout=10).status_code == 401
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(20) == 0, log.read_text()
+        assert httpx.get(f"{api.base}/api/tasks", headers=auth, timeout=10).status_code == 200
+        assert httpx.get(f"{api.base}/api/tasks", timeout=10).status_code == 401
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    text = log.read_text()
-    assert f"phasegate api: http://127.0.0.1:{port}/api/docs" in text
+        code = api.stop()
+    text = api.log.read_text()
+    assert code == 0, text
+    assert f"phasegate api: http://127.0.0.1:{api.port}/api/docs" in text
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     served = [
         (x["path"], x["status"], x["person"]) for x in lines if x.get("event") == "api.request"
