@@ -29,8 +29,9 @@ def tasks_of(api: Api, **params: Any) -> list[dict[str, Any]]:
     return items
 
 
-def review_task(api: Api, pid: str) -> dict[str, Any]:
-    [task] = [t for t in tasks_of(api, project=pid) if not t["title"].startswith("Decide")]
+def review_task(api: Api, pid: str, status: str = "open") -> dict[str, Any]:
+    found = tasks_of(api, project=pid, status=status)
+    [task] = [t for t in found if not t["title"].startswith("Decide")]
     return task
 
 
@@ -58,7 +59,9 @@ def test_a_review_task_is_completed_by_its_assignee(as_: dict[str, Api], pid: st
     task = review_task(as_["anna"], pid)
     done = as_["anna"].post(f"/api/tasks/{task['id']}/complete", {"comment": "read it"})
     assert done.status_code == 200, done.text
-    assert done.json()["id"] == task["id"] and done.json()["status"] == "done"
+    assert done.json()["project_id"] == pid and done.json()["state"] == "idea_gate"
+    assert review_task(as_["anna"], pid, status="done")["id"] == task["id"]
+    assert all(t["id"] != task["id"] for t in tasks_of(as_["anna"], project=pid))  # not open
     history = as_["anna"].get(f"/api/projects/{pid}/history").json()["items"]
     completed = [e for e in history if e["kind"] == "task_completed"]
     assert [(e["actor"], e["comment"]) for e in completed] == [("anna", "read it")]

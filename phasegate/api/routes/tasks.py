@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 
 from governance.audit import Task
+from governance.messages import ProjectStatus
 from phasegate import service
 from phasegate.api._deps import PERSON_ID, ClientDep, CurrentUser, LedgerDep, VisibleTask
 from phasegate.api._errors import ApiError, ErrorResponse, UnansweredResponse
@@ -41,17 +42,19 @@ async def list_tasks(
     return Page(total=len(rows), limit=limit, offset=offset, items=rows[offset : offset + limit])
 
 
-@router.post("/{task_id}/complete", response_model=Task, responses=UnansweredResponse)
+@router.post("/{task_id}/complete", response_model=ProjectStatus, responses=UnansweredResponse)
 async def complete_task(
     task: VisibleTask,
     user: CurrentUser,
     client: ClientDep,
     ledger: LedgerDep,
     body: CommentBody | None = None,
-) -> Task:
+) -> ProjectStatus:
     """Complete a review task of an open gate (its assignee, or the project manager); the
-    task as it is after (done)."""
+    project's status after it, like every command (the task is `done` in the inbox)."""
     assert task.id is not None
     comment = body.comment if body is not None else None
+    # The service finds the task by its id itself (as for the CLI): the lookup above only
+    # decided whether this person may see it.
     done = await service.complete_task(client, ledger, task.id, user.id, comment)
-    return (await asyncio.to_thread(ledger.task, task.id)) or done.task
+    return done.status
