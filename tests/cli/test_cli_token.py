@@ -48,8 +48,10 @@ def test_expires_sets_the_expiry_from_now(data_dir: Path) -> None:
     with ledger_at(data_dir) as ledger:
         found = ledger.token(token_id)
         assert found is not None and found.expires_at is not None
-        assert before + timedelta(days=90) <= found.expires_at <= datetime.now(UTC) + timedelta(
-            days=90
+        assert (
+            before + timedelta(days=90)
+            <= found.expires_at
+            <= datetime.now(UTC) + timedelta(days=90)
         )
         assert ledger.person_for(token, found.expires_at) is None
 
