@@ -78,7 +78,7 @@ from governance._reports import (
     render_report,
 )
 from governance._tally import Tally, eligible_approvers, tally
-from governance._types import Line, Text, format_duration, parse_duration
+from governance._types import Line, Slug, Text, format_duration, parse_duration
 from governance._velocity import Forecast, forecast
 from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
 
@@ -119,6 +119,7 @@ __all__ = [
     "RagReport",
     "Role",
     "Scope",
+    "Slug",
     "Tally",
     "Text",
     "ToleranceOverrides",

@@ -1,5 +1,5 @@
-"""Persistence of the audit trail, the task inbox and the model registry: hash-chained,
-append-only, idempotent."""
+"""Persistence of the audit trail, the task inbox, the model registry and the API tokens:
+hash-chained, append-only, idempotent."""
 
 from governance.audit import ChainBreak
 from ledger._errors import (
@@ -14,8 +14,12 @@ from ledger._errors import (
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
 from ledger._registry import PublishedModel, check_publishable
 from ledger._report_check import ReportProblem, VerifyReport
+from ledger._tokens import TOKEN_PREFIX, ApiToken, TokenState
+from ledger._tokens import check_request as check_token_request
 
 __all__ = [
+    "TOKEN_PREFIX",
+    "ApiToken",
     "ChainBreak",
     "ChainHead",
     "DueShift",
@@ -31,6 +35,8 @@ __all__ = [
     "ReportProblem",
     "TaskChange",
     "TaskClosure",
+    "TokenState",
     "VerifyReport",
     "check_publishable",
+    "check_token_request",
 ]

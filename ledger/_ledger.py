@@ -41,7 +41,7 @@ from governance.audit import (
     canonical_time,
     event_hash,
 )
-from ledger import _registry, _report_check, _reports
+from ledger import _registry, _report_check, _reports, _tokens
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
 from ledger._errors import (
@@ -55,6 +55,7 @@ from ledger._errors import (
 from ledger._registry import PublishedModel
 from ledger._report_check import VerifyReport, Vouch
 from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
+from ledger._tokens import ApiToken
 
 __all__ = ["VERSION_TABLE", "ChainHead", "DueShift", "Ledger", "TaskChange"]
 
@@ -471,6 +472,59 @@ class Ledger:
             if number is None:
                 return _reports.latest(conn, project_id, kind)
             return _reports.get(conn, project_id, kind, number)
+
+    # -- personal API tokens ------------------------------------------------------------------
+
+    def create_token(
+        self,
+        person: str,
+        name: str | None = None,
+        expires_at: datetime | None = None,
+        *,
+        now: datetime | None = None,
+    ) -> tuple[str, str]:
+        """A new API token of ``person`` (a person id): ``(its public id, the token)``. Only
+        the token's SHA-256 is stored: show the token once, it cannot be read back.
+        ValueError for a person that is no person id, a blank name or a past expiry."""
+        now = now or datetime.now(UTC)
+        for _ in range(_ATTEMPTS):
+            try:
+                with self._transaction(write=True) as conn:
+                    return _tokens.create(conn, person, name, expires_at, now)
+            except IntegrityError:
+                continue  # the random id is taken (once in 2**48): draw another
+        raise LedgerError(f"could not create a token for {person}: {_ATTEMPTS} ids taken")
+
+    def tokens(self, person: str | None = None) -> list[ApiToken]:
+        """Every API token (of ``person``), oldest first; never a secret nor its hash."""
+        with self._transaction() as conn:
+            return _tokens.listed(conn, person)
+
+    def token(self, token_id: str) -> ApiToken | None:
+        """The API token with this public id, or None."""
+        found = _tokens.token_id_of(token_id)
+        if found is None:
+            return None
+        with self._transaction() as conn:
+            return _tokens.get(conn, found)
+
+    def revoke_token(self, token_id: str, *, now: datetime | None = None) -> ApiToken | None:
+        """Revoke a token (by its public id, or the token itself); the token as it is now
+        (revoked; one revoked before keeps its first ``revoked_at``), None when there is no
+        such token."""
+        with self._transaction(write=True) as conn:
+            return _tokens.revoke(conn, token_id, now or datetime.now(UTC))
+
+    def revoke_person(self, person: str, *, now: datetime | None = None) -> int:
+        """Revoke every token of ``person``; how many were not revoked yet."""
+        with self._transaction(write=True) as conn:
+            return _tokens.revoke_person(conn, person, now or datetime.now(UTC))
+
+    def person_for(self, token: str, now: datetime) -> str | None:
+        """The person whose active token ``token`` is; None for a token unknown, revoked,
+        expired at ``now``, or not a token at all (compared in constant time)."""
+        with self._transaction() as conn:
+            return _tokens.person_for(conn, token, now)
 
     # -- task inbox ---------------------------------------------------------------------------
 

@@ -99,3 +99,20 @@ reports = sa.Table(
 JSON ``content`` and its rendering in ``markdown``; ``sha256`` is the content's (canonical
 JSON) hash, which the ``report_issued`` event carries. Written once, never changed; a number
 holds two reports only when a Temporal reset superseded the first (see ledger/_reports.py)."""
+
+api_tokens = sa.Table(
+    "api_tokens",
+    metadata,
+    sa.Column("id", sa.String(16), primary_key=True),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("name", sa.String(200), nullable=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_api_tokens_person", "person"),
+)
+"""Personal API tokens (made by migration 0005): the REST API's credentials. ``id`` is the
+token's public id (the token itself reads ``pg_<id>_<secret>``); only the SHA-256 of the
+whole token is kept, never the token. A token is never deleted: it is revoked (``revoked_at``)
+or it expires (``expires_at``)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["ALIASES", "EXCEPTION_DECISIONS", "ExceptionChoice"]
+__all__ = ["ALIASES", "EXCEPTION_DECISIONS", "NEEDS_A_REASON", "ExceptionChoice", "missing_reason"]
 
 EXCEPTION_DECISIONS = {
     "approve-plan": "approve_plan",
@@ -16,3 +16,11 @@ EXCEPTION_DECISIONS = {
 ALIASES = {"approve_plan": "approve-plan", "widen_tolerance": "widen"}
 """The update's (and the exception report's) names, taken on the command line too."""
 ExceptionChoice = Literal["approve-plan", "widen", "close", "approve_plan", "widen_tolerance"]
+
+NEEDS_A_REASON = frozenset({"reject", "rework", "hold", "cancel"})
+"""A no, or a stop, is recorded with its reason: shown in status and history."""
+
+
+def missing_reason(what: str, comment: str | None) -> bool:
+    """Whether ``what`` (a gate decision or a board action) lacks the reason it needs."""
+    return what in NEEDS_A_REASON and (comment is None or not comment.strip())

@@ -210,6 +210,12 @@ async def allowed_actions(client: Client, project_id: str, actor: str) -> list[A
     return result
 
 
+async def people(client: Client, project_id: str) -> list[str]:
+    """The ids of the people the project's charter names."""
+    result: list[str] = await _query(client, project(project_id), ProjectWorkflow.people)
+    return result
+
+
 async def _query(
     client: Client,
     target: Target[Any],
@@ -464,6 +470,34 @@ class ProjectRow:
 
 
 ListState = Literal["open", "closed", "rejected", "cancelled"]
+
+
+def filter_clash(
+    *,
+    awaiting: str | None = None,
+    held: bool = False,
+    state: ListState | None = None,
+    overdue: bool = False,
+    option: Callable[[str], str] = str,
+) -> str | None:
+    """Why these filters of ``list_projects`` contradict each other (so no project could
+    match), each named by ``option`` (the CLI's ``--held``); None when they do not."""
+    ended = state not in (None, "open")
+    held_, awaiting_, state_, overdue_ = (
+        option(n) for n in ("held", "awaiting", "state", "overdue")
+    )
+    for clash, why in (
+        (
+            held and awaiting is not None,
+            f"{held_} and {awaiting_}: a held project awaits its resume",
+        ),
+        (held and ended, f"{held_} and {state_} {state}: a held project is open"),
+        (overdue and held, f"{overdue_} and {held_}: a held project's clocks wait, never overdue"),
+        (overdue and ended, f"{overdue_} and {state_} {state}: an ended project is never overdue"),
+    ):
+        if clash:
+            return f"{why}; use one of them"
+    return None
 
 
 async def list_projects(

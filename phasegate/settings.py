@@ -8,14 +8,15 @@ directory: the dev server that ``phasegate dev`` runs there (its state file; wit
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import quote, urlsplit
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # SQLAlchemy and the dev-server launcher (which brings the Temporal SDK) are imported where a
 # setting needs them, not here: every command reads settings, and the light ones (`model list`,
@@ -27,6 +28,14 @@ DEFAULT_ADDRESS = "127.0.0.1:7233"
 LEDGER_DATABASES = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 """(backend, driver) pairs the ledger runs on: SQLite, and PostgreSQL through psycopg 3."""
 _ADDRESS = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>[0-9]{1,5})")
+
+_PERSON = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+"""A person id as charters write them (governance's ``Slug``; not imported: settings stay light)."""
+OIDC_ALGORITHMS = frozenset(
+    {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+)
+"""Signature algorithms an identity provider's JWT may use: public-key ones only, so a key
+published in the JWKS can never be used as a shared secret (``HS256`` confusion)."""
 
 LogFormat = Literal["auto", "json", "console"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
@@ -48,6 +57,20 @@ class Settings(BaseSettings):
     """SQLAlchemy URL of the ledger; ``None`` means ``sqlite:///<data_dir>/ledger.db``."""
     log_format: LogFormat = "auto"
     log_level: LogLevel = "INFO"
+    pmo: Annotated[tuple[str, ...], NoDecode] = ()
+    """Person ids with portfolio-wide read access over the REST API (``PHASEGATE_PMO=anna,bo``):
+    they see every project; everyone else sees the projects whose charter names them."""
+    oidc_issuer: str | None = None
+    """The identity provider whose JWTs the REST API accepts (their ``iss``); set together with
+    ``oidc_audience`` and ``oidc_jwks_url``, or none of them (personal API tokens only)."""
+    oidc_audience: str | None = None
+    """The ``aud`` the JWTs must name (the API's client id at the provider)."""
+    oidc_jwks_url: str | None = None
+    """Where the provider publishes its signing keys (https; http only on a loopback host)."""
+    oidc_person_claim: str = "sub"
+    """The JWT claim that holds the person id of the charters."""
+    oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
+    """The signature algorithms accepted (public-key ones only), comma-separated."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -56,6 +79,71 @@ class Settings(BaseSettings):
         if isinstance(value, str) and not value.strip():
             raise PydanticUseDefault
         return value
+
+    @field_validator("pmo", "oidc_algorithms", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("pmo", mode="after")
+    @classmethod
+    def _person_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for person in value:
+            if not _PERSON.match(person):
+                raise ValueError(
+                    f"{person!r} is not a person id (lower-case letters, digits and inner "
+                    "hyphens, as charters write them); separate ids with commas"
+                )
+        return value
+
+    @field_validator("oidc_algorithms", mode="after")
+    @classmethod
+    def _public_key_algorithms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("name at least one algorithm, e.g. RS256")
+        for name in value:
+            if name not in OIDC_ALGORITHMS:
+                raise ValueError(
+                    f"{name!r} is not a public-key signature algorithm; use some of "
+                    f"{', '.join(sorted(OIDC_ALGORITHMS))}"
+                )
+        return value
+
+    @field_validator("oidc_jwks_url", mode="after")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme == "https" and parts.hostname:
+            return value
+        if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+            return value
+        raise ValueError(
+            f"must be an https URL (http only on a loopback host), got {value!r}: the keys "
+            "that prove who a person is must not travel unprotected"
+        )
+
+    @model_validator(mode="after")
+    def _oidc_whole(self) -> Self:
+        given = {
+            "oidc_issuer": self.oidc_issuer,
+            "oidc_audience": self.oidc_audience,
+            "oidc_jwks_url": self.oidc_jwks_url,
+        }
+        missing = [name for name, value in given.items() if value is None]
+        if missing and len(missing) < len(given):
+            raise ValueError(
+                f"OpenID Connect needs oidc_issuer, oidc_audience and oidc_jwks_url together; "
+                f"missing: {', '.join(missing)}"
+            )
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        return self.oidc_issuer is not None
 
     @field_validator("address", mode="after")
     @classmethod
@@ -115,6 +203,15 @@ class Settings(BaseSettings):
         if self.ledger_url is not None:
             return self.ledger_url
         return sqlite_url(self.data_dir / "ledger.db")
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def sqlite_url(path: Path) -> str:

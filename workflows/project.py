@@ -697,6 +697,12 @@ class ProjectWorkflow:
         )
 
     @workflow.query
+    def people(self) -> list[str]:
+        """The ids of the people the charter names: who may see the project (the web faces
+        show a project to them, and to the PMO, only)."""
+        return [p.id for p in self._charter.people]
+
+    @workflow.query
     def allowed_actions(self, actor: str) -> list[Action]:
         """What ``actor`` may do now: the buttons a UI should show."""
         out: list[Action] = []

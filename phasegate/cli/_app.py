@@ -8,6 +8,7 @@ import typer
 
 from phasegate._exit import run_and_exit
 from phasegate.cli import (
+    _api,
     _control,
     _deliverable,
     _history,
@@ -16,6 +17,7 @@ from phasegate.cli import (
     _ops,
     _project,
     _report,
+    _token,
 )
 
 app = typer.Typer(
@@ -42,6 +44,8 @@ app.command("report")(_report.report)
 app.add_typer(_ops.audit_app, name="audit")
 app.command("worker")(_ops.worker)
 app.command("dev")(_ops.dev)
+app.add_typer(_token.token_app, name="token")
+app.command("api")(_api.api)
 
 
 def main() -> NoReturn:

@@ -93,7 +93,8 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
             message = err["msg"].removeprefix("Value error, ")
-            say(f"error: setting {'.'.join(map(str, err['loc']))}: {message}", err=True)
+            where = ".".join(map(str, err["loc"]))  # none for a rule over several settings
+            say(f"error: setting {where}: {message}" if where else f"error: {message}", err=True)
         raise typer.Exit(1) from None
     configure_logging(s.log_format, level or s.log_level)
     return s

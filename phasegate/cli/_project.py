@@ -14,6 +14,7 @@ import typer
 import governance as g
 from governance.messages import GateStatus, ProjectStatus
 from phasegate import models
+from phasegate.choices import missing_reason
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -320,15 +321,11 @@ def list_projects(
     the worst RAG colour (- before the first progress report)."""
     from phasegate import service
 
-    ended = state not in (None, "open")
-    for clash, why in (
-        (held and awaiting is not None, "--held and --awaiting: a held project awaits its resume"),
-        (held and ended, f"--held and --state {state}: a held project is open"),
-        (overdue and held, "--overdue and --held: a held project's clocks wait, never overdue"),
-        (overdue and ended, f"--overdue and --state {state}: an ended project is never overdue"),
-    ):
-        if clash:
-            raise fail(f"{why}; use one of them", 2)
+    clash = service.filter_clash(
+        awaiting=awaiting, held=held, state=state, overdue=overdue, option=lambda n: f"--{n}"
+    )
+    if clash is not None:
+        raise fail(clash, 2)
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
     now = datetime.now(UTC)
 
@@ -480,8 +477,7 @@ def decide(
     rework needs --comment."""
     from phasegate import service
 
-    if decision in NEEDS_A_REASON:
-        _reason(decision, comment)
+    _reason(decision, comment)
     st = with_client(
         settings(data_dir=data_dir, address=address, namespace=namespace),
         lambda client: service.decide_gate(
@@ -508,8 +504,7 @@ def _board_command(action: str) -> None:
     ) -> None:
         from phasegate import service
 
-        if action in NEEDS_A_REASON:
-            _reason(action, comment)
+        _reason(action, comment)
         _show(
             lambda client: service.board_action(client, project_id, action, actor, comment),
             as_json,
@@ -526,12 +521,8 @@ def _board_command(action: str) -> None:
     board_commands[action] = command
 
 
-NEEDS_A_REASON = frozenset({"reject", "rework", "hold", "cancel"})
-"""A no, or a stop, is recorded with its reason: shown in status and history."""
-
-
 def _reason(what: str, comment: str | None) -> None:
-    if comment is None or not comment.strip():
+    if missing_reason(what, comment):
         raise fail(
             f"{what} needs --comment: say why, for the record (status and history show it)", 2
         )

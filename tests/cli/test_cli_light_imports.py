@@ -16,7 +16,16 @@ import sqlalchemy as sa
 from phasegate.settings import sqlite_url
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("temporalio", "sqlalchemy", "worker", "workflows", "phasegate.devserver")
+HEAVY = (
+    "temporalio",
+    "sqlalchemy",
+    "worker",
+    "workflows",
+    "phasegate.devserver",
+    "fastapi",
+    "uvicorn",
+    "jwt",
+)
 PROBE = """
 import json, sys
 from typer.testing import CliRunner

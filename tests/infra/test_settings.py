@@ -17,6 +17,9 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("DATA_DIR", "ADDRESS", "NAMESPACE", "TASK_QUEUE", "LEDGER_URL", "LOG_FORMAT"):
         monkeypatch.delenv(f"PHASEGATE_{name}", raising=False)
     monkeypatch.delenv("PHASEGATE_LOG_LEVEL", raising=False)
+    for name in ("PMO", "OIDC_ISSUER", "OIDC_AUDIENCE", "OIDC_JWKS_URL", "OIDC_PERSON_CLAIM"):
+        monkeypatch.delenv(f"PHASEGATE_{name}", raising=False)
+    monkeypatch.delenv("PHASEGATE_OIDC_ALGORITHMS", raising=False)
     monkeypatch.chdir(tmp_path)
 
 
@@ -148,3 +151,70 @@ def test_corrupt_state_file_is_ignored_and_removed(tmp_path: Path) -> None:
     with pytest.raises(NoDevServer):
         Settings(data_dir=tmp_path).effective_address()
     assert not path.exists()
+
+
+# -- the REST API's settings ----------------------------------------------------------------
+
+OIDC = {
+    "PHASEGATE_OIDC_ISSUER": "https://id.example.org/",
+    "PHASEGATE_OIDC_AUDIENCE": "phasegate",
+    "PHASEGATE_OIDC_JWKS_URL": "https://id.example.org/keys",
+}
+
+
+def test_the_pmo_is_a_comma_separated_list_of_person_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert get_settings().pmo == ()
+    monkeypatch.setenv("PHASEGATE_PMO", " fatima, gustav ,")
+    assert get_settings().pmo == ("fatima", "gustav")
+    monkeypatch.setenv("PHASEGATE_PMO", "")
+    assert get_settings().pmo == ()
+    monkeypatch.setenv("PHASEGATE_PMO", "fatima;gustav")
+    with pytest.raises(ValidationError, match="'fatima;gustav' is not a person id"):
+        get_settings()
+
+
+def test_oidc_is_off_by_default_and_on_with_its_three_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert not get_settings().oidc_enabled
+    for name, value in OIDC.items():
+        monkeypatch.setenv(name, value)
+    s = get_settings()
+    assert s.oidc_enabled and s.oidc_person_claim == "sub" and s.oidc_algorithms == ("RS256",)
+    monkeypatch.setenv("PHASEGATE_OIDC_ALGORITHMS", "RS256,ES256")
+    assert get_settings().oidc_algorithms == ("RS256", "ES256")
+
+
+@pytest.mark.parametrize("missing", sorted(OIDC))
+def test_oidc_needs_all_three_settings(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    for name, value in OIDC.items():
+        if name != missing:
+            monkeypatch.setenv(name, value)
+    field = missing.removeprefix("PHASEGATE_").lower()
+    with pytest.raises(ValidationError, match=f"missing: {field}"):
+        get_settings()
+
+
+@pytest.mark.parametrize(
+    ("update", "problem"),
+    [
+        ({"oidc_jwks_url": "http://id.example.org/keys"}, "must be an https URL"),
+        ({"oidc_jwks_url": "ftp://127.0.0.1/keys"}, "must be an https URL"),
+        ({"oidc_algorithms": "HS256"}, "'HS256' is not a public-key signature algorithm"),
+        ({"oidc_algorithms": "none"}, "'none' is not a public-key"),
+        ({"oidc_algorithms": ","}, "name at least one algorithm"),
+    ],
+)
+def test_oidc_settings_that_would_not_protect_are_refused(
+    update: dict[str, str], problem: str
+) -> None:
+    given = {name.removeprefix("PHASEGATE_").lower(): value for name, value in OIDC.items()}
+    with pytest.raises(ValidationError, match=problem):
+        get_settings(**{**given, **update})
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_a_jwks_on_a_loopback_host_may_be_plain_http(host: str) -> None:
+    given = {name.removeprefix("PHASEGATE_").lower(): value for name, value in OIDC.items()}
+    url = f"http://{host}:8000/keys"
+    assert get_settings(**{**given, "oidc_jwks_url": url}).oidc_jwks_url == url

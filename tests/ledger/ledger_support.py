@@ -6,8 +6,12 @@ import subprocess
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+from alembic.script import ScriptDirectory
+
+import ledger
 from governance.audit import AuditEventIn, GateTaskIn
 
 EventFactory = Callable[..., AuditEventIn]
@@ -15,6 +19,8 @@ TaskFactory = Callable[..., GateTaskIn]
 RawSql = Callable[..., list[Any]]
 
 T0 = datetime(2025, 3, 1, 9, 30, 0, 123456, tzinfo=UTC)
+HEAD = ScriptDirectory(str(Path(ledger.__file__).parent / "migrations")).get_current_head()
+"""The newest ledger migration."""
 
 
 def run_concurrently(args_per_process: list[list[str]]) -> list[str]:

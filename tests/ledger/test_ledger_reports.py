@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from ledger_support import T0, EventFactory, RawSql, TaskFactory
+from ledger_support import HEAD, T0, EventFactory, RawSql, TaskFactory
 
 from governance.audit import EventKind, Report, ReportKind, digest
 from ledger import (
@@ -172,7 +172,7 @@ def _migrate(url: str, step: Callable[[Config], None]) -> None:
     engine.dispose()
 
 
-def test_a_ledger_at_0003_is_upgraded_to_0004_keeping_its_events_and_tasks(
+def test_a_ledger_at_0003_is_upgraded_keeping_its_events_and_tasks(
     ledger_url: str, make_event: EventFactory, make_task: TaskFactory, raw_sql: RawSql
 ) -> None:
     _migrate(ledger_url, lambda config: command.upgrade(config, "0003"))
@@ -181,11 +181,11 @@ def test_a_ledger_at_0003_is_upgraded_to_0004_keeping_its_events_and_tasks(
         stored = old.append(make_event(seq=1))
         task = old.add_task(make_task())
         ledger_id = old.ledger_id()
-    with pytest.raises(LedgerSchemaError, match="older than this phasegate's '0004'"):
+    with pytest.raises(LedgerSchemaError, match=f"older than this phasegate's '{HEAD}'"):
         Ledger.existing(ledger_url)
     with Ledger(ledger_url) as upgraded:
         upgraded.migrate()
-        assert raw_sql(f"SELECT version_num FROM {VERSION_TABLE}") == [("0004",)]
+        assert raw_sql(f"SELECT version_num FROM {VERSION_TABLE}") == [(HEAD,)]
         assert upgraded.events() == [stored] and upgraded.ledger_id() == ledger_id
         assert upgraded.tasks() == [task]
         assert upgraded.reports("proj-a") == []

@@ -1,0 +1,86 @@
+"""The app factory: routes, errors, middleware, and the lifespan that makes the Temporal
+client and opens the ledger on the server's own event loop."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI
+from temporalio.client import Client
+
+from ledger import Ledger
+from phasegate.api import _errors
+from phasegate.api._auth import Authenticator
+from phasegate.api._deps import Services
+from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
+from phasegate.api.routes import audit, gates, projects, tasks
+from phasegate.settings import Settings
+from phasegate.temporal import connect
+
+__all__ = ["create_app"]
+
+log = structlog.get_logger("phasegate.api")
+
+DESCRIPTION = """\
+Project governance as durable workflows, over HTTP. Every request is made as the person its
+bearer token proves (a personal API token from `phasegate token create`, or an OpenID Connect
+token): the actor of a decision is that person, never a field of the body. A person sees the
+projects whose charter names them (the PMO sees every one); any other project is 404.
+
+Errors are `{"error": {"type", "message"}}`; a refusal of a project keeps the workflow's own
+message (`type` is its kind: `DuplicateVote`, `NotAuthorised`, ...).
+"""
+
+
+def create_app(
+    settings: Settings, client: Client | None = None, ledger: Ledger | None = None
+) -> FastAPI:
+    """The API for ``settings``. ``client`` and ``ledger`` are used as given (the caller
+    keeps them: a ledger given is not closed here); else the app connects to the Temporal
+    server of the settings and opens their ledger (which must exist) when it starts, on the
+    event loop that serves it, and closes the ledger when it stops."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        opened = (
+            None
+            if ledger is not None
+            else await asyncio.to_thread(Ledger.existing, settings.effective_ledger_url())
+        )
+        the_ledger = ledger if ledger is not None else opened
+        assert the_ledger is not None
+        try:
+            the_client = client if client is not None else await connect(settings)
+            app.state.services = Services(
+                settings, the_client, the_ledger, Authenticator(settings, the_ledger)
+            )
+            log.info(
+                "api.started",
+                namespace=the_client.namespace,
+                ledger=the_ledger.display_url,
+                oidc=settings.oidc_issuer,
+                pmo=list(settings.pmo),
+            )
+            yield
+        finally:
+            if opened is not None:
+                opened.close()
+
+    app = FastAPI(
+        title="phasegate",
+        version="0.1.0",
+        description=DESCRIPTION,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    for module in (projects, gates, tasks, audit):
+        app.include_router(module.router)
+    _errors.install(app)
+    app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
+    app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer
+    return app

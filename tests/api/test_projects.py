@@ -1,0 +1,171 @@
+"""Projects over the API: a person sees the projects their charter names (404 for any other,
+the same answer as for no project at all), the PMO sees every one; the portfolio with the
+filters of `project list` and pages; a status with an ETag; the history; allowed actions."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from api_support import OUTSIDER, PMO, Api, error, eventually, new_project
+from fastapi.testclient import TestClient
+
+from ledger import Ledger
+from tests.integration.conftest import Cli
+
+pytestmark = pytest.mark.devserver
+
+
+@pytest.fixture(scope="module")
+def watcher() -> str:
+    """A person named in this module's portfolio projects only."""
+    return f"w-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="module")
+def portfolio(setup_cli: Cli, tmp_path_factory: pytest.TempPathFactory, watcher: str) -> list[str]:
+    """Three projects that name ``watcher``, the first at its gate; sorted by id."""
+    folder = tmp_path_factory.mktemp("portfolio")
+    pids = sorted(new_project(setup_cli, folder, watcher) for _ in range(3))
+    setup_cli("gate", "request", pids[0], "--as", "david")
+    return pids
+
+
+@pytest.fixture(scope="module")
+def watcher_api(http: TestClient, ledger: Ledger, watcher: str) -> Api:
+    return Api(http, ledger.create_token(watcher)[1])
+
+
+def listed(api: Api, **params: object) -> dict[str, object]:
+    response = api.get("/api/projects", params=params)
+    assert response.status_code == 200, response.text
+    page: dict[str, object] = response.json()
+    return page
+
+
+def ids(page: dict[str, object]) -> list[str]:
+    return [row["project_id"] for row in page["items"]]  # type: ignore[attr-defined, index]
+
+
+def test_a_person_sees_the_projects_of_their_charters_only(
+    portfolio: list[str], watcher_api: Api, as_: dict[str, Api]
+) -> None:
+    page = eventually(lambda: listed(watcher_api), lambda p: ids(p) == portfolio)
+    assert ids(page) == portfolio and page["total"] == 3
+    assert not set(portfolio) & set(ids(listed(as_[OUTSIDER], limit=500)))
+    everything = ids(listed(as_[PMO], limit=500))
+    assert set(portfolio) <= set(everything)
+    assert set(portfolio) <= set(ids(listed(as_["anna"], limit=500)))  # anna is in every one
+
+
+def test_the_portfolio_comes_in_pages_with_a_total(portfolio: list[str], watcher_api: Api) -> None:
+    eventually(lambda: listed(watcher_api), lambda p: ids(p) == portfolio)
+    first, second = listed(watcher_api, limit=2), listed(watcher_api, limit=2, offset=2)
+    assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
+    assert ids(first) + ids(second) == portfolio and second["total"] == 3
+    assert ids(listed(watcher_api, offset=3)) == []
+
+
+def test_the_portfolio_filters_as_project_list_does(portfolio: list[str], watcher_api: Api) -> None:
+    at_gate = eventually(
+        lambda: listed(watcher_api, awaiting="idea_gate"), lambda p: ids(p) == portfolio[:1]
+    )
+    assert ids(at_gate) == portfolio[:1]
+    row = at_gate["items"][0]  # type: ignore[index]
+    assert row["awaiting"] == "gate:idea_gate" and row["managers"] == ["david"]
+    assert ids(listed(watcher_api, phase="idea")) == portfolio  # its gate is the idea's
+    assert ids(listed(watcher_api, phase="pre_study")) == []
+    assert ids(listed(watcher_api, state="closed")) == []
+    assert ids(listed(watcher_api, held=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("params", "problem"),
+    [
+        ({"held": "true", "awaiting": "idea_gate"}, "held and awaiting: a held project"),
+        ({"overdue": "true", "state": "closed"}, "overdue and state closed: an ended project"),
+        ({"rag": "purple"}, "rag: Input should be 'red', 'amber' or 'green'"),
+        ({"limit": 0}, "limit: Input should be greater than or equal to 1"),
+        ({"offset": -1}, "offset: Input should be greater than or equal to 0"),
+        ({"colour": "red"}, "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_contradictory_or_unknown_filters_are_422(
+    as_: dict[str, Api], params: dict[str, object], problem: str
+) -> None:
+    status, kind, message = error(as_["anna"].get("/api/projects", params=params))
+    assert (status, kind) == (422, "InvalidInput") and problem in message, message
+
+
+def test_a_project_outside_ones_charters_is_404_like_no_project(
+    portfolio: list[str], as_: dict[str, Api]
+) -> None:
+    pid = portfolio[0]
+    for path in ("", "/history", "/allowed-actions"):
+        hidden = error(as_[OUTSIDER].get(f"/api/projects/{pid}{path}"))
+        assert hidden == (404, "UnknownProject", f"no project {pid}")
+        missing = error(as_[OUTSIDER].get(f"/api/projects/no-such-project{path}"))
+        assert missing == (404, "UnknownProject", "no project no-such-project")
+    assert error(as_[PMO].get("/api/projects/no-such-project")) == (
+        404,
+        "UnknownProject",
+        "no project no-such-project",
+    )
+
+
+def test_the_pmo_and_the_charters_people_see_the_status(
+    portfolio: list[str], as_: dict[str, Api]
+) -> None:
+    for person in (PMO, "anna", "erik"):
+        response = as_[person].get(f"/api/projects/{portfolio[0]}")
+        assert response.status_code == 200, (person, response.text)
+        assert response.json()["project_id"] == portfolio[0]
+        assert response.json()["gate"]["awaited"] == ["anna", "bo"]
+
+
+@pytest.mark.parametrize("bad", ["UPPER", "a_b", "-lead", "x" * 64])
+def test_a_project_id_that_is_no_slug_is_422(as_: dict[str, Api], bad: str) -> None:
+    status, kind, message = error(as_[PMO].get(f"/api/projects/{bad}"))
+    assert (status, kind) == (422, "InvalidInput") and "project_id" in message
+
+
+def test_the_status_has_an_etag_and_an_unchanged_one_is_304(
+    setup_cli: Cli, tmp_path: Path, as_: dict[str, Api]
+) -> None:
+    pid = new_project(setup_cli, tmp_path)
+    first = as_["anna"].get(f"/api/projects/{pid}")
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and etag.startswith('"') and len(etag) == 66
+    assert first.headers["Cache-Control"] == "private, no-cache"
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = as_["anna"].get(f"/api/projects/{pid}", headers={"If-None-Match": header})
+        assert again.status_code == 304 and again.content == b"", header
+        assert again.headers["ETag"] == etag
+    other = as_["anna"].get(f"/api/projects/{pid}", headers={"If-None-Match": '"other"'})
+    assert other.status_code == 200 and other.json() == first.json()
+    as_["david"].post(f"/api/projects/{pid}/gate/request")
+    changed = as_["anna"].get(f"/api/projects/{pid}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert changed.json()["state"] == "idea_gate"
+
+
+def test_the_history_is_the_timeline_in_pages(portfolio: list[str], as_: dict[str, Api]) -> None:
+    pid = portfolio[0]
+    whole = as_["bo"].get(f"/api/projects/{pid}/history").json()
+    kinds = [e["kind"] for e in whole["items"]]
+    assert kinds[:2] == ["project_started", "phase_started"] and "gate_opened" in kinds
+    assert whole["total"] == len(kinds)
+    assert whole["items"][0]["actor"] == "david" and whole["items"][0]["seq"] == 1
+    second = as_["bo"].get(f"/api/projects/{pid}/history", params={"limit": 1, "offset": 1})
+    assert second.json()["items"] == whole["items"][1:2]
+
+
+def test_allowed_actions_are_the_persons(portfolio: list[str], as_: dict[str, Api]) -> None:
+    pid = portfolio[0]
+    anna = as_["anna"].get(f"/api/projects/{pid}/allowed-actions").json()
+    assert anna["person"] == "anna" and {"approve", "reject", "rework"} <= set(anna["actions"])
+    erik = as_["erik"].get(f"/api/projects/{pid}/allowed-actions").json()
+    assert not {"approve", "reject", "rework"} & set(erik["actions"])
+    pmo = as_[PMO].get(f"/api/projects/{pid}/allowed-actions").json()
+    assert pmo == {"project_id": pid, "person": PMO, "actions": []}
