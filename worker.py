@@ -18,7 +18,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities import ProjectActivities
-from governance import known_country
+from governance import load_lookups
 from governance.messages import LEDGER_MEMO
 from ledger import Ledger
 from phasegate.settings import Settings
@@ -42,6 +42,9 @@ log = structlog.get_logger("phasegate.worker")
 
 
 def sandbox_runner() -> SandboxedWorkflowRunner:
+    """The sandbox worker.py runs workflows in, with the tables that validating their input
+    looks values up in loaded first (see ``governance.load_lookups``)."""
+    load_lookups()
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSED_THROUGH)
     )
@@ -60,10 +63,6 @@ async def build_worker(
 
     ``activities`` defaults to ``ProjectActivities(ledger)``; the fault-injection tests pass
     a subclass that kills its own process around the ledger's commit."""
-    # Decoding a project's input validates its model, whose calendar country is looked up in
-    # the holidays library: load its list of countries now, not in a workflow's first task
-    # (importing every country module there can pass Temporal's 2 s deadlock limit).
-    known_country("SE")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_threads) as pool:
         worker = Worker(
             client,

@@ -30,6 +30,7 @@ from governance._load import (
     parse_model,
     parse_work_items,
 )
+from governance._lookups import load_lookups
 from governance._model import (
     ASPECTS,
     AtLeast,
@@ -150,6 +151,7 @@ __all__ = [
     "is_model_ref",
     "known_country",
     "load_charter",
+    "load_lookups",
     "load_model",
     "load_project",
     "load_work_items",

@@ -10,7 +10,9 @@ library's ``include_sundays`` setting. Regional holidays (subdivisions) are not 
 The answers come from the installed library's tables, so every worker that replays a workflow
 must run the same ``holidays`` release (a release that corrects a holiday changes the answer).
 
-Inside Temporal's workflow sandbox: ``known_country`` (and so model validation) runs as is;
+Inside Temporal's workflow sandbox: ``known_country`` (and so model validation) runs as is
+(its list of countries is read before a worker's first workflow task, ``load_lookups``; read
+first inside the sandbox, which opens no file, it comes from the library itself);
 building a holiday table calls ``locale`` (the library's translations), which the sandbox
 refuses. A workflow never builds one: an activity hands it the days off
 (``days_off_between``) and ``cadence_times(..., days_off=...)`` counts with those.
@@ -21,9 +23,12 @@ Tables are cached per (country, year).
 
 from __future__ import annotations
 
+import ast
 import functools
+import importlib.util
 from collections.abc import Callable, Collection
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from governance._types import format_duration
 
@@ -40,9 +45,44 @@ def known_country(code: str) -> bool:
     decoded), where building one is refused (the library's translations call ``locale``)."""
     if len(code) != 2 or not code.isascii() or not code.isalpha() or not code.isupper():
         return False
-    import holidays
+    return code in _country_codes()
 
-    return code in holidays.list_supported_countries()  # cached by the library
+
+@functools.cache
+def _country_codes() -> frozenset[str]:
+    """The codes ``holidays.list_supported_countries()`` has as keys (a test holds the two
+    equal), read from the table of countries in the library's ``registry.py`` without
+    importing the library: importing it costs ~40 ms, which a command that only reads a
+    model would spend on this one check, and ``list_supported_countries`` imports all ~250
+    country modules besides (~120 ms) to list their subdivisions, not asked for here. Should
+    that table not be found as a literal, the library is asked."""
+    try:
+        return _registry_codes()
+    except Exception:  # any surprise in the file (a new layout): ask the library instead
+        from holidays.registry import EntityLoader
+
+        return frozenset(EntityLoader.get_country_codes(include_aliases=True))
+
+
+def _registry_codes() -> frozenset[str]:
+    """The codes of ``COUNTRIES: RegistryDict = {...}`` in ``holidays/registry.py``, as
+    ``EntityLoader`` lists them: an entry is (class name, code, aliases...), and a code has
+    two or three letters."""
+    spec = importlib.util.find_spec("holidays")
+    if spec is None or not spec.submodule_search_locations:
+        raise LookupError("holidays is not installed as a package")
+    source = Path(spec.submodule_search_locations[0], "registry.py").read_bytes()
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and ast.unparse(node.target) == "COUNTRIES"
+            and node.value is not None
+        ):
+            table = ast.literal_eval(node.value)
+            return frozenset(
+                code for entry in table.values() for code in entry[1:] if 2 <= len(code) <= 3
+            )
+    raise LookupError("no COUNTRIES table in holidays/registry.py")
 
 
 @functools.lru_cache(maxsize=512)

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, EmailStr, Field, PositiveInt, model_validator
+from pydantic import BeforeValidator, Field, PositiveInt, model_validator
 from pydantic_core import PydanticCustomError
 
 from governance._errors import GovernanceError, Issue, shown
@@ -18,6 +18,7 @@ from governance._quorum import escalation_shortfalls, gate_shortfalls
 from governance._types import (
     Currency,
     Day,
+    Email,
     Ident,
     Line,
     Money,
@@ -60,7 +61,7 @@ class Person(Strict):
     id: Slug
     name: Line = Field(min_length=1)
     roles: list[Ident] = Field(min_length=1)
-    email: EmailStr | None = None
+    email: Email | None = None
 
 
 class Scope(Strict):

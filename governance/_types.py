@@ -3,13 +3,14 @@ percentages, money, currencies."""
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-import pycountry
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -331,13 +332,19 @@ Money = Annotated[
 # -- currencies and e-mail addresses ----------------------------------------------------------
 
 
-ISO_4217 = frozenset(currency.alpha_3 for currency in pycountry.currencies)
-"""Read once, when governance is imported: pycountry opens its database on first use, and a
-charter is validated again inside the workflow sandbox, where no file may be opened."""
+@functools.cache
+def iso_4217() -> frozenset[str]:
+    """The ISO 4217 currency codes, from pycountry's database: read on first use, not when
+    governance is imported (pycountry and its database cost a command that checks no charter
+    ~40 ms). A worker reads it before its first workflow task (``load_lookups``), so that a
+    charter validated inside the workflow sandbox finds it read."""
+    import pycountry
+
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
 
 
 def _currency(value: Any) -> Any:
-    if value not in ISO_4217:
+    if value not in iso_4217():
         raise PydanticCustomError(
             "currency",
             "must be an ISO 4217 currency code in capitals (e.g. EUR, SEK, USD), got {value}",
@@ -350,3 +357,18 @@ Currency = Annotated[
     str, BeforeValidator(_currency), WithJsonSchema({"type": "string", "pattern": "^[A-Z]{3}$"})
 ]
 """An ISO 4217 currency code, checked against pycountry's list."""
+
+
+def _email(value: str) -> str:
+    # pydantic's own check, the one EmailStr runs; it imports email_validator on first use,
+    # where EmailStr imports it when a model using it is defined (~30 ms for every command).
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+Email = Annotated[
+    str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})
+]
+"""An e-mail address, checked and normalised as pydantic's ``EmailStr`` does (same errors, same
+JSON Schema), with ``email_validator`` loaded when an address is first checked."""

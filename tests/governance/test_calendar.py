@@ -258,6 +258,36 @@ def test_importing_governance_does_not_import_the_holidays_library() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_the_countries_known_are_the_library_s_own_list() -> None:
+    """known_country reads the library's table of countries without importing the library:
+    the same codes as list_supported_countries, which imports every country's module."""
+    import holidays
+
+    from governance import _calendar
+
+    assert _calendar._registry_codes() == frozenset(holidays.list_supported_countries())
+
+
+def test_the_library_answers_when_its_table_of_countries_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import holidays
+
+    from governance import _calendar
+
+    def unreadable() -> frozenset[str]:
+        raise SyntaxError("a new layout of holidays/registry.py")
+
+    monkeypatch.setattr(_calendar, "_registry_codes", unreadable)
+    _calendar._country_codes.cache_clear()
+    try:
+        assert _calendar._country_codes() == frozenset(holidays.list_supported_countries())
+        assert g.known_country("SE")
+        assert not g.known_country("XX")
+    finally:
+        _calendar._country_codes.cache_clear()  # read from the table again by the next test
+
+
 # -- properties ----------------------------------------------------------------------------------
 
 ZONES = st.sampled_from([UTC, STOCKHOLM, ZoneInfo("America/New_York")])

@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import TypeAdapter, ValidationError
+from pydantic import EmailStr, TypeAdapter, ValidationError
 
 import governance as g
 from governance._charter import ModelRef
 from governance._errors import issues_from_validation, shown
 from governance._types import (
     Duration,
+    Email,
     Ident,
     Line,
     Money,
@@ -284,3 +285,41 @@ def test_a_byte_that_is_not_utf8_is_refused_not_a_crash(kind: object) -> None:
     text = b"bad \xff byte".decode("utf-8", "surrogateescape")  # as a command line hands it
     with pytest.raises(ValidationError, match="control characters"):
         TypeAdapter(kind).validate_python(text)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "anna.lind@example.com",
+        "Anna.Lind@Example.COM",
+        " anna@example.com ",
+        "Anna Lind <anna@example.com>",
+        "anna@",
+        "@example.com",
+        "anna@exa mple.com",
+        "anna@localhost",
+        "anna@[127.0.0.1]",
+        "anna\n@example.com",
+        "x" * 300 + "@example.com",
+        "",
+        5,
+        None,
+    ],
+)
+def test_an_email_is_checked_as_pydantic_s_email_str_checks_it(value: object) -> None:
+    """Email loads email_validator when it first checks an address (EmailStr: when a model
+    using it is defined); what it accepts, how it normalises and what it says are the same."""
+    ours, theirs = TypeAdapter(Email), TypeAdapter(EmailStr)
+    try:
+        expected = theirs.validate_python(value)
+    except ValidationError as exc:
+        with pytest.raises(ValidationError) as info:
+            ours.validate_python(value)
+        assert info.value.errors(include_url=False) == exc.errors(include_url=False)
+    else:
+        assert ours.validate_python(value) == expected
+
+
+def test_an_email_has_the_json_schema_of_email_str() -> None:
+    assert TypeAdapter(Email).json_schema() == TypeAdapter(EmailStr).json_schema()
+    assert TypeAdapter(Email | None).json_schema() == TypeAdapter(EmailStr | None).json_schema()

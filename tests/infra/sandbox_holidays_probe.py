@@ -1,6 +1,7 @@
-"""Runs the ``holidays`` library inside the workflow sandbox as worker.py configures it, in a
-process of its own so that nothing was loaded or cached by the host first (as in a real worker,
-which never validates a model outside a workflow); run as a subprocess by
+"""Runs the ``holidays`` library, and a charter's checks (pycountry's currencies, the e-mail
+checker), inside the workflow sandbox as worker.py configures it, in a process of its own so
+that nothing was loaded or cached by the host first but what ``sandbox_runner`` loads (as in a
+real worker, which never validates a model outside a workflow); run as a subprocess by
 test_sandbox_holidays.py.
 
 usage: python sandbox_holidays_probe.py TEST_SERVER_PATH
@@ -29,10 +30,12 @@ with workflow.unsafe.imports_passed_through():
 @workflow.defn(sandboxed=True)
 class CalendarProbe:
     @workflow.run
-    async def run(self, model_text: str) -> dict[str, object]:
-        # The model's validator checks calendar.country in the sandbox, as when a workflow's
-        # input holding a model is decoded.
-        model = g.parse_model(model_text, "model.yaml")
+    async def run(self, texts: dict[str, str]) -> dict[str, object]:
+        # The model's validator checks calendar.country in the sandbox, and the charter's its
+        # currency (pycountry's table) and e-mail addresses, as when a workflow's input
+        # holding them is decoded.
+        model = g.parse_model(texts["model"], "model.yaml")
+        charter = g.parse_charter(texts["charter"], "charter.yaml")
         country = model.calendar.country
         start = datetime(2027, 4, 26, 7, 15, tzinfo=UTC)  # a Monday; Ascension Day 6 May
         # Building a holiday table calls locale (through gettext), which the sandbox refuses:
@@ -40,15 +43,23 @@ class CalendarProbe:
         # installed library's tables only, the same on every replay).
         with workflow.unsafe.sandbox_unrestricted():
             times = g.cadence_times(start, start + timedelta(weeks=3), timedelta(days=1), country)
-        return {"country": country, "standups": len(times), "zz": g.known_country("ZZ")}
+        return {
+            "country": country,
+            "standups": len(times),
+            "zz": g.known_country("ZZ"),
+            "currency": charter.baseline.currency,
+            "emails": sum(p.email is not None for p in charter.people),
+        }
 
 
 async def main(test_server: str) -> None:
     from worker import sandbox_runner
 
-    assert "holidays" not in sys.modules, "the host loaded holidays before the sandbox did"
-    # The text only: validating it here would load the library on the host first.
+    for name in ("holidays", "pycountry", "email_validator"):
+        assert name not in sys.modules, f"the host loaded {name} before the worker did"
+    # The texts only: validating them here would load the libraries on the host first.
     text = (Path(g.__file__).parent / "builtin" / "projektflodet.yaml").read_text("utf-8")
+    charter = (Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml").read_text()
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=test_server
     )
@@ -59,7 +70,10 @@ async def main(test_server: str) -> None:
             env.client, task_queue=queue, workflows=[CalendarProbe], workflow_runner=runner
         ):
             handle = await env.client.start_workflow(
-                CalendarProbe.run, text, id=f"probe-{uuid.uuid4().hex}", task_queue=queue
+                CalendarProbe.run,
+                {"model": text, "charter": charter},
+                id=f"probe-{uuid.uuid4().hex}",
+                task_queue=queue,
             )
             try:
                 result = await asyncio.wait_for(handle.result(), timeout=20)

@@ -1,4 +1,5 @@
-"""The holidays library works where workflows need it: inside the sandbox worker.py sets up."""
+"""The holidays library, pycountry and the e-mail checker work where workflows need them: inside
+the sandbox worker.py sets up."""
 
 from __future__ import annotations
 
@@ -27,4 +28,6 @@ def test_a_model_with_a_country_validates_and_working_days_count_in_the_sandbox(
     lines = proc.stdout.strip().splitlines()
     assert lines, proc.stderr[-3000:]
     result = json.loads(lines[-1])
-    assert result == {"country": "SE", "standups": 14, "zz": False}, proc.stderr[-3000:]
+    assert result == {
+        "country": "SE", "standups": 14, "zz": False, "currency": "SEK", "emails": 2
+    }, proc.stderr[-3000:]  # fmt: skip
