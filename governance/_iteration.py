@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from governance._charter import Charter
 from governance._model import IterationPolicy
 from governance._types import format_duration
-from governance.messages import MAX_ITEMS, WorkItem
+
+if TYPE_CHECKING:  # for annotations only: reading a model needs no messages module
+    from governance.messages import WorkItem
+
+MAX_ITEMS = 500
+"""Items one iteration holds at most (its plan and the items added later, together)."""
 
 
 def plan_problem(

@@ -6,7 +6,7 @@ import stat
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -14,7 +14,9 @@ from governance._charter import Charter, ensure_valid, is_model_ref
 from governance._errors import GovernanceError, Issue, issues_from_validation
 from governance._model import GovernanceModel
 from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
-from governance.messages import WorkItem
+
+if TYPE_CHECKING:  # for annotations only: reading a model needs no messages module
+    from governance.messages import WorkItem
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -112,15 +114,21 @@ def load_charter(path: str | Path) -> Charter:
     return parse_charter(_read(Path(path)), str(path))
 
 
-_WORK_ITEMS: TypeAdapter[list[WorkItem]] = TypeAdapter(list[WorkItem])
+@cache
+def _work_items() -> TypeAdapter[list[WorkItem]]:
+    from governance.messages import WorkItem
+
+    return TypeAdapter(list[WorkItem])
 
 
 def parse_work_items(text: str | bytes, source: str = "<items>") -> list[WorkItem]:
     """Work items from a YAML list of ``{id, title, owner, estimate}`` (an iteration plan, or
     the items added to one); a problem names the item by its index: ``[2].estimate``."""
+    from governance.messages import WorkItem
+
     data = read_yaml_list(text, source)
     try:
-        return _WORK_ITEMS.validate_python(data)
+        return _work_items().validate_python(data)
     except ValidationError as exc:
         raise GovernanceError(issues_from_validation(exc, WorkItem), source) from None
 

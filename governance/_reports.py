@@ -24,8 +24,10 @@ from governance._charter import Charter, WorkPackage
 from governance._earned_value import EarnedValue
 from governance._model import GovernanceModel
 from governance._rag import AspectStatus, Colour, RagReport
-from governance.messages import ExceptionOption
 
+ExceptionOption = Literal["approve_plan", "widen_tolerance", "close"]
+"""What the level holding an exception decides: the options its report sets out. Here rather
+than with the messages that carry it, so that reading a model needs no messages module."""
 WIDEN_UP_TO = 1.5
 """Recommend widening the tolerance when every breach uses at most this share of it (150 %);
 beyond that the plan no longer holds and an exception plan is recommended."""

@@ -13,16 +13,16 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 
 from governance._charter import Baseline, Charter
 from governance._earned_value import EarnedValue
+from governance._iteration import MAX_ITEMS
 from governance._model import GovernanceModel, Tolerances
 from governance._rag import AspectStatus, Colour
+from governance._reports import ExceptionOption
 from governance._types import Duration, Line, NonNegDuration, Percent, Slug, Text
 from governance._velocity import Forecast
 from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn, ReportIn
 
 Decision = Literal["approve", "reject", "rework"]
 """A vote on a phase gate (a formal change is approved or rejected)."""
-ExceptionOption = Literal["approve_plan", "widen_tolerance", "close"]
-"""What the level holding an exception decides."""
 DecisionKind = Literal["gate", "change", "exception"]
 """The kinds of decision one mechanism keeps (workflows/_decisions.py)."""
 Action = Literal[
@@ -733,7 +733,6 @@ class DeliverableStatus(Message):
 # -- iterations (the execution phase) ----------------------------------------------------------
 
 ITEM_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-MAX_ITEMS = 500
 MAX_EFFORT = 1000.0
 
 

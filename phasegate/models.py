@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import governance as g
-from governance.messages import ModelSource
 
 if TYPE_CHECKING:  # the ledger (and SQLAlchemy) only when there is one to read
+    from governance.messages import ModelSource
     from ledger import Ledger, PublishedModel
 
 __all__ = ["Registry", "Resolved", "charter_and_model", "find", "named"]
@@ -36,7 +36,18 @@ USE_A_NAME = (
 @dataclass(frozen=True)
 class Resolved:
     model: g.GovernanceModel
-    source: ModelSource
+    kind: Literal["builtin", "registry", "file"]
+    file: str | None = None
+    """The file's absolute path (kind file)."""
+
+    @property
+    def source(self) -> ModelSource:
+        """Where the model came from, as a project's start records it. Made when asked for:
+        the messages module (~100 models) is not loaded by the commands that only read a
+        model (`model list`, `model validate`)."""
+        from governance.messages import ModelSource
+
+        return ModelSource(kind=self.kind, file=self.file)
 
 
 @dataclass(frozen=True)
@@ -62,7 +73,7 @@ class Registry:
 
 def from_file(path: Path) -> Resolved:
     """A model file the user named: used as it is, and shown as a local file."""
-    return Resolved(g.load_model(path), ModelSource(kind="file", file=str(path.resolve())))
+    return Resolved(g.load_model(path), "file", str(path.resolve()))
 
 
 def named(ref: str, registry: Registry, looked_in: Sequence[Path]) -> Resolved:
@@ -74,12 +85,12 @@ def named(ref: str, registry: Registry, looked_in: Sequence[Path]) -> Resolved:
     except g.GovernanceError as exc:  # a built-in's name with another version
         raise g.GovernanceError([*exc.issues, *_hints(ref, looked_in)], exc.source) from None
     if builtin is not None:
-        return Resolved(builtin, ModelSource(kind="builtin"))
+        return Resolved(builtin, "builtin")
     name, _, version = ref.partition("@")
     versions = registry.versions(name)
     entry = registry.get(name, version) if version else (versions[-1] if versions else None)
     if entry is not None:
-        return Resolved(entry.model, ModelSource(kind="registry"))
+        return Resolved(entry.model, "registry")
     builtins = ", ".join(m.ref for m in g.builtin_models().values())
     if registry.ledger is None:
         published = f"no ledger at {registry.where}, so nothing is published"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
 from datetime import date
 
 import pytest
@@ -112,3 +115,42 @@ def test_a_duplicate_among_thirty_thousand_people_is_found() -> None:
     with pytest.raises(g.GovernanceError) as info:
         g.parse_charter(data)
     assert [str(i) for i in info.value.issues] == ['people[30007].id: duplicate person "anna"']
+
+
+LOOKUPS = ("pycountry", "email_validator", "holidays", "governance.messages")
+
+
+def test_reading_the_built_in_models_loads_no_lookup_table_and_no_messages() -> None:
+    """`model list` and `model validate` start without them: a model's calendar country is
+    found in the holidays library's table without importing the library; pycountry's
+    currencies and the e-mail checker are loaded when a charter is first checked, or all at
+    once by ``load_lookups`` (as a worker does before its first workflow task)."""
+    code = (
+        f"import json, sys, governance as g; seen = lambda: [m for m in {LOOKUPS!r} "
+        "if m in sys.modules]; g.builtin_models(); before = seen(); g.load_lookups(); "
+        "print(json.dumps([before, seen()]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [[], ["pycountry", "email_validator"]]
+
+
+def test_a_charter_is_checked_with_the_lookups_loaded_on_first_use() -> None:
+    """In a fresh interpreter, where nothing loaded pycountry or email_validator first."""
+    code = (
+        "import json, sys, governance as g\n"
+        "text = sys.stdin.read()\n"
+        "c = g.parse_charter(text)\n"
+        "bad = text.replace('currency: SEK', 'currency: XYZ')\n"
+        "try:\n    g.parse_charter(bad)\nexcept g.GovernanceError as exc:\n"
+        "    print(json.dumps([c.baseline.currency, [str(i) for i in exc.issues]]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        input=PF_CHARTER_TEXT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    currency, issues = json.loads(out.stdout)
+    assert currency == "SEK"
+    assert len(issues) == 1 and issues[0].startswith("baseline.currency: must be an ISO 4217")
