@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Literal, TextIO
+from typing import TYPE_CHECKING, Literal, TextIO
 
-import structlog
-from structlog.typing import Processor
+if TYPE_CHECKING:
+    from structlog.typing import Processor
 
 __all__ = ["QUIET_LIBRARIES", "configure_logging"]
 
@@ -45,7 +45,9 @@ def _is_tty() -> bool:
         return False
 
 
-def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") -> str:
+def configure_logging(
+    fmt: LogFormatName = "auto", level: str | int = "INFO", *, structlog_loggers: bool = True
+) -> str:
     """Configure structlog and stdlib logging for this process; return the format chosen.
 
     ``fmt="auto"`` renders for humans (``ConsoleRenderer``) when stderr, where logs go, is a
@@ -53,6 +55,13 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
     than stdout so that ``phasegate ... | jq`` on a terminal still shows readable logs.
 
     The libraries in ``QUIET_LIBRARIES`` log from warning up, unless ``level`` is debug.
+
+    structlog is imported when a record is first written, not here: importing it imports
+    ``structlog.dev`` and rich (~0.1 s), and a short command mostly writes no log line. With
+    ``structlog_loggers=False`` (a short command: only the standard library's loggers write,
+    the SDK's, SQLAlchemy's) structlog's own loggers are not configured either, unless
+    structlog is loaded already; a process whose code logs through ``structlog.get_logger``
+    (the worker, the activities) keeps the default True.
 
     Calling it again replaces the previous configuration instead of adding handlers, so it is
     safe (idempotent) to call from every entry point and from tests.
@@ -65,28 +74,8 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
     if not isinstance(numeric_level, int):
         raise ValueError(f"unknown log level {level!r}")
 
-    shared: list[Processor] = [
-        structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
-        structlog.stdlib.add_logger_name,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
-        structlog.processors.StackInfoRenderer(),
-    ]
-    renderer: Processor
-    if chosen == "json":
-        renderer = structlog.processors.JSONRenderer()
-        final: list[Processor] = [structlog.processors.dict_tracebacks, renderer]
-    else:
-        colors = tty and "NO_COLOR" not in os.environ
-        final = [structlog.dev.ConsoleRenderer(colors=colors)]
-
-    formatter = structlog.stdlib.ProcessorFormatter(
-        # Records from plain stdlib loggers get the same enrichment, plus their ``extra=``.
-        foreign_pre_chain=[*shared, structlog.stdlib.ExtraAdder()],
-        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
-    )
     handler = _StderrHandler()
-    handler.setFormatter(formatter)
+    handler.setFormatter(_Deferred(chosen, colors=tty and "NO_COLOR" not in os.environ))
 
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _StderrHandler)]:
@@ -98,17 +87,63 @@ def configure_logging(fmt: LogFormatName = "auto", level: str | int = "INFO") ->
         quiet = numeric_level > logging.DEBUG
         logging.getLogger(name).setLevel(logging.WARNING if quiet else logging.NOTSET)
 
-    structlog.configure(
-        processors=[
-            structlog.stdlib.filter_by_level,
-            *shared,
-            structlog.stdlib.PositionalArgumentsFormatter(),
-            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
-        ],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
-        # Not cached: a module's logger follows a later configuration (a second configure in
-        # one process, structlog.testing.capture_logs); the lookup costs microseconds.
-        cache_logger_on_first_use=False,
-    )
+    if structlog_loggers or "structlog" in sys.modules:
+        import structlog
+
+        structlog.configure(
+            processors=[
+                structlog.stdlib.filter_by_level,
+                *_shared(),
+                structlog.stdlib.PositionalArgumentsFormatter(),
+                structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+            ],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            # Not cached: a module's logger follows a later configuration (a second configure
+            # in one process, structlog.testing.capture_logs); the lookup costs microseconds.
+            cache_logger_on_first_use=False,
+        )
     return chosen
+
+
+def _shared() -> list[Processor]:
+    """What every line gets, from structlog's loggers and the standard library's alike."""
+    import structlog
+
+    return [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.StackInfoRenderer(),
+    ]
+
+
+def _formatter(chosen: str, *, colors: bool) -> logging.Formatter:
+    import structlog
+
+    final: list[Processor]
+    if chosen == "json":
+        final = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+    else:
+        final = [structlog.dev.ConsoleRenderer(colors=colors)]
+    return structlog.stdlib.ProcessorFormatter(
+        # Records from plain stdlib loggers get the same enrichment, plus their ``extra=``.
+        foreign_pre_chain=[*_shared(), structlog.stdlib.ExtraAdder()],
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
+    )
+
+
+class _Deferred(logging.Formatter):
+    """The structlog formatter, built (and structlog imported) at the first record written.
+    The handler formats under its own lock, so it is built once."""
+
+    def __init__(self, chosen: str, *, colors: bool) -> None:
+        super().__init__()
+        self._chosen, self._colors = chosen, colors
+        self._formatter: logging.Formatter | None = None
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._formatter is None:
+            self._formatter = _formatter(self._chosen, colors=self._colors)
+        return self._formatter.format(record)

@@ -87,7 +87,9 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 
 def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
     """Settings from flags and ``PHASEGATE_*``; logging configured at ``level`` (None: the
-    settings' own level, for long-running commands); a bad value exits 1."""
+    settings' own level, for long-running commands, which run the worker and so configure
+    structlog's loggers too; a short command logs through the standard library's only, and
+    imports structlog only if it writes a line); a bad value exits 1."""
     try:
         s = get_settings(**flags)
     except ValidationError as exc:
@@ -96,7 +98,7 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
             where = ".".join(map(str, err["loc"]))  # none for a rule over several settings
             say(f"error: setting {where}: {message}" if where else f"error: {message}", err=True)
         raise typer.Exit(1) from None
-    configure_logging(s.log_format, level or s.log_level)
+    configure_logging(s.log_format, level or s.log_level, structlog_loggers=level is None)
     return s
 
 

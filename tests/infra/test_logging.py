@@ -3,6 +3,8 @@ from __future__ import annotations
 import io
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -133,3 +135,43 @@ def test_unknown_format_or_level_is_an_error() -> None:
         configure_logging("xml")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="level"):
         configure_logging("json", "LOUD")
+
+
+def test_a_short_command_s_logging_imports_structlog_only_when_a_line_is_written() -> None:
+    """``structlog_loggers=False`` (the CLI's short commands): configured without importing
+    structlog (and the rich it imports); the first record written renders as before."""
+    code = (
+        "import logging, sys\n"
+        "from phasegate.logging import configure_logging\n"
+        "configure_logging('json', 'WARNING', structlog_loggers=False)\n"
+        "logging.getLogger('temporalio').info('hidden')\n"
+        "print('structlog' in sys.modules, 'rich' in sys.modules)\n"
+        "logging.getLogger('temporalio.client').warning('retry %s', 3, extra={'attempt': 2})\n"
+        "print('structlog' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["False", "False", "True"]
+    (line,) = json_lines(done.stderr)
+    assert line["event"] == "retry 3"
+    assert line["level"] == "warning"
+    assert line["logger"] == "temporalio.client"
+    assert line["attempt"] == 2
+    assert str(line["timestamp"]).endswith("Z")
+
+
+def test_without_structlog_loggers_stdlib_lines_are_the_same(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    lines = []
+    for structlog_loggers in (True, False):
+        configure_logging("json", "INFO", structlog_loggers=structlog_loggers)
+        logging.getLogger("sqlalchemy.engine").info("select %d", 1, extra={"rows": 0})
+        (line,) = json_lines(capsys.readouterr().err)
+        del line["timestamp"]
+        lines.append(line)
+    assert lines[0] == lines[1]
+    assert (lines[0]["event"], lines[0]["logger"], lines[0]["rows"]) == (
+        "select 1",
+        "sqlalchemy.engine",
+        0,
+    )
