@@ -10,7 +10,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from temporalio.client import (
@@ -41,9 +41,11 @@ from governance.messages import (
     RequestGateInput,
     StartProjectInput,
 )
-from ledger import Ledger
 from phasegate import temporal as sa
 from workflows import ProjectWorkflow
+
+if TYPE_CHECKING:  # the ledger (SQLAlchemy, alembic: ~0.2 s) only where a caller passes one
+    from ledger import Ledger
 
 
 class ProjectError(Exception):

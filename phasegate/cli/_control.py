@@ -17,16 +17,6 @@ from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
 import typer
 
 import governance as g
-from governance._earned_value import EarnedValue  # not in governance's face (yet)
-from governance.messages import (
-    ChangeStatus,
-    ControlStatus,
-    ExceptionPlan,
-    ExceptionStatus,
-    GateStatus,
-    PackageStatus,
-    ProjectStatus,
-)
 from phasegate.choices import ALIASES, ExceptionChoice
 from phasegate.cli._common import (
     Actor,
@@ -42,8 +32,19 @@ from phasegate.cli._common import (
 )
 from phasegate.cli._output import safe, say
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the messages are imported where they are used
     from temporalio.client import Client
+
+    from governance._earned_value import EarnedValue  # not in governance's face (yet)
+    from governance.messages import (
+        ChangeStatus,
+        ControlStatus,
+        ExceptionPlan,
+        ExceptionStatus,
+        GateStatus,
+        PackageStatus,
+        ProjectStatus,
+    )
 
 change_app = typer.Typer(
     help="Request changes and decide them (minor: the project manager; formal: the change "

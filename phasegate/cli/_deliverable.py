@@ -4,11 +4,10 @@ present. A file is registered by its SHA-256 and size; its content stays here.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from governance.messages import DeliverableStatus, ProjectStatus
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -22,6 +21,9 @@ from phasegate.cli._common import (
     with_client,
 )
 from phasegate.cli._output import safe, say
+
+if TYPE_CHECKING:
+    from governance.messages import DeliverableStatus, ProjectStatus
 
 deliverable_app = typer.Typer(
     help="Deliverables of the current phase's gate (product-based work).", no_args_is_help=True

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from phasegate import history as timeline
 from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import safe, say
@@ -26,6 +25,8 @@ def history(
     the ledger. --json: one object per event (at, seq, kind, actor, role, from_state,
     to_state, comment, text, payload).
     """
+    from phasegate import history as timeline
+
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     with existing(s) as ledger:
         try:

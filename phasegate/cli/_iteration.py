@@ -9,19 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 import governance as g
-from governance.messages import (
-    ExecutionStatus,
-    Feedback,
-    IterationStatus,
-    Obstacle,
-    Velocity,
-    WorkItem,
-)
 from phasegate.cli._common import (
     Actor,
     Address,
@@ -36,8 +25,19 @@ from phasegate.cli._common import (
 )
 from phasegate.cli._output import safe, say
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # rich and the messages are imported where they are used
+    from rich.console import Console
+    from rich.table import Table
     from temporalio.client import Client
+
+    from governance.messages import (
+        ExecutionStatus,
+        Feedback,
+        IterationStatus,
+        Obstacle,
+        Velocity,
+        WorkItem,
+    )
 
 iteration_app = typer.Typer(
     help="Run the iterations of an iterative phase: plan, done, demo, deliver, retro.",
@@ -93,6 +93,8 @@ def split_pair(option: str, value: str, left: str) -> tuple[str, str]:
 
 
 def parse_feedback(values: list[str]) -> list[Feedback]:
+    from governance.messages import Feedback
+
     out = []
     for value in values:
         person, text = split_pair("--feedback", value, "who")
@@ -101,6 +103,8 @@ def parse_feedback(values: list[str]) -> list[Feedback]:
 
 
 def parse_obstacles(values: list[str]) -> list[Obstacle]:
+    from governance.messages import Obstacle
+
     out = []
     for value in values:
         role, text = split_pair("--obstacle", value, "role")
@@ -121,6 +125,8 @@ def _checked(cls: type[Any], option: str, value: str, **data: object) -> Any:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     # Wide when piped (tests, grep), as `model show` does; texts are data: no markup, no emoji.
     probe = Console()
     return Console(
@@ -173,6 +179,9 @@ def print_iteration(it: IterationStatus, console: Console | None = None) -> None
         )
     )
     if it.items:
+        from rich import box
+        from rich.table import Table
+
         table = Table(box=box.SIMPLE_HEAD)
         for col in ("item", "title", "owner", "estimate", "state", "done by", "done at"):
             table.add_column(col, overflow="fold")
@@ -257,6 +266,9 @@ def print_execution(ex: ExecutionStatus, console: Console | None = None) -> None
         + (str(ex.open_iteration) if ex.open_iteration is not None else "none")
     )
     if ex.history:
+        from rich import box
+        from rich.table import Table
+
         table = Table(title="Velocity (items / person-days)", box=box.SIMPLE_HEAD)
         for col in ("#", "outcome", "committed", "completed", "added", "delivered", "ended"):
             table.add_column(col)

@@ -9,9 +9,6 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import Field, TypeAdapter, ValidationError
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 import governance as g
 from phasegate import models
@@ -195,6 +192,10 @@ def show_model(
     path_or_name: PathOrName, data_dir: DataDir = None, ledger_url: LedgerUrl = None
 ) -> None:
     """Phases, gates, approvers, advisers, escalation and tolerances as tables."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     m = _find(path_or_name, data_dir, ledger_url).model
     # Piped output (a file, grep, a test) gets 80 columns from rich, which would cut approver
     # lists short with an ellipsis; print it wide, and fold rather than cut what still overflows.

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 import typer
 
 import governance as g
-from governance.messages import GateStatus, ProjectStatus
 from phasegate import models
 from phasegate.choices import missing_reason
 from phasegate.cli._common import (
@@ -40,6 +39,7 @@ from phasegate.settings import Settings
 if TYPE_CHECKING:
     from temporalio.client import Client
 
+    from governance.messages import GateStatus, ProjectStatus
     from phasegate import service
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)

@@ -4,14 +4,17 @@ ledger (no Temporal server needed)."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from governance.audit import Report, ReportKind
+from governance import ReportKind
 from phasegate.cli._common import DataDir, LedgerUrl, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import json_text, safe, say
+
+if TYPE_CHECKING:  # the audit module's models are imported where a report is read
+    from governance.audit import Report
 
 Format = Literal["md", "json"]
 
