@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-__all__ = ["ALIASES", "EXCEPTION_DECISIONS", "NEEDS_A_REASON", "ExceptionChoice", "missing_reason"]
+__all__ = [
+    "ALIASES",
+    "EXCEPTION_DECISIONS",
+    "NEEDS_A_REASON",
+    "ExceptionChoice",
+    "ReportChoice",
+    "missing_reason",
+]
 
 EXCEPTION_DECISIONS = {
     "approve-plan": "approve_plan",
@@ -16,6 +23,9 @@ EXCEPTION_DECISIONS = {
 ALIASES = {"approve_plan": "approve-plan", "widen_tolerance": "widen"}
 """The update's (and the exception report's) names, taken on the command line too."""
 ExceptionChoice = Literal["approve-plan", "widen", "close", "approve_plan", "widen_tolerance"]
+ReportChoice = Literal["highlight", "exception"]
+"""The kinds of report ``phasegate report --kind`` names: governance's ``ReportKind``, spelled
+here so that the option needs none of the reports' models (a test holds the two equal)."""
 
 NEEDS_A_REASON = frozenset({"reject", "rework", "hold", "cancel"})
 """A no, or a stop, is recorded with its reason: shown in status and history."""

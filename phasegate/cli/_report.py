@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from governance import ReportKind
+from phasegate.choices import ReportChoice
 from phasegate.cli._common import DataDir, LedgerUrl, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import json_text, safe, say
@@ -22,7 +22,7 @@ Format = Literal["md", "json"]
 def report(
     project_id: Annotated[str, typer.Argument(help="The project id (the charter's id).")],
     kind: Annotated[
-        ReportKind | None,
+        ReportChoice | None,
         typer.Option(help="Which reports (default: highlight; with --list: every kind)."),
     ] = None,
     number: Annotated[

@@ -8,15 +8,17 @@ import subprocess
 import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import sqlalchemy as sa
 from cli_support import cli, snapshot
 
 from governance import ExceptionReport, HighlightReport, render_report
+from governance._reports import ReportKind as ContentKind
 from governance.audit import AuditEventIn, EventKind, Report, ReportKind, digest
 from ledger import Ledger
+from phasegate.choices import ReportChoice
 from phasegate.settings import Settings
 
 T0 = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
@@ -311,3 +313,7 @@ def test_audit_verify_exits_1_naming_an_altered_report(ledger_url: str) -> None:
         ("exception", 1, 2),
         ("highlight", 2, None),
     ]
+
+
+def test_the_report_kinds_the_command_line_takes_are_governance_s() -> None:
+    assert get_args(ReportChoice) == get_args(ReportKind) == get_args(ContentKind)
