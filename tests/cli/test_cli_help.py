@@ -13,6 +13,7 @@ from typer.core import TyperCommand, TyperGroup
 from typer.testing import CliRunner
 
 from phasegate.cli import app
+from phasegate.cli._app import for_command_line
 
 WIDTH = 400  # wide enough that no help line wraps
 BOX_ROW = re.compile(r"^│(?P<cells>.*)│$")
@@ -107,3 +108,24 @@ def test_help_text_is_clean(path: tuple[str, ...], monkeypatch: pytest.MonkeyPat
         assert cell == cell.strip(), f"stray space around {cell!r}"
         for flaw, what in FLAWS.items():
             assert flaw not in cell, f"{what} in {cell!r}"
+
+
+@pytest.mark.parametrize("path", [path for path, _ in ALL if path], ids=" ".join)
+def test_the_group_a_command_line_names_answers_alone_as_the_whole_app(
+    path: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The console script builds only the group its command line names (Typer makes every
+    command's click parameters on each run): the same help and the same usage errors."""
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    for args in ([*path, "--help"], [*path, "--no-such-option"]):  # nothing runs
+        alone = for_command_line(args)
+        assert (alone is app) == (not isinstance(ROOT.commands[path[0]], TyperGroup))
+        whole = CliRunner().invoke(app, args, color=False)
+        answer = CliRunner().invoke(alone, args, color=False)
+        assert (answer.exit_code, answer.output) == (whole.exit_code, whole.output), args
+
+
+def test_a_command_line_without_a_group_gets_the_whole_app() -> None:
+    for args in ([], ["--help"], ["report", "p1"], ["hold", "p1"], ["nothing"]):
+        assert for_command_line(args) is app, args
+    assert for_command_line(["model", "list"]) is not app
