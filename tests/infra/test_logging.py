@@ -165,13 +165,13 @@ def test_without_structlog_loggers_stdlib_lines_are_the_same(
     lines = []
     for structlog_loggers in (True, False):
         configure_logging("json", "INFO", structlog_loggers=structlog_loggers)
-        logging.getLogger("sqlalchemy.engine").info("select %d", 1, extra={"rows": 0})
+        logging.getLogger("phasegate.test.stdlib").info("select %d", 1, extra={"rows": 0})
         (line,) = json_lines(capsys.readouterr().err)
         del line["timestamp"]
         lines.append(line)
     assert lines[0] == lines[1]
     assert (lines[0]["event"], lines[0]["logger"], lines[0]["rows"]) == (
         "select 1",
-        "sqlalchemy.engine",
+        "phasegate.test.stdlib",
         0,
     )
