@@ -5,7 +5,7 @@ and a field it does not know (``actor``) is refused."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, Literal, Self, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -104,7 +104,10 @@ class ListParams(Body):
 
     phase: str | None = None
     awaiting: str | None = None
-    rag: Literal["red", "amber", "green"] | None = None
+    rag: Annotated[Literal["red", "amber", "green"], "worst first"] | None = None
+    """Annotated, so that it is not equal to governance's ``Colour`` (the same values, best
+    first): typing caches ``X | None`` by equality, and whichever spelling was made first in a
+    process would give its order to the other (in the document and in the errors)."""
     held: bool = False
     state: Literal["open", "closed", "rejected", "cancelled"] | None = None
     overdue: bool = False

@@ -4,6 +4,9 @@ filters of `project list` and pages; a status with an ETag; the history; allowed
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -78,6 +81,22 @@ def test_the_portfolio_filters_as_project_list_does(portfolio: list[str], watche
     assert ids(listed(watcher_api, phase="pre_study")) == []
     assert ids(listed(watcher_api, state="closed")) == []
     assert ids(listed(watcher_api, held=True)) == []
+
+
+def test_the_rag_filter_lists_the_colours_worst_first_whatever_was_made_first() -> None:
+    """governance's Colour (the same values, best first) made first, as importing the
+    messages does: typing caches ``X | None`` by equality, so the filter's own spelling must
+    not be equal to it, or the document and the errors would show Colour's order."""
+    code = (
+        "import json\n"
+        "from governance._rag import Colour\n"
+        "first = Colour | None\n"
+        "from phasegate.api._models import ListParams\n"
+        "print(json.dumps(ListParams.model_json_schema()['properties']['rag']))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rag = json.loads(done.stdout)
+    assert rag["anyOf"][0]["enum"] == ["red", "amber", "green"]
 
 
 @pytest.mark.parametrize(
