@@ -23,8 +23,6 @@ if TYPE_CHECKING:
         WorkPackage,
         check_charter,
         ensure_valid,
-        is_model_ref,
-        split_ref,
     )
     from governance._earned_value import EarnedValue, earned_value, planned_value
     from governance._errors import GovernanceError, Issue, format_path
@@ -89,7 +87,15 @@ if TYPE_CHECKING:
         render_report,
     )
     from governance._tally import Tally, eligible_approvers, tally
-    from governance._types import Line, Slug, Text, format_duration, parse_duration
+    from governance._types import (
+        Line,
+        Slug,
+        Text,
+        format_duration,
+        is_model_ref,
+        parse_duration,
+        split_ref,
+    )
     from governance._velocity import Forecast, forecast
     from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
 
@@ -106,8 +112,6 @@ _HOME: dict[str, tuple[str, ...]] = {
         "WorkPackage",
         "check_charter",
         "ensure_valid",
-        "is_model_ref",
-        "split_ref",
     ),
     "_earned_value": ("EarnedValue", "earned_value", "planned_value"),
     "_errors": ("GovernanceError", "Issue", "format_path"),
@@ -172,7 +176,15 @@ _HOME: dict[str, tuple[str, ...]] = {
         "render_report",
     ),
     "_tally": ("Tally", "eligible_approvers", "tally"),
-    "_types": ("Line", "Slug", "Text", "format_duration", "parse_duration"),
+    "_types": (
+        "Line",
+        "Slug",
+        "Text",
+        "format_duration",
+        "is_model_ref",
+        "parse_duration",
+        "split_ref",
+    ),
     "_velocity": ("Forecast", "forecast"),
     "_yaml": ("MAX_DOCUMENT_BYTES", "read_yaml", "read_yaml_list"),
 }

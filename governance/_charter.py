@@ -7,12 +7,11 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, Field, PositiveInt, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field, PositiveInt, model_validator
 
-from governance._errors import GovernanceError, Issue, shown
+from governance._errors import GovernanceError, Issue
 from governance._model import ASPECTS, GovernanceModel, Tolerances
 from governance._quorum import escalation_shortfalls, gate_shortfalls
 from governance._types import (
@@ -21,6 +20,7 @@ from governance._types import (
     Email,
     Ident,
     Line,
+    ModelRef,
     Money,
     Slug,
     Strict,
@@ -28,33 +28,7 @@ from governance._types import (
     format_duration,
 )
 
-_NUMBER = r"(?:0|[1-9][0-9]{0,8})"
-_REF = re.compile(rf"^([a-z][a-z0-9_]{{0,62}})@({_NUMBER}(?:\.{_NUMBER}){{0,2}})$")
-
-
-def _model_ref(value: Any) -> Any:
-    if not isinstance(value, str) or not _REF.match(value):
-        raise PydanticCustomError(
-            "model_ref",
-            'must name a governance model as "name@version" (e.g. "projektflodet@1.0"), '
-            "got {value}",
-            {"value": shown(value)},
-        )
-    return value
-
-
-ModelRef = Annotated[str, BeforeValidator(_model_ref)]
 _ITERATION_SUFFIX = re.compile(r"-it-[0-9]+$")
-
-
-def split_ref(ref: str) -> tuple[str, str]:
-    name, _, version = ref.partition("@")
-    return name, version
-
-
-def is_model_ref(text: str) -> bool:
-    """Whether ``text`` names a model (``prince2``, ``prince2@2.0``) rather than a file path."""
-    return _REF.match(text if "@" in text else f"{text}@0") is not None
 
 
 class Person(Strict):

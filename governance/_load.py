@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from governance._charter import Charter, ensure_valid, is_model_ref
 from governance._errors import GovernanceError, Issue, issues_from_validation
 from governance._model import GovernanceModel
+from governance._types import is_model_ref
 from governance._yaml import MAX_DOCUMENT_BYTES, read_yaml, read_yaml_list
 
-if TYPE_CHECKING:  # for annotations only: reading a model needs no messages module
+if TYPE_CHECKING:  # reading a model needs neither the charter nor the messages module
+    from governance._charter import Charter
     from governance.messages import WorkItem
 
 T = TypeVar("T", bound=BaseModel)
@@ -37,6 +38,8 @@ def parse_model(data: dict[str, Any] | str | bytes, source: str = "<model>") -> 
 
 
 def parse_charter(data: dict[str, Any] | str | bytes, source: str = "<charter>") -> Charter:
+    from governance._charter import Charter
+
     if not isinstance(data, dict):
         data = read_yaml(data, source)
     return _validate(Charter, data, source)
@@ -144,6 +147,8 @@ def load_project(
     file (see ``load_model``); None means the built-in the charter names. A file is never
     found by the charter's reference alone; the faces also resolve models published in the
     ledger (``phasegate.models``)."""
+    from governance._charter import ensure_valid
+
     charter = load_charter(charter_path)
     if model is not None:
         gm = load_model(model)

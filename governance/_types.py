@@ -83,6 +83,34 @@ Slug = Annotated[str, BeforeValidator(_slug)]
 """Project and person ids: usable in workflow ids (``project-<slug>``)."""
 Version = Annotated[str, BeforeValidator(_version)]
 
+# A model reference, "name@version": what a charter names its model by.
+_NUMBER = r"(?:0|[1-9][0-9]{0,8})"
+_REF = re.compile(rf"^([a-z][a-z0-9_]{{0,62}})@({_NUMBER}(?:\.{_NUMBER}){{0,2}})$")
+
+
+def _model_ref(value: Any) -> Any:
+    if not isinstance(value, str) or not _REF.match(value):
+        raise PydanticCustomError(
+            "model_ref",
+            'must name a governance model as "name@version" (e.g. "projektflodet@1.0"), '
+            "got {value}",
+            {"value": shown(value)},
+        )
+    return value
+
+
+ModelRef = Annotated[str, BeforeValidator(_model_ref)]
+
+
+def split_ref(ref: str) -> tuple[str, str]:
+    name, _, version = ref.partition("@")
+    return name, version
+
+
+def is_model_ref(text: str) -> bool:
+    """Whether ``text`` names a model (``prince2``, ``prince2@2.0``) rather than a file path."""
+    return _REF.match(text if "@" in text else f"{text}@0") is not None
+
 
 # -- free text ---------------------------------------------------------------------------------
 

@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 from pydantic import EmailStr, TypeAdapter, ValidationError
 
 import governance as g
-from governance._charter import ModelRef
 from governance._errors import issues_from_validation, shown
 from governance._types import (
     Duration,
     Email,
     Ident,
     Line,
+    ModelRef,
     Money,
     NonNegDuration,
     Percent,
