@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import getpass
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -354,10 +354,7 @@ def print_portfolio(rows: list[service.ProjectRow], now: datetime) -> None:
     if not rows:
         say("no projects")
         return
-    from rich import box
-    from rich.table import Table
-
-    from phasegate.cli._output import table_console
+    from rich.cells import cell_len
 
     header = ("project", "title", "model", "phase", "awaiting", "manager", "due", "RAG")
     cells = [
@@ -373,22 +370,41 @@ def print_portfolio(rows: list[service.ProjectRow], now: datetime) -> None:
         )
         for r in rows
     ]
-    console = table_console(fit=True, plain=True)
-    natural = [max(len(c[i]) for c in [header, *cells]) for i in range(len(header))]
+    natural = [max(cell_len(c[i]) for c in [header, *cells]) for i in range(len(header))]
     # On a narrow terminal the long texts give way first (widest first); the project id (the
     # next command needs it), the due date and the RAG colour stay whole. Columns are three
-    # characters apart (padding and rule).
-    least = (natural[0], 5, 5, 6, 6, 7, natural[6], natural[7])
-    widths = shrink_to(natural, least, console.width - 3 * (len(header) - 1))
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for name, width in zip(header, widths, strict=True):
-        table.add_column(name, width=width, no_wrap=True, overflow="ellipsis")
+    # characters apart. Laid out here rather than by rich's Table: the same table, a tenth of
+    # the time at a thousand rows.
+    least = (natural[0], 4, 4, 4, 4, 4, natural[6], natural[7])
+    widths = shrink_to(natural, least, _terminal_width() - 3 * (len(header) - 1))
+    say(_row(header, widths))
+    say("─" * (sum(widths) + 3 * (len(widths) - 1)))
     for c in cells:
-        table.add_row(*c)
-    with console.capture() as captured:
-        console.print(table)
-    for line in captured.get().splitlines():
-        say(line.rstrip())
+        say(_row(c, widths))
+
+
+def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
+    """One line of the table: each cell padded to its column, or cut with an ellipsis."""
+    from rich.cells import cell_len, set_cell_size
+
+    out = []
+    for text, width in zip(cells, widths, strict=True):
+        if cell_len(text) > width:
+            text = set_cell_size(text, max(width - 1, 0)) + "…"
+        out.append(set_cell_size(text, width))
+    return "   ".join(out).rstrip()
+
+
+def _terminal_width() -> int:
+    """The terminal's columns (COLUMNS first); piped, wide enough that nothing is cut.
+    FORCE_COLOR marks a terminal, as rich and other tools read it."""
+    import os
+    import shutil
+    import sys
+
+    if sys.stdout.isatty() or os.environ.get("FORCE_COLOR"):
+        return shutil.get_terminal_size().columns
+    return 10_000
 
 
 def shrink_to(natural: list[int], least: tuple[int, ...], room: int) -> list[int]:
