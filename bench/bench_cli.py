@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import pstats
 import resource
@@ -253,8 +254,8 @@ def main() -> None:
         with contextlib.ExitStack() as stack:
             if args.address is not None:
                 server_env["PHASEGATE_ADDRESS"] = args.address
-                listed = run_once([*cli, "project", "list"], server_env, server_dir)[2]
-                project = listed.split("\t", 1)[0] if listed else ""
+                listed = run_once([*cli, "project", "list", "--json"], server_env, server_dir)
+                project = next((r["project_id"] for r in json.loads(listed[2])), "")
             else:
                 stack.enter_context(dev_server(server_dir, server_env))
                 project = asyncio.run(populate(server_dir, args.projects))
