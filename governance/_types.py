@@ -46,7 +46,7 @@ are never two versions of one model."""
 
 
 def _ident(value: Any) -> Any:
-    if not isinstance(value, str) or not _IDENT.match(value):
+    if not isinstance(value, str) or not _IDENT.fullmatch(value):
         raise PydanticCustomError(
             "identifier",
             "must be a lower-case identifier (a letter, then letters, digits or _), got {value}",
@@ -56,7 +56,7 @@ def _ident(value: Any) -> Any:
 
 
 def _slug(value: Any) -> Any:
-    if not isinstance(value, str) or not _SLUG.match(value):
+    if not isinstance(value, str) or not _SLUG.fullmatch(value):
         raise PydanticCustomError(
             "slug",
             "must be a slug (lower-case letters, digits and inner hyphens, at most 63), "
@@ -68,7 +68,7 @@ def _slug(value: Any) -> Any:
 
 def _version(value: Any) -> Any:
     # A number is refused, not converted: YAML reads an unquoted 1.10 as 1.1.
-    if not isinstance(value, str) or not _VERSION.match(value):
+    if not isinstance(value, str) or not _VERSION.fullmatch(value):
         raise PydanticCustomError(
             "version",
             'must be a version in quotes, like "1", "1.2" or "1.10", got {value}',
@@ -89,7 +89,7 @@ _REF = re.compile(rf"^([a-z][a-z0-9_]{{0,62}})@({_NUMBER}(?:\.{_NUMBER}){{0,2}})
 
 
 def _model_ref(value: Any) -> Any:
-    if not isinstance(value, str) or not _REF.match(value):
+    if not isinstance(value, str) or not _REF.fullmatch(value):
         raise PydanticCustomError(
             "model_ref",
             'must name a governance model as "name@version" (e.g. "projektflodet@1.0"), '
@@ -109,7 +109,7 @@ def split_ref(ref: str) -> tuple[str, str]:
 
 def is_model_ref(text: str) -> bool:
     """Whether ``text`` names a model (``prince2``, ``prince2@2.0``) rather than a file path."""
-    return _REF.match(text if "@" in text else f"{text}@0") is not None
+    return _REF.fullmatch(text if "@" in text else f"{text}@0") is not None
 
 
 # -- free text ---------------------------------------------------------------------------------

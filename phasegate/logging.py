@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
-from typing import TYPE_CHECKING, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 if TYPE_CHECKING:
     from structlog.typing import Processor
@@ -119,14 +120,36 @@ def _shared() -> list[Processor]:
     ]
 
 
+_SECRET = re.compile(r"pg_[0-9a-f]{12}_[A-Za-z0-9_\-]+|(?i:bearer)\s+[A-Za-z0-9._~+/=\-]+")
+
+
+def _mask_secrets(_logger: Any, _name: str, line: Any) -> Any:
+    """The rendered line with every API token and bearer credential masked: a secret must
+    never reach a log, whatever a caller or a library put into the event."""
+    return _SECRET.sub("[secret]", line) if isinstance(line, str) else line
+
+
 def _formatter(chosen: str, *, colors: bool) -> logging.Formatter:
     import structlog
 
     final: list[Processor]
+    # Tracebacks without their frames' locals: a request's locals hold its Authorization
+    # header. What is written is masked for tokens besides (``_mask_secrets``).
     if chosen == "json":
-        final = [structlog.processors.dict_tracebacks, structlog.processors.JSONRenderer()]
+        transform = structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+        final = [
+            structlog.processors.ExceptionRenderer(transform),
+            structlog.processors.JSONRenderer(),
+            _mask_secrets,
+        ]
     else:
-        final = [structlog.dev.ConsoleRenderer(colors=colors)]
+        final = [
+            structlog.dev.ConsoleRenderer(
+                colors=colors,
+                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False),
+            ),
+            _mask_secrets,
+        ]
     return structlog.stdlib.ProcessorFormatter(
         # Records from plain stdlib loggers get the same enrichment, plus their ``extra=``.
         foreign_pre_chain=[*_shared(), structlog.stdlib.ExtraAdder()],

@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     @classmethod
     def _person_ids(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for person in value:
-            if not _PERSON.match(person):
+            if not _PERSON.fullmatch(person):
                 raise ValueError(
                     f"{person!r} is not a person id (lower-case letters, digits and inner "
                     "hyphens, as charters write them); separate ids with commas"

@@ -122,7 +122,7 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise unauthenticated(f"the OpenID Connect token is not valid: {exc}") from None
         person = claims.get(claim)
-        if not isinstance(person, str) or not _PERSON.match(person):
+        if not isinstance(person, str) or not _PERSON.fullmatch(person):
             raise unauthenticated(
                 f"the OpenID Connect token's {claim!r} claim is not a person id of the "
                 f"charters: {person!r}"

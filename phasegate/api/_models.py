@@ -102,8 +102,12 @@ class AuditVerification(VerifyReport):
 class ListParams(Body):
     """The filters of ``project list``, and the page (a name it does not know is refused)."""
 
-    phase: str | None = None
-    awaiting: str | None = None
+    phase: str | None = Field(None, pattern=r"^[a-z][a-z0-9_]{0,62}$", description="A phase id.")
+    awaiting: str | None = Field(
+        None,
+        pattern=r"^(?:hold|(?:gate:)?[a-z][a-z0-9_]{0,62}|exception:EX-[1-9][0-9]{0,5})$",
+        description="A gate (idea_gate or gate:idea_gate), hold, or exception:EX-n.",
+    )
     rag: Annotated[Literal["red", "amber", "green"], "worst first"] | None = None
     """Annotated, so that it is not equal to governance's ``Colour`` (the same values, best
     first): typing caches ``X | None`` by equality, and whichever spelling was made first in a
