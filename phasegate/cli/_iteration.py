@@ -23,7 +23,7 @@ from phasegate.cli._common import (
     settings,
     with_client,
 )
-from phasegate.cli._output import safe, say
+from phasegate.cli._output import safe, say, table_console
 
 if TYPE_CHECKING:  # rich and the messages are imported where they are used
     from rich.console import Console
@@ -124,19 +124,6 @@ def _checked(cls: type[Any], option: str, value: str, **data: object) -> Any:
 # -- printing ---------------------------------------------------------------------------------
 
 
-def _console() -> Console:
-    from rich.console import Console
-
-    # Wide when piped (tests, grep), as `model show` does; texts are data: no markup, no emoji.
-    probe = Console()
-    return Console(
-        width=max(probe.width, 120 if probe.is_terminal else 200),
-        markup=False,
-        emoji=False,
-        highlight=False,
-    )
-
-
 def _printer(console: Console) -> Callable[[str | Table], None]:
     """Print lines whole (a long forecast is not broken where the console width ends) and
     tables as tables."""
@@ -156,7 +143,7 @@ def _effort(value: float) -> str:
 
 
 def print_iteration(it: IterationStatus, console: Console | None = None) -> None:
-    out = _printer(console or _console())
+    out = _printer(console or table_console())
     out(f"{it.project_id}: iteration {it.number} of phase {it.phase}, step {it.state}")
     if it.goal:
         out(f"  goal:      {safe(it.goal)}")
@@ -260,7 +247,7 @@ def _velocity_row(v: Velocity) -> list[str]:
 
 
 def print_execution(ex: ExecutionStatus, console: Console | None = None) -> None:
-    out = _printer(console or _console())
+    out = _printer(console or table_console())
     out(
         f"phase {ex.phase or '-'}: {ex.iterations} iteration(s) started; open: "
         + (str(ex.open_iteration) if ex.open_iteration is not None else "none")
@@ -513,7 +500,7 @@ def status(
             }
         )
         return
-    console = _console()
+    console = table_console()
     if it is not None:
         print_iteration(it, console)
     else:

@@ -192,21 +192,15 @@ def show_model(
     path_or_name: PathOrName, data_dir: DataDir = None, ledger_url: LedgerUrl = None
 ) -> None:
     """Phases, gates, approvers, advisers, escalation and tolerances as tables."""
-    from rich.console import Console
     from rich.table import Table
     from rich.text import Text
 
+    from phasegate.cli._output import table_console
+
     m = _find(path_or_name, data_dir, ledger_url).model
-    # Piped output (a file, grep, a test) gets 80 columns from rich, which would cut approver
-    # lists short with an ellipsis; print it wide, and fold rather than cut what still overflows.
-    # The model's texts are data: no rich markup or emoji codes, control characters escaped.
-    probe = Console()
-    console = Console(
-        width=max(probe.width, 120 if probe.is_terminal else 200),
-        markup=False,
-        emoji=False,
-        highlight=False,
-    )
+    # Wide (see table_console), and fold rather than cut what still overflows; control
+    # characters of the model's texts escaped.
+    console = table_console()
     console.print(
         Text.assemble((m.ref, "bold"), f"  {safe(m.title)}  (sha256 {m.content_hash()[:12]})")
     )

@@ -44,23 +44,16 @@ def json_text(text: str) -> str:
     return _UNESCAPED_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
-def table_console(*, fit: bool = False, plain: bool = False) -> Console:
-    """A console for tables of data: no markup, no emoji codes, no highlighting. On a
-    terminal, ``fit`` keeps its width (long values are cut), else at least 120 columns; piped
-    (a file, grep, a test), wide enough that values are whole (200 columns, or any with
-    ``fit``: a table takes only the width it needs). ``plain``: no colour nor style codes,
-    for text that goes through ``say``."""
+def table_console() -> Console:
+    """A console for tables of data (`model show`, iterations): no markup, no emoji codes, no
+    highlighting, since the texts are data. At least 120 columns on a terminal; piped (a file,
+    grep, a test) 200, where rich would give 80 and cut lists short."""
     from rich.console import Console
 
     probe = Console()
-    if probe.is_terminal:
-        width = probe.width if fit else max(probe.width, 120)
-    else:
-        width = 1000 if fit else max(probe.width, 200)
     return Console(
-        width=width,
+        width=max(probe.width, 120 if probe.is_terminal else 200),
         markup=False,
         emoji=False,
         highlight=False,
-        color_system=None if plain else "auto",
     )
