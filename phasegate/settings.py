@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import quote, urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    api_url: str | None = None
+    """The REST API the CLI talks to instead of Temporal and the ledger, as the person of
+    ``token`` (``PHASEGATE_API_URL``; https, plain http only on a loopback host); set
+    together with ``token``, or neither (the CLI then works locally)."""
+    token: SecretStr | None = None
+    """The personal API token (or OpenID Connect token) the CLI sends to ``api_url``."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -114,17 +120,40 @@ class Settings(BaseSettings):
     @field_validator("oidc_jwks_url", mode="after")
     @classmethod
     def _jwks_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme == "https" and parts.hostname:
-            return value
-        if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+        if value is None or _protected(value):
             return value
         raise ValueError(
             f"must be an https URL (http only on a loopback host), got {value!r}: the keys "
             "that prove who a person is must not travel unprotected"
         )
+
+    @field_validator("api_url", mode="after")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(
+                f"give the API's base URL alone (e.g. https://phasegate.example.org), got "
+                f"{value!r}: no query, fragment or credentials (the token is PHASEGATE_TOKEN)"
+            )
+        if not _protected(value):
+            raise ValueError(
+                f"must be an https URL (http only on a loopback host), got {value!r}: the "
+                "token that proves who you are must not travel unprotected"
+            )
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _api_whole(self) -> Self:
+        if (self.api_url is None) != (self.token is None):
+            missing = "PHASEGATE_TOKEN" if self.token is None else "PHASEGATE_API_URL"
+            raise ValueError(
+                "PHASEGATE_API_URL and PHASEGATE_TOKEN go together (with both set, the CLI "
+                f"acts through the REST API as the token's person); {missing} is not set"
+            )
+        return self
 
     @model_validator(mode="after")
     def _oidc_whole(self) -> Self:
@@ -203,6 +232,19 @@ class Settings(BaseSettings):
         if self.ledger_url is not None:
             return self.ledger_url
         return sqlite_url(self.data_dir / "ledger.db")
+
+
+def _protected(url: str) -> bool:
+    """An https URL, or an http one to a loopback host (nothing leaves the machine)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return parts.scheme == "http" and bool(host) and _loopback(host or "")
 
 
 def _loopback(host: str) -> bool:

@@ -3,13 +3,18 @@ needed)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import over_api
+
+if TYPE_CHECKING:
+    from phasegate.history import Entry
 
 
 def history(
@@ -27,15 +32,27 @@ def history(
     """
     from phasegate import history as timeline
 
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with existing(s) as ledger:
-        try:
-            entries = timeline.read(ledger, project_id)
-        except timeline.NoProject as exc:
-            raise fail(safe(exc)) from None
+    if (api := over_api()) is not None:
+        from phasegate.cli._project import project_path
+
+        entries = [_entry(e) for e in api.pages(project_path(project_id, "history"))]
+    else:
+        s = settings(data_dir=data_dir, ledger_url=ledger_url)
+        with existing(s) as ledger:
+            try:
+                entries = timeline.read(ledger, project_id)
+            except timeline.NoProject as exc:
+                raise fail(safe(exc)) from None
     if as_json:
         echo_json([e.as_json() for e in entries])
         return
-    width = max(len(e.who) for e in entries)
+    width = max((len(e.who) for e in entries), default=0)
     for entry in entries:
         say(safe(timeline.line(entry, width)))
+
+
+def _entry(item: dict[str, Any]) -> Entry:
+    """A timeline entry as the API sends it (``project history --json``'s object)."""
+    from phasegate.history import Entry
+
+    return Entry(**{**item, "at": datetime.fromisoformat(item["at"])})

@@ -10,13 +10,13 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import typer
 
 from phasegate._signals import StopSignals
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -27,14 +27,17 @@ from phasegate.cli._common import (
     TaskQueue,
     echo_json,
     fail,
+    required_actor,
     settings,
     with_client,
 )
 from phasegate.cli._ledger import existing, ledger_failure
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import over_api
 from phasegate.settings import Settings
 
 if TYPE_CHECKING:
+    from governance.audit import Task
     from ledger import Ledger
     from phasegate import service
 
@@ -75,11 +78,22 @@ def tasks(
                 2,
             )
         return
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with existing(s) as ledger:
-        rows = ledger.tasks(
-            assignee=assignee, project_id=project, status=None if status == "all" else status
-        )
+    if (api := over_api()) is not None:
+        from governance.audit import Task
+
+        asked = {"assignee": assignee, "project": project, "status": status}
+        params = {k: v for k, v in asked.items() if v is not None}
+        rows = [Task.model_validate(t) for t in api.pages("/api/tasks", params)]
+    else:
+        s = settings(data_dir=data_dir, ledger_url=ledger_url)
+        with existing(s) as ledger:
+            rows = ledger.tasks(
+                assignee=assignee, project_id=project, status=None if status == "all" else status
+            )
+    _print_tasks(rows, as_json)
+
+
+def _print_tasks(rows: list[Task], as_json: bool) -> None:
     if as_json:
         echo_json([t.model_dump(mode="json") for t in rows])
         return
@@ -100,7 +114,7 @@ def tasks(
 @tasks_app.command("complete")
 def complete(
     task_id: Annotated[int, typer.Argument(help="The task's id, as `phasegate tasks` shows it.")],
-    actor: Actor,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
@@ -111,14 +125,24 @@ def complete(
 
     A decide task is done by deciding (`gate decide`, `change decide`, `exception decide`).
     """
-    from phasegate import service
+    if (api := over_api()) is not None:
+        from governance.audit import Task
 
-    s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
-    with existing(s) as ledger:
-        done = with_client(
-            s, lambda client: service.complete_task(client, ledger, task_id, actor, comment)
-        )
-    say(f"done: {safe(done.task.title)} ({done.task.project_id}, task {done.task.id})")
+        with api.session():
+            api.acting(actor)
+            task = Task.model_validate(api.get(f"/api/tasks/{task_id}"))
+            api.post(f"/api/tasks/{task_id}/complete", {"comment": comment})
+    else:
+        from phasegate import service
+
+        s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
+        by = required_actor(actor)
+        with existing(s) as ledger:
+            done = with_client(
+                s, lambda client: service.complete_task(client, ledger, task_id, by, comment)
+            )
+        task = done.task
+    say(f"done: {safe(task.title)} ({task.project_id}, task {task.id})")
 
 
 def when_due(at: datetime, now: datetime) -> str:
@@ -215,44 +239,58 @@ def verify(
     for them; exit 1 and name the first broken event and each broken report if any. With
     Temporal reachable, also report projects whose workflow ended outside governance
     (terminated, failed, timed out or gone) while their chain records no end."""
-    from phasegate import service
-
+    if (api := over_api()) is not None:
+        data = api.get("/api/audit/verify", {"project": project} if project else None)
+        data["ended_outside_governance"] = data.pop("ended_outside_governance", None)  # last
+        _print_verification(data, as_json, "the API's Temporal server")
+        return
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
     with existing(s) as ledger:
         _require_events(ledger, project)
         report = ledger.verify(project, iterations=True)
         unfinished = ledger.unfinished_projects(project)
     outside = _ended_outside(s, unfinished)
+    data = report.model_dump(mode="json")
+    data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
+    _print_verification(data, as_json, s.effective_address() if outside else "")
+
+
+def _print_verification(data: dict[str, Any], as_json: bool, server: str) -> None:
+    """``audit verify``'s answer (its JSON: the local command's and the API's are one),
+    for people or as JSON; exit 1 when a chain or a report is broken, or a project ended
+    outside governance (on ``server``)."""
+    from phasegate.views import NOT_IN_TEMPORAL
+
+    outside: list[dict[str, str]] = data["ended_outside_governance"] or []
     if as_json:
-        data = report.model_dump(mode="json")
-        data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
         echo_json(data)
-    elif report.ok:
-        reports = f", and {report.reports_checked} report(s)" if report.reports_checked else ""
+    elif data["ok"]:
+        checked = data["reports_checked"]
+        reports = f", and {checked} report(s)" if checked else ""
         say(
-            f"ok: {report.events_checked} events in {report.projects} project(s) verified "
-            f"({report.chains} chain(s)){reports}"
+            f"ok: {data['events_checked']} events in {data['projects']} project(s) verified "
+            f"({data['chains']} chain(s)){reports}"
         )
     else:
-        for b in report.broken:
-            say(f"broken: project {b.project_id} at seq {b.seq}: {safe(b.reason)}")
-        for problem in report.report_problems:
-            say(f"broken: {safe(problem.line)}")
-    ended = [o for o in outside or [] if o.status != service.NOT_IN_TEMPORAL]
+        for b in data["broken"]:
+            say(f"broken: project {b['project_id']} at seq {b['seq']}: {safe(b['reason'])}")
+        for p in data["report_problems"]:
+            line = f"{p['kind']} report #{p['number']} of {p['project_id']}: {p['reason']}"
+            say(f"broken: {safe(line)}")
+    ended = [o for o in outside if o["status"] != NOT_IN_TEMPORAL]
     for o in ended:
         say(
-            f"ended outside governance: project {o.project_id} ({o.status} in Temporal; "
+            f"ended outside governance: project {o['project_id']} ({o['status']} in Temporal; "
             "its audit trail records no end)"
         )
-    for o in outside or []:
-        if o.status == service.NOT_IN_TEMPORAL:
+    for o in outside:
+        if o["status"] == NOT_IN_TEMPORAL:
             say(
-                f"note: project {o.project_id} has no end in its audit trail and no workflow "
-                f"on {s.effective_address()} (another server or namespace, or past Temporal's "
-                "retention)",
+                f"note: project {o['project_id']} has no end in its audit trail and no workflow "
+                f"on {server} (another server or namespace, or past Temporal's retention)",
                 err=True,
             )
-    if not report.ok or ended:
+    if not data["ok"] or ended:
         raise typer.Exit(1)
 
 
