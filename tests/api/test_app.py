@@ -25,8 +25,10 @@ ROUTES = {
     "/api/projects/{project_id}/resume": {"post"},
     "/api/projects/{project_id}/cancel": {"post"},
     "/api/tasks": {"get"},
+    "/api/tasks/{task_id}": {"get"},
     "/api/tasks/{task_id}/complete": {"post"},
     "/api/audit/verify": {"get"},
+    "/api/me": {"get"},
 }
 
 

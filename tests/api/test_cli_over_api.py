@@ -76,9 +76,7 @@ class RemoteCli:
 
 
 @pytest.fixture
-def remote(
-    api_url: str, tokens: dict[str, str], tmp_path: Path
-) -> Callable[..., RemoteCli]:
+def remote(api_url: str, tokens: dict[str, str], tmp_path: Path) -> Callable[..., RemoteCli]:
     """``remote("anna")("project", "status", pid)``: the CLI with anna's token."""
     folder = tmp_path / "empty-data-dir"
 
@@ -177,7 +175,9 @@ def test_a_refusal_reaches_the_cli_as_the_local_mode_prints_it(
     local = setup_cli("gate", "decide", pid, "--as", "bo", "--decision", "approve", code=1)
     assert again.stderr == local.stderr
     assert again.stderr.startswith('error: "bo" has already decided gate idea_gate')
-    assert bo("project", "status", "nope-" + pid, code=1).stderr == f"error: no project nope-{pid}\n"
+    assert (
+        bo("project", "status", "nope-" + pid, code=1).stderr == f"error: no project nope-{pid}\n"
+    )
     # The executive's board action goes through; erik holds no board role.
     assert remote("erik")("hold", pid, "--comment", "x", code=1).stderr.startswith("error: ")
 
@@ -202,9 +202,7 @@ def test_tasks_complete_and_audit_verify_over_the_api(
     assert verified.stdout == setup_cli("audit", "verify", "--project", pid).stdout
     assert verified.stdout.startswith("ok: ")
     everything = anna("audit", "verify", code=1)  # every project: the PMO's
-    assert everything.stderr == (
-        "error: only the PMO verifies every project: give `project`\n"
-    )
+    assert everything.stderr == ("error: only the PMO verifies every project: give `project`\n")
 
 
 def test_a_wrong_or_revoked_token_is_told_so(

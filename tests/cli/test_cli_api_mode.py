@@ -138,7 +138,7 @@ def test_api_mode_imports_neither_temporal_nor_sqlalchemy(
     and the command says so having loaded nothing heavy."""
     env = {**os.environ, "PHASEGATE_API_URL": url, "PHASEGATE_TOKEN": "pg_x"}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY + ("ledger",), model_only=()), *args],
+        [sys.executable, "-c", PROBE.format(heavy=(*HEAVY, "ledger"), model_only=()), *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
