@@ -145,6 +145,17 @@ class Settings(BaseSettings):
             )
         return value.rstrip("/")
 
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token_text(cls, value: object) -> object:
+        # A token pasted with its line end still works; one with other characters than a
+        # token has (or a header may carry) is refused without showing it.
+        if isinstance(value, str):
+            value = value.strip()
+            if not (value.isascii() and value.isprintable() and " " not in value):
+                raise ValueError("is not a token: printable ASCII without spaces expected")
+        return value
+
     @model_validator(mode="after")
     def _api_whole(self) -> Self:
         if (self.api_url is None) != (self.token is None):

@@ -1,10 +1,9 @@
 """``phasegate project history``: a project's timeline, from the ledger (no Temporal server
-needed)."""
+needed), or from the REST API."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -12,9 +11,6 @@ from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, s
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import safe, say
 from phasegate.cli._remote import over_api
-
-if TYPE_CHECKING:
-    from phasegate.history import Entry
 
 
 def history(
@@ -35,7 +31,7 @@ def history(
     if (api := over_api()) is not None:
         from phasegate.cli._project import project_path
 
-        entries = [_entry(e) for e in api.pages(project_path(project_id, "history"))]
+        entries = api.pages(project_path(project_id, "history"), timeline.Entry)
     else:
         s = settings(data_dir=data_dir, ledger_url=ledger_url)
         with existing(s) as ledger:
@@ -49,10 +45,3 @@ def history(
     width = max((len(e.who) for e in entries), default=0)
     for entry in entries:
         say(safe(timeline.line(entry, width)))
-
-
-def _entry(item: dict[str, Any]) -> Entry:
-    """A timeline entry as the API sends it (``project history --json``'s object)."""
-    from phasegate.history import Entry
-
-    return Entry(**{**item, "at": datetime.fromisoformat(item["at"])})

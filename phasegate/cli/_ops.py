@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import typer
+from typing_extensions import TypedDict  # pydantic reads this one on Python 3.11
 
 from phasegate._signals import StopSignals
 from phasegate.cli._common import (
@@ -83,7 +84,7 @@ def tasks(
 
         asked = {"assignee": assignee, "project": project, "status": status}
         params = {k: v for k, v in asked.items() if v is not None}
-        rows = [Task.model_validate(t) for t in api.pages("/api/tasks", params)]
+        rows = api.pages("/api/tasks", Task, params)
     else:
         s = settings(data_dir=data_dir, ledger_url=ledger_url)
         with existing(s) as ledger:
@@ -130,8 +131,8 @@ def complete(
 
         with api.session():
             api.acting(actor)
-            task = Task.model_validate(api.get(f"/api/tasks/{task_id}"))
-            api.post(f"/api/tasks/{task_id}/complete", {"comment": comment})
+            task = api.get(f"/api/tasks/{task_id}", Task)
+            api.post(f"/api/tasks/{task_id}/complete", dict, {"comment": comment})
     else:
         from phasegate import service
 
@@ -240,8 +241,11 @@ def verify(
     Temporal reachable, also report projects whose workflow ended outside governance
     (terminated, failed, timed out or gone) while their chain records no end."""
     if (api := over_api()) is not None:
-        data = api.get("/api/audit/verify", {"project": project} if project else None)
-        data["ended_outside_governance"] = data.pop("ended_outside_governance", None)  # last
+        data = api.get(
+            "/api/audit/verify", dict[str, Any], {"project": project} if project else None
+        )
+        api.read(Verification, data)  # the fields shown are there (the JSON is shown whole)
+        data["ended_outside_governance"] = data.pop("ended_outside_governance")  # last, as here
         _print_verification(data, as_json, "the API's Temporal server")
         return
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
@@ -253,6 +257,37 @@ def verify(
     data = report.model_dump(mode="json")
     data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
     _print_verification(data, as_json, s.effective_address() if outside else "")
+
+
+class _Break(TypedDict):
+    project_id: str
+    seq: int
+    reason: str
+
+
+class _ReportProblem(TypedDict):
+    project_id: str
+    kind: str
+    number: int
+    reason: str
+
+
+class _Outside(TypedDict):
+    project_id: str
+    status: str
+
+
+class Verification(TypedDict):
+    """What ``audit verify`` shows of a verification (the local one's JSON, and the API's)."""
+
+    ok: bool
+    projects: int
+    chains: int
+    events_checked: int
+    broken: list[_Break]
+    reports_checked: int
+    report_problems: list[_ReportProblem]
+    ended_outside_governance: list[_Outside] | None
 
 
 def _print_verification(data: dict[str, Any], as_json: bool, server: str) -> None:

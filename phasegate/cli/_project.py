@@ -259,10 +259,11 @@ def project_path(project_id: str, *rest: str) -> str:
 
 
 def remote_status(api: Remote, path: str) -> ProjectStatus:
-    """A project's status from the API (``GET``, or the answer to a command)."""
+    """A project's status from the API."""
     from governance.messages import ProjectStatus
 
-    return ProjectStatus.model_validate(api.get(path))
+    st: ProjectStatus = api.get(path, ProjectStatus)
+    return st
 
 
 def remote_command(
@@ -273,7 +274,8 @@ def remote_command(
 
     with api.session():
         api.acting(actor)
-        return ProjectStatus.model_validate(api.post(path, body))
+        st: ProjectStatus = api.post(path, ProjectStatus, body)
+        return st
 
 
 async def _warn_without_worker(client: Client, s: Settings) -> None:
@@ -363,7 +365,9 @@ def list_projects(
         flags = {"held": held, "overdue": overdue}
         params = {k: v for k, v in filters.items() if v is not None}
         params |= {k: "true" for k, v in flags.items() if v}
-        _print_rows(_rows_of(api.pages("/api/projects", params)), as_json)
+        from phasegate.views import ProjectRow
+
+        _print_rows(api.pages("/api/projects", ProjectRow, params), as_json)
         return
     from phasegate import service
 
@@ -383,14 +387,6 @@ def list_projects(
         )
 
     _print_rows(with_client(s, call), as_json, now)
-
-
-def _rows_of(items: list[Any]) -> list[ProjectRow]:
-    from pydantic import TypeAdapter
-
-    from phasegate.views import ProjectRow
-
-    return TypeAdapter(list[ProjectRow]).validate_python(items)
 
 
 def _print_rows(rows: list[ProjectRow], as_json: bool, now: datetime | None = None) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import typer
+from typing_extensions import TypedDict  # pydantic reads this one on Python 3.11
 
 from phasegate.cli._common import current_context, fail, load_settings
 from phasegate.cli._output import safe, say
@@ -68,6 +69,11 @@ def over_api() -> Remote | None:
     return Remote(s.api_url, s.token.get_secret_value())
 
 
+class _Page(TypedDict):
+    total: int
+    items: list[Any]
+
+
 @dataclass(frozen=True)
 class Me:
     """The person the token proves (``GET /api/me``)."""
@@ -102,24 +108,43 @@ class Remote:
             finally:
                 self._http = None
 
-    def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
-        return self._json(self._send("GET", path, params=params))
+    def get(self, path: str, into: Any, params: dict[str, Any] | None = None) -> Any:
+        """The answer to ``GET path``, read as ``into`` (a model, dataclass or type)."""
+        return self.read(into, self._json(self._send("GET", path, params=params)))
 
-    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        return self._json(self._send("POST", path, json=body))
+    def post(self, path: str, into: Any, body: dict[str, Any] | None = None) -> Any:
+        """The answer to ``POST path`` with the JSON ``body``, read as ``into``."""
+        return self.read(into, self._json(self._send("POST", path, json=body)))
 
-    def pages(self, path: str, params: dict[str, Any] | None = None) -> list[Any]:
-        """Every item of a paged list (``{"total", "items"}``), page after page."""
+    def pages(self, path: str, into: Any, params: dict[str, Any] | None = None) -> list[Any]:
+        """Every item of a paged list (``{"total", "items"}``), page after page, each read
+        as ``into``."""
         items: list[Any] = []
         while True:
-            page = self.get(path, {**(params or {}), "limit": PAGE, "offset": len(items)})
+            asked = {**(params or {}), "limit": PAGE, "offset": len(items)}
+            page: _Page = self.get(path, _Page, asked)
             items += page["items"]
-            if not page["items"] or len(items) >= page["total"]:
-                return items
+            if len(page["items"]) < PAGE or len(items) >= page["total"]:
+                found: list[Any] = self.read(list[into], items)
+                return found
 
     def me(self) -> Me:
-        data = self.get("/api/me")
-        return Me(id=data["id"], pmo=data["pmo"])
+        found: Me = self.get("/api/me", Me)
+        return found
+
+    def read(self, into: Any, data: object) -> Any:
+        """``data`` as ``into``; exit 1 when it is not that (another API, another version)."""
+        from pydantic import TypeAdapter, ValidationError
+
+        try:
+            return TypeAdapter(into).validate_python(data)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False)[0]
+            where = ".".join(map(str, first["loc"])) or "(the answer)"
+            raise fail(
+                f"the API at {self.url} answered what this phasegate cannot read ({where}: "
+                f"{first['msg']}); is PHASEGATE_API_URL the phasegate API, of this version?"
+            ) from None
 
     def acting(self, actor: str | None) -> None:
         """Refuse (exit 2, nothing sent) an ``--as`` that names anyone but the token's

@@ -10,7 +10,11 @@ import os
 import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -86,6 +90,74 @@ def test_a_command_the_api_does_not_offer_is_refused(args: tuple[str, ...], url:
     command = " ".join(a for a in args[:2] if not a.startswith(("new-crm", "examples", "gov")))
     assert err.startswith(f"error: not available over the API: `phasegate {command}`")
     assert "unset PHASEGATE_API_URL and PHASEGATE_TOKEN" in err
+
+
+@pytest.mark.parametrize("token", ["pg x", "pg_\u00e4", "pg_\x1b[2J"])
+def test_a_token_that_is_no_token_is_refused_unshown(token: str, url: str) -> None:
+    code, _, err = run("project", "list", PHASEGATE_API_URL=url, PHASEGATE_TOKEN=token)
+    assert (code, err) == (
+        1,
+        "error: setting token: is not a token: printable ASCII without spaces expected\n",
+    )
+
+
+@pytest.fixture
+def stranger() -> Iterator[dict[str, Any]]:
+    """A local web server that is not the phasegate API: it answers ``answer["body"]`` with
+    ``answer["status"]`` to every request (and records what it was sent)."""
+    answer: dict[str, Any] = {"status": 200, "body": b'{"hello": "world"}', "seen": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            answer["seen"].append((self.command, self.path))
+            self.send_response(answer["status"])
+            self.send_header("Content-Length", str(len(answer["body"])))
+            self.end_headers()
+            self.wfile.write(answer["body"])
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    answer["url"] = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield answer
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "says"),
+    [
+        (200, b'{"hello": "world"}', "answered what this phasegate cannot read"),
+        (200, b"<html>hello</html>", "answered something other than JSON"),
+        (404, b"<html>no</html>", "answered 404 Not Found (is PHASEGATE_API_URL the phasegate"),
+        (302, b"", "answered 302 Found (is PHASEGATE_API_URL the phasegate API?)"),
+    ],
+)
+def test_an_answer_that_is_not_the_apis_is_told_so(
+    stranger: dict[str, Any], status: int, body: bytes, says: str
+) -> None:
+    stranger.update(status=status, body=body)
+    env = {"PHASEGATE_API_URL": stranger["url"], "PHASEGATE_TOKEN": "pg_x"}
+    for args in (("project", "status", "new-crm"), ("project", "list"), ("audit", "verify")):
+        code, out, err = run(*args, **env)
+        assert (code, out) == (1, ""), args
+        assert err.startswith(f"error: the API at {stranger['url']} "), err
+        assert says in err, err
+
+
+def test_as_is_checked_before_a_command_is_sent(stranger: dict[str, Any]) -> None:
+    """``--as`` asks who the token is first; an answer it cannot read sends nothing more."""
+    env = {"PHASEGATE_API_URL": stranger["url"], "PHASEGATE_TOKEN": "pg_x"}
+    code, _, err = run("gate", "decide", "new-crm", "--as", "bo", "--decision", "approve", **env)
+    assert code == 1 and "cannot read" in err
+    assert stranger["seen"] == [("GET", "/api/me")]
 
 
 def test_a_local_option_on_the_command_line_is_refused(url: str) -> None:
