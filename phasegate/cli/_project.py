@@ -252,10 +252,15 @@ def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **f
 
 
 def project_path(project_id: str, *rest: str) -> str:
-    """The API path of a project (or of ``rest`` under it), the id escaped."""
-    from urllib.parse import quote
+    """The API path of a project (or of ``rest`` under it). An id no charter can have
+    (``..``, ``a/b``) names no project, as locally: said here, nothing sent."""
+    from pydantic import TypeAdapter, ValidationError
 
-    return "/".join([f"/api/projects/{quote(project_id, safe='')}", *rest])
+    try:
+        TypeAdapter(g.Slug).validate_python(project_id)
+    except ValidationError:
+        raise fail(f"no project {safe(project_id)}") from None
+    return "/".join([f"/api/projects/{project_id}", *rest])
 
 
 def remote_status(api: Remote, path: str) -> ProjectStatus:

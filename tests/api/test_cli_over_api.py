@@ -223,3 +223,12 @@ def test_an_unreachable_api_url_is_told_so(remote: Callable[..., RemoteCli], pid
     result = remote("anna", url=url)("project", "status", pid, code=1)
     assert result.stderr.startswith(f"error: the API at {url} is unreachable (")
     assert "check PHASEGATE_API_URL" in result.stderr
+
+
+@pytest.mark.parametrize("odd", ["..", "../tasks", "a/b", "x?y=1", "%2e%2e", "a#b", " ", "Ab"])
+def test_an_id_no_charter_has_names_no_project_as_locally(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, odd: str
+) -> None:
+    result = remote("anna")("project", "status", odd, code=1)
+    assert result.stderr == setup_cli("project", "status", odd, code=1).stderr
+    assert result.stderr == f"error: no project {odd}\n"
