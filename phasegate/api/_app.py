@@ -78,7 +78,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (projects, gates, tasks, audit, me):
+    for module in (me, projects, gates, tasks, audit):
         app.include_router(module.router)
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)

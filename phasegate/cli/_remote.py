@@ -78,7 +78,7 @@ class _Page(TypedDict):
 class Me:
     """The person the token proves (``GET /api/me``)."""
 
-    id: str
+    person: str
     pmo: bool
 
 
@@ -152,9 +152,9 @@ class Remote:
         if actor is None:
             return
         me = self.me()
-        if actor != me.id:
+        if actor != me.person:
             raise fail(
-                f"--as {safe(actor)}: over the API you act as {me.id}, the person of "
+                f"--as {safe(actor)}: over the API you act as {me.person}, the person of "
                 "PHASEGATE_TOKEN, never as another; leave --as out, or use "
                 f"{safe(actor)}'s own token (nothing was sent)",
                 2,

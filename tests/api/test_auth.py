@@ -12,7 +12,7 @@ from typing import Any
 
 import jwt
 import pytest
-from api_support import AUDIENCE, ISSUER, PMO, Api, IdentityProvider, error, serving
+from api_support import AUDIENCE, ISSUER, Api, IdentityProvider, error, serving
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 
@@ -57,16 +57,6 @@ def test_a_token_proves_its_person(as_: dict[str, Api], ledger: Ledger) -> None:
     response = as_["anna"].get(OWN_TASKS, params={"status": "all"})
     assert response.status_code == 200
     assert all(t["assignee"] == "anna" for t in response.json()["items"])
-
-
-def test_me_is_the_person_the_token_proves(
-    as_: dict[str, Api], http: TestClient, idp: IdentityProvider
-) -> None:
-    assert as_["anna"].get("/api/me").json() == {"id": "anna", "pmo": False}
-    assert as_[PMO].get("/api/me").json() == {"id": PMO, "pmo": True}
-    jwt_headers = {"Authorization": f"Bearer {idp.token('bo')}"}
-    assert http.get("/api/me", headers=jwt_headers).json() == {"id": "bo", "pmo": False}
-    assert error(http.get("/api/me"))[:2] == (401, "NotAuthenticated")
 
 
 def test_a_revoked_token_is_401_at_once(http: TestClient, ledger: Ledger) -> None:
