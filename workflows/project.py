@@ -764,7 +764,14 @@ class ProjectWorkflow:
     def _publish_row(self) -> None:
         """Keep the portfolio row in the memo current: what `project list` shows beside the
         search attributes (title, manager, deadline, hold), read without a query per project.
-        Upserted only when it changed; projects begun before it replay without it."""
+        Upserted only when it changed; projects begun before it replay without it, and runs
+        begun before the row named the charter's people replay without them (a listing asks
+        such a project's `people` query instead)."""
+        people = (
+            [p.id for p in self._charter.people]
+            if workflow.patched("portfolio-row-people")
+            else None
+        )
         row = _search.row(
             title=self._charter.title,
             managers=self._holders(self._model.project_manager),
@@ -778,6 +785,7 @@ class ProjectWorkflow:
             held_since=self._s.held_at if self._machine.state == "on_hold" else None,
             held_by=self._s.held_by if self._machine.state == "on_hold" else None,
             outcome=self._s.outcome,
+            people=people,
         )
         if row != self._row and workflow.patched("portfolio-row-memo"):
             workflow.upsert_memo({_search.ROW_MEMO: row})

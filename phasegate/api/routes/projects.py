@@ -12,7 +12,7 @@ from fastapi import APIRouter, Header, Query, Response
 from governance.messages import ProjectStatus
 from phasegate import history as timeline
 from phasegate import service
-from phasegate.api._deps import ClientDep, CurrentUser, LedgerDep, VisibleProject, may_see
+from phasegate.api._deps import ClientDep, CurrentUser, LedgerDep, VisibleProject
 from phasegate.api._errors import ApiError, ErrorResponse
 from phasegate.api._models import AllowedActions, HistoryEntry, ListParams, Page
 from phasegate.service import ProjectRow
@@ -21,8 +21,6 @@ router = APIRouter(prefix="/api/projects", tags=["projects"], responses=ErrorRes
 
 Limit = Annotated[int, Query(ge=1, le=500, description="How many items at most.")]
 Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
-_MEMBERSHIP_QUERIES = 16
-"""Projects asked at once whether they name the person (a listing by someone not PMO)."""
 
 
 @router.get("", response_model=Page[ProjectRow])
@@ -46,16 +44,8 @@ async def list_projects(
         held=filters.held,
         state=filters.state,
         overdue_at=datetime.now(UTC) if filters.overdue else None,
+        person=None if user.pmo else user.id,
     )
-    if not user.pmo:
-        gate = asyncio.Semaphore(_MEMBERSHIP_QUERIES)
-
-        async def seen(row: ProjectRow) -> bool:
-            async with gate:
-                return await may_see(client, user, row.project_id)
-
-        shown = await asyncio.gather(*(seen(r) for r in rows))
-        rows = [r for r, ok in zip(rows, shown, strict=True) if ok]
     end = filters.offset + filters.limit
     return Page(
         total=len(rows),
