@@ -370,6 +370,8 @@ def dev(
     if stop:
         _stop_dev(base)
         return
+    if web_port is not None and not web:
+        raise fail("--web-port and --no-web: a port for a web server not served; use one", 2)
     server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
     try:
         # The web port first: an explicit one in use is refused before anything starts.

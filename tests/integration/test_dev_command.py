@@ -276,6 +276,13 @@ def test_a_web_port_in_use_is_refused_before_anything_starts(
     assert servers_of(data_dir) == [] and read_state(data_dir) is None
 
 
+def test_a_web_port_without_the_web_server_is_a_usage_error(data_dir: Path) -> None:
+    refused = run_dev(data_dir, "--no-web", "--web-port", str(free_port()))
+    assert refused.returncode == 2
+    assert "--web-port and --no-web" in refused.stderr
+    assert not data_dir.exists()  # nothing started, nothing made
+
+
 def test_no_web_serves_no_api(data_dir: Path, tmp_path: Path) -> None:
     dev = Dev(data_dir, tmp_path / "dev.log", "--no-web")
     try:
