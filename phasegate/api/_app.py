@@ -63,6 +63,7 @@ def create_app(
                 ledger=the_ledger.display_url,
                 oidc=settings.oidc_issuer,
                 pmo=list(settings.pmo),
+                pmo_groups=list(settings.pmo_groups),
             )
             yield
         finally:
