@@ -10,7 +10,7 @@ from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from governance import Text
-from governance.messages import MAX_COMMENT, Action, Decision
+from governance.messages import MAX_COMMENT, Action, Decision, ModelSource
 from ledger import VerifyReport
 from phasegate.choices import missing_reason
 from phasegate.service import ProjectRow
@@ -24,7 +24,12 @@ __all__ = [
     "HistoryEntry",
     "Page",
     "ProjectRow",
+    "ProjectStarted",
 ]
+
+_NUMBER = r"(?:0|[1-9][0-9]{0,8})"
+MODEL_REF = rf"^[a-z][a-z0-9_]{{0,62}}(?:@{_NUMBER}(?:\.{_NUMBER}){{0,2}})?$"
+"""A model's name, or name@version, as governance's ``is_model_ref`` takes it."""
 
 T = TypeVar("T")
 
@@ -117,3 +122,14 @@ class ListParams(Body):
     overdue: bool = False
     limit: int = Field(50, ge=1, le=500, description="How many projects at most.")
     offset: int = Field(0, ge=0, description="How many projects to skip.")
+
+
+class ProjectStarted(BaseModel):
+    """A project started: its id, the model pinned into it (its content hash) and where that
+    model came from, and who started it."""
+
+    project_id: str
+    model: str
+    model_hash: str
+    model_source: ModelSource
+    started_by: str
