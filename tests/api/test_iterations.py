@@ -18,7 +18,7 @@ from ledger import Ledger
 pytestmark = pytest.mark.devserver
 
 ITEMS = [
-    {"id": "CRM-1", "title": "Importera kundregistret", "owner": "erik", "estimate": 2},
+    {"id": "CRM-1", "title": "Importera kunder", "owner": "erik", "estimate": 2, "points": 3},
     {"id": "CRM-2", "title": "Säljtratt i vyn", "owner": "cecilia", "estimate": 1.5, "points": 2},
 ]
 
