@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from api_support import EXAMPLE, OUTSIDER, Api, error, eventually
+from api_support import EXAMPLE, OUTSIDER, PEOPLE, Api, error, eventually
 from fastapi.testclient import TestClient
 
 import governance as g
@@ -21,6 +21,12 @@ ITEMS = [
     {"id": "CRM-1", "title": "Importera kunder", "owner": "erik", "estimate": 2, "points": 3},
     {"id": "CRM-2", "title": "Säljtratt i vyn", "owner": "cecilia", "estimate": 1.5, "points": 2},
 ]
+
+
+@pytest.fixture(scope="module")
+def as_(http: TestClient, ledger: Ledger) -> dict[str, Api]:
+    """Tokens of this module's own: another module revokes every token of a person."""
+    return {person: Api(http, ledger.create_token(person, "iterations")[1]) for person in PEOPLE}
 
 
 def iterative_model() -> g.GovernanceModel:
