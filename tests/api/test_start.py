@@ -124,6 +124,8 @@ def test_a_body_that_is_no_charter_document_is_refused(
     auth = {"Authorization": f"Bearer {tokens['anna']}"}
     for content, media, expected in (
         (b"{not json", "application/json", (422, "InvalidCharter")),
+        (b"[" * 60_000, "application/json", (422, "InvalidCharter")),
+        (b'{"id": ' + b"[" * 500 + b"]" * 500 + b"}", "application/json", (422, "InvalidCharter")),
         (b"[1, 2]", "application/json", (422, "InvalidCharter")),
         (b"- a\n- b\n", "application/yaml", (422, "InvalidCharter")),
         (b"title: x", "text/plain", (415, "UnsupportedMediaType")),

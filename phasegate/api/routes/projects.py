@@ -70,15 +70,16 @@ def _issues(exc: g.GovernanceError) -> str:
 
 def _charter(media: str, body: bytes) -> g.Charter:
     """The charter of a request body; 422 saying each problem (as `project start` does)."""
+    if CHARTER_TYPES[media] == "json":
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            problem = "nests too deep" if isinstance(exc, RecursionError) else exc
+            raise ApiError(422, "InvalidCharter", f"the body is not JSON: {problem}") from None
+        if not isinstance(data, dict):
+            raise ApiError(422, "InvalidCharter", "the charter must be a JSON object")
     try:
-        if CHARTER_TYPES[media] == "json":
-            try:
-                data = json.loads(body)
-            except ValueError as exc:
-                raise ApiError(422, "InvalidCharter", f"the body is not JSON: {exc}") from None
-            if not isinstance(data, dict):
-                raise ApiError(422, "InvalidCharter", "the charter must be a JSON object")
-            return g.parse_charter(data, "charter")
+        # JSON is YAML: the charter's reader bounds a document (depth, values) as for a file.
         return g.parse_charter(body, "charter")
     except g.GovernanceError as exc:
         raise ApiError(422, "InvalidCharter", f"invalid charter: {_issues(exc)}") from None
