@@ -171,3 +171,24 @@ def test_changes_minor_at_once_formal_by_vote(pid: str, people: dict[str, Api]) 
         f"project {pid} has no change CR-9",
     )
     assert error(people["ben"].get(f"{url}/X-1"))[:2] == (422, "InvalidInput")
+
+
+def test_an_exception_decision_is_checked_before_it_is_sent(
+    pid: str, people: dict[str, Api], ledger: Ledger
+) -> None:
+    url = f"/api/projects/{pid}/exception/decide"
+    before = ledger.last_seq(pid)
+    for body, said in (
+        ({"decision": "widen"}, "needs --tolerance ASPECT=VALUE or --change-budget PCT"),
+        (
+            {"decision": "widen", "tolerances": {"cost": "15%"}, "plan": {"budget": 1}},
+            "--plan goes with --decision approve-plan, not widen",
+        ),
+        ({"decision": "widen", "change_budget": 150}, "must be a percentage from 0 to 100"),
+        ({"decision": "close", "change_budget": 5}, "go with --decision widen, not close"),
+        ({"decision": "widen", "tolerances": {"cost": "lots"}}, "tolerances.cost"),
+        ({"decision": "shrug"}, "decision"),
+    ):
+        status, kind, message = error(people["ada"].post(url, body))
+        assert (status, kind) == (422, "InvalidInput") and said in message, (body, message)
+    assert ledger.last_seq(pid) == before
