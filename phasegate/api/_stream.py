@@ -1,14 +1,13 @@
 """A blocking writer (the ledger's export, which writes to a text file) as an async stream of
-bytes for a ``StreamingResponse``: the writer runs in a worker thread and hands chunks over a
-bounded queue, so a slow client slows the export down instead of filling the memory, and a
-client that goes away stops it."""
+bytes for a ``StreamingResponse``: the writer runs on a thread of its own and hands chunks over
+with at most ``QUEUED_CHUNKS`` waiting, so a slow client slows the export down instead of
+filling the memory, and a client that goes away stops it."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import io
-import queue
 import threading
 from collections.abc import AsyncIterator, Callable
 from typing import TextIO
@@ -24,7 +23,7 @@ CHUNK_CHARS = 64 * 1024
 QUEUED_CHUNKS = 8
 """Chunks held at most between the writer and the client."""
 _POLL_S = 0.5
-"""How often a waiting side looks whether the other has stopped."""
+"""How often a writer waiting for room looks whether the reader has stopped."""
 
 
 class _Stopped(Exception):
@@ -55,21 +54,26 @@ class _Sink(io.TextIOBase):
 
 
 async def stream(write: Callable[[TextIO], object]) -> AsyncIterator[bytes]:
-    """What ``write`` writes, in chunks of UTF-8. It starts at once (before the first chunk is
-    asked for); an error it raises before its first chunk is raised here, on the first
-    ``__anext__``, so the caller can still answer with an error status; a later one ends the
-    stream early (the status has been sent) and is logged."""
-    chunks: queue.Queue[bytes | BaseException | None] = queue.Queue(maxsize=QUEUED_CHUNKS)
+    """What ``write`` writes, in chunks of UTF-8. It starts at once, on a thread of its own
+    (not the event loop's executor, whose few threads the requests share); an error it raises
+    before its first chunk is raised here, on the first ``__anext__``, so the caller can still
+    answer with an error status; a later one ends the stream early (the status has been sent)
+    and is logged. Closing the stream (the client went away) stops the writer."""
+    loop = asyncio.get_running_loop()
+    chunks: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+    room = threading.Semaphore(QUEUED_CHUNKS)
     stop = threading.Event()
 
     def put(item: bytes | BaseException | None) -> None:
-        while not stop.is_set():
-            try:
-                chunks.put(item, timeout=_POLL_S)
-                return
-            except queue.Full:
-                continue
-        raise _Stopped
+        while not room.acquire(timeout=_POLL_S):
+            if stop.is_set():
+                raise _Stopped
+        if stop.is_set():
+            raise _Stopped
+        try:
+            loop.call_soon_threadsafe(chunks.put_nowait, item)
+        except RuntimeError:  # the loop has closed meanwhile: nobody reads any more
+            raise _Stopped from None
 
     def run() -> None:
         sink = _Sink(put)
@@ -83,19 +87,12 @@ async def stream(write: Callable[[TextIO], object]) -> AsyncIterator[bytes]:
             with contextlib.suppress(_Stopped):
                 put(exc)
 
-    def take() -> bytes | BaseException | None:
-        while True:
-            try:
-                return chunks.get(timeout=_POLL_S)
-            except queue.Empty:
-                if stop.is_set():
-                    return None
-
-    writer = asyncio.get_running_loop().run_in_executor(None, run)
+    threading.Thread(target=run, name="phasegate-stream", daemon=True).start()
     first = True
     try:
         while True:
-            item = await asyncio.to_thread(take)
+            item = await chunks.get()
+            room.release()
             if item is None:
                 break
             if isinstance(item, BaseException):
@@ -107,5 +104,3 @@ async def stream(write: Callable[[TextIO], object]) -> AsyncIterator[bytes]:
             yield item
     finally:
         stop.set()
-        if writer.done():
-            writer.result()

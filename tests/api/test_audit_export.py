@@ -17,7 +17,7 @@ from api_support import OUTSIDER, PMO, PMO_GROUP, Api, IdentityProvider, error, 
 from fastapi.testclient import TestClient
 
 from ledger import Ledger, LedgerError
-from phasegate.api._stream import CHUNK_CHARS, stream
+from phasegate.api._stream import CHUNK_CHARS, QUEUED_CHUNKS, stream
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
@@ -155,3 +155,23 @@ def test_a_client_that_goes_away_stops_the_writer() -> None:
 
     asyncio.run(read_one())
     assert stopped.wait(5)
+
+
+def test_a_slow_reader_holds_the_writer_back() -> None:
+    written: list[int] = []
+
+    def endless(out: TextIO) -> None:
+        while True:
+            out.write("z" * CHUNK_CHARS)  # one chunk each
+            written.append(1)
+
+    async def read_slowly() -> int:
+        chunks = stream(endless)
+        await anext(chunks)
+        await asyncio.sleep(1.0)  # the writer fills the room it has, then waits
+        held = len(written)
+        await chunks.aclose()
+        return held
+
+    held = asyncio.run(read_slowly())
+    assert QUEUED_CHUNKS <= held <= QUEUED_CHUNKS + 2, held
