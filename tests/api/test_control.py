@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from api_support import OUTSIDER, Api, error, eventually
@@ -75,10 +76,18 @@ def test_the_exception_and_its_reports_are_shown(pid: str, people: dict[str, Api
     def issued(rows: list[dict[str, object]]) -> bool:
         return {("exception", 1), ("highlight", 1)} <= {(r["kind"], r["number"]) for r in rows}
 
-    listed = eventually(lambda: people["ben"].get(f"/api/projects/{pid}/reports").json(), issued)
-    assert issued(listed)
-    only = people["ben"].get(f"/api/projects/{pid}/reports", params={"kind": "exception"})
-    assert [r["kind"] for r in only.json()] == ["exception"]
+    def listed(**params: object) -> dict[str, Any]:
+        page: dict[str, Any] = (
+            people["ben"].get(f"/api/projects/{pid}/reports", params=params).json()
+        )
+        return page
+
+    every = eventually(listed, lambda page: issued(page["items"]))
+    assert issued(every["items"]) and every["total"] == len(every["items"])
+    only = listed(kind="exception")
+    assert [r["kind"] for r in only["items"]] == ["exception"] and only["total"] == 1
+    second = listed(limit=1, offset=1)
+    assert second["items"] == every["items"][1:2] and second["total"] == every["total"]
     report = people["ben"].get(f"/api/projects/{pid}/reports/exception").json()
     assert report["number"] == 1 and report["warning"] is None
     assert report["markdown"].startswith("# Exception: cost forecast outside the stage tolerance")

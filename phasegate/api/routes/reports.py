@@ -12,27 +12,35 @@ from governance.audit import Report, ReportKind
 from phasegate import reports
 from phasegate.api._deps import LedgerDep, VisibleProject
 from phasegate.api._errors import ApiError, ErrorResponse
-from phasegate.api._models import ReportSummary, ReportView
+from phasegate.api._models import Page, ReportSummary, ReportView
 
 router = APIRouter(prefix="/api/projects", tags=["reports"], responses=ErrorResponse)
 
 Kind = Annotated[ReportKind, Path(description="highlight or exception")]
 
 
-@router.get("/{project_id}/reports", response_model=list[ReportSummary])
+@router.get("/{project_id}/reports", response_model=Page[ReportSummary])
 async def list_reports(
     project_id: VisibleProject,
     ledger: LedgerDep,
     kind: Annotated[ReportKind | None, Query(description="Only this kind.")] = None,
-) -> list[ReportSummary]:
-    """Every report the project issued, by kind, then number (`report --list`)."""
+    limit: Annotated[int, Query(ge=1, le=500, description="How many at most.")] = 100,
+    offset: Annotated[int, Query(ge=0, description="How many to skip.")] = 0,
+) -> Page[ReportSummary]:
+    """The reports the project issued, by kind, then number (`report --list`), in pages."""
     try:
         listed = await asyncio.to_thread(reports.listed, ledger, project_id)
     except reports.NoReport as exc:
         raise ApiError(404, "NoReport", str(exc)) from None
-    return [
-        ReportSummary.model_validate(reports.summary(r)) for r in listed if kind in (None, r.kind)
-    ]
+    rows = [r for r in listed if kind in (None, r.kind)]
+    return Page(
+        total=len(rows),
+        limit=limit,
+        offset=offset,
+        items=[
+            ReportSummary.model_validate(reports.summary(r)) for r in rows[offset : offset + limit]
+        ],
+    )
 
 
 async def _one(ledger: LedgerDep, project_id: str, kind: ReportKind, number: int | None) -> Report:
