@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows._steps import Part, Project, iso, person_roles, reject
 
 _DECIDE_TASK = re.compile(
-    r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+$"
+    r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+"
+    r"(?:/for/[^/]+)?$"
 )
 """A decide task's key (workflows/_decisions.py): a gate's, a change's or an exception's."""
 _ITERATION_TASK = re.compile(r"^(?:e[0-9]+/)?it-(?P<number>[0-9]+)/")
@@ -111,7 +112,7 @@ class Gates(Part):
         """A step: record the vote; when the rule is met, decide the gate."""
         gate = self._s.gate
         assert gate is not None
-        outcome = self._d.vote(gate, input.actor, input.decision, input.comment)
+        outcome = self._d.vote(gate, input.actor, input.decision, input.comment, input.on_behalf_of)
         self._handled()
         if outcome is not None:
             self._conclude(self._model.phase(gate.phase), gate, outcome, input.actor)
@@ -141,7 +142,9 @@ class Gates(Part):
                 "level": gate.level,
             },
         )
-        deciding = next((v for v in reversed(gate.votes) if v.actor == actor and v.counted), None)
+        deciding = next(
+            (v for v in reversed(gate.votes) if (v.by or v.actor) == actor and v.counted), None
+        )
         reason = deciding.comment if deciding is not None else None
         self._s.gate = None
         self._s.last_gate = GateOutcome(
@@ -199,7 +202,7 @@ class Gates(Part):
         """Whether ``input``'s actor may vote on the open gate now (the project checked that
         the project is active, the actor a person and a gate open)."""
         assert self._s.gate is not None
-        self._d.check_vote(self._s.gate, input.actor, input.round)
+        self._d.check_vote(self._s.gate, input.actor, input.round, input.on_behalf_of)
 
     def status(self) -> GateStatus:
         assert self._s.gate is not None

@@ -12,6 +12,7 @@ from phasegate._exit import run_and_exit
 from phasegate.cli import (
     _api,
     _control,
+    _delegate,
     _deliverable,
     _history,
     _iteration,
@@ -35,6 +36,8 @@ PARTS: list[tuple[str, typer.Typer | Callable[..., Any]]] = [
     ("change", _control.change_app),
     ("exception", _control.exception_app),
     *_project.board_commands.items(),
+    ("delegate", _delegate.delegate),
+    ("delegation", _delegate.delegation_app),
     ("tasks", _ops.tasks_app),
     ("report", _report.report),
     ("audit", _ops.audit_app),

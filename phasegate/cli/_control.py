@@ -25,6 +25,7 @@ from phasegate.cli._common import (
     Comment,
     DataDir,
     Namespace,
+    OnBehalfOf,
     echo_json,
     fail,
     settings,
@@ -386,6 +387,7 @@ def decide(
     actor: Actor,
     decision: Annotated[Literal["approve", "reject"], typer.Option(help="approve or reject")],
     comment: Comment = None,
+    on_behalf_of: OnBehalfOf = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -397,7 +399,9 @@ def decide(
 
     cid = checked(lambda: control.change_id(change_id))
     c, st = _run(
-        lambda client: control.decide_change(client, project_id, actor, cid, decision, comment),
+        lambda client: control.decide_change(
+            client, project_id, actor, cid, decision, comment, on_behalf_of
+        ),
         data_dir=data_dir,
         address=address,
         namespace=namespace,

@@ -22,6 +22,7 @@ from phasegate.cli._common import (
     DataDir,
     LedgerUrl,
     Namespace,
+    OnBehalfOf,
     TaskQueue,
     echo_json,
     fail,
@@ -483,6 +484,7 @@ def decide(
             show_default="the round open now",
         ),
     ] = None,
+    on_behalf_of: OnBehalfOf = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -497,7 +499,7 @@ def decide(
     st = with_client(
         settings(data_dir=data_dir, address=address, namespace=namespace),
         lambda client: service.decide_gate(
-            client, project_id, actor, decision, comment, round=round
+            client, project_id, actor, decision, comment, round=round, on_behalf_of=on_behalf_of
         ),
     )
     if as_json:
