@@ -44,7 +44,8 @@ class Delegations(Part):
     def __init__(self, project: Project, *, tasks_now: Callable[[], list[GateTaskIn]]) -> None:
         super().__init__(project)
         self._tasks_now = tasks_now
-        """The decide and advise tasks the project's open decisions hold now."""
+        """The tasks that should be open now (the gate's review tasks nobody finished, the
+        decide and advise tasks of every open decision)."""
 
     # -- granting and revoking ------------------------------------------------------------------
 

@@ -89,7 +89,7 @@ class ProjectWorkflow:
             self._current_tasks,
         )
         parts = Project(self._s, self._charter, self._model, self._machine, self._rec)
-        self._delegations = Delegations(parts, tasks_now=self._decision_tasks)
+        self._delegations = Delegations(parts, tasks_now=self._current_tasks)
         self._decisions = Decisions(
             parts,
             on_escalated=self._on_escalated,
@@ -437,7 +437,7 @@ class ProjectWorkflow:
         workflow.patched("delegation")
         delegation = self._delegations.grant(input)
         now = workflow.now()
-        mine = [t for t in self._decision_tasks() if t.assignee == delegation.delegator]
+        mine = [t for t in self._current_tasks() if t.assignee == delegation.delegator]
         self._rec.open(self._delegations.copies(mine, now))
         self._handled()
         return self.status()
@@ -460,16 +460,6 @@ class ProjectWorkflow:
         self._delegations.revoke(input)
         self._handled()
         return self.status()
-
-    def _decision_tasks(self) -> list[GateTaskIn]:
-        """The decide and advise tasks every open decision holds now (the substitutes' copies
-        among them)."""
-        if self._machine.terminal:
-            return []
-        tasks: list[GateTaskIn] = []
-        for d in self._decisions.open_ones():
-            tasks += self._decisions.awaited_tasks(d)
-        return tasks
 
     # -- control: progress, changes, exceptions -------------------------------------------------
 

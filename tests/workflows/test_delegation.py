@@ -189,3 +189,55 @@ async def test_bad_windows_and_people_are_refused_with_clear_errors(
     )
     assert isinstance(naive, service.ProjectError) and naive.kind == "InvalidInput"
     assert "time zone" in str(naive)
+
+
+async def test_substitute_completes_the_delegators_review_task_by_their_copy(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    await delegate(p, "anna", "erik", starts=timedelta(0), ends=timedelta(days=5))
+    await p.request("david")
+    original = "idea_gate/1/task1/anna"
+    copy = f"{original}/for/erik"
+    assert p.task_status()[copy] == "open"
+    assert "complete_task" in await p.allowed("erik")
+    await p.refused(lambda: p.complete("erik", original), "NotAuthorised")
+    await p.refused(lambda: p.complete("bo", copy), "NotAuthorised")
+    await p.complete("erik", copy, "read it for anna")
+    done = p.of_kind(EventKind.task_completed)[-1]
+    assert (done.actor, done.payload["task"], done.payload["on_behalf_of"]) == (
+        "erik",
+        original,
+        "anna",
+    )
+    assert p.task_status()[original] == p.task_status()[copy] == "done"
+
+
+async def test_substitute_votes_on_a_formal_change_for_the_delegator(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    from governance.messages import RequestChangeInput
+    from phasegate import control
+
+    p = await scenario.start(pf_charter, projektflodet)
+    await delegate(p, "anna", "erik", starts=timedelta(0), ends=timedelta(days=5))
+    change, _ = await control.request_change(
+        p.harness.client,
+        p.pid,
+        RequestChangeInput(actor="david", title="Bigger server", cost_impact=100000),
+    )
+    assert change.classification == "formal"
+    assert p.task_status()[f"change/{change.id}/decide/anna/for/erik"] == "open"
+    c, st = await control.decide_change(
+        p.harness.client, p.pid, "erik", change.id, "approve", on_behalf_of="anna"
+    )
+    await p.recorded(st)
+    assert c is not None and c.decision is not None
+    assert [(v.actor, v.by) for v in c.decision.votes] == [("anna", "erik")]
+    assert c.decision.required_missing == []
+    cast = p.of_kind(EventKind.vote_cast)[-1]
+    assert (cast.actor, cast.payload["on_behalf_of"], cast.payload["decision_id"]) == (
+        "erik",
+        "anna",
+        change.id,
+    )
