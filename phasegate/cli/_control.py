@@ -155,7 +155,8 @@ def change_line(c: ChangeStatus, currency: str = "") -> str:
         line += f"; waits on exception {c.exception}"
     if c.decision is not None and c.decision.votes:
         line += "; votes: " + ", ".join(
-            f"{v.actor} {v.decision if v.counted else f'advised {v.decision}'}"
+            (f"{v.by} for " if v.by else "")
+            + f"{v.actor} {v.decision if v.counted else f'advised {v.decision}'}"
             + (f" ({safe(v.comment)})" if v.comment else "")
             for v in c.decision.votes
         )

@@ -77,6 +77,7 @@ async def test_substitute_decides_within_the_window_and_is_refused_before_and_af
         "away",
     )
     p.assert_sound_ledger()
+    await p.record("delegation_window")
 
 
 async def test_after_the_window_and_after_a_revoke_the_substitute_is_refused(
