@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from governance._charter import Baseline, Charter
 from governance._earned_value import EarnedValue
 from governance._iteration import MAX_ITEMS
-from governance._model import GovernanceModel, Tolerances
+from governance._model import Ceremony, GovernanceModel, Tolerances
 from governance._rag import AspectStatus, Colour
 from governance._reports import ExceptionOption
 from governance._types import Duration, Line, NonNegDuration, Percent, Slug, Text
@@ -970,6 +970,15 @@ class IterationStatus(Message):
     added_points: float = 0.0
     standups_sent: int
     next_standup: datetime | None
+    standups_ahead: list[datetime] = Field(
+        default_factory=list, description="Every stand-up still to come, in order."
+    )
+    ceremonies: list[Ceremony] = Field(
+        default_factory=list, description="The phase's ceremonies (cadence and timebox)."
+    )
+    team: list[str] = Field(
+        default_factory=list, description="Who the ceremonies are for: planners, item owners."
+    )
     demo_deadline: datetime | None
     demo_level: str | None
     demo: DemoRecord | None

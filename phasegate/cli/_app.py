@@ -11,6 +11,7 @@ import typer
 from phasegate._exit import run_and_exit
 from phasegate.cli import (
     _api,
+    _calendar,
     _control,
     _delegate,
     _deliverable,
@@ -39,6 +40,7 @@ PARTS: list[tuple[str, typer.Typer | Callable[..., Any]]] = [
     ("delegate", _delegate.delegate),
     ("delegation", _delegate.delegation_app),
     ("tasks", _ops.tasks_app),
+    ("calendar", _calendar.calendar_app),
     ("report", _report.report),
     ("audit", _ops.audit_app),
     ("worker", _ops.worker),
