@@ -16,7 +16,7 @@ from phasegate.api import _errors
 from phasegate.api._auth import Authenticator
 from phasegate.api._deps import Services
 from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
-from phasegate.api.routes import audit, gates, projects, tasks
+from phasegate.api.routes import audit, calendar, delegations, gates, projects, tasks
 from phasegate.settings import Settings
 from phasegate.temporal import connect
 
@@ -78,7 +78,7 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (projects, gates, tasks, audit):
+    for module in (projects, gates, delegations, tasks, calendar, audit):
         app.include_router(module.router)
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
