@@ -99,3 +99,29 @@ def test_calendar_export_over_every_running_project_keeps_its_uids(
     project = setup_cli("calendar", "export", "--project", pid).stdout
     assert f"{pid}-gate-idea-1@phasegate" in uids(project.encode())
     assert "--person" in setup_cli("calendar", "export", code=2).stderr
+
+
+def test_delegate_list_and_revoke_from_the_command_line(setup_cli: Cli, pid: str) -> None:
+    today = datetime.now().date()
+    until = (today + timedelta(days=2)).isoformat()
+    out = setup_cli(
+        "delegate", pid, "--as", "bo", "--to", "cecilia", "--from", today.isoformat(),
+        "--until", until, "--reason", "holiday",
+    ).stdout  # fmt: skip
+    assert out.startswith("delegation 1: cecilia for bo (mottagare) from ") and "holiday" in out
+    listed = setup_cli.json("delegation", "list", pid)
+    assert [(d["delegator"], d["substitute"]) for d in listed] == [("bo", "cecilia")]
+    setup_cli("gate", "request", pid, "--as", "david")
+    voted = setup_cli(
+        "gate", "decide", pid, "--as", "cecilia", "--for", "bo", "--decision", "approve"
+    ).stdout
+    assert "cecilia for bo: approve" in voted
+    refused = setup_cli(
+        "delegate", pid, "--as", "anna", "--to", "erik", "--from", until, "--until",
+        today.isoformat(), code=1,
+    ).stderr  # fmt: skip
+    assert "--until must come after --from" in refused
+    assert setup_cli("delegation", "revoke", pid, "1", "--as", "bo").stdout.startswith(
+        "delegation 1 revoked"
+    )
+    assert setup_cli("delegation", "list", pid).stdout == "no delegations\n"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import governance as g
 from governance.audit import EventKind
-from phasegate import service
+from phasegate import history, service
 from tests.workflows.scenario import Project, Scenario, with_roles
 
 
@@ -58,6 +58,7 @@ async def test_substitute_decides_within_the_window_and_is_refused_before_and_af
     cast = p.of_kind(EventKind.vote_cast)[-1]
     assert cast.actor == "erik" and cast.role == "bestallare"
     assert cast.payload["on_behalf_of"] == "anna" and cast.payload["delegation"] == 1
+    assert history.phrase(cast) == "voted for anna approve on gate idea_gate round 1"
     statuses = p.task_status()
     assert statuses[copy.key] == "done" and statuses[copy.key.removesuffix("/for/erik")] == "done"
     # anna's vote is cast: she cannot cast it again herself.
@@ -71,6 +72,8 @@ async def test_substitute_decides_within_the_window_and_is_refused_before_and_af
     st = await p.decide("bo", "approve")
     assert st.state == "pre_study"
     granted = p.of_kind(EventKind.delegation_granted)[0]
+    assert history.phrase(granted).startswith("delegated to erik from ")
+    assert history.phrase(ended[0]) == "delegation 1 ended (of anna, to erik)"
     assert (granted.actor, granted.payload["substitute"], granted.comment) == (
         "anna",
         "erik",
