@@ -453,8 +453,8 @@ def _report_issued(f: _Facts) -> str:
 
 def _delegation_granted(f: _Facts) -> str:
     return (
-        f"delegated to {f.get('substitute') or '?'} from {f.get('starts_at') or '?'} until "
-        f"{f.get('ends_at') or '?'}"
+        f"delegated to {f.get('substitute') or '?'} from {f.time('starts_at') or '?'} until "
+        f"{f.time('ends_at') or '?'}"
         + _also(_labelled("delegation", f.get("delegation")), f.get("roles"))
     )
 

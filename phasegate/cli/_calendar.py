@@ -39,7 +39,9 @@ def export(
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="The .ics file to write.", show_default="stdout"),
+        typer.Option(
+            "--output", "-o", help="The file to write (iCalendar).", show_default="stdout"
+        ),
     ] = None,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
