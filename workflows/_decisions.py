@@ -591,7 +591,14 @@ class Decisions(Part):
             for person in people
             if person in deciders
         ]
-        return tasks + self.delegations.copies(tasks, workflow.now())
+        return tasks + self._copies(d, tasks)
+
+    def _copies(self, d: DecisionState, tasks: list[GateTaskIn]) -> list[GateTaskIn]:
+        """The substitutes' copies of ``tasks``: none for an exception, whose level decides it
+        itself (a substitute does not vote on one)."""
+        if d.kind == "exception":
+            return []
+        return self.delegations.copies(tasks, workflow.now())
 
     def advise_tasks(self, d: DecisionState, people: list[str], at: datetime) -> list[GateTaskIn]:
         """An advise task for each of ``people`` who advises on ``d``: "Advise on gate: ..."."""
@@ -614,7 +621,7 @@ class Decisions(Part):
             for person in people
             if person in advising
         ]
-        return tasks + self.delegations.copies(tasks, workflow.now())
+        return tasks + self._copies(d, tasks)
 
     def awaited_tasks(self, d: DecisionState) -> list[GateTaskIn]:
         """Decide and advise tasks for everyone ``d`` still awaits (issued again after a

@@ -9,9 +9,10 @@ for nobody on a decision they requested, and for the requester never (the reques
 vote to hand on). One person, one vote per decision: whoever casts a vote (for themselves or
 for someone) casts no other on the same decision at the same level.
 
-While a delegation lasts, the delegator's decide and advise tasks have a copy in the
-substitute's inbox (key ``<task>/for/<substitute>``), closed with the original; when the window
-passes (a timer) or the delegation is revoked, the copies still open are withdrawn.
+While a delegation lasts, the delegator's decide, advise and review tasks (not an exception's)
+have a copy in the substitute's inbox (key ``<task>/for/<substitute>``), closed with the
+original; when the window passes (a timer) or the delegation is revoked, the copies still open
+are withdrawn.
 
 The model says who may stand in (``delegation: {allowed, within_roles}``); every grant, revoke
 and end is an event in the project's ledger.
