@@ -326,14 +326,34 @@ async def person_feed(
     names them."""
     from phasegate import service
 
-    if project_id is not None:
-        projects = [project_id]
-    else:
-        rows = await service.list_projects(client, state="open")
-        named = await asyncio.gather(*(service.people(client, r.project_id) for r in rows))
-        projects = [r.project_id for r, people in zip(rows, named, strict=True) if person in people]
+    projects = [project_id] if project_id is not None else await _naming(client, person)
     entries: list[Entry] = []
     for pid in projects:
-        st, tasks, it = await _project_parts(client, ledger, pid)
+        try:
+            st, tasks, it = await _project_parts(client, ledger, pid)
+        except service.ProjectError as exc:
+            if project_id is not None or exc.kind != "UnknownProject":
+                raise
+            continue  # ended and gone since it was listed
         entries += person_entries(person, st, tasks, it)
     return render(entries, f"phasegate: {person}")
+
+
+async def _naming(client: Client, person: str, at_once: int = 16) -> list[str]:
+    """The running projects whose charter names ``person`` (``at_once`` asked at a time)."""
+    from phasegate import service
+
+    rows = await service.list_projects(client, state="open")
+    gate = asyncio.Semaphore(at_once)
+
+    async def names(pid: str) -> bool:
+        async with gate:
+            try:
+                return person in await service.people(client, pid)
+            except service.ProjectError as exc:
+                if exc.kind == "UnknownProject":
+                    return False
+                raise
+
+    found = await asyncio.gather(*(names(r.project_id) for r in rows))
+    return [r.project_id for r, named in zip(rows, found, strict=True) if named]
