@@ -35,10 +35,12 @@ from governance.messages import (
     Command,
     CompleteTaskInput,
     DecideGateInput,
+    DelegateInput,
     IterationStatus,
     ModelSource,
     ProjectStatus,
     RequestGateInput,
+    RevokeDelegationInput,
     StartProjectInput,
 )
 from phasegate import temporal as sa
@@ -377,15 +379,61 @@ async def decide_gate(
     decision: str,
     comment: str | None = None,
     round: int | None = None,
+    on_behalf_of: str | None = None,
 ) -> ProjectStatus:
-    """A vote for gate round ``round`` (None: the round open now, read from the status)."""
+    """A vote for gate round ``round`` (None: the round open now, read from the status);
+    with ``on_behalf_of``, cast by ``actor`` as that person's substitute."""
     vote = command_input(
-        DecideGateInput, actor=actor, decision=decision, comment=comment, round=round
+        DecideGateInput,
+        actor=actor,
+        decision=decision,
+        comment=comment,
+        round=round,
+        on_behalf_of=on_behalf_of,
     )
     if vote.round is None:
         current = (await status(client, project_id)).gate
         vote = vote.model_copy(update={"round": current.round if current else None})
     return await send_update(client, project(project_id), ProjectWorkflow.decide_gate, vote)
+
+
+async def delegate(
+    client: Client,
+    project_id: str,
+    actor: str,
+    to: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None = None,
+) -> ProjectStatus:
+    """``actor`` lets ``to`` decide for them from ``starts_at`` until ``ends_at``."""
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.delegate,
+        command_input(
+            DelegateInput,
+            actor=actor,
+            to=to,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            comment=reason,
+        ),
+    )
+
+
+async def revoke_delegation(
+    client: Client, project_id: str, actor: str, delegation_id: int, comment: str | None = None
+) -> ProjectStatus:
+    """End delegation ``delegation_id`` now (its delegator or its substitute)."""
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.revoke_delegation,
+        command_input(
+            RevokeDelegationInput, actor=actor, delegation_id=delegation_id, comment=comment
+        ),
+    )
 
 
 async def board_action(

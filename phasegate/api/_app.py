@@ -18,7 +18,9 @@ from phasegate.api._deps import Services
 from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
 from phasegate.api.routes import (
     audit,
+    calendar,
     control,
+    delegations,
     deliverables,
     gates,
     iterations,
@@ -89,7 +91,19 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (me, projects, gates, iterations, deliverables, control, reports, tasks, audit):
+    for module in (
+        me,
+        projects,
+        gates,
+        delegations,
+        iterations,
+        deliverables,
+        control,
+        reports,
+        tasks,
+        calendar,
+        audit,
+    ):
         app.include_router(module.router)
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)

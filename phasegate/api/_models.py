@@ -46,6 +46,7 @@ __all__ = [
     "ChangeDecisionBody",
     "Changes",
     "CommentBody",
+    "DelegationBody",
     "DeliverableBody",
     "DeliveryBody",
     "DemoBody",
@@ -90,6 +91,11 @@ class GateDecisionBody(CommentBody):
     round: int | None = Field(
         None, ge=1, description="The round voted on; a vote for another is refused (409)."
     )
+    on_behalf_of: str | None = Field(
+        None,
+        pattern=PERSON_ID,
+        description="Vote for this person, as their substitute now (they delegated to you).",
+    )
 
     @model_validator(mode="after")
     def _reason(self) -> Self:
@@ -99,6 +105,14 @@ class GateDecisionBody(CommentBody):
                 "history show it)"
             )
         return self
+
+
+class DelegationBody(CommentBody):
+    """A delegation by the authenticated person; ``comment`` is its reason."""
+
+    to: str = Field(pattern=PERSON_ID, description="The substitute.")
+    starts_at: datetime = Field(description="With a time zone.")
+    ends_at: datetime = Field(description="With a time zone; after starts_at, not past.")
 
 
 class Page(BaseModel, Generic[T]):
