@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    oidc_groups_claim: str = "groups"
+    """The JWT claim that lists the person's groups at the identity provider (a list of
+    strings, or one string)."""
+    pmo_groups: Annotated[tuple[str, ...], NoDecode] = ()
+    """OIDC groups whose members have the PMO's portfolio-wide read access
+    (``PHASEGATE_PMO_GROUPS=pmo,portfolio-office``), besides the people of ``pmo``."""
     api_url: str | None = None
     """The REST API the CLI talks to instead of Temporal and the ledger, as the person of
     ``token`` (``PHASEGATE_API_URL``; https, plain http only on a loopback host); set
@@ -86,7 +92,7 @@ class Settings(BaseSettings):
             raise PydanticUseDefault
         return value
 
-    @field_validator("pmo", "oidc_algorithms", mode="before")
+    @field_validator("pmo", "oidc_algorithms", "pmo_groups", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

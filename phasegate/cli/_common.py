@@ -91,6 +91,13 @@ ActorOrToken = Annotated[
     ),
 ]
 """``--as`` of a command the REST API offers too (see ``required_actor``)."""
+OnBehalfOf = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        help="Vote for this person, as their substitute (they delegated to you, --as).",
+    ),
+]
 Comment = Annotated[str | None, typer.Option("--comment", help="A comment for the record.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 
