@@ -150,12 +150,12 @@ def command_name() -> str:
 
 
 def not_over_api(what: str | None = None) -> typer.Exit:
-    """Exit 2: ``what`` (the running command) has no endpoint in the REST API."""
+    """Exit 2: ``what`` (the running command) does not go over the REST API (yet)."""
     return fail(
         f"not available over the API: `{what or command_name()}` (PHASEGATE_API_URL is set, "
-        "so the CLI acts only through the REST API, which does not offer it yet); unset "
-        "PHASEGATE_API_URL and PHASEGATE_TOKEN to run it against Temporal and the ledger "
-        "directly",
+        "so the CLI acts only through the REST API, and this command does not go through it "
+        "yet); unset PHASEGATE_API_URL and PHASEGATE_TOKEN to run it against Temporal and the "
+        "ledger directly",
         2,
     )
 

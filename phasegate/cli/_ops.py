@@ -180,6 +180,16 @@ def export(
     In CSV, a cell starting with =, +, -, @, tab, CR or ' gets a leading ' so that no
     spreadsheet runs it as a formula; drop it to get the recorded text back.
     """
+    if (api := over_api()) is not None:
+        if output is not None:
+            _check_output(output)
+        params = {"format": fmt} | ({"project": project} if project else {})
+        if output is None:
+            api.download("/api/audit/export", params, sys.stdout)
+            return
+        _export_to(output, lambda fh: api.download("/api/audit/export", params, fh))
+        say(f"{_events_in(output, fmt)} events written to {safe(output)}", err=True)
+        return
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     if output is not None:
         _check_output(output)
@@ -202,9 +212,19 @@ def _check_output(output: Path) -> None:
         )
 
 
-def _export_to(output: Path, write: Callable[[TextIO], int]) -> int:
+def _events_in(path: Path, fmt: str) -> int:
+    """How many events an export file holds (a CSV cell may hold a line break)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        if fmt == "jsonl":
+            return sum(1 for line in fh if line.strip())
+        return max(sum(1 for _ in csv.reader(fh)) - 1, 0)  # the header row
+
+
+def _export_to(output: Path, write: Callable[[TextIO], int | None]) -> int | None:
     """Write through a temporary file beside ``output`` and rename it at the end, so a failed
-    export leaves nothing behind (and an existing file as it was)."""
+    export leaves nothing behind (and an existing file as it was); what ``write`` returns."""
     try:
         fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     except OSError as exc:

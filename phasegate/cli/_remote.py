@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 import typer
 from typing_extensions import TypedDict  # pydantic reads this one on Python 3.11
@@ -161,13 +161,32 @@ class Remote:
             )
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        import httpx
-
         if self._http is None:
             with self.session():
                 return self._send(method, path, **kwargs)
-        try:
+        with self._transport():
             response = self._http.request(method, path, **kwargs)
+        self._check(response)
+        return response
+
+    def download(self, path: str, params: dict[str, Any], out: TextIO) -> None:
+        """``GET path``, its body written to ``out`` as it arrives (a stream: an export)."""
+        with self.session(), self._transport():
+            assert self._http is not None
+            with self._http.stream("GET", path, params=params) as response:
+                if not response.is_success:
+                    response.read()
+                    self._check(response)
+                for text in response.iter_text():
+                    out.write(text)
+
+    @contextmanager
+    def _transport(self) -> Iterator[None]:
+        """A failure to reach the API, or of the connection, as one line and exit 1."""
+        import httpx
+
+        try:
+            yield
         except httpx.ConnectError as exc:
             raise fail(
                 f"the API at {self.url} is unreachable ({_reason(exc)}): check "
@@ -181,8 +200,6 @@ class Remote:
             ) from None
         except httpx.HTTPError as exc:
             raise fail(f"the API at {self.url}: {_reason(exc)}") from None
-        self._check(response)
-        return response
 
     def _check(self, response: httpx.Response) -> None:
         if response.status_code == 401:

@@ -205,6 +205,28 @@ def test_tasks_complete_and_audit_verify_over_the_api(
     assert everything.stderr == ("error: only the PMO verifies every project: give `project`\n")
 
 
+def test_audit_export_over_the_api_is_the_local_export(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, pid: str, tmp_path: Path
+) -> None:
+    remote("david")("gate", "request", pid, "--comment", "=cmd|' /C calc'!A0")  # a formula
+    anna = remote("anna")
+    for fmt in ("jsonl", "csv"):
+        command = ("audit", "export", "--project", pid, "--format", fmt)
+        over = anna(*command)
+        assert over.stdout == setup_cli(*command).stdout and over.stdout
+        local_file, api_file = tmp_path / f"local.{fmt}", tmp_path / f"api.{fmt}"
+        written = setup_cli(*command, "-o", str(local_file)).stderr
+        assert anna(*command, "-o", str(api_file)).stderr == written.replace("local.", "api.")
+        assert api_file.read_bytes() == local_file.read_bytes()
+    assert "'=cmd|" in anna("audit", "export", "--project", pid, "--format", "csv").stdout
+    refused = anna("audit", "export", "-o", str(tmp_path / "all.jsonl"), code=1)  # the PMO's
+    assert refused.stderr == "error: only the PMO exports every project: give `project`\n"
+    assert not list(tmp_path.glob("*all.jsonl*"))  # nothing left behind
+    assert anna("audit", "export", "-o", str(tmp_path), code=2).stderr.startswith(
+        f"error: --output {tmp_path} is a directory"
+    )
+
+
 def test_a_wrong_or_revoked_token_is_told_so(
     remote: Callable[..., RemoteCli], pid: str, ledger: Ledger
 ) -> None:

@@ -72,7 +72,6 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
     "args",
     [
         ("project", "start", "examples/projektflodet-charter.yaml"),
-        ("audit", "export"),
         ("deliverable", "submit", "new-crm", "X", "--as", "anna", "--url", "https://x.org/a"),
         ("deliverable", "list", "new-crm"),
         ("change", "list", "new-crm"),
