@@ -79,6 +79,9 @@ def start(
     The model the charter names comes from the built-ins or the ledger's registry
     (`phasegate model publish`), never from a file found beside the charter.
     """
+    if (api := over_api()) is not None:
+        say(_start_over_api(api, charter, model, actor))
+        return
     from phasegate import service
 
     s = settings(
@@ -109,6 +112,34 @@ def start(
             ),
         )
     say(pid)
+
+
+def _start_over_api(api: Remote, charter: Path, model: str | None, actor: str | None) -> str:
+    """``project start`` over the API: the charter checked here as locally (its own
+    problems, one per line), then sent as it is; the model a name the server resolves
+    (built-in or published there), never a local file. The project id."""
+    if model is not None and not g.is_model_ref(model):
+        raise fail(
+            f"--model {safe(model)}: a local model file does not go over the API; publish it "
+            "in the API's registry and give its name@version",
+            2,
+        )
+    try:
+        g.load_charter(charter)
+        body = charter.read_bytes()
+    except g.GovernanceError as exc:
+        raise print_issues(exc) from None
+    with api.session():
+        api.acting(actor)
+        started: dict[str, Any] = api.post(
+            "/api/projects",
+            dict[str, Any],
+            content=body,
+            headers={"Content-Type": "application/yaml"},
+            params={"model": model} if model else None,
+        )
+    pid: str = api.read(str, started.get("project_id"))
+    return pid
 
 
 def _login_name() -> str | None:

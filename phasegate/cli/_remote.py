@@ -112,9 +112,11 @@ class Remote:
         """The answer to ``GET path``, read as ``into`` (a model, dataclass or type)."""
         return self.read(into, self._json(self._send("GET", path, params=params)))
 
-    def post(self, path: str, into: Any, body: dict[str, Any] | None = None) -> Any:
-        """The answer to ``POST path`` with the JSON ``body``, read as ``into``."""
-        return self.read(into, self._json(self._send("POST", path, json=body)))
+    def post(self, path: str, into: Any, body: dict[str, Any] | None = None, **raw: Any) -> Any:
+        """The answer to ``POST path`` with the JSON ``body`` (or ``content``, ``headers``
+        and ``params`` as httpx takes them), read as ``into``."""
+        sent = raw if raw else {"json": body}
+        return self.read(into, self._json(self._send("POST", path, **sent)))
 
     def pages(self, path: str, into: Any, params: dict[str, Any] | None = None) -> list[Any]:
         """Every item of a paged list (``{"total", "items"}``), page after page, each read

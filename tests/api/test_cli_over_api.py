@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import uvicorn
-from api_support import PMO, eventually, free_port, new_project
+from api_support import EXAMPLE, PMO, eventually, free_port, new_project
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -224,6 +225,34 @@ def test_audit_export_over_the_api_is_the_local_export(
     assert not list(tmp_path.glob("*all.jsonl*"))  # nothing left behind
     assert anna("audit", "export", "-o", str(tmp_path), code=2).stderr.startswith(
         f"error: --output {tmp_path} is a directory"
+    )
+
+
+def test_project_start_over_the_api_starts_it_as_the_tokens_person(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, tmp_path: Path, ledger: Ledger
+) -> None:
+    pid = f"cli-{uuid.uuid4().hex[:8]}"
+    charter = tmp_path / "charter.yaml"
+    charter.write_text(
+        EXAMPLE.read_text(encoding="utf-8").replace("id: new-crm", f"id: {pid}"), encoding="utf-8"
+    )
+    david = remote("david")
+    refused = david("project", "start", str(charter), "--as", "anna", code=2)
+    assert refused.stderr.startswith("error: --as anna: over the API you act as david")
+    local_file = david("project", "start", str(charter), "--model", "./acme.yaml", code=2)
+    assert "a local model file does not go over the API" in local_file.stderr
+    assert ledger.last_seq(pid) == 0  # nothing started
+    assert david("project", "start", str(charter)).stdout == f"{pid}\n"
+    [first] = eventually(lambda: ledger.events(pid)[:1], bool)  # recorded by the worker
+    assert (first.kind, first.actor) == ("project_started", "david")
+    assert "projektflodet@1.0 (built-in" in david("project", "status", pid).stdout
+    again = david("project", "start", str(charter), code=1)
+    assert again.stderr.startswith("error: ") and pid in again.stderr
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(charter.read_text(encoding="utf-8").replace("title:", "titel:", 1))
+    assert (
+        david("project", "start", str(bad), code=1).stderr
+        == setup_cli("project", "start", bad, code=1).stderr
     )
 
 

@@ -71,7 +71,6 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("project", "start", "examples/projektflodet-charter.yaml"),
         ("deliverable", "submit", "new-crm", "X", "--as", "anna", "--url", "https://x.org/a"),
         ("deliverable", "list", "new-crm"),
         ("change", "list", "new-crm"),
@@ -86,7 +85,7 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
 def test_a_command_the_api_does_not_offer_is_refused(args: tuple[str, ...], url: str) -> None:
     code, out, err = run(*args, PHASEGATE_API_URL=url, PHASEGATE_TOKEN="pg_x")
     assert (code, out) == (2, "")
-    command = " ".join(a for a in args[:2] if not a.startswith(("new-crm", "examples", "gov")))
+    command = " ".join(a for a in args[:2] if not a.startswith(("new-crm", "gov")))
     assert err.startswith(f"error: not available over the API: `phasegate {command}`")
     assert "unset PHASEGATE_API_URL and PHASEGATE_TOKEN" in err
 
