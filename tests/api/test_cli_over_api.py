@@ -10,11 +10,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import uvicorn
-from api_support import EXAMPLE, PMO, eventually, free_port, new_project
+from api_support import EXAMPLE, PMO, Api, eventually, free_port, new_project
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -144,6 +145,28 @@ def test_a_decision_over_the_api_is_the_tokens_persons(
     last = remote("anna")("gate", "decide", pid, "--decision", "approve")
     assert last.stdout.startswith("gate passed: pre_study started\n")
     assert votes(ledger, pid) == ["bo", "anna"]
+
+
+def test_a_vote_for_a_delegator_over_the_api_is_the_substitutes(
+    remote: Callable[..., RemoteCli], pid: str, ledger: Ledger, as_: dict[str, Api]
+) -> None:
+    now = datetime.now(UTC)
+    delegated = as_["anna"].post(
+        f"/api/projects/{pid}/delegations",
+        {
+            "to": "erik",
+            "starts_at": now.isoformat(),
+            "ends_at": (now + timedelta(days=2)).isoformat(),
+        },
+    )
+    assert delegated.status_code == 200, delegated.text
+    remote("david")("gate", "request", pid)
+    refused = remote("bo")("gate", "decide", pid, "--for", "anna", "--decision", "approve", code=1)
+    assert "anna" in refused.stderr and votes(ledger, pid) == []
+    voted = remote("erik")("gate", "decide", pid, "--for", "anna", "--decision", "approve")
+    assert "anna: approve" in voted.stdout
+    cast = eventually(lambda: [e for e in ledger.events(pid) if e.kind == "vote_cast"], bool)
+    assert [(e.actor, e.payload["on_behalf_of"]) for e in cast] == [("erik", "anna")]
 
 
 def test_as_another_person_is_refused_and_nothing_is_recorded(
