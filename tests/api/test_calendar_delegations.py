@@ -80,7 +80,7 @@ def test_a_delegation_and_a_vote_on_behalf_over_the_api(
     refused = as_["bo"].post(
         f"/api/projects/{pid}/gate/decide", {"decision": "approve", "on_behalf_of": "anna"}
     )
-    assert error(refused)[:2] == (409, "NotDelegated")
+    assert error(refused)[:2] == (403, "NotDelegated")
 
     revoked = as_["erik"].post(f"/api/projects/{pid}/delegations/{d['id']}/revoke")
     assert revoked.status_code == 200 and revoked.json()["delegations"] == []
