@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    notify_config: Path | None = None
+    """The notification configuration (YAML: channels, routes, delivery); unset, workers keep
+    no outbox and notifications are only logged."""
+    dashboard_url: str | None = None
+    """The dashboard's base URL, for the links in notifications (over the config's own)."""
 
     @field_validator("*", mode="before")
     @classmethod
