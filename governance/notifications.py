@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from governance._errors import GovernanceError, Issue
-from governance._load import _read, _validate
+from pydantic import ValidationError
+
+from governance._errors import GovernanceError, Issue, issues_from_validation
+from governance._load import _read
 from governance._notice import (
     DEFAULT_TOLERANCE,
     SCHEMA,
@@ -76,7 +78,29 @@ def parse_notify_config(
         expanded = expand_env(data, env)
     except GovernanceError as exc:
         raise GovernanceError(exc.issues, source) from None
-    return _validate(NotifyConfig, expanded, source)
+    try:
+        return NotifyConfig.model_validate(expanded)
+    except ValidationError as exc:
+        issues = issues_from_validation(exc, NotifyConfig)
+        raise GovernanceError([_untagged(i) for i in issues], source) from None
+    except GovernanceError as exc:
+        raise GovernanceError(exc.issues, source) from None
+
+
+_TAGS = tuple(f".{t}" for t in ("email", "webhook", "apprise"))
+
+
+def _untagged(issue: Issue) -> Issue:
+    """``channels.mail.email.from`` -> ``channels.mail.from``: pydantic names the channel's
+    type (the union's tag) in the path; the file does not."""
+    if not issue.path.startswith("channels."):
+        return issue
+    head, _, rest = issue.path[len("channels.") :].partition(".")
+    for tag in _TAGS:
+        if f".{rest}".startswith(tag) and (len(rest) == len(tag) - 1 or rest[len(tag) - 1] == "."):
+            rest = rest[len(tag) :]
+            return Issue(f"channels.{head}{'.' if rest else ''}{rest}", issue.message)
+    return issue
 
 
 def load_notify_config(path: Path, env: Mapping[str, str]) -> NotifyConfig:

@@ -1,0 +1,296 @@
+"""The postman against a real SMTP server (aiosmtpd) and a real HTTP receiver: what arrives,
+signed; a receiver down then up gets every message exactly once; retries run out into the
+dead-letter list, and a retry sends it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import pytest
+from temporalio.testing import ActivityEnvironment
+from typer.testing import CliRunner
+
+from activities import Postman, ProjectActivities
+from governance.audit import AuditEventIn, EventKind
+from governance.messages import ChainHeadMessage, NotifyInput, NotifyPerson, RecordInput
+from governance.notifications import (
+    SIGNATURE_HEADER,
+    NotifyConfig,
+    parse_notify_config,
+    sign,
+    verify_signature,
+    webhook_schema,
+)
+from ledger import Ledger
+from phasegate.cli import app
+from tests.notify.receivers import SECRET, Mail, Receiver, config_yaml
+
+T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
+ENV = {"HOOK_SECRET": SECRET}
+FAST = {"backoff_seconds": 0.05, "max_backoff_seconds": 0.2, "poll_seconds": 0.05}
+
+ANNA = NotifyPerson(id="anna", name="Anna Lind", email="anna@example.org", roles=["bestallare"])
+BO = NotifyPerson(id="bo", name="Bo Ek", email="bo@example.org", roles=["mottagare"])
+CECILIA = NotifyPerson(id="cecilia", name="Cecilia Berg", roles=["leverantor"])  # no address
+
+
+def event(seq: int) -> AuditEventIn:
+    return AuditEventIn(
+        project_id="apollo",
+        seq=seq,
+        at=T0,
+        kind=EventKind.gate_opened,
+        payload={},
+        model="projektflodet@1.0",
+        model_hash="ab" * 32,
+        workflow_id="project-apollo",
+        run_id="run-1",
+    )
+
+
+def notification(seq: int, kind: str = "gate_opened", **payload: object) -> NotifyInput:
+    return NotifyInput(
+        project_id="apollo",
+        kind=kind,  # type: ignore[arg-type]
+        recipients=["anna", "bo", "cecilia"],
+        subject=f"Gate idea_gate awaits your decision ({seq})",
+        payload={"deadline": "2027-01-14T09:00:00+00:00", **payload},
+        chain="apollo",
+        event_seq=seq,
+        ordinal=0,
+        model="projektflodet@1.0",
+        title="Apollo",
+        people=[ANNA, BO, CECILIA],
+    )
+
+
+def record(ledger: Ledger, *seqs: int) -> None:
+    """Store notifications the way a project does: through the record activity."""
+    acts = ProjectActivities(ledger)
+    for seq in seqs:
+        head = ledger.last_seq("apollo")
+        after = ChainHeadMessage() if head == 0 else None
+        batch = RecordInput(events=[event(seq)], notify=[notification(seq)], after=after)
+        ActivityEnvironment().run(acts.record, batch)
+
+
+def config(smtp_port: int, receiver: Receiver, **delivery: float) -> NotifyConfig:
+    return parse_notify_config(config_yaml(smtp_port, receiver.url, **delivery), ENV)
+
+
+async def until(check: Callable[[], bool], postman: Postman, seconds: float = 10) -> None:
+    """Let the postman work until ``check`` holds."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "the postman did not get there in time"
+        await postman.deliver_due()
+        await asyncio.sleep(0.02)
+
+
+async def test_email_and_webhook_arrive_readable_and_signed(
+    ledger: Ledger, smtp: tuple[int, list[Mail]], receiver: Receiver
+) -> None:
+    port, mails = smtp
+    record(ledger, 1)
+    async with Postman(ledger, config(port, receiver, **FAST)) as postman:
+        await until(lambda: len(mails) == 2 and len(receiver.received) == 1, postman)
+
+    # One e-mail per recipient with an address (cecilia has none), from the channel's sender.
+    assert sorted(r for m in mails for r in m.recipients) == ["anna@example.org", "bo@example.org"]
+    mail = next(m for m in mails if m.recipients == ["anna@example.org"])
+    assert mail.sender == "phasegate@example.org"
+    assert mail.subject == "[phasegate] Gate idea_gate awaits your decision (1)"
+    text, html = mail.part("plain"), mail.part("html")
+    for part in (text, html):
+        assert "A gate awaits your decision." in part  # what is asked
+        assert "Thursday 14 January 2027, 09:00 UTC" in part  # by when
+        assert "https://pg.example.org/projects/apollo" in part  # the dashboard link
+        assert "apollo#1.0" in part  # the reference (idempotency key)
+    assert "<h2>Gate idea_gate awaits your decision (1)</h2>" in html
+
+    (hook,) = receiver.received
+    assert hook.signed()
+    assert hook.headers["Phasegate-Idempotency-Key"] == "apollo#1.0"
+    body = hook.json
+    jsonschema.validate(body, webhook_schema())
+    assert body["schema"] == "phasegate.notification/v1"
+    assert (body["id"], body["kind"], body["project"]["title"]) == ("apollo#1.0", "gate_opened", "Apollo")
+    assert body["deadline"] == "2027-01-14T09:00:00Z"
+    assert [r["id"] for r in body["recipients"]] == ["anna", "bo", "cecilia"]
+    # A body changed on the way, or signed with another secret, fails verification.
+    tampered = hook.body.replace(b"apollo#1.0", b"apollo#9.0")
+    assert not verify_signature(SECRET, hook.headers[SIGNATURE_HEADER], tampered)
+    assert not verify_signature("another-secret-entirely", hook.headers[SIGNATURE_HEADER], hook.body)
+    assert ledger.outbox_counts() == {"pending": 0, "delivered": 3, "dead": 0, "unrouted": 0}
+
+
+def test_a_signature_is_refused_when_old_or_malformed() -> None:
+    body = b'{"id": "x"}'
+    now = 1_800_000_000
+    header = sign(SECRET, body, now)
+    assert verify_signature(SECRET, header, body, now=now + 299)
+    assert not verify_signature(SECRET, header, body, now=now + 301)  # a replay, too late
+    assert not verify_signature(SECRET, header, body, 300, now=now - 301)
+    for bad in ("", "t=abc,v1=00", f"v1={header.split('v1=')[1]}", "t=1800000000"):
+        assert not verify_signature(SECRET, bad, body, now=now)
+    # Rotating secrets: a header may carry several v1 signatures; one that matches is enough.
+    rotated = f"{header},v1={'0' * 64}"
+    assert verify_signature(SECRET, rotated, body, now=now)
+
+
+async def test_receiver_down_then_up_gets_every_message_exactly_once(
+    ledger: Ledger, smtp: tuple[int, list[Mail]], receiver: Receiver
+) -> None:
+    port, _ = smtp
+    record(ledger, 1, 2, 3, 4, 5)
+    receiver.status = 503
+    async with Postman(ledger, config(port, receiver, max_attempts=50, **FAST)) as postman:
+        await until(lambda: receiver.requests >= 15, postman)  # three tries each, refused
+        assert receiver.received == []
+        assert {d.attempts >= 2 for d in ledger.deliveries("pending")} == {True}
+        receiver.status = 200
+        await until(lambda: len(receiver.received) == 5, postman)
+        await postman.deliver_due()
+        await asyncio.sleep(0.3)  # past the longest backoff: nothing comes again
+        await postman.deliver_due()
+    assert sorted(receiver.keys()) == [f"apollo#{n}.0" for n in range(1, 6)]
+    assert all(h.signed() for h in receiver.received)
+    assert ledger.deliveries("pending") == [] and ledger.deliveries("dead") == []
+
+
+async def test_retries_run_out_into_the_dead_letters_and_a_retry_sends_it(
+    ledger: Ledger, smtp: tuple[int, list[Mail]], receiver: Receiver, tmp_path: Path
+) -> None:
+    port, mails = smtp
+    record(ledger, 1)
+    receiver.status = 500
+    async with Postman(ledger, config(port, receiver, max_attempts=3, **FAST)) as postman:
+        await until(lambda: len(ledger.deliveries("dead")) == 1, postman)
+        assert receiver.requests == 3 and len(mails) == 2  # the e-mails went out regardless
+
+        cli = CliRunner()
+        url = ["--ledger-url", ledger.url]
+        failed = cli.invoke(app, ["notify", "failed", *url])
+        assert failed.exit_code == 0, failed.output
+        (dead,) = ledger.deliveries("dead")
+        assert f"{dead.id}\tdead\tapollo\tgate_opened\thook\t*\tattempts 3" in failed.output
+        assert "answered HTTP 500" in failed.output
+        refused = cli.invoke(app, ["notify", "retry", "4242", *url])
+        assert refused.exit_code == 1 and "no delivery has id 4242" in refused.output
+
+        receiver.status = 200
+        await postman.deliver_due()
+        assert receiver.received == []  # a dead letter waits for the retry
+        retried = cli.invoke(app, ["notify", "retry", str(dead.id), *url])
+        assert retried.exit_code == 0, retried.output
+        await until(lambda: len(receiver.received) == 1, postman)
+    assert receiver.keys() == ["apollo#1.0"]
+    assert cli.invoke(app, ["notify", "failed", *url]).output.strip() == "no dead letters"
+    assert len(mails) == 2  # the retry sent the webhook only
+
+
+def test_config_problems_are_listed_with_their_places(tmp_path: Path) -> None:
+    path = tmp_path / "notify.yaml"
+    path.write_text(
+        """
+version: 1
+channels:
+  mail: {type: email, host: smtp.example.org, from: not-an-address, username: u}
+  hook: {type: webhook, url: "https://hooks.example.org/x", secret: "${MISSING_SECRET}"}
+  chat: {type: apprise, urls: ["nosuchscheme://x"]}
+routes:
+  - kinds: [gate_opened, gate_closed]
+    channels: [mail, pager]
+"""
+    )
+    cli = CliRunner()
+    out = cli.invoke(app, ["notify", "validate", str(path)], env={"MISSING_SECRET": ""})
+    # ${MISSING_SECRET} set but empty: the secret is too short.
+    assert out.exit_code == 1
+    for expected in (
+        "channels.mail.from: must be an e-mail address",
+        "channels.hook.secret: String should have at least 16 characters",
+        "routes[0].kinds[1]: Input should be",
+    ):
+        assert expected in out.output, out.output
+    missing = cli.invoke(app, ["notify", "validate", str(path)], env={"MISSING_SECRET": None})
+    assert missing.exit_code == 1
+    assert "channels.hook.secret: refers to ${MISSING_SECRET}, which is not set" in missing.output
+
+    path.write_text(
+        """
+version: 1
+channels:
+  hook: {type: webhook, url: "https://hooks.example.org/x", secret: "${HOOK_SECRET}"}
+  chat: {type: apprise, urls: ["nosuchscheme://x"]}
+  mail: {type: email, host: smtp.example.org, from: pg@example.org, username: u}
+routes:
+  - channels: [hook, pager]
+"""
+    )
+    out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
+    assert out.exit_code == 1
+    assert "channels.mail: set username and password together, or neither" in out.output
+    path.write_text(path.read_text().replace("username: u", "username: u, password: p"))
+    out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
+    assert out.exit_code == 1
+    assert 'routes[0].channels[1]: "pager" is not a channel; the channels are chat, hook, mail' in out.output
+    path.write_text(path.read_text().replace(", pager", ""))
+    out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
+    assert out.exit_code == 1
+    assert "channels.chat.urls[0]: is not a URL Apprise knows" in out.output
+    path.write_text(path.read_text().replace("nosuchscheme://x", "json://127.0.0.1:9/x"))
+    out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
+    assert out.exit_code == 0, out.output
+    assert "valid: 3 channel(s) (chat, hook, mail), 1 route(s)" in out.output
+
+
+def test_routes_pick_kinds_projects_models_roles_and_addresses() -> None:
+    cfg = parse_notify_config(
+        """
+version: 1
+channels:
+  mail: {type: email, host: h, from: pg@example.org}
+  team: {type: email, host: h, from: pg@example.org, to: [team@example.org]}
+  board: {type: apprise, urls: ["json://127.0.0.1:9/x"]}
+routes:
+  - kinds: [escalation]
+    roles: [portfoljagare]
+    channels: [mail]
+    addresses: {gustav: gustav@example.org}
+  - projects: [apollo]
+    models: [prince2]
+    channels: [board]
+  - people: [bo]
+    channels: [mail, team]
+""",
+        {},
+    )
+    gustav = {"id": "gustav", "name": "G", "email": None, "roles": ["portfoljagare"]}
+    bo = {"id": "bo", "name": "B", "email": "bo@example.org", "roles": []}
+    both = [gustav, bo]
+    assert cfg.targets("escalation", "apollo", "projektflodet@1.0", both) == [
+        ("mail", "gustav@example.org"),
+        ("mail", "bo@example.org"),
+        ("team", "team@example.org"),
+    ]
+    assert cfg.targets("reminder", "apollo/it-2", "prince2@2.0", [gustav]) == [("board", "*")]
+    assert cfg.targets("reminder", "zeus", "prince2@2.0", [gustav]) == []
+
+
+def test_the_schema_command_prints_the_published_schema(tmp_path: Path) -> None:
+    out = CliRunner().invoke(app, ["notify", "schema", "-o", str(tmp_path / "s.json")])
+    assert out.exit_code == 0
+    import json
+
+    schema = json.loads((tmp_path / "s.json").read_text())
+    assert schema["$id"] == "phasegate.notification/v1"
+    kinds = {m["properties"]["kind"]["const"] for m in schema["$defs"].values() if "kind" in m.get("properties", {})}
+    assert {"gate_opened", "reminder", "escalation", "decision"} <= kinds
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"schema": "phasegate.notification/v1", "kind": "gate_opened"}, schema)
