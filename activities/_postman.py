@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+
 import aiosmtplib
 import httpx
 import structlog
@@ -85,7 +86,7 @@ def load_config(path: Path, env: Mapping[str, str]) -> NotifyConfig:
 def _apprise_accepts(url: str) -> bool:
     import apprise
 
-    return apprise.Apprise().add(url)  # type: ignore[no-any-return]
+    return bool(apprise.Apprise().add(url))
 
 
 class Postman:
@@ -166,8 +167,10 @@ class Postman:
         except Exception as exc:
             error = str(exc) if isinstance(exc, DeliveryFailed) else _describe(exc)
             dead = d.attempts >= self._policy.max_attempts
-            then = None if dead else datetime.now(UTC) + timedelta(
-                seconds=self._policy.backoff(d.attempts)
+            then = (
+                None
+                if dead
+                else datetime.now(UTC) + timedelta(seconds=self._policy.backoff(d.attempts))
             )
             await asyncio.to_thread(self._ledger.delivery_failed, d.id, error, then)
             log.warning(
@@ -256,4 +259,3 @@ class Postman:
 def _describe(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
-

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -147,7 +147,7 @@ def _outgoing(input: RecordInput) -> list[Outgoing]:
             digest = hashlib.sha256(note.model_dump_json().encode()).hexdigest()[:12]
             key = f"{note.project_id}#{base}.legacy-{i}-{digest}"
         if note.event_seq in at_seq:
-            at = at_seq[note.event_seq]  # type: ignore[index]
+            at = at_seq[note.event_seq]
         else:
             at = events[-1].at if events else datetime.now(UTC)
         out.append(

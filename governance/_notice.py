@@ -98,7 +98,9 @@ class Recipient(BaseModel):
 class _Envelope(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    schema_: Literal["phasegate.notification/v1"] = Field(SCHEMA, alias="schema")
+    schema_: Literal["phasegate.notification/v1"] = Field(
+        "phasegate.notification/v1", alias="schema"
+    )
     id: str = Field(description="Idempotency key: the same message twice has the same id.")
     project: ProjectRef
     subject: str

@@ -105,7 +105,7 @@ class Route(Strict):
             return False
         if self.models:
             name = (model or "").split("@", 1)[0]
-            return any(m == model or m == name for m in self.models)
+            return any(m in (model, name) for m in self.models)
         return True
 
     def picks(self, person: Mapping[str, Any]) -> bool:

@@ -11,8 +11,8 @@ from ledger._errors import (
     LedgerSchemaError,
     ModelRefused,
 )
-from ledger._outbox import Delivery, DeliveryMissing, DeliveryStatus, Notification, Outgoing
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
+from ledger._outbox import Delivery, DeliveryMissing, DeliveryStatus, Notification, Outgoing
 from ledger._registry import PublishedModel, check_publishable
 from ledger._report_check import ReportProblem, VerifyReport
 from ledger._tokens import TOKEN_PREFIX, ApiToken, TokenState

@@ -542,9 +542,7 @@ class Ledger:
         with self._transaction(write=True) as conn:
             return _outbox.route(conn, notification_id, targets, now)
 
-    def claim_deliveries(
-        self, now: datetime, lease: timedelta, limit: int = 20
-    ) -> list[Delivery]:
+    def claim_deliveries(self, now: datetime, lease: timedelta, limit: int = 20) -> list[Delivery]:
         """Due deliveries, held for this caller until ``now + lease``, their attempt counted."""
         with self._transaction(write=True) as conn:
             return _outbox.claim(conn, now, lease, limit)
@@ -684,9 +682,10 @@ class Ledger:
         tasks, move the due dates of the open ones), store the ``reports`` they issue and put
         the ``notifications`` they send in the outbox, in ONE transaction: accepted
         transitions, their inbox changes, their reports and their notifications land
-        together or not at all (a notification whose key is stored is not stored again). A report already stored under its (project, kind, number)
-        with the same content is left as it is; other content (after a Temporal reset) is
-        stored beside it and is that number's report from then on.
+        together or not at all (a notification whose key is stored is not stored again).
+        A report already stored under its (project, kind, number) with the same content is
+        left as it is; other content (after a Temporal reset) is stored beside it and is
+        that number's report from then on.
 
         ``after`` is the chain's head as the writer last saw it. When the chain already goes
         past it: the same events again (a retried write) change nothing; other events raise

@@ -265,7 +265,8 @@ def retry(conn: sa.Connection, delivery_id: int, now: datetime) -> Delivery:
         .where(d.id == delivery_id)
         .values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None)
     )
-    return _delivery({**row, "status": "pending", "attempts": 0, "next_attempt_at": now})
+    fresh = conn.execute(_joined().where(d.id == delivery_id)).mappings().one()
+    return _delivery(fresh)
 
 
 def counts(conn: sa.Connection) -> dict[str, int]:

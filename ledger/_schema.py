@@ -139,9 +139,7 @@ deliveries = sa.Table(
     "deliveries",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column(
-        "notification_id", sa.Integer, sa.ForeignKey("notifications.id"), nullable=False
-    ),
+    sa.Column("notification_id", sa.Integer, sa.ForeignKey("notifications.id"), nullable=False),
     sa.Column("channel", sa.String(100), nullable=False),
     sa.Column("target", sa.String(500), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
@@ -153,9 +151,7 @@ deliveries = sa.Table(
     sa.UniqueConstraint(
         "notification_id", "channel", "target", name="uq_deliveries_notification_target"
     ),
-    sa.CheckConstraint(
-        "status IN ('pending', 'delivered', 'dead')", name="ck_deliveries_status"
-    ),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="ck_deliveries_status"),
     sa.Index("ix_deliveries_status_next", "status", "next_attempt_at"),
 )
 """One notification to one channel target (made by migration 0006): ``pending`` until sent

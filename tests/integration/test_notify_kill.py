@@ -71,6 +71,7 @@ async def test_worker_killed_mid_delivery_loses_nothing_and_sends_at_most_one_du
             await decide_next_gate(client, charter.id)
             st = await settled(client, charter.id)
             with Ledger(ledger_url) as ledger:
+
                 def done() -> bool:
                     c = ledger.outbox_counts()
                     return c["pending"] == c["unrouted"] == 0 and c["delivered"] > 0

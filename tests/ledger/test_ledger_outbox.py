@@ -110,7 +110,11 @@ def test_routing_claiming_failing_dying_and_retrying(
     assert (after_kill.id, after_kill.attempts) == (hook.id, 3)
     ledger.delivery_failed(hook.id, "HTTP 503 for good", None)
     (dead,) = ledger.deliveries("dead")
-    assert (dead.id, dead.last_error, dead.notification.key) == (hook.id, "HTTP 503 for good", n.key)
+    assert (dead.id, dead.last_error, dead.notification.key) == (
+        hook.id,
+        "HTTP 503 for good",
+        n.key,
+    )
     assert ledger.claim_deliveries(T0 + timedelta(days=1), LEASE) == []
     assert ledger.outbox_counts() == {"pending": 0, "delivered": 1, "dead": 1, "unrouted": 0}
 

@@ -119,13 +119,19 @@ async def test_email_and_webhook_arrive_readable_and_signed(
     body = hook.json
     jsonschema.validate(body, webhook_schema())
     assert body["schema"] == "phasegate.notification/v1"
-    assert (body["id"], body["kind"], body["project"]["title"]) == ("apollo#1.0", "gate_opened", "Apollo")
+    assert (body["id"], body["kind"], body["project"]["title"]) == (
+        "apollo#1.0",
+        "gate_opened",
+        "Apollo",
+    )
     assert body["deadline"] == "2027-01-14T09:00:00Z"
     assert [r["id"] for r in body["recipients"]] == ["anna", "bo", "cecilia"]
     # A body changed on the way, or signed with another secret, fails verification.
     tampered = hook.body.replace(b"apollo#1.0", b"apollo#9.0")
     assert not verify_signature(SECRET, hook.headers[SIGNATURE_HEADER], tampered)
-    assert not verify_signature("another-secret-entirely", hook.headers[SIGNATURE_HEADER], hook.body)
+    assert not verify_signature(
+        "another-secret-entirely", hook.headers[SIGNATURE_HEADER], hook.body
+    )
     assert ledger.outbox_counts() == {"pending": 0, "delivered": 3, "dead": 0, "unrouted": 0}
 
 
@@ -239,7 +245,10 @@ routes:
     path.write_text(path.read_text().replace("username: u", "username: u, password: p"))
     out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
     assert out.exit_code == 1
-    assert 'routes[0].channels[1]: "pager" is not a channel; the channels are chat, hook, mail' in out.output
+    assert (
+        'routes[0].channels[1]: "pager" is not a channel; the channels are chat, hook, mail'
+        in out.output
+    )
     path.write_text(path.read_text().replace(", pager", ""))
     out = cli.invoke(app, ["notify", "validate", str(path)], env=ENV)
     assert out.exit_code == 1
@@ -290,7 +299,11 @@ def test_the_schema_command_prints_the_published_schema(tmp_path: Path) -> None:
 
     schema = json.loads((tmp_path / "s.json").read_text())
     assert schema["$id"] == "phasegate.notification/v1"
-    kinds = {m["properties"]["kind"]["const"] for m in schema["$defs"].values() if "kind" in m.get("properties", {})}
+    kinds = {
+        m["properties"]["kind"]["const"]
+        for m in schema["$defs"].values()
+        if "kind" in m.get("properties", {})
+    }
     assert {"gate_opened", "reminder", "escalation", "decision"} <= kinds
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"schema": "phasegate.notification/v1", "kind": "gate_opened"}, schema)

@@ -35,9 +35,7 @@ def upgrade() -> None:
     op.create_table(
         "deliveries",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "notification_id", sa.Integer, sa.ForeignKey("notifications.id"), nullable=False
-        ),
+        sa.Column("notification_id", sa.Integer, sa.ForeignKey("notifications.id"), nullable=False),
         sa.Column("channel", sa.String(100), nullable=False),
         sa.Column("target", sa.String(500), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
