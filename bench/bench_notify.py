@@ -30,27 +30,27 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for tests.*
 
-import httpx  # noqa: E402
-from temporalio.client import Client  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
+import httpx
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
-import governance as g  # noqa: E402
-from activities import Postman  # noqa: E402
-from governance.audit import AuditEventIn, EventKind  # noqa: E402
-from governance.messages import NotifyInput, NotifyPerson  # noqa: E402
-from governance.notifications import (  # noqa: E402
+import governance as g
+from activities import Postman
+from governance.audit import AuditEventIn, EventKind
+from governance.messages import NotifyInput, NotifyPerson
+from governance.notifications import (
     NotifyConfig,
     body_bytes,
     parse_notify_config,
     sign,
     webhook_body,
 )
-from ledger import Ledger, Outgoing  # noqa: E402
-from phasegate import service  # noqa: E402
-from phasegate.devserver import DevServer  # noqa: E402
-from tests.integration.conftest import submit_missing  # noqa: E402
-from tests.notify.receivers import SECRET, Receiver, webhook_receiver  # noqa: E402
-from worker import build_worker  # noqa: E402
+from ledger import Ledger, Outgoing
+from phasegate import service
+from phasegate.devserver import DevServer
+from tests.integration.conftest import submit_missing
+from tests.notify.receivers import SECRET, Receiver, webhook_receiver
+from worker import build_worker
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
