@@ -112,7 +112,7 @@ async def run_worker(
     """Serve until ``stop`` is set (or forever). Migrates the ledger first; refuses to start
     (``WorkerRefused``) if the queue's projects write to another ledger. Logs
     ``worker.started`` once Temporal lists this worker among the task queue's pollers."""
-    config = _notify_config(settings)  # a bad configuration stops the worker before it starts
+    config = notify_config(settings)  # a bad configuration stops the worker before it starts
     client = client or await connect(settings)
     stop = stop or asyncio.Event()
     with Ledger(settings.effective_ledger_url()) as ledger:
@@ -135,7 +135,9 @@ async def run_worker(
     log.info("worker.stopped")
 
 
-def _notify_config(settings: Settings) -> NotifyConfig | None:
+def notify_config(settings: Settings) -> NotifyConfig | None:
+    """The notification configuration the settings name (``GovernanceError`` when it is
+    invalid); None when they name none."""
     if settings.notify_config is None:
         return None
     return load_config(settings.notify_config, os.environ)

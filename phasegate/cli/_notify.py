@@ -31,9 +31,10 @@ def validate(
         typer.Argument(help="The configuration file.", show_default="PHASEGATE_NOTIFY_CONFIG"),
     ] = None,
 ) -> None:
-    """Check a notification configuration: its channels, routes and delivery policy, every
-    ${VAR} it refers to set, every Apprise URL one Apprise knows. Exit 1 listing each
-    problem with its place."""
+    """Check a notification configuration (exit 1 listing each problem with its place).
+
+    Its channels, routes and delivery policy; every ${VAR} it refers to set; every Apprise
+    URL one that Apprise knows."""
     if file is None:
         file = settings().notify_config
         if file is None:
@@ -112,6 +113,7 @@ def failed(
     ledger_url: LedgerUrl = None,
 ) -> None:
     """Dead letters: deliveries whose attempts ran out, with the last error.
+
     `phasegate notify retry ID` sends one again."""
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     with existing(s) as ledger:
@@ -126,8 +128,9 @@ def pending(
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
 ) -> None:
-    """Deliveries not sent yet, with their attempts and when the next is due; and how many
-    notifications no postman has routed yet."""
+    """Deliveries not sent yet, with their attempts and when the next is due.
+
+    On stderr: the deliveries by status, and the notifications no postman has routed yet."""
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     with existing(s) as ledger:
         rows = ledger.deliveries("pending", project_id=project)
@@ -147,8 +150,9 @@ def retry(
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
 ) -> None:
-    """Send a dead letter again: it is due at once, its attempts counted afresh (a running
-    worker's postman sends it)."""
+    """Send a dead letter again (a running worker's postman sends it).
+
+    It is due at once, its attempts counted afresh."""
     from ledger import DeliveryMissing
 
     s = settings(data_dir=data_dir, ledger_url=ledger_url)

@@ -308,11 +308,16 @@ async def _serve(s: Settings, signals: StopSignals) -> None:
     """Connect and run the worker until a signal asks to stop."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from governance import GovernanceError
     from ledger import LedgerSchemaError
     from phasegate.temporal import TemporalUnavailable, connect
-    from worker import WorkerRefused, run_worker
+    from worker import WorkerRefused, notify_config, run_worker
 
     stop = signals.asyncio_event()
+    try:
+        notify_config(s)  # a bad notification configuration: said before anything starts
+    except GovernanceError as exc:
+        raise fail(f"PHASEGATE_NOTIFY_CONFIG: {safe(str(exc))}") from None
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:

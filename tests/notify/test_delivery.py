@@ -174,13 +174,16 @@ async def test_retries_run_out_into_the_dead_letters_and_a_retry_sends_it(
 ) -> None:
     port, mails = smtp
     record(ledger, 1)
+    cli = CliRunner()
+    url = ["--ledger-url", ledger.url]
+    pending = cli.invoke(app, ["notify", "pending", *url])
+    assert pending.exit_code == 0, pending.output
+    assert "0 pending, 0 delivered, 0 dead; 1 notification(s) not routed yet" in pending.output
     receiver.status = 500
     async with Postman(ledger, config(port, receiver, max_attempts=3, **FAST)) as postman:
         await until(lambda: len(ledger.deliveries("dead")) == 1, postman)
         assert receiver.requests == 3 and len(mails) == 2  # the e-mails went out regardless
 
-        cli = CliRunner()
-        url = ["--ledger-url", ledger.url]
         failed = cli.invoke(app, ["notify", "failed", *url])
         assert failed.exit_code == 0, failed.output
         (dead,) = ledger.deliveries("dead")
@@ -307,3 +310,48 @@ def test_the_schema_command_prints_the_published_schema(tmp_path: Path) -> None:
     assert {"gate_opened", "reminder", "escalation", "decision"} <= kinds
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"schema": "phasegate.notification/v1", "kind": "gate_opened"}, schema)
+
+
+def test_a_worker_with_a_bad_configuration_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "notify.yaml"
+    path.write_text("version: 1\nchannels: {}\nroutes: []\n")
+    out = CliRunner().invoke(
+        app,
+        ["worker", "--address", "127.0.0.1:1", "--ledger-url", f"sqlite:///{tmp_path}/l.db"],
+        env={"PHASEGATE_NOTIFY_CONFIG": str(path)},
+    )
+    assert out.exit_code == 1
+    assert "PHASEGATE_NOTIFY_CONFIG" in out.output
+    assert "channels: Dictionary should have at least 1 item" in out.output
+    assert not (tmp_path / "l.db").exists()  # nothing started, nothing created
+
+
+async def test_an_apprise_channel_reaches_its_service(ledger: Ledger, receiver: Receiver) -> None:
+    """Apprise's JSON service (``json://``) posting to the local receiver stands for Slack,
+    Teams and the rest: the same Apprise call, a service on loopback."""
+    cfg = parse_notify_config(
+        f"""
+version: 1
+dashboard_url: https://pg.example.org
+channels:
+  chat: {{type: apprise, urls: ["json://127.0.0.1:{receiver.port}/hook"]}}
+routes:
+  - roles: [bestallare]
+    channels: [chat]
+""",
+        {},
+    )
+    record(ledger, 1)
+    async with Postman(ledger, cfg) as postman:
+        await until(lambda: len(receiver.received) == 1, postman)
+    body = receiver.received[0].json
+    assert body["title"] == "Gate idea_gate awaits your decision (1)"
+    assert "A gate awaits your decision." in body["message"]
+    assert "For Anna Lind, Bo Ek, Cecilia Berg" in body["message"]
+    assert "https://pg.example.org/projects/apollo" in body["message"]
+    receiver.status = 500
+    record(ledger, 2)
+    async with Postman(ledger, cfg) as postman:
+        await until(lambda: receiver.requests >= 2, postman)
+    (pending,) = ledger.deliveries("pending")
+    assert pending.last_error == "Apprise could not notify 1 URL(s)"
