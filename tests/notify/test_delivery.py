@@ -5,6 +5,7 @@ dead-letter list, and a retry sends it."""
 from __future__ import annotations
 
 import asyncio
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ import pytest
 from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
-from activities import Postman, ProjectActivities
+from activities import Postman, ProjectActivities, load_config
 from governance.audit import AuditEventIn, EventKind
 from governance.messages import ChainHeadMessage, NotifyInput, NotifyPerson, RecordInput
 from governance.notifications import (
@@ -355,3 +356,40 @@ routes:
         await until(lambda: receiver.requests >= 2, postman)
     (pending,) = ledger.deliveries("pending")
     assert pending.last_error == "Apprise could not notify 1 URL(s)"
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def _readme_block(after: str, lang: str) -> str:
+    text = README.read_text()
+    start = text.index(f"```{lang}\n", text.index(after)) + len(lang) + 4
+    return text[start : text.index("```", start)]
+
+
+def test_the_readme_configuration_is_valid_and_its_receiver_snippet_verifies() -> None:
+    section = "## Notifications: e-mail, chat and signed webhooks"
+    env = {
+        "SMTP_PASSWORD": "pw",
+        "SLACK_TOKEN_A": "T1JJ3T3L2",
+        "SLACK_TOKEN_B": "A1BRTD4JD",
+        "SLACK_TOKEN_C": "TIiajkdnlazkcOXrIdevi7FQ",
+        "PHASEGATE_WEBHOOK_SECRET": SECRET,
+    }
+    path = Path(tempfile.mkdtemp()) / "notify.yaml"
+    path.write_text(_readme_block(section, "yaml"))
+    cfg = load_config(path, env)
+    assert sorted(cfg.channels) == ["board_slack", "erp", "mail"]
+    gustav = {"id": "gustav", "name": "G", "email": None, "roles": ["portfoljagare"]}
+    assert cfg.targets("escalation", "new-crm", "projektflodet@1.0", [gustav]) == [
+        ("mail", "gustav.alm@example.org"),
+        ("erp", "*"),
+    ]
+    names: dict[str, object] = {}
+    exec(_readme_block(section, "python"), names)
+    readme_verify = names["verify_signature"]
+    body = b'{"id": "new-crm#4.0"}'
+    header = sign(SECRET, body)
+    assert readme_verify(SECRET, header, body)  # type: ignore[operator]
+    assert not readme_verify(SECRET, header, body + b" ")  # type: ignore[operator]
+    assert not readme_verify(SECRET, sign(SECRET, body, int(time.time()) - 600), body)  # type: ignore[operator]
