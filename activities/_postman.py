@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiosmtplib
 import httpx
@@ -213,9 +214,9 @@ class Postman:
                 channel.url, content=body, headers=headers, timeout=channel.timeout_seconds
             )
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(f"{channel.url}: {_describe(exc)}") from exc
+            raise DeliveryFailed(f"{_shown(channel.url)}: {_describe(exc)}") from exc
         if not response.is_success:
-            raise DeliveryFailed(f"{channel.url} answered HTTP {response.status_code}")
+            raise DeliveryFailed(f"{_shown(channel.url)} answered HTTP {response.status_code}")
 
     async def _email(self, channel: EmailChannel, d: Delivery) -> None:
         note = d.notification
@@ -254,6 +255,14 @@ class Postman:
             sender.add(url)
         if not await sender.async_notify(body=body, title=title):
             raise DeliveryFailed(f"Apprise could not notify {len(channel.urls)} URL(s)")
+
+
+def _shown(url: str) -> str:
+    """A URL as errors show it: no credentials, no query (either may hold a token)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
 def _describe(exc: BaseException) -> str:

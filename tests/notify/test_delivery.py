@@ -393,3 +393,25 @@ def test_the_readme_configuration_is_valid_and_its_receiver_snippet_verifies() -
     assert readme_verify(SECRET, header, body)  # type: ignore[operator]
     assert not readme_verify(SECRET, header, body + b" ")  # type: ignore[operator]
     assert not readme_verify(SECRET, sign(SECRET, body, int(time.time()) - 600), body)  # type: ignore[operator]
+
+
+async def test_a_delivery_error_never_shows_the_urls_credentials(
+    ledger: Ledger, receiver: Receiver
+) -> None:
+    url = receiver.url.replace("http://", "http://user:pa55@") + "?token=sekrit"
+    cfg = parse_notify_config(
+        f"""
+version: 1
+channels:
+  hook: {{type: webhook, url: "{url}", secret: "{SECRET}"}}
+routes:
+  - channels: [hook]
+""",
+        {},
+    )
+    receiver.status = 502
+    record(ledger, 1)
+    async with Postman(ledger, cfg) as postman:
+        await until(lambda: receiver.requests >= 1, postman)
+    (pending,) = ledger.deliveries("pending")
+    assert pending.last_error == f"{receiver.url} answered HTTP 502"
