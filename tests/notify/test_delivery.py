@@ -21,6 +21,7 @@ from governance.audit import AuditEventIn, EventKind
 from governance.messages import ChainHeadMessage, NotifyInput, NotifyPerson, RecordInput
 from governance.notifications import (
     SIGNATURE_HEADER,
+    DeliveryPolicy,
     NotifyConfig,
     parse_notify_config,
     sign,
@@ -415,3 +416,10 @@ routes:
         await until(lambda: receiver.requests >= 1, postman)
     (pending,) = ledger.deliveries("pending")
     assert pending.last_error == f"{receiver.url} answered HTTP 502"
+
+
+def test_the_default_retries_outlast_a_receiver_down_for_an_hour() -> None:
+    policy = DeliveryPolicy()
+    waits = [policy.backoff(n) for n in range(1, policy.max_attempts)]
+    assert waits[:4] == [5, 10, 20, 40] and max(waits) == 3600
+    assert sum(waits) == 8715  # 2.4 hours
