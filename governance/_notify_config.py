@@ -145,7 +145,17 @@ class NotifyConfig(Strict):
 
     @model_validator(mode="after")
     def _channels_named(self) -> Self:
-        issues = [
+        lease = self.delivery.lease_seconds
+        slow = [
+            Issue(
+                f"channels.{name}.timeout_seconds",
+                f"must be shorter than delivery.lease_seconds ({lease:g}): a send that "
+                "outlasts its lease could be sent by another postman meanwhile",
+            )
+            for name, channel in self.channels.items()
+            if not isinstance(channel, AppriseChannel) and channel.timeout_seconds >= lease
+        ]
+        issues = slow + [
             Issue(
                 format_path(["routes", i, "channels", j]),
                 f'"{name}" is not a channel; the channels are {", ".join(sorted(self.channels))}',

@@ -106,10 +106,10 @@ def _notification(row: sa.RowMapping) -> Notification:
 
 
 def unrouted(conn: sa.Connection, limit: int) -> list[Notification]:
+    """Notifications not routed yet, oldest first. Two postmen may both read one; ``route``
+    lets only the first make its deliveries."""
     t = notifications.c
     query = sa.select(notifications).where(t.routed_at.is_(None)).order_by(t.id).limit(limit)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
     return [_notification(r) for r in conn.execute(query).mappings()]
 
 

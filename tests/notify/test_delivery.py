@@ -17,6 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from typer.testing import CliRunner
 
 from activities import Postman, ProjectActivities, load_config
+from governance import GovernanceError
 from governance.audit import AuditEventIn, EventKind
 from governance.messages import ChainHeadMessage, NotifyInput, NotifyPerson, RecordInput
 from governance.notifications import (
@@ -423,3 +424,21 @@ def test_the_default_retries_outlast_a_receiver_down_for_an_hour() -> None:
     waits = [policy.backoff(n) for n in range(1, policy.max_attempts)]
     assert waits[:4] == [5, 10, 20, 40] and max(waits) == 3600
     assert sum(waits) == 8715  # 2.4 hours
+
+
+def test_a_send_may_not_outlast_its_lease() -> None:
+    text = """
+version: 1
+channels:
+  hook: {type: webhook, url: "http://127.0.0.1:9/x", secret: "0123456789abcdef",
+         timeout_seconds: 30}
+routes: [{channels: [hook]}]
+delivery: {lease_seconds: 30}
+"""
+    with pytest.raises(GovernanceError) as info:
+        parse_notify_config(text, {})
+    assert [str(i) for i in info.value.issues] == [
+        "channels.hook.timeout_seconds: must be shorter than delivery.lease_seconds (30): a "
+        "send that outlasts its lease could be sent by another postman meanwhile"
+    ]
+    assert parse_notify_config(text.replace("lease_seconds: 30", "lease_seconds: 31"), {})
