@@ -4,6 +4,7 @@ counted, dead after the last, and due again on retry. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -138,3 +139,31 @@ def test_a_notification_without_a_key_gets_one_fixed_by_the_batch(
     ActivityEnvironment().run(acts.record, batch)
     keys = [n.key for n in ledger.unrouted_notifications()]
     assert len(keys) == 2 and all(k.startswith("proj-a#1.legacy-") for k in keys)
+
+
+def test_two_postmen_claiming_at_once_never_hold_the_same_delivery(
+    ledger: Ledger, make_event: EventFactory
+) -> None:
+    """Four threads claim in small batches until nothing is left: every delivery is claimed
+    exactly once (SKIP LOCKED on PostgreSQL, the write lock on SQLite)."""
+    events = [make_event(seq=n) for n in range(1, 121)]
+    notes = [note(n, 0) for n in range(1, 121)]
+    ActivityEnvironment().run(
+        ProjectActivities(ledger).record,
+        RecordInput(events=events, notify=notes, after=ChainHeadMessage()),
+    )
+    for n in ledger.unrouted_notifications(500):
+        ledger.route_notification(n.id, [("hook", "*")], T0)
+    claimed: list[list[int]] = [[] for _ in range(4)]
+
+    def postman(i: int) -> None:
+        while batch := ledger.claim_deliveries(T0, LEASE, 7):
+            claimed[i] += [d.id for d in batch]
+
+    threads = [threading.Thread(target=postman, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    every = [i for ids in claimed for i in ids]
+    assert len(every) == len(set(every)) == 120
