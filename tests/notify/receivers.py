@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 from governance.notifications import SIGNATURE_HEADER, verify_signature
 
@@ -57,11 +58,22 @@ class _Handler:
 
 
 @contextmanager
-def smtp_server() -> Iterator[tuple[int, list[Mail]]]:
-    """A real SMTP server on loopback: (port, the mails it received)."""
+def smtp_server(login: tuple[str, str] | None = None) -> Iterator[tuple[int, list[Mail]]]:
+    """A real SMTP server on loopback: (port, the mails it received). With ``login``, it
+    takes mail only from a client that authenticated with that user and password."""
     box: list[Mail] = []
     port = free_port()
-    controller = Controller(_Handler(box), hostname=HOST, port=port)
+    auth: dict[str, Any] = {}
+    if login is not None:
+
+        def authenticator(
+            server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+        ) -> AuthResult:
+            given = (data.login.decode(), data.password.decode())
+            return AuthResult(success=given == login, handled=False)
+
+        auth = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+    controller = Controller(_Handler(box), hostname=HOST, port=port, **auth)
     controller.start()
     try:
         yield port, box

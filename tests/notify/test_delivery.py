@@ -5,6 +5,7 @@ dead-letter list, and a retry sends it."""
 from __future__ import annotations
 
 import asyncio
+import json
 import tempfile
 import time
 from collections.abc import Callable
@@ -24,14 +25,17 @@ from governance.notifications import (
     SIGNATURE_HEADER,
     DeliveryPolicy,
     NotifyConfig,
+    body_bytes,
+    email_content,
     parse_notify_config,
     sign,
     verify_signature,
+    webhook_body,
     webhook_schema,
 )
 from ledger import Ledger
 from phasegate.cli import app
-from tests.notify.receivers import SECRET, Mail, Receiver, config_yaml
+from tests.notify.receivers import SECRET, Mail, Receiver, config_yaml, smtp_server
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 ENV = {"HOOK_SECRET": SECRET}
@@ -442,3 +446,72 @@ delivery: {lease_seconds: 30}
         "send that outlasts its lease could be sent by another postman meanwhile"
     ]
     assert parse_notify_config(text.replace("lease_seconds: 30", "lease_seconds: 31"), {})
+
+
+def failures(ledger: Ledger) -> int:
+    return len([d for d in ledger.deliveries("pending") if d.last_error])
+
+
+async def test_email_logs_in_when_the_server_asks_and_a_wrong_password_is_retried(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    def cfg(port: int, password: str) -> NotifyConfig:
+        return parse_notify_config(
+            f"""
+version: 1
+channels:
+  mail: {{type: email, host: 127.0.0.1, port: {port}, security: none,
+          username: phasegate, password: "${{SMTP_PASSWORD}}", from: pg@example.org}}
+routes: [{{channels: [mail]}}]
+delivery: {{backoff_seconds: 0.05, max_backoff_seconds: 0.1}}
+""",
+            {"SMTP_PASSWORD": password},
+        )
+
+    record(ledger, 1)
+    with smtp_server(login=("phasegate", "right")) as (port, mails):
+        async with Postman(ledger, cfg(port, "wrong")) as postman:
+            await until(lambda: failures(ledger) == 2, postman)
+        assert mails == []
+        errors = {d.last_error for d in ledger.deliveries("pending")}
+        assert len(errors) == 1 and f"SMTP 127.0.0.1:{port}: SMTPAuthenticationError" in str(
+            errors.pop()
+        )
+        async with Postman(ledger, cfg(port, "right")) as postman:
+            await until(lambda: len(mails) == 2, postman)
+    assert sorted(m.recipients[0] for m in mails) == ["anna@example.org", "bo@example.org"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload"),
+    [
+        ("gate_opened", {"deadline": "2027-01-14T09:00:00+00:00"}),
+        ("reminder", {"deadline": None}),
+        ("escalation", {"level": "portfolio", "deadline": "2027-01-14T09:00:00+00:00"}),
+        ("decision", {"outcome": "approve", "state": "pre_study"}),
+        ("decision", {"outcome": "close"}),
+        ("phase_opened", {"phase": "planning"}),
+        ("project", {}),
+        ("task_assigned", {}),
+        ("standup", {"timebox": 900.0}),
+        ("iteration", {"number": 3}),
+        ("change", {"deadline": None, "classification": "formal"}),
+        ("change", {"outcome": "approved"}),
+        ("exception", {"level": "board", "deadline": None, "report": 1}),
+        ("highlight_report", {"number": 2, "reason": "cadence", "rag": "amber"}),
+    ],
+)
+def test_every_kind_makes_a_body_of_the_published_schema_and_an_email(
+    kind: str, payload: dict[str, object]
+) -> None:
+    message = notification(7, kind, **payload).model_dump(mode="json")
+    message["payload"] = payload
+    body = webhook_body("apollo#7.0", message, T0, "https://pg.example.org")
+    document = json.loads(body_bytes(body))
+    jsonschema.validate(document, webhook_schema())
+    assert document["kind"] == kind
+    for name, value in payload.items():  # every field is there; times in UTC as ...Z
+        shown = value.replace("+00:00", "Z") if isinstance(value, str) else value
+        assert document["data"][name] == shown
+    subject, text, html = email_content("apollo#7.0", message, T0, None)
+    assert subject.startswith("[phasegate] ") and "apollo#7.0" in text and "<h2>" in html
