@@ -241,6 +241,7 @@ class Postman:
                 username=channel.username,
                 password=channel.password,
                 timeout=channel.timeout_seconds,
+                cert_bundle=channel.ca_file,
             )
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryFailed(f"SMTP {channel.host}:{channel.port}: {_describe(exc)}") from exc

@@ -55,6 +55,9 @@ class EmailChannel(Strict):
     to: list[Email] = Field(default_factory=list)
     """Fixed addresses (a team list); empty: each recipient at their own address."""
     timeout_seconds: float = Field(30, gt=0, le=600)
+    ca_file: str | None = None
+    """A PEM file of the certificate authorities to trust for the server's certificate (a
+    private CA); unset: the system's."""
 
     @model_validator(mode="after")
     def _auth_pair(self) -> Self:

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
 import json
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
@@ -57,13 +61,57 @@ class _Handler:
         return "250 OK"
 
 
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by itself, and its key: (cert.pem, key.pem)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(HOST))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
 @contextmanager
-def smtp_server(login: tuple[str, str] | None = None) -> Iterator[tuple[int, list[Mail]]]:
+def smtp_server(
+    login: tuple[str, str] | None = None, tls: tuple[Path, Path] | None = None
+) -> Iterator[tuple[int, list[Mail]]]:
     """A real SMTP server on loopback: (port, the mails it received). With ``login``, it
-    takes mail only from a client that authenticated with that user and password."""
+    takes mail only from a client that authenticated with that user and password; with
+    ``tls`` (cert, key), only over a connection that STARTTLS upgraded."""
     box: list[Mail] = []
     port = free_port()
     auth: dict[str, Any] = {}
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*map(str, tls))
+        auth = {"tls_context": context, "require_starttls": True}
     if login is not None:
 
         def authenticator(
@@ -72,7 +120,11 @@ def smtp_server(login: tuple[str, str] | None = None) -> Iterator[tuple[int, lis
             given = (data.login.decode(), data.password.decode())
             return AuthResult(success=given == login, handled=False)
 
-        auth = {"authenticator": authenticator, "auth_required": True, "auth_require_tls": False}
+        auth |= {
+            "authenticator": authenticator,
+            "auth_required": True,
+            "auth_require_tls": tls is not None,
+        }
     controller = Controller(_Handler(box), hostname=HOST, port=port, **auth)
     controller.start()
     try:

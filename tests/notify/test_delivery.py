@@ -35,7 +35,14 @@ from governance.notifications import (
 )
 from ledger import Ledger
 from phasegate.cli import app
-from tests.notify.receivers import SECRET, Mail, Receiver, config_yaml, smtp_server
+from tests.notify.receivers import (
+    SECRET,
+    Mail,
+    Receiver,
+    config_yaml,
+    self_signed,
+    smtp_server,
+)
 
 T0 = datetime(2027, 1, 4, 9, 0, tzinfo=UTC)
 ENV = {"HOOK_SECRET": SECRET}
@@ -515,3 +522,32 @@ def test_every_kind_makes_a_body_of_the_published_schema_and_an_email(
         assert document["data"][name] == shown
     subject, text, html = email_content("apollo#7.0", message, T0, None)
     assert subject.startswith("[phasegate] ") and "apollo#7.0" in text and "<h2>" in html
+
+
+async def test_email_over_starttls_trusts_the_ca_file_it_is_given(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    cert, key = self_signed(tmp_path)
+
+    def cfg(port: int, ca: str) -> NotifyConfig:
+        return parse_notify_config(
+            f"""
+version: 1
+channels:
+  mail: {{type: email, host: 127.0.0.1, port: {port}, security: starttls, {ca}
+          username: phasegate, password: right, from: pg@example.org}}
+routes: [{{channels: [mail]}}]
+delivery: {{backoff_seconds: 0.05, max_backoff_seconds: 0.1}}
+""",
+            {},
+        )
+
+    record(ledger, 1)
+    with smtp_server(login=("phasegate", "right"), tls=(cert, key)) as (port, mails):
+        async with Postman(ledger, cfg(port, "")) as postman:  # the system's CAs: refused
+            await until(lambda: failures(ledger) == 2, postman)
+        assert mails == []
+        assert "CERTIFICATE_VERIFY_FAILED" in str(ledger.deliveries("pending")[0].last_error)
+        async with Postman(ledger, cfg(port, f"ca_file: {cert},")) as postman:
+            await until(lambda: len(mails) == 2, postman)
+    assert sorted(m.recipients[0] for m in mails) == ["anna@example.org", "bo@example.org"]
