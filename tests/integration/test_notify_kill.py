@@ -29,10 +29,11 @@ def config(receiver: Receiver) -> str:
     return f"""
 version: 1
 channels:
-  hook: {{type: webhook, url: "{receiver.url}", secret: "${{HOOK_SECRET}}"}}
+  hook: {{type: webhook, url: "{receiver.url}", secret: "${{HOOK_SECRET}}",
+         timeout_seconds: 4}}
 routes:
   - channels: [hook]
-delivery: {{lease_seconds: 2, backoff_seconds: 0.2, max_backoff_seconds: 1, poll_seconds: 0.1}}
+delivery: {{lease_seconds: 5, backoff_seconds: 0.2, max_backoff_seconds: 1, poll_seconds: 0.1}}
 """
 
 
