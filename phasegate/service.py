@@ -35,10 +35,12 @@ from governance.messages import (
     Command,
     CompleteTaskInput,
     DecideGateInput,
+    DelegateInput,
     IterationStatus,
     ModelSource,
     ProjectStatus,
     RequestGateInput,
+    RevokeDelegationInput,
     StartProjectInput,
 )
 from phasegate import temporal as sa
@@ -377,15 +379,61 @@ async def decide_gate(
     decision: str,
     comment: str | None = None,
     round: int | None = None,
+    on_behalf_of: str | None = None,
 ) -> ProjectStatus:
-    """A vote for gate round ``round`` (None: the round open now, read from the status)."""
+    """A vote for gate round ``round`` (None: the round open now, read from the status);
+    with ``on_behalf_of``, cast by ``actor`` as that person's substitute."""
     vote = command_input(
-        DecideGateInput, actor=actor, decision=decision, comment=comment, round=round
+        DecideGateInput,
+        actor=actor,
+        decision=decision,
+        comment=comment,
+        round=round,
+        on_behalf_of=on_behalf_of,
     )
     if vote.round is None:
         current = (await status(client, project_id)).gate
         vote = vote.model_copy(update={"round": current.round if current else None})
     return await send_update(client, project(project_id), ProjectWorkflow.decide_gate, vote)
+
+
+async def delegate(
+    client: Client,
+    project_id: str,
+    actor: str,
+    to: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None = None,
+) -> ProjectStatus:
+    """``actor`` lets ``to`` decide for them from ``starts_at`` until ``ends_at``."""
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.delegate,
+        command_input(
+            DelegateInput,
+            actor=actor,
+            to=to,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            comment=reason,
+        ),
+    )
+
+
+async def revoke_delegation(
+    client: Client, project_id: str, actor: str, delegation_id: int, comment: str | None = None
+) -> ProjectStatus:
+    """End delegation ``delegation_id`` now (its delegator or its substitute)."""
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.revoke_delegation,
+        command_input(
+            RevokeDelegationInput, actor=actor, delegation_id=delegation_id, comment=comment
+        ),
+    )
 
 
 async def board_action(
@@ -511,10 +559,13 @@ async def list_projects(
     held: bool = False,
     state: ListState | None = None,
     overdue_at: datetime | None = None,
+    person: str | None = None,
 ) -> list[ProjectRow]:
     """Projects from Temporal's visibility store, filtered by phase, what they await, their
-    worst RAG colour, hold and state (server-side), and by a decision overdue at
-    ``overdue_at`` (from the row each project keeps in its memo)."""
+    worst RAG colour, hold and state (server-side), by a decision overdue at ``overdue_at``
+    and by ``person``, the projects whose charter names them (both from the row each project
+    keeps in its memo; a project whose row does not name its people yet, begun before rows
+    did, is asked its `people` query)."""
     # A run that continued as new keeps its last search attributes: list live runs only.
     query = f"WorkflowType = '{ProjectWorkflow.__name__}' AND ExecutionStatus != 'ContinuedAsNew'"
     if phase:
@@ -531,10 +582,12 @@ async def list_projects(
     elif state is not None:  # an ended project's phase attribute is its outcome
         query += f" AND ExecutionStatus != 'Running' AND {sa.PHASE.name} = '{state}'"
     rows: list[ProjectRow] = []
+    ask: list[ProjectRow] = []  # rows that do not say whom they name: ask the project
     async for wf in client.list_workflows(query):
         attrs = wf.typed_search_attributes
         memo = await wf.memo()
         row = row_of_memo(memo.get(sa.ROW_MEMO))
+        named = people_of_memo(memo.get(sa.ROW_MEMO)) if person is not None else ()
         found = ProjectRow(
             project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
             phase=attrs.get(sa.PHASE) or "",
@@ -546,9 +599,48 @@ async def list_projects(
             rag=attrs.get(sa.RAG) or "",
             **row,
         )
-        if overdue_at is None or found.overdue(overdue_at):
+        if overdue_at is not None and not found.overdue(overdue_at):
+            continue
+        if named is None:
+            ask.append(found)
+        elif person is None or person in named:
             rows.append(found)
+    if ask and person is not None:
+        rows += await rows_naming(client, ask, person)
     return sorted(rows, key=lambda r: r.project_id)
+
+
+PEOPLE_QUERIES = 16
+"""Projects asked at once whether their charter names a person (rows kept before the memo
+row named the people)."""
+
+
+async def rows_naming(client: Client, rows: list[ProjectRow], person: str) -> list[ProjectRow]:
+    """Those of ``rows`` whose project's charter names ``person``, by its `people` query; a
+    project gone meanwhile names nobody."""
+    gate = asyncio.Semaphore(PEOPLE_QUERIES)
+
+    async def names(row: ProjectRow) -> bool:
+        async with gate:
+            try:
+                return person in await people(client, row.project_id)
+            except ProjectError as exc:
+                if exc.kind == "UnknownProject":
+                    return False
+                raise
+
+    found = await asyncio.gather(*(names(r) for r in rows))
+    return [r for r, yes in zip(rows, found, strict=True) if yes]
+
+
+def people_of_memo(raw: object) -> tuple[str, ...] | None:
+    """The ids of the people the charter names, from a project's memo row; ``None`` when the
+    row does not hold them (a project begun before rows did, or a row that is not what it
+    should be): then only the project's `people` query knows."""
+    named = raw.get("people") if isinstance(raw, dict) else None
+    if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
+        return None
+    return tuple(named)
 
 
 def row_of_memo(raw: object) -> dict[str, Any]:

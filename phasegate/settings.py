@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    oidc_groups_claim: str = "groups"
+    """The JWT claim that lists the person's groups at the identity provider (a list of
+    strings, or one string)."""
+    pmo_groups: Annotated[tuple[str, ...], NoDecode] = ()
+    """OIDC groups whose members have the PMO's portfolio-wide read access
+    (``PHASEGATE_PMO_GROUPS=pmo,portfolio-office``), besides the people of ``pmo``."""
     notify_config: Path | None = None
     """The notification configuration (YAML: channels, routes, delivery); unset, workers keep
     no outbox and notifications are only logged."""
@@ -85,7 +91,7 @@ class Settings(BaseSettings):
             raise PydanticUseDefault
         return value
 
-    @field_validator("pmo", "oidc_algorithms", mode="before")
+    @field_validator("pmo", "oidc_algorithms", "pmo_groups", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
