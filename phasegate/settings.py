@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     together with ``token``, or neither (the CLI then works locally)."""
     token: SecretStr | None = None
     """The personal API token (or OpenID Connect token) the CLI sends to ``api_url``."""
+    notify_config: Path | None = None
+    """The notification configuration (YAML: channels, routes, delivery); unset, workers keep
+    no outbox and notifications are only logged."""
+    dashboard_url: str | None = None
+    """The dashboard's base URL, for the links in notifications (over the config's own)."""
 
     @field_validator("*", mode="before")
     @classmethod

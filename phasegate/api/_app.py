@@ -25,6 +25,7 @@ from phasegate.api.routes import (
     gates,
     iterations,
     me,
+    notifications,
     projects,
     reports,
     tasks,
@@ -102,6 +103,7 @@ def create_app(
         reports,
         tasks,
         calendar,
+        notifications,
         audit,
     ):
         app.include_router(module.router)

@@ -408,6 +408,7 @@ async def _serve(s: Settings, signals: StopSignals) -> None:
     from worker import WorkerRefused, run_worker
 
     stop = signals.asyncio_event()
+    _check_notify_config(s)
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:
@@ -495,6 +496,17 @@ def dev(
         server.stop()
 
 
+def _check_notify_config(s: Settings) -> None:
+    """A bad notification configuration is said before anything starts (exit 1)."""
+    from governance import GovernanceError
+    from worker import notify_config
+
+    try:
+        notify_config(s)
+    except GovernanceError as exc:
+        raise fail(f"PHASEGATE_NOTIFY_CONFIG: {safe(str(exc))}") from None
+
+
 async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socket | None) -> None:
     """The worker and, on ``web_socket``, the API and dashboard, on one loop with one client
     and one ledger, until a signal asks to stop (or either of them fails)."""
@@ -510,6 +522,7 @@ async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socke
     from worker import WorkerRefused, run_worker
 
     stop = signals.asyncio_event()
+    _check_notify_config(s)
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:

@@ -47,6 +47,8 @@ ROUTES = {
     "/api/tasks": {"get"},
     "/api/tasks/{task_id}": {"get"},
     "/api/tasks/{task_id}/complete": {"post"},
+    "/api/notifications": {"get"},
+    "/api/notifications/{delivery_id}/retry": {"post"},
     "/api/audit/verify": {"get"},
     "/api/audit/export": {"get"},
 }
