@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import quote, urlsplit
 
-from pydantic import field_validator, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -71,6 +71,20 @@ class Settings(BaseSettings):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: Annotated[tuple[str, ...], NoDecode] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    session_secret: SecretStr | None = None
+    """The key that signs the web dashboard's session cookies (``PHASEGATE_SESSION_SECRET``,
+    at least 32 characters). Unset: a random key per process (with a warning), so sessions end
+    when the process does and are not shared between API processes."""
+
+    @field_validator("session_secret", mode="after")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
 
     @field_validator("*", mode="before")
     @classmethod

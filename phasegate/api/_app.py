@@ -18,6 +18,7 @@ from phasegate.api._deps import Services
 from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
 from phasegate.api.routes import audit, gates, projects, tasks
 from phasegate.settings import Settings
+from phasegate.web import install as install_web
 from phasegate.temporal import connect
 
 __all__ = ["create_app"]
@@ -80,6 +81,7 @@ def create_app(
     )
     for module in (projects, gates, tasks, audit):
         app.include_router(module.router)
+    install_web(app)  # the dashboard's pages and /static
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer

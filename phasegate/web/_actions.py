@@ -1,0 +1,104 @@
+"""The dashboard's forms: a vote on a gate, a review task completed. Each goes through the
+same service function as the API and the CLI, as the signed-in person; the workflow decides
+and its refusal is shown as it is. The answer is the page the form was on, with the result."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import structlog
+from fastapi import APIRouter, Path, Request, Response
+
+from phasegate import service
+from phasegate.api._deps import PERSON_ID, may_see
+from phasegate.api._errors import status_of_kind
+from phasegate.choices import missing_reason
+from phasegate.service import UNANSWERED, ProjectError
+from phasegate.web._core import Signed, Viewer, check_csrf, form, services
+from phasegate.web._project import not_found, project_page
+from phasegate.web._work import GATE_DECISIONS, Result, work_page
+
+router = APIRouter(include_in_schema=False)
+log = structlog.get_logger("phasegate.web")
+
+
+async def _answer(
+    request: Request, viewer: Viewer, back: str, project_id: str | None, result: Result, status: int
+) -> Response:
+    if back == "project" and project_id is not None:
+        return await project_page(request, viewer, project_id, result=result, status=status)
+    return await work_page(request, viewer, result=result, status=status)
+
+
+def _refused(exc: ProjectError) -> tuple[Result, int]:
+    if exc.kind == UNANSWERED:  # applied: only the answer is missing
+        return Result(True, str(exc)), 202
+    return Result(False, str(exc)), status_of_kind(exc.kind)
+
+
+@router.post("/projects/{project_id}/decide")
+async def decide(
+    request: Request, viewer: Signed, project_id: Annotated[str, Path(pattern=PERSON_ID)]
+) -> Response:
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    back = fields.get("back", "work")
+    client = services(request).client
+    if not await may_see(client, viewer.person, project_id):
+        raise not_found(project_id)
+    decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
+    round_text = fields.get("round", "")
+    if decision not in GATE_DECISIONS:
+        result, status = Result(False, f"unknown decision {decision!r}: approve, reject or rework"), 422
+    elif missing_reason(decision, comment):
+        result, status = (
+            Result(False, f"{decision} needs a comment: say why, for the record"),
+            422,
+        )
+    elif round_text and not round_text.isdigit():
+        result, status = Result(False, f"round {round_text!r} is not a number"), 422
+    else:
+        try:
+            st = await service.decide_gate(
+                client,
+                project_id,
+                viewer.id,
+                decision,
+                comment,
+                round=int(round_text) if round_text else None,
+            )
+        except ProjectError as exc:
+            result, status = _refused(exc)
+        else:
+            decided = st.gate is None or str(st.gate.round) != round_text
+            text = (
+                st.last_gate.describe()
+                if decided and st.last_gate is not None
+                else f"your vote ({decision}) on {project_id} is recorded"
+            )
+            result, status = Result(True, f"{project_id}: {text}"), 200
+            log.info("web.voted", project_id=project_id, person=viewer.id, decision=decision)
+    return await _answer(request, viewer, back, project_id, result, status)
+
+
+@router.post("/tasks/{task_id}/complete")
+async def complete(request: Request, viewer: Signed, task_id: int) -> Response:
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    s = services(request)
+    task = await asyncio.to_thread(s.ledger.task, task_id)
+    if task is None or not await may_see(s.client, viewer.person, task.project_id):
+        result, status = Result(False, f"no task {task_id}"), 404
+        project_id = None
+    else:
+        project_id = task.project_id
+        try:
+            await service.complete_task(
+                s.client, s.ledger, task_id, viewer.id, fields.get("comment", "").strip() or None
+            )
+        except ProjectError as exc:
+            result, status = _refused(exc)
+        else:
+            result, status = Result(True, f"done: {task.title} ({task.project_id})"), 200
+    return await _answer(request, viewer, fields.get("back", "work"), project_id, result, status)
