@@ -9,23 +9,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
-from fastapi.staticfiles import StaticFiles
+from fastapi import FastAPI
 
-from phasegate.web import _actions, _audit, _login, _portfolio, _project, _work
-from phasegate.web._core import WebError, html_error
-
-__all__ = ["install", "router"]
-
-router = APIRouter(include_in_schema=False)
-for _module in (_login, _portfolio, _work, _project, _actions, _audit):
-    router.include_router(_module.router)
+__all__ = ["STATIC", "install"]
 
 STATIC = Path(__file__).with_name("static")
 
 
 def install(app: FastAPI) -> None:
     """Serve the dashboard from ``app``: its pages, ``/static``, and its errors as pages."""
+    # Imported here: the pages use the API's parts, and the API's app factory calls this.
+    from fastapi.staticfiles import StaticFiles
+
+    from phasegate.web._core import WebError, html_error
+    from phasegate.web._router import router
+
     app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_exception_handler(WebError, html_error)

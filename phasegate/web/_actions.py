@@ -50,7 +50,10 @@ async def decide(
     decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
     round_text = fields.get("round", "")
     if decision not in GATE_DECISIONS:
-        result, status = Result(False, f"unknown decision {decision!r}: approve, reject or rework"), 422
+        result, status = (
+            Result(False, f"unknown decision {decision!r}: approve, reject or rework"),
+            422,
+        )
     elif missing_reason(decision, comment):
         result, status = (
             Result(False, f"{decision} needs a comment: say why, for the record"),

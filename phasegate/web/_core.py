@@ -16,6 +16,9 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+import governance as g
+from governance.messages import ProjectStatus
+from ledger import Ledger
 from phasegate.api._auth import Person
 from phasegate.api._deps import Services
 from phasegate.service import ProjectError
@@ -31,6 +34,7 @@ __all__ = [
     "form",
     "html_error",
     "local_path",
+    "pinned_model",
     "render",
     "services",
 ]
@@ -136,7 +140,11 @@ def render(
     etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
     sent = request.headers.get("if-none-match")
     common = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", **(headers or {})}
-    if request.method == "GET" and sent is not None and etag in {t.strip() for t in sent.split(",")}:
+    if (
+        request.method == "GET"
+        and sent is not None
+        and etag in {t.strip() for t in sent.split(",")}
+    ):
         return Response(status_code=304, headers={**common, "ETag": etag})
     return HTMLResponse(data, status_code=status, headers={**common, "ETag": etag})
 
@@ -181,10 +189,14 @@ async def form(request: Request) -> dict[str, str]:
         return {}
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
-        raise WebError(415, "Unsupported form", "send the form as application/x-www-form-urlencoded")
+        raise WebError(
+            415, "Unsupported form", "send the form as application/x-www-form-urlencoded"
+        )
     try:
         text = raw.decode("utf-8")
-        fields = parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False)
+        fields = parse_qs(
+            text, keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False
+        )
     except (UnicodeDecodeError, ValueError) as exc:
         raise WebError(400, "Bad form", f"the form could not be read: {exc}") from None
     return {name: values[0] for name, values in fields.items()}
@@ -216,6 +228,22 @@ def html_error(request: Request, exc: Exception) -> Response:
             response.delete_cookie(COOKIE, path="/")
         return response
     return render(request, "error.html", viewer=None, status=exc.status, error=exc)
+
+
+def pinned_model(ledger: Ledger, st: ProjectStatus) -> g.GovernanceModel | None:
+    """The project's model, when a built-in or a published one has the very content the
+    project pinned (its hash); None for a local file's model (the track then shows ids)."""
+    name, _, version = st.model.partition("@")
+    try:
+        model = g.builtin_model(st.model)
+    except g.GovernanceError:
+        model = None
+    if model is None:
+        published = ledger.published_model(name, version)
+        model = published.model if published is not None else None
+    if model is None or model.content_hash() != st.model_hash:
+        return None
+    return model
 
 
 def project_error(exc: ProjectError) -> WebError:

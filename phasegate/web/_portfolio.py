@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request, Response
 from temporalio.client import Client
 
 from governance.messages import ProjectStatus
+from ledger import Ledger
 from phasegate import service
 from phasegate.api._auth import Person
 from phasegate.api._deps import may_see
 from phasegate.service import ProjectError, ProjectRow
-from phasegate.web._core import Signed, render, services
+from phasegate.web._core import Signed, pinned_model, render, services
 
 router = APIRouter(include_in_schema=False)
 
@@ -97,16 +98,21 @@ class Board:
         return sum(len(c.cards) for c in self.columns)
 
 
-def boards(cards: list[Card]) -> list[Board]:
+def boards(cards: list[Card], ledger: Ledger) -> list[Board]:
     """One board per model, a column per phase in the model's order (from a project's
-    status), then one for ended projects; empty columns are kept, so the flow reads whole."""
+    status; titled as the model titles them), then one for ended projects; empty columns
+    are kept, so the flow reads whole."""
     out: dict[str, Board] = {}
     for card in cards:
         board = out.get(card.row.model)
         if board is None:
-            phases = card.status.phases if card.status is not None else []
+            st = card.status
+            model = pinned_model(ledger, st) if st is not None else None
+            titles = {p.id: p.title or p.id for p in model.phases} if model is not None else {}
             board = out[card.row.model] = Board(
-                card.row.model, [Column(p, p) for p in phases] + [Column(ENDED, "ended")]
+                card.row.model,
+                [Column(p, titles.get(p, p)) for p in (st.phases if st is not None else [])]
+                + [Column(ENDED, "ended")],
             )
         phase = ENDED if card.row.status != "running" else card.row.phase
         column = next((c for c in board.columns if c.phase == phase), None)
@@ -144,16 +150,14 @@ async def portfolio(
     ]
     statuses = await gathered(
         shown,
-        lambda r: status_or_none(client, r.project_id)
-        if r.status == "running"
-        else _none(),
+        lambda r: status_or_none(client, r.project_id) if r.status == "running" else _none(),
     )
     cards = [Card(r, st) for r, st in zip(shown, statuses, strict=True)]
     return render(
         request,
         "portfolio.html",
         viewer=viewer,
-        boards=boards(cards),
+        boards=await asyncio.to_thread(boards, cards, services(request).ledger),
         total=len(rows),
         shown=len(shown),
         options=options,

@@ -19,7 +19,15 @@ from phasegate import service
 from phasegate.api._deps import PERSON_ID, may_see
 from phasegate.service import ProjectError
 from phasegate.web import _svg
-from phasegate.web._core import Signed, Viewer, WebError, project_error, render, services
+from phasegate.web._core import (
+    Signed,
+    Viewer,
+    WebError,
+    pinned_model,
+    project_error,
+    render,
+    services,
+)
 from phasegate.web._work import GATE_DECISIONS, Result
 
 router = APIRouter(include_in_schema=False)
@@ -31,22 +39,6 @@ PAGE = 25
 def not_found(project_id: str) -> WebError:
     """The same page for a project that does not exist and one the viewer may not see."""
     return WebError(404, "No such project", f"no project {project_id}")
-
-
-def pinned_model(ledger: Ledger, st: ProjectStatus) -> g.GovernanceModel | None:
-    """The project's model, when a built-in or a published one has the very content the
-    project pinned (its hash); None for a local file's model (the track then shows ids)."""
-    name, _, version = st.model.partition("@")
-    try:
-        model = g.builtin_model(st.model)
-    except g.GovernanceError:
-        model = None
-    if model is None:
-        published = ledger.published_model(name, version)
-        model = published.model if published is not None else None
-    if model is None or model.content_hash() != st.model_hash:
-        return None
-    return model
 
 
 @dataclass(frozen=True)
@@ -71,13 +63,19 @@ def track(
     for i, pid in enumerate(st.phases):
         phase = phases.get(pid)
         gate = phase.gate_state if phase is not None else f"{pid}_gate"
-        started = [e.at for e in entries if e.to_state == pid and e.kind in ("phase_started", "project_started")]
+        started = [
+            e.at
+            for e in entries
+            if e.to_state == pid and e.kind in ("phase_started", "project_started")
+        ]
         passed = [e.at for e in entries if e.kind == "gate_passed" and e.from_state == gate]
         if st.terminal:
             state = "passed" if passed else "ahead"
         else:
-            state = "passed" if current is not None and i < current else (
-                "current" if i == current else "ahead"
+            state = (
+                "passed"
+                if current is not None and i < current
+                else ("current" if i == current else "ahead")
             )
         steps.append(
             Step(
@@ -134,7 +132,9 @@ async def project_page(
             service.allowed_actions(s.client, project_id, viewer.id),
         )
     except ProjectError as exc:
-        raise (not_found(project_id) if exc.kind == "UnknownProject" else project_error(exc)) from None
+        raise (
+            not_found(project_id) if exc.kind == "UnknownProject" else project_error(exc)
+        ) from None
     try:
         entries = await asyncio.to_thread(timeline.read, s.ledger, project_id)
     except timeline.NoProject:

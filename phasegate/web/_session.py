@@ -121,9 +121,7 @@ class Session:
         """The session of a cookie's data; None when it is malformed or has expired."""
         if data is None:
             return None
-        person, via, token_id, exp, csrf = (
-            data.get(k) for k in ("p", "via", "k", "exp", "csrf")
-        )
+        person, via, token_id, exp, csrf = (data.get(k) for k in ("p", "via", "k", "exp", "csrf"))
         if (
             not isinstance(person, str)
             or via not in ("token", "oidc")

@@ -43,9 +43,12 @@ def lifecycle(model: g.GovernanceModel, current: str | None) -> Markup:
     """The model's phases top to bottom, each with its gate (a diamond) and where approve,
     rework and reject lead (from the lifecycle's own transitions); ``current``, a lifecycle
     state, is highlighted."""
-    edges = {(t["source"], t["trigger"]): t["dest"] for t in lifecycle_transitions(model)
-             if isinstance(t["source"], str)}
-    step, top, cx = 120, 20, 250
+    edges = {
+        (t["source"], t["trigger"]): t["dest"]
+        for t in lifecycle_transitions(model)
+        if isinstance(t["source"], str)
+    }
+    step, top, cx = 120, 20, 200
     height = top + step * len(model.phases) + 70
     body: list[str] = []
     for i, phase in enumerate(model.phases):
@@ -96,7 +99,7 @@ def lifecycle(model: g.GovernanceModel, current: str | None) -> Markup:
     )
     phases = ", ".join(p.id for p in model.phases)
     return _svg(
-        _WIDTH,
+        540,
         height,
         f"Lifecycle of {model.ref}",
         f"Phases in order, each ending at a gate: {phases}. Current state: {current or '-'}.",

@@ -57,9 +57,12 @@ class WorkItem:
 
     @property
     def decisions(self) -> list[str]:
-        """The votes this person may cast on this task's gate now."""
+        """The votes this person may cast on this task's gate round, while it is open."""
         st = self.status
-        if self.kind != "gate" or st is None or st.gate is None or st.gate.gate != self.task.gate:
+        if self.kind != "gate" or st is None or st.gate is None or self.task.gate is None:
+            return []
+        # A decide task's group is ``[e<epoch>/]<gate>/<round>``.
+        if self.task.gate.split("/")[-2:] != [st.gate.gate, str(st.gate.round)]:
             return []
         return [a for a in GATE_DECISIONS if a in self.actions]
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from web_support import Served
@@ -18,15 +17,6 @@ from phasegate.logging import configure_logging
 from phasegate.settings import Settings
 from tests.api.api_support import PEOPLE, PMO
 from tests.integration.conftest import Cli, WorkerProcess
-
-SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from pathlib import Path
 
 import httpx
 import uvicorn
@@ -14,6 +15,15 @@ from phasegate.api import create_app
 from phasegate.settings import Settings
 from tests.api.api_support import free_port
 
+SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
+"""Where the browser tests keep their screenshots (git ignores the folder)."""
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
