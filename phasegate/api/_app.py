@@ -18,8 +18,8 @@ from phasegate.api._deps import Services
 from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
 from phasegate.api.routes import audit, gates, projects, tasks
 from phasegate.settings import Settings
-from phasegate.web import install as install_web
 from phasegate.temporal import connect
+from phasegate.web import install as install_web
 
 __all__ = ["create_app"]
 
