@@ -15,7 +15,15 @@ from ledger import Ledger
 from phasegate.devserver import DevServer
 from phasegate.logging import configure_logging
 from phasegate.settings import Settings
-from tests.api.api_support import PEOPLE, PMO
+from tests.api.api_support import (
+    AUDIENCE,
+    CLAIM,
+    ISSUER,
+    PEOPLE,
+    PMO,
+    IdentityProvider,
+    serving,
+)
 from tests.integration.conftest import Cli, WorkerProcess
 
 
@@ -61,9 +69,21 @@ def web_tokens(web_ledger: Ledger) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def web(web_devserver: DevServer, web_worker: WorkerProcess) -> Iterator[Served]:
+def web_idp() -> Iterator[IdentityProvider]:
+    with serving(IdentityProvider()) as provider:
+        yield provider
+
+
+@pytest.fixture(scope="session")
+def web(
+    web_devserver: DevServer, web_worker: WorkerProcess, web_idp: IdentityProvider
+) -> Iterator[Served]:
     configure_logging("json", "WARNING")
     settings = Settings(
+        oidc_issuer=ISSUER,
+        oidc_audience=AUDIENCE,
+        oidc_jwks_url=web_idp.url,
+        oidc_person_claim=CLAIM,
         address=web_devserver.address,
         ledger_url=web_worker.ledger_url,
         task_queue=web_worker.task_queue,

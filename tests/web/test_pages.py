@@ -4,6 +4,7 @@ revoked token, the audit export."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,7 @@ import pytest
 from web_support import Served, csrf_of, signed_in
 
 from ledger import Ledger
-from tests.api.api_support import OUTSIDER, PMO, new_project
+from tests.api.api_support import OUTSIDER, PMO, IdentityProvider, new_project
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
@@ -61,6 +62,54 @@ def test_the_session_cookie_holds_no_token(web: Served, web_tokens: dict[str, st
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Max-Age=43200" in cookie
     secret = web_tokens["bo"].split("_", 2)[2]
     assert secret not in cookie and web_tokens["bo"] not in cookie
+
+
+def test_an_openid_connect_token_signs_in_until_it_expires(
+    web: Served, web_idp: IdentityProvider
+) -> None:
+    http = httpx.Client(base_url=web.base)
+    page = http.get("/login")
+    token = web_idp.token("anna", lifetime=timedelta(minutes=5))
+    answer = http.post("/login", data={"csrf": csrf_of(page.text), "token": token})
+    assert answer.status_code == 303
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("pg_session"))
+    max_age = int(cookie.split("Max-Age=")[1].split(";")[0])
+    assert 240 < max_age <= 300  # the JWT's own expiry, not 12 hours
+    assert "Signed in as <strong>anna</strong>" in http.get("/work").text
+    page = http.get("/login")
+    wrong = web_idp.token("anna", kid="unknown-key")
+    refused = http.post("/login", data={"csrf": csrf_of(page.text), "token": wrong})
+    assert refused.status_code == 401 and "OpenID Connect token is not valid" in refused.text
+
+
+def test_the_session_cookie_is_secure_over_https(web: Served, web_tokens: dict[str, str]) -> None:
+    # uvicorn trusts X-Forwarded-Proto from 127.0.0.1: the request came over https.
+    http = httpx.Client(base_url=web.base, headers={"X-Forwarded-Proto": "https"})
+    page = http.get("/login")
+    assert "; Secure" in page.headers["set-cookie"] or "; secure" in page.headers["set-cookie"]
+    answer = http.post(
+        "/login",
+        data={"csrf": csrf_of(page.text), "token": web_tokens["anna"]},
+        cookies={"pg_login": page.cookies["pg_login"]},
+    )
+    assert answer.status_code == 303
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("pg_session"))
+    assert "secure" in cookie.lower()
+
+
+def test_a_page_answers_304_while_nothing_changed(
+    web: Served, web_tokens: dict[str, str], web_cli: Cli, tmp_path: Path
+) -> None:
+    pid = new_project(web_cli, tmp_path)
+    anna = signed_in(web, web_tokens["anna"])
+    first = anna.get(f"/projects/{pid}")
+    etag = first.headers["etag"]
+    again = anna.get(f"/projects/{pid}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["etag"] == etag
+    web_cli("gate", "request", pid, "--as", "david")
+    changed = anna.get(f"/projects/{pid}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    assert "Open gate: Beslutspunkt 1" in changed.text
 
 
 def test_a_wrong_token_does_not_sign_in(web: Served) -> None:
