@@ -12,7 +12,15 @@ from fastapi import APIRouter, Query, Request, Response
 
 from ledger import VerifyReport
 from phasegate.api._deps import PERSON_ID, may_see
-from phasegate.web._core import SECURITY_HEADERS, Signed, WebError, render, services
+from phasegate.service import ProjectError
+from phasegate.web._core import (
+    SECURITY_HEADERS,
+    Signed,
+    WebError,
+    project_error,
+    render,
+    services,
+)
 from phasegate.web._portfolio import visible_rows
 
 router = APIRouter(include_in_schema=False)
@@ -29,7 +37,10 @@ class Verified:
 @router.get("/audit")
 async def audit(request: Request, viewer: Signed) -> Response:
     s = services(request)
-    rows = await visible_rows(s.client, viewer.person)
+    try:
+        rows = await visible_rows(s.client, viewer.person)
+    except ProjectError as exc:
+        raise project_error(exc) from None
 
     def verify_all() -> list[Verified]:
         out = []

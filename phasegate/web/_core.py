@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import hmac
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +16,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 import governance as g
-from governance.messages import ProjectStatus
 from ledger import Ledger
 from phasegate.api._auth import Person
 from phasegate.api._deps import Services
@@ -213,10 +211,6 @@ def check_csrf(viewer: Viewer, fields: dict[str, str]) -> None:
         )
 
 
-def same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
-
-
 def html_error(request: Request, exc: Exception) -> Response:
     """The page for a ``WebError`` (a ``LoginRequired`` page request goes to the login)."""
     assert isinstance(exc, WebError)
@@ -230,18 +224,19 @@ def html_error(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", viewer=None, status=exc.status, error=exc)
 
 
-def pinned_model(ledger: Ledger, st: ProjectStatus) -> g.GovernanceModel | None:
-    """The project's model, when a built-in or a published one has the very content the
-    project pinned (its hash); None for a local file's model (the track then shows ids)."""
-    name, _, version = st.model.partition("@")
+def pinned_model(ledger: Ledger, ref: str, model_hash: str) -> g.GovernanceModel | None:
+    """A project's model (``ref``, ``name@version``), when a built-in or a published one has
+    the very content the project pinned (``model_hash``); None for a local file's model (the
+    pages then show phase ids)."""
+    name, _, version = ref.partition("@")
     try:
-        model = g.builtin_model(st.model)
+        model = g.builtin_model(ref)
     except g.GovernanceError:
         model = None
-    if model is None:
+    if model is None and version:
         published = ledger.published_model(name, version)
         model = published.model if published is not None else None
-    if model is None or model.content_hash() != st.model_hash:
+    if model is None or model.content_hash() != model_hash:
         return None
     return model
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
@@ -14,9 +15,8 @@ from governance.messages import ProjectStatus
 from ledger import Ledger
 from phasegate import service
 from phasegate.api._auth import Person
-from phasegate.api._deps import may_see
 from phasegate.service import ProjectError, ProjectRow
-from phasegate.web._core import Signed, pinned_model, render, services
+from phasegate.web._core import Signed, pinned_model, project_error, render, services
 
 router = APIRouter(include_in_schema=False)
 
@@ -39,13 +39,40 @@ async def gathered(items: Iterable[T], ask: Callable[[T], Awaitable[R]]) -> list
     return list(await asyncio.gather(*(one(i) for i in items)))
 
 
+_PEOPLE: OrderedDict[str, frozenset[str]] = OrderedDict()
+"""The people each project's charter names, by project id: a charter is pinned when its project
+starts and a project id is never used twice, so an answer stays true. Bounded (LRU)."""
+PEOPLE_CACHED = 20_000
+
+
+async def charter_people(client: Client, project_id: str) -> frozenset[str]:
+    """The people the project's charter names (``service.people``, remembered); none for a
+    project Temporal does not know."""
+    known = _PEOPLE.get(project_id)
+    if known is not None:
+        _PEOPLE.move_to_end(project_id)
+        return known
+    try:
+        known = frozenset(await service.people(client, project_id))
+    except ProjectError as exc:
+        if exc.kind == "UnknownProject":
+            return frozenset()
+        raise
+    _PEOPLE[project_id] = known
+    while len(_PEOPLE) > PEOPLE_CACHED:
+        _PEOPLE.popitem(last=False)
+    return known
+
+
 async def visible_rows(client: Client, person: Person) -> list[ProjectRow]:
-    """The portfolio rows of every project ``person`` may see (the same rule as the API)."""
+    """The portfolio rows of every project ``person`` may see: the rule of the API's
+    ``may_see`` (the PMO sees every project, anyone else those whose charter names them),
+    with the charters' people remembered, so a listing asks each project once."""
     rows = await service.list_projects(client)
     if person.pmo:
         return rows
-    shown = await gathered(rows, lambda r: may_see(client, person, r.project_id))
-    return [r for r, ok in zip(rows, shown, strict=True) if ok]
+    people = await gathered(rows, lambda r: charter_people(client, r.project_id))
+    return [r for r, named in zip(rows, people, strict=True) if person.id in named]
 
 
 async def status_or_none(client: Client, project_id: str) -> ProjectStatus | None:
@@ -98,20 +125,34 @@ class Board:
         return sum(len(c.cards) for c in self.columns)
 
 
-def boards(cards: list[Card], ledger: Ledger) -> list[Board]:
-    """One board per model, a column per phase in the model's order (from a project's
-    status; titled as the model titles them), then one for ended projects; empty columns
-    are kept, so the flow reads whole."""
+async def phases_of(
+    client: Client, ledger: Ledger, rows: list[ProjectRow]
+) -> dict[str, list[tuple[str, str]]]:
+    """Each model's phases in order, as (id, title): from the model itself when the project
+    pinned a built-in or published one, else from one of its projects' status (ids only)."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for row in rows:
+        if row.model in out:
+            continue
+        model = await asyncio.to_thread(pinned_model, ledger, row.model, row.model_hash)
+        if model is not None:
+            out[row.model] = [(p.id, p.title or p.id) for p in model.phases]
+            continue
+        st = await status_or_none(client, row.project_id) if row.status == "running" else None
+        out[row.model] = [(p, p) for p in st.phases] if st is not None else []
+    return out
+
+
+def boards(cards: list[Card], phases: dict[str, list[tuple[str, str]]]) -> list[Board]:
+    """One board per model, a column per phase in the model's order, then one for ended
+    projects; empty columns are kept, so the flow reads whole."""
     out: dict[str, Board] = {}
     for card in cards:
         board = out.get(card.row.model)
         if board is None:
-            st = card.status
-            model = pinned_model(ledger, st) if st is not None else None
-            titles = {p.id: p.title or p.id for p in model.phases} if model is not None else {}
             board = out[card.row.model] = Board(
                 card.row.model,
-                [Column(p, titles.get(p, p)) for p in (st.phases if st is not None else [])]
+                [Column(pid, title) for pid, title in phases.get(card.row.model, [])]
                 + [Column(ENDED, "ended")],
             )
         phase = ENDED if card.row.status != "running" else card.row.phase
@@ -119,8 +160,6 @@ def boards(cards: list[Card], ledger: Ledger) -> list[Board]:
         if column is None:
             column = Column(phase, phase)
             board.columns.insert(len(board.columns) - 1, column)
-        if card.status is not None and card.status.phase == phase and card.status.phase_title:
-            column.title = card.status.phase_title
         column.cards.append(card)
     return [out[m] for m in sorted(out)]
 
@@ -134,8 +173,12 @@ async def portfolio(
     awaiting: Annotated[str, Query(pattern=FILTER)] = "",
     rag: Annotated[str, Query(pattern=FILTER)] = "",
 ) -> Response:
-    client = services(request).client
-    rows = await visible_rows(client, viewer.person)
+    s = services(request)
+    client = s.client
+    try:
+        rows = await visible_rows(client, viewer.person)
+    except ProjectError as exc:
+        raise project_error(exc) from None
     options = {
         "model": sorted({r.model for r in rows}),
         "phase": sorted({r.phase for r in rows if r.phase}),
@@ -157,7 +200,7 @@ async def portfolio(
         request,
         "portfolio.html",
         viewer=viewer,
-        boards=await asyncio.to_thread(boards, cards, services(request).ledger),
+        boards=boards(cards, await phases_of(client, s.ledger, shown)),
         total=len(rows),
         shown=len(shown),
         options=options,
@@ -168,3 +211,11 @@ async def portfolio(
 
 async def _none() -> None:
     return None
+
+
+def _deciding(row: ProjectRow) -> bool:
+    """The project runs and awaits a decision: a gate or an exception (its search attribute),
+    or a formal change (which has a deadline but no search attribute)."""
+    if row.status != "running" or row.held_since is not None:
+        return False
+    return row.awaiting.split(":")[0] in ("gate", "exception") or row.deadline is not None

@@ -139,7 +139,7 @@ async def project_page(
         entries = await asyncio.to_thread(timeline.read, s.ledger, project_id)
     except timeline.NoProject:
         entries = []
-    model = await asyncio.to_thread(pinned_model, s.ledger, st)
+    model = await asyncio.to_thread(pinned_model, s.ledger, st.model, st.model_hash)
     baseline = st.control.baseline if st.control is not None else None
     points = (
         await asyncio.to_thread(ev_points, s.ledger, project_id, baseline)

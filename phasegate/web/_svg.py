@@ -33,9 +33,11 @@ def _svg(width: int, height: int, label: str, description: str, body: list[str])
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
         f'class="chart" role="img" aria-labelledby="{ident}-t {ident}-d">'
         f'<title id="{ident}-t">{_t(label)}</title><desc id="{ident}-d">{_t(description)}</desc>'
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        f'<defs><marker id="{ident}-arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-        'class="arrowhead"/></marker></defs>' + "".join(body) + "</svg>"
+        'class="arrowhead"/></marker></defs>'
+        + "".join(body).replace("url(#arrow)", f"url(#{ident}-arrow)")
+        + "</svg>"
     )
 
 
