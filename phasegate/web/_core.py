@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 import governance as g
+from governance.audit import Task
 from ledger import Ledger
 from phasegate.api._auth import Person
 from phasegate.api._deps import Services
@@ -35,6 +36,7 @@ __all__ = [
     "pinned_model",
     "render",
     "services",
+    "task_kind",
 ]
 
 LIVE_HEADER = "x-phasegate-live"
@@ -239,6 +241,20 @@ def pinned_model(ledger: Ledger, ref: str, model_hash: str) -> g.GovernanceModel
     if model is None or model.content_hash() != model_hash:
         return None
     return model
+
+
+def task_kind(task: Task) -> str:
+    """``gate`` (a vote on a gate), ``change``, ``exception``, ``review`` (a gate's review
+    task, completed as such) or ``other`` (an iteration's, an obstacle), from its key."""
+    key = task.key
+    deciding = "/decide/" in key or "/advise/" in key
+    if key.startswith("change/") or "/change/" in key:
+        return "change" if deciding else "other"
+    if key.startswith("exception/") or "/exception/" in key:
+        return "exception" if deciding else "other"
+    if deciding:
+        return "gate"
+    return "review" if task.gate is not None else "other"
 
 
 def project_error(exc: ProjectError) -> WebError:

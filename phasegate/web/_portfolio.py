@@ -16,7 +16,14 @@ from ledger import Ledger
 from phasegate import service
 from phasegate.api._auth import Person
 from phasegate.service import ProjectError, ProjectRow
-from phasegate.web._core import Signed, pinned_model, project_error, render, services
+from phasegate.web._core import (
+    Signed,
+    pinned_model,
+    project_error,
+    render,
+    services,
+    task_kind,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -85,17 +92,8 @@ async def status_or_none(client: Client, project_id: str) -> ProjectStatus | Non
 @dataclass
 class Card:
     row: ProjectRow
-    status: ProjectStatus | None
-
-    @property
-    def awaited(self) -> list[str]:
-        """Who the open decisions wait for (the gate's approvers, a change's deciders)."""
-        if self.status is None:
-            return []
-        people: dict[str, None] = {}
-        for d in self.status.decisions or ([self.status.gate] if self.status.gate else []):
-            people.update(dict.fromkeys(d.awaited))
-        return list(people)
+    awaited: list[str]
+    """Who the open decisions wait for: the holders of their open decide tasks."""
 
     @property
     def waiting_for(self) -> str:
@@ -191,11 +189,10 @@ async def portfolio(
         for r in rows
         if all(not want or getattr(r, name) == want for name, want in chosen.items())
     ]
-    statuses = await gathered(
-        shown,
-        lambda r: status_or_none(client, r.project_id) if r.status == "running" else _none(),
-    )
-    cards = [Card(r, st) for r, st in zip(shown, statuses, strict=True)]
+    # Who a decision awaits: the inbox's open decide tasks (one query), not a status query
+    # per project (a workflow not in the worker's cache replays its history to answer one).
+    deciders = await asyncio.to_thread(awaited_by_project, s.ledger)
+    cards = [Card(r, deciders.get(r.project_id, []) if _deciding(r) else []) for r in shown]
     return render(
         request,
         "portfolio.html",
@@ -209,8 +206,15 @@ async def portfolio(
     )
 
 
-async def _none() -> None:
-    return None
+def awaited_by_project(ledger: Ledger) -> dict[str, list[str]]:
+    """The people each project's open decisions (gate, change, exception) wait for: the
+    assignees of its open decide tasks (a vote closes its task; an escalation withdraws them
+    and hands new ones to the level that decides now)."""
+    out: dict[str, dict[str, None]] = {}
+    for task in ledger.tasks(status="open"):
+        if task.assignee and "/decide/" in task.key and task_kind(task) != "other":
+            out.setdefault(task.project_id, {})[task.assignee] = None
+    return {pid: list(people) for pid, people in out.items()}
 
 
 def _deciding(row: ProjectRow) -> bool:

@@ -14,7 +14,7 @@ from governance.audit import Task
 from governance.messages import Action, ProjectStatus
 from phasegate import service
 from phasegate.service import ProjectError
-from phasegate.web._core import Signed, Viewer, render, services
+from phasegate.web._core import Signed, Viewer, render, services, task_kind
 from phasegate.web._portfolio import gathered
 
 router = APIRouter(include_in_schema=False)
@@ -28,20 +28,6 @@ class Result:
 
     ok: bool
     message: str
-
-
-def task_kind(task: Task) -> str:
-    """``gate`` (a vote on a gate), ``change``, ``exception``, ``review`` (a gate's review
-    task, completed as such) or ``other`` (an iteration's, an obstacle), from its key."""
-    key = task.key
-    deciding = "/decide/" in key or "/advise/" in key
-    if key.startswith("change/") or "/change/" in key:
-        return "change" if deciding else "other"
-    if key.startswith("exception/") or "/exception/" in key:
-        return "exception" if deciding else "other"
-    if deciding:
-        return "gate"
-    return "review" if task.gate is not None else "other"
 
 
 @dataclass(frozen=True)
