@@ -151,7 +151,7 @@ def boards(cards: list[Card], phases: dict[str, list[tuple[str, str]]]) -> list[
             board = out[card.row.model] = Board(
                 card.row.model,
                 [Column(pid, title) for pid, title in phases.get(card.row.model, [])]
-                + [Column(ENDED, "ended")],
+                + [Column(ENDED, "Ended")],
             )
         phase = ENDED if card.row.status != "running" else card.row.phase
         column = next((c for c in board.columns if c.phase == phase), None)
@@ -190,7 +190,7 @@ async def portfolio(
         if all(not want or getattr(r, name) == want for name, want in chosen.items())
     ]
     # Who a decision awaits: the inbox's open decide tasks (one query), not a status query
-    # per project (a workflow not in the worker's cache replays its history to answer one).
+    # per project (which made the page 9x the listing at 200 projects: bench/bench_web.py).
     deciders = await asyncio.to_thread(awaited_by_project, s.ledger)
     cards = [Card(r, deciders.get(r.project_id, []) if _deciding(r) else []) for r in shown]
     return render(

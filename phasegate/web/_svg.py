@@ -51,7 +51,7 @@ def lifecycle(model: g.GovernanceModel, current: str | None) -> Markup:
         if isinstance(t["source"], str)
     }
     step, top, cx = 120, 20, 200
-    height = top + step * len(model.phases) + 70
+    height = top + step * len(model.phases) + 80
     body: list[str] = []
     for i, phase in enumerate(model.phases):
         y = top + i * step
@@ -96,8 +96,10 @@ def lifecycle(model: g.GovernanceModel, current: str | None) -> Markup:
                 f'<text x="{cx + 20}" y="{end + 16}" class="label">closed</text>'
             )
     body.append(
-        f'<text x="10" y="{height - 10}" class="small">From any phase or gate: hold and '
-        "resume, cancel; a forecast beyond a tolerance raises an exception.</text>"
+        f'<text x="10" y="{height - 24}" class="small">From any phase or gate: hold and resume, '
+        "and cancel;</text>"
+        f'<text x="10" y="{height - 8}" class="small">a forecast beyond a tolerance raises an '
+        "exception.</text>"
     )
     phases = ", ".join(p.id for p in model.phases)
     return _svg(

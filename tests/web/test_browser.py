@@ -126,7 +126,11 @@ def test_a_button_the_person_may_not_use_is_not_shown(
     expect(page.locator(".awaited")).to_have_text("anna")
     for name in ("Approve", "Reject", "Rework"):
         expect(page.get_by_role("button", name=name)).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # no sideways scroll
     shot(page, "project-phone")
+    page.goto("/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "portfolio-phone")
     # bo has voted: his decide task is done, and no vote is offered to him again.
     bo = sign_in(browser, web, web_tokens["bo"])
     page = bo.new_page()
