@@ -74,7 +74,9 @@ async def decide(
         except ProjectError as exc:
             result, status = _refused(exc)
         else:
-            decided = st.gate is None or str(st.gate.round) != round_text
+            # The vote decided the gate when none is open after it, or another round is (a
+            # rework reopens the phase; its gate opens again only when requested).
+            decided = st.gate is None or (round_text != "" and str(st.gate.round) != round_text)
             text = (
                 st.last_gate.describe()
                 if decided and st.last_gate is not None

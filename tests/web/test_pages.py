@@ -232,3 +232,21 @@ def test_the_static_files_ship_with_the_package(web: Served) -> None:
     assert not any(
         "http://" in p.read_text() or "https://" in p.read_text() for p in root.iterdir()
     )
+
+
+def test_a_vote_is_the_signed_in_persons_and_a_refusal_comes_back_unchanged(
+    web: Served, web_tokens: dict[str, str], web_cli: Cli, web_ledger: Ledger, tmp_path: Path
+) -> None:
+    pid = new_project(web_cli, tmp_path)
+    web_cli("gate", "request", pid, "--as", "david")
+    bo = signed_in(web, web_tokens["bo"])
+    token = csrf_of(bo.get("/work").text)
+    vote = {"csrf": token, "decision": "approve", "round": "1", "comment": "fine", "actor": "anna"}
+    first = bo.post(f"/projects/{pid}/decide", data=vote)
+    assert first.status_code == 200 and f"your vote (approve) on {pid} is recorded" in first.text
+    again = bo.post(f"/projects/{pid}/decide", data={**vote, "back": "project"})
+    assert again.status_code == 409
+    assert "&#34;bo&#34; has already decided gate idea_gate (round 1)" in again.text
+    assert "Open gate: Beslutspunkt 1" in again.text  # the project page, as asked
+    votes = [(e.actor, e.comment) for e in web_ledger.events(pid) if e.kind == "vote_cast"]
+    assert votes == [("bo", "fine")]  # bo's, whatever the form said
