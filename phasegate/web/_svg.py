@@ -223,9 +223,13 @@ def earned_value(baseline: g.Baseline, points: Sequence[EvPoint]) -> Markup | No
         return kx * (d - start).days + ox
 
     body = _frame(left, top, right, bottom, y_max, baseline.currency)
-    for d in (start, start + timedelta(days=days // 2), end):
+    for d, anchor in (
+        (start, "start"),
+        (start + timedelta(days=days // 2), "middle"),
+        (end, "end"),
+    ):
         body.append(
-            f'<text x="{x(d):.1f}" y="{bottom + 16}" class="small" text-anchor="middle">'
+            f'<text x="{x(d):.1f}" y="{bottom + 16}" class="small" text-anchor="{anchor}">'
             f"{d.isoformat()}</text>"
         )
     body.append(_polyline([(x(d), ky * v + oy) for d, v in pv], "pv", dots=False))

@@ -5,19 +5,23 @@ there. Screenshots of the main pages go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 from web_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Served
 
+from ledger import Ledger
 from tests.api.api_support import new_project
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
 
+UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
 LIVE_TIMEOUT_MS = 15_000
 """The pages poll every 2 s; a vote is recorded within a second or two."""
 
@@ -148,3 +152,32 @@ def test_a_button_the_person_may_not_use_is_not_shown(
     expect(review.get_by_role("button", name="Approve")).to_have_count(0)
     for context in (david, bo, anna):
         context.close()
+
+
+def test_a_project_under_control_draws_its_earned_value(
+    browser: Browser, web: Served, web_cli: Cli, web_ledger: Ledger, tmp_path: Path
+) -> None:
+    pid = f"web-{uuid.uuid4().hex[:8]}"
+
+    def made() -> str:
+        charter = tmp_path / "charter.yaml"
+        text = UNDER_WAY.read_text(encoding="utf-8").replace("id: payroll-cutover", f"id: {pid}")
+        charter.write_text(text, encoding="utf-8")
+        web_cli("project", "start", charter, "--as", "dev")
+        today = datetime.now(UTC).date().isoformat()
+        web_cli(
+            "progress", pid, "--as", "dev", "--as-of", today, "--actual-cost", "312000",
+            "--earned-scope", "58",
+        )  # fmt: skip
+        return web_ledger.create_token("ada", "web tests")[1]
+
+    with ThreadPoolExecutor(1) as pool:
+        token = pool.submit(made).result()
+    context = sign_in(browser, web, token)
+    page = context.new_page()
+    page.goto(f"/projects/{pid}")
+    chart = page.get_by_role("img", name="Earned value")
+    expect(chart).to_be_visible()
+    expect(page.get_by_role("heading", name="Open exception: Exception EX-1")).to_be_visible()
+    shot(page, "project-under-control")
+    context.close()
