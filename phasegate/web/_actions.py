@@ -87,6 +87,46 @@ async def decide(
     return await _answer(request, viewer, back, project_id, result, status)
 
 
+PROJECT_ACTIONS = ("request_gate", "hold", "resume", "cancel")
+"""The project page's other buttons: the project manager's gate request, the executive's."""
+
+
+@router.post("/projects/{project_id}/act")
+async def act(
+    request: Request, viewer: Signed, project_id: Annotated[str, Path(pattern=PERSON_ID)]
+) -> Response:
+    """Request the phase's gate, or hold, resume or cancel the project, as the signed-in
+    person (the workflow decides whether they may)."""
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    client = services(request).client
+    if not await may_see(client, viewer.person, project_id):
+        raise not_found(project_id)
+    action, comment = fields.get("action", ""), fields.get("comment", "").strip() or None
+    if action not in PROJECT_ACTIONS:
+        result, status = Result(False, f"unknown action {action!r}"), 422
+    elif missing_reason(action, comment):
+        result, status = Result(False, f"{action} needs a comment: say why, for the record"), 422
+    else:
+        try:
+            if action == "request_gate":
+                st = await service.request_gate(client, project_id, viewer.id, comment)
+            else:
+                st = await service.board_action(client, project_id, action, viewer.id, comment)
+        except ProjectError as exc:
+            result, status = _refused(exc)
+        else:
+            done = {
+                "request_gate": f"gate {st.gate.gate} requested" if st.gate else "gate requested",
+                "hold": "on hold",
+                "resume": "resumed",
+                "cancel": "cancelled",
+            }[action]
+            result, status = Result(True, f"{project_id}: {done}"), 200
+            log.info("web.acted", project_id=project_id, person=viewer.id, action=action)
+    return await project_page(request, viewer, project_id, result=result, status=status)
+
+
 @router.post("/tasks/{task_id}/complete")
 async def complete(request: Request, viewer: Signed, task_id: int) -> Response:
     fields = await form(request)

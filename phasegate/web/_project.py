@@ -161,6 +161,7 @@ async def project_page(
         st=st,
         steps=track(st, model, entries),
         decisions=[a for a in GATE_DECISIONS if a in actions],
+        project_actions=[a for a in ("request_gate", "hold", "resume", "cancel") if a in actions],
         actions=actions,
         entries=newest_first[(page - 1) * PAGE : page * PAGE],
         page=page,

@@ -250,3 +250,30 @@ def test_a_vote_is_the_signed_in_persons_and_a_refusal_comes_back_unchanged(
     assert "Open gate: Beslutspunkt 1" in again.text  # the project page, as asked
     votes = [(e.actor, e.comment) for e in web_ledger.events(pid) if e.kind == "vote_cast"]
     assert votes == [("bo", "fine")]  # bo's, whatever the form said
+
+
+def test_the_project_manager_requests_the_gate_and_the_executive_holds_from_the_page(
+    web: Served, web_tokens: dict[str, str], web_cli: Cli, tmp_path: Path
+) -> None:
+    pid = new_project(web_cli, tmp_path)
+    david, anna = signed_in(web, web_tokens["david"]), signed_in(web, web_tokens["anna"])
+    page = david.get(f"/projects/{pid}").text
+    assert 'value="request_gate"' in page and 'value="hold"' not in page  # not the executive's
+    assert 'value="request_gate"' not in anna.get(f"/projects/{pid}").text
+    requested = david.post(
+        f"/projects/{pid}/act", data={"csrf": csrf_of(page), "action": "request_gate"}
+    )
+    assert requested.status_code == 200 and f"{pid}: gate idea_gate requested" in requested.text
+    token = csrf_of(anna.get(f"/projects/{pid}").text)
+    bare = anna.post(f"/projects/{pid}/act", data={"csrf": token, "action": "hold"})
+    assert bare.status_code == 422 and "hold needs a comment" in bare.text
+    refused = david.post(
+        f"/projects/{pid}/act", data={"csrf": csrf_of(page), "action": "hold", "comment": "x"}
+    )
+    assert refused.status_code == 403 and "may not hold the project" in refused.text
+    held = anna.post(
+        f"/projects/{pid}/act", data={"csrf": token, "action": "hold", "comment": "Budget"}
+    )
+    assert held.status_code == 200 and f"{pid}: on hold" in held.text
+    assert 'value="resume"' in held.text and 'value="hold"' not in held.text
+    assert web_cli.json("project", "status", pid)["held_reason"] == "Budget"
