@@ -5,18 +5,17 @@ and its refusal is shown as it is. The answer is the page the form was on, with 
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
 import structlog
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Request, Response
 
 from phasegate import service
-from phasegate.api._deps import PERSON_ID, may_see
+from phasegate.api._deps import may_see
 from phasegate.api._errors import status_of_kind
 from phasegate.choices import missing_reason
 from phasegate.service import UNANSWERED, ProjectError
 from phasegate.web._core import Signed, Viewer, check_csrf, form, services
-from phasegate.web._project import not_found, project_page
+from phasegate.web._project import ProjectId, not_found, project_page
 from phasegate.web._work import GATE_DECISIONS, Result, work_page
 
 router = APIRouter(include_in_schema=False)
@@ -38,9 +37,7 @@ def _refused(exc: ProjectError) -> tuple[Result, int]:
 
 
 @router.post("/projects/{project_id}/decide")
-async def decide(
-    request: Request, viewer: Signed, project_id: Annotated[str, Path(pattern=PERSON_ID)]
-) -> Response:
+async def decide(request: Request, viewer: Signed, project_id: ProjectId) -> Response:
     fields = await form(request)
     check_csrf(viewer, fields)
     back = fields.get("back", "work")
@@ -92,9 +89,7 @@ PROJECT_ACTIONS = ("request_gate", "hold", "resume", "cancel")
 
 
 @router.post("/projects/{project_id}/act")
-async def act(
-    request: Request, viewer: Signed, project_id: Annotated[str, Path(pattern=PERSON_ID)]
-) -> Response:
+async def act(request: Request, viewer: Signed, project_id: ProjectId) -> Response:
     """Request the phase's gate, or hold, resume or cancel the project, as the signed-in
     person (the workflow decides whether they may)."""
     fields = await form(request)

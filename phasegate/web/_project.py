@@ -4,11 +4,12 @@ lifecycle, the audit timeline (paged), iterations, changes, the exception and th
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from markupsafe import Markup
 
 import governance as g
@@ -39,6 +40,17 @@ PAGE = 25
 def not_found(project_id: str) -> WebError:
     """The same page for a project that does not exist and one the viewer may not see."""
     return WebError(404, "No such project", f"no project {project_id}")
+
+
+def _project_id(project_id: Annotated[str, Path(max_length=200)]) -> str:
+    """The project id of the path; a page saying there is no such project for a text that
+    is no project id."""
+    if not re.fullmatch(PERSON_ID, project_id):  # not echoed: it may hold anything
+        raise WebError(404, "No such project", "no such project: that is not a project id")
+    return project_id
+
+
+ProjectId = Annotated[str, Depends(_project_id)]
 
 
 @dataclass(frozen=True)
@@ -178,7 +190,7 @@ async def project_page(
 async def project(
     request: Request,
     viewer: Signed,
-    project_id: Annotated[str, Path(pattern=PERSON_ID)],
+    project_id: ProjectId,
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     return await project_page(request, viewer, project_id, page)

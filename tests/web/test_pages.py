@@ -277,3 +277,14 @@ def test_the_project_manager_requests_the_gate_and_the_executive_holds_from_the_
     assert held.status_code == 200 and f"{pid}: on hold" in held.text
     assert 'value="resume"' in held.text and 'value="hold"' not in held.text
     assert web_cli.json("project", "status", pid)["held_reason"] == "Budget"
+
+
+def test_a_text_that_is_no_project_id_is_a_page_saying_so(
+    web: Served, web_tokens: dict[str, str]
+) -> None:
+    anna = signed_in(web, web_tokens["anna"])
+    for bad in ("Not-An-Id", "a" * 70, "x%00y", "-x"):
+        answer = anna.get(f"/projects/{bad}")
+        assert answer.status_code == 404, bad
+        assert answer.headers["content-type"].startswith("text/html")
+        assert "No such project" in answer.text
