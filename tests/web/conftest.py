@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from web_support import Served
+from playwright.sync_api import Browser, sync_playwright
+from web_support import CHROMIUM, CHROMIUM_ARGS, Served
 
 from ledger import Ledger
 from phasegate.devserver import DevServer
@@ -102,3 +104,18 @@ def web_cli(
     """The CLI on the same server: starting projects, submitting deliverables, voting as
     someone else than the person in the browser."""
     return Cli(web_devserver, web_worker, tmp_path_factory.mktemp("web-cli"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium (Playwright's own browsers are never downloaded). One browser for
+    the one module of browser tests, and not for the session: Playwright's sync API keeps its
+    event loop running on this thread while it is open, and the CLI (``asyncio.run``) and
+    the async tests of other folders cannot run their own then."""
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()

@@ -6,14 +6,13 @@ there. Screenshots of the main pages go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
-from web_support import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Served
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from web_support import SCREENSHOTS, Served
 
 from ledger import Ledger
 from tests.api.api_support import new_project
@@ -24,17 +23,6 @@ pytestmark = pytest.mark.devserver
 UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
 LIVE_TIMEOUT_MS = 15_000
 """The pages poll every 2 s; a vote is recorded within a second or two."""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 def sign_in(browser: Browser, web: Served, token: str, *, phone: bool = False) -> BrowserContext:
