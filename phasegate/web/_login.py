@@ -104,7 +104,8 @@ async def login(request: Request) -> Response:
     token_id = None
     if person.via == "token":
         found = await asyncio.to_thread(s.ledger.token, token)
-        assert found is not None and token.startswith(TOKEN_PREFIX)
+        if found is None or not token.startswith(TOKEN_PREFIX):  # revoked meanwhile, say
+            return _login_page(request, next_, "the API token is not valid", 401)
         token_id = found.id
         if found.expires_at is not None:
             expires = min(expires, found.expires_at)

@@ -81,7 +81,11 @@ async def work_items(request: Request, viewer: Viewer) -> list[WorkItem]:
     projects = sorted({t.project_id for t in tasks})
     found = await gathered(projects, lambda p: _project(s.client, p, viewer.id))
     by_project = dict(zip(projects, found, strict=True))
-    items = [WorkItem(t, task_kind(t), *by_project[t.project_id]) for t in tasks]
+    return ordered([WorkItem(t, task_kind(t), *by_project[t.project_id]) for t in tasks])
+
+
+def ordered(items: list[WorkItem]) -> list[WorkItem]:
+    """Overdue first, then by due date (none last), then as the inbox numbered them."""
     far = datetime.max.replace(tzinfo=UTC)
     return sorted(items, key=lambda i: (not i.overdue, i.task.due or far, i.task.id))
 

@@ -9,10 +9,12 @@ import pytest
 from structlog.testing import capture_logs
 
 import governance as g
+from governance.audit import Task
 from governance.messages import BurnUp, ExecutionStatus, Velocity
 from phasegate.settings import Settings
 from phasegate.web import _session, _svg
 from phasegate.web._core import local_path
+from phasegate.web._work import WorkItem, ordered
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -149,3 +151,24 @@ def test_an_unset_session_secret_is_random_per_process_with_a_warning() -> None:
 )
 def test_a_next_path_never_leaves_the_site(value: str | None, expected: str) -> None:
     assert local_path(value) == expected
+
+
+def test_my_work_lists_overdue_tasks_first_then_by_due_date() -> None:
+    now = datetime.now(UTC)
+
+    def item(task_id: int, due: timedelta | None) -> WorkItem:
+        task = Task(
+            id=task_id,
+            project_id="p",
+            key=f"k{task_id}",
+            title=f"t{task_id}",
+            role="r",
+            due=now + due if due is not None else None,
+            created_at=now,
+        )
+        return WorkItem(task, "review", None, [])
+
+    items = [item(1, None), item(2, timedelta(days=3)), item(3, -timedelta(days=1)),
+             item(4, timedelta(days=1)), item(5, -timedelta(days=5))]  # fmt: skip
+    assert [i.task.id for i in ordered(items)] == [5, 3, 4, 2, 1]
+    assert [i.overdue for i in ordered(items)] == [True, True, False, False, False]
