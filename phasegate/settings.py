@@ -88,6 +88,20 @@ class Settings(BaseSettings):
     no outbox and notifications are only logged."""
     dashboard_url: str | None = None
     """The dashboard's base URL, for the links in notifications (over the config's own)."""
+    session_secret: SecretStr | None = None
+    """The key that signs the web dashboard's session cookies (``PHASEGATE_SESSION_SECRET``,
+    at least 32 characters). Unset: a random key per process (with a warning), so sessions end
+    when the process does and are not shared between API processes."""
+
+    @field_validator("session_secret", mode="after")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
 
     @field_validator("*", mode="before")
     @classmethod

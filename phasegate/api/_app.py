@@ -32,6 +32,7 @@ from phasegate.api.routes import (
 )
 from phasegate.settings import Settings
 from phasegate.temporal import connect
+from phasegate.web import install as install_web
 
 __all__ = ["create_app"]
 
@@ -107,6 +108,7 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
+    install_web(app)  # the dashboard's pages and /static
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer
