@@ -173,7 +173,9 @@ class Postman:
                 if dead
                 else datetime.now(UTC) + timedelta(seconds=self._policy.backoff(d.attempts))
             )
-            await asyncio.to_thread(self._ledger.delivery_failed, d.id, error, then)
+            await asyncio.to_thread(
+                self._ledger.delivery_failed, d.id, error, then, attempt=d.attempts
+            )
             log.warning(
                 "postman.dead_letter" if dead else "postman.retry",
                 delivery=d.id,
