@@ -411,3 +411,26 @@ def test_the_trickling_receiver_is_slow() -> None:
                 break
             got += chunk
         assert time.monotonic() - started > 2 and got.endswith(b"x" * 30)
+
+
+def test_an_smtp_password_is_never_configured_to_cross_the_network_in_clear() -> None:
+    def channel(host: str, security: str) -> str:
+        return f"""
+version: 1
+channels:
+  mail: {{type: email, host: "{host}", security: {security}, from: a@example.org,
+         username: u, password: "${{P}}"}}
+routes: [{{channels: [mail]}}]
+"""
+
+    for host in ("smtp.example.org", "10.0.0.5", "127.0.0.1.example.org"):
+        with pytest.raises(GovernanceError) as info:
+            parse_notify_config(channel(host, "none"), {"P": "pa55-w0rd-x9"})
+        assert [str(i) for i in info.value.issues] == [
+            "channels.mail: a password is sent only over TLS: set security to starttls or tls "
+            "(none is for a relay on this machine, 127.0.0.1 or localhost)"
+        ]
+    for host, security in [("smtp.example.org", "starttls"), ("smtp.example.org", "tls")] + [
+        (h, "none") for h in ("127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2")
+    ]:
+        assert parse_notify_config(channel(host, security), {"P": "pa55-w0rd-x9"})
