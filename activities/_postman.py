@@ -173,7 +173,9 @@ class Postman:
                 if dead
                 else datetime.now(UTC) + timedelta(seconds=self._policy.backoff(d.attempts))
             )
-            await asyncio.to_thread(self._ledger.delivery_failed, d.id, error, then)
+            await asyncio.to_thread(
+                self._ledger.delivery_failed, d.id, error, then, attempt=d.attempts
+            )
             log.warning(
                 "postman.dead_letter" if dead else "postman.retry",
                 delivery=d.id,
@@ -192,12 +194,26 @@ class Postman:
         channel = self._config.channels.get(d.channel)
         if channel is None:
             raise DeliveryFailed(f"channel {d.channel!r} is no longer in the configuration")
-        if isinstance(channel, WebhookChannel):
-            await self._webhook(channel, d)
-        elif isinstance(channel, EmailChannel):
-            await self._email(channel, d)
-        else:
-            await self._apprise(channel, d)
+        # httpx's and aiosmtplib's timeouts bound each read and write, not the whole send: a
+        # receiver answering a byte at a time would hold it past its lease, and another
+        # postman would send it again meanwhile. The channel's timeout (shorter than the
+        # lease, the configuration checks) bounds the whole send; Apprise, which has none,
+        # gets most of the lease (its plugins that run in a thread may still finish later).
+        limit = (
+            self._policy.lease_seconds * 0.8
+            if isinstance(channel, AppriseChannel)
+            else channel.timeout_seconds
+        )
+        try:
+            async with asyncio.timeout(limit):
+                if isinstance(channel, WebhookChannel):
+                    await self._webhook(channel, d)
+                elif isinstance(channel, EmailChannel):
+                    await self._email(channel, d)
+                else:
+                    await self._apprise(channel, d)
+        except TimeoutError as exc:
+            raise DeliveryFailed(f"channel {d.channel!r}: no answer within {limit:g} s") from exc
 
     async def _webhook(self, channel: WebhookChannel, d: Delivery) -> None:
         note = d.notification
@@ -259,11 +275,13 @@ class Postman:
 
 
 def _shown(url: str) -> str:
-    """A URL as errors show it: no credentials, no query (either may hold a token)."""
+    """A URL as errors show it: no credentials, no path, no query (any of them may hold a
+    token: Slack, Discord and most no-code receivers put it in the path)."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}{parts.path}"
+    path = "/..." if parts.path.strip("/") else ""
+    return f"{parts.scheme}://{host}{port}{path}"
 
 
 def _describe(exc: BaseException) -> str:

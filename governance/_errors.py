@@ -6,7 +6,7 @@ import difflib
 import json
 import re
 import types
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -135,14 +135,18 @@ def _message(err: ErrorDetails, root: type[BaseModel] | None) -> str:
 
 
 def issues_from_validation(
-    exc: ValidationError, root: type[BaseModel] | None = None
+    exc: ValidationError, root: type[BaseModel] | None = None, *, secret: Collection[str] = ()
 ) -> list[Issue]:
     """Turn pydantic's errors into path-and-message issues, one per error. ``root``, the
-    class validated, lets an unknown key's hint name a key of the mapping it was found in."""
+    class validated, lets an unknown key's hint name a key of the mapping it was found in.
+    A value under a key named in ``secret`` (a password) is never shown."""
     out: list[Issue] = []
     for err in exc.errors(include_url=False):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and _is_union_tag(p))]
-        out.append(Issue(format_path(loc), _message(err, root)))
+        message = _message(err, root)
+        if loc and loc[-1] in secret and "input" in err:
+            message = message.replace(f"got {shown(err['input'])}", "got a value not shown")
+        out.append(Issue(format_path(loc), message))
     return out
 
 

@@ -264,14 +264,18 @@ def verify_signature(
         name, sep, value = item.strip().partition("=")
         if sep:
             parts.setdefault(name, []).append(value)
-    try:
-        t = int(parts["t"][0])
-    except (KeyError, ValueError):
+    stamp = parts.get("t", [""])[0]
+    # Only ASCII digits (int() also takes "+1", "1_0" and other scripts' digits), and few
+    # enough that the difference with a float clock cannot overflow.
+    if not (stamp.isascii() and stamp.lstrip("-").isdigit() and len(stamp) <= 12):
         return False
+    t = int(stamp)
     if abs((time.time() if now is None else now) - t) > tolerance:
         return False
-    expected = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
-    return any(hmac.compare_digest(expected, given) for given in parts.get("v1", []))
+    mac = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256)
+    expected = mac.hexdigest().encode()
+    # compare_digest raises TypeError on a str with non-ASCII characters: compare bytes.
+    return any(hmac.compare_digest(expected, given.encode()) for given in parts.get("v1", []))
 
 
 # -- e-mail -------------------------------------------------------------------------------------

@@ -63,7 +63,24 @@ class EmailChannel(Strict):
     def _auth_pair(self) -> Self:
         if (self.username is None) != (self.password is None):
             raise ValueError("set username and password together, or neither")
+        if self.password is not None and self.security == "none" and not _loopback(self.host):
+            raise ValueError(
+                "a password is sent only over TLS: set security to starttls or tls "
+                "(none is for a relay on this machine, 127.0.0.1 or localhost)"
+            )
         return self
+
+
+def _loopback(host: str) -> bool:
+    """Whether ``host`` names this machine (where a password in clear stays on it)."""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 class WebhookChannel(Strict):

@@ -81,7 +81,7 @@ def parse_notify_config(
     try:
         return NotifyConfig.model_validate(expanded)
     except ValidationError as exc:
-        issues = issues_from_validation(exc, NotifyConfig)
+        issues = issues_from_validation(exc, NotifyConfig, secret=("secret", "password"))
         raise GovernanceError([_untagged(i) for i in issues], source) from None
     except GovernanceError as exc:
         raise GovernanceError(exc.issues, source) from None

@@ -552,11 +552,18 @@ class Ledger:
             _outbox.delivered(conn, delivery_id, now)
 
     def delivery_failed(
-        self, delivery_id: int, error: str, next_attempt_at: datetime | None
+        self,
+        delivery_id: int,
+        error: str,
+        next_attempt_at: datetime | None,
+        *,
+        attempt: int | None = None,
     ) -> None:
-        """A failed attempt: due again at ``next_attempt_at``, or a dead letter when None."""
+        """A failed attempt: due again at ``next_attempt_at``, or a dead letter when None.
+        ``attempt``: the claim's attempt number; a failure of an attempt that a later claim
+        superseded (its lease ran out) changes nothing."""
         with self._transaction(write=True) as conn:
-            _outbox.failed(conn, delivery_id, error, next_attempt_at)
+            _outbox.failed(conn, delivery_id, error, next_attempt_at, attempt)
 
     def deliveries(
         self,

@@ -224,17 +224,27 @@ def delivered(conn: sa.Connection, delivery_id: int, now: datetime) -> None:
 
 
 def failed(
-    conn: sa.Connection, delivery_id: int, error: str, next_attempt_at: datetime | None
+    conn: sa.Connection,
+    delivery_id: int,
+    error: str,
+    next_attempt_at: datetime | None,
+    attempt: int | None = None,
 ) -> None:
-    """Record a failed attempt: due again at ``next_attempt_at``, or dead when None."""
+    """Record a failed attempt: due again at ``next_attempt_at``, or dead when None. With
+    ``attempt`` (the claim's count), only while no later claim took the delivery over: a
+    postman whose send outlasted its lease must not free (or kill) the next one's claim,
+    or a third postman sends it while the second still is."""
     d = deliveries.c
+    fence = [] if attempt is None else [d.attempts == attempt]
     values: dict[str, Any] = {"claimed_until": None, "last_error": error[:2000]}
     if next_attempt_at is None:
         values["status"] = "dead"
     else:
         values["next_attempt_at"] = next_attempt_at
     conn.execute(
-        deliveries.update().where(d.id == delivery_id, d.status == "pending").values(**values)
+        deliveries.update()
+        .where(d.id == delivery_id, d.status == "pending", *fence)
+        .values(**values)
     )
 
 

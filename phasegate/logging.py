@@ -19,10 +19,11 @@ if TYPE_CHECKING:
 
 __all__ = ["QUIET_LIBRARIES", "configure_logging"]
 
-QUIET_LIBRARIES = ("transitions", "alembic.runtime.plugins")
+QUIET_LIBRARIES = ("transitions", "alembic.runtime.plugins", "httpx")
 """Libraries whose info lines say nothing a user acts on (transitions: each state's callbacks,
 on every workflow replay too; alembic: the plugins it sets up on first use, its migrations
-still show): logged from warning up, unless the level is debug."""
+still show; httpx: every request's full URL, which for a webhook can hold its token): logged
+from warning up, unless the level is debug."""
 
 LogFormatName = Literal["auto", "json", "console"]
 

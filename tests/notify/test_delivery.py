@@ -427,7 +427,8 @@ routes:
     async with Postman(ledger, cfg) as postman:
         await until(lambda: receiver.requests >= 1, postman)
     (pending,) = ledger.deliveries("pending")
-    assert pending.last_error == f"{receiver.url} answered HTTP 502"
+    # Neither the credentials, the query nor the path (where many receivers keep a token).
+    assert pending.last_error == f"http://127.0.0.1:{receiver.port}/... answered HTTP 502"
 
 
 def test_the_default_retries_outlast_a_receiver_down_for_an_hour() -> None:
