@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import OUTSIDER, Api, error, new_project
+from api_support import Api, error, new_project
 from httpx import Response
 
 from ledger import Ledger
