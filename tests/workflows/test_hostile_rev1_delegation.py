@@ -107,3 +107,33 @@ async def test_advice_relayed_for_two_advisers_is_one_each_and_never_counted(
     assert st.gate is not None and st.gate.approvals == 0
     await p.refused(lambda: vote_for(p, "finn", "chloe", "reject"), "DuplicateVote")
     assert (await p.status()).state == "starting_up_gate"
+
+
+async def test_a_delegation_that_ends_while_the_project_is_held_refuses_votes_after_resume(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    """Windows are wall-clock time, not the project's clocks: a hold does not stretch one."""
+    p = await scenario.start(pf_charter, projektflodet)
+    await delegate(p, "anna", "erik", days=1)
+    await p.request("david")
+    await p.board("hold", "anna", "budget review")
+    await p.sleep(days=2)
+    await p.board("resume", "anna")
+    msg = await p.refused(lambda: vote_for(p, "erik", "anna"), "OutsideDelegation")
+    assert "ended at" in msg
+    assert (await p.status()).delegations == []
+
+
+async def test_a_delegation_that_ends_while_the_project_is_held_withdraws_its_copies(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    p = await scenario.start(pf_charter, projektflodet)
+    await delegate(p, "anna", "erik", days=1)
+    await p.request("david")
+    await p.board("hold", "anna", "budget review")
+    assert [k for k, v in p.task_status().items() if k.endswith("/for/erik") and v == "open"]
+    await p.sleep(days=2)
+    await p.recorded()
+    assert p.of_kind(EventKind.delegation_ended), "the window passed during the hold"
+    open_copies = [k for k, v in p.task_status().items() if k.endswith("/for/erik") and v == "open"]
+    assert open_copies == []
