@@ -137,3 +137,27 @@ async def test_a_delegation_that_ends_while_the_project_is_held_withdraws_its_co
     assert p.of_kind(EventKind.delegation_ended), "the window passed during the hold"
     open_copies = [k for k, v in p.task_status().items() if k.endswith("/for/erik") and v == "open"]
     assert open_copies == []
+
+
+async def test_two_windows_of_one_delegator_each_give_one_copy_and_revoke_closes_its_own(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    """anna: erik next week, bo now. The second grant does not open erik's copies again, and
+    revoking bo's leaves erik's open."""
+    p = await scenario.start(pf_charter, projektflodet)
+    at = await p.harness.env.get_current_time()
+    await p.recorded(
+        await service.delegate(
+            p.harness.client, p.pid, "anna", "erik", at + timedelta(days=3), at + timedelta(days=5)
+        )
+    )
+    await p.request("david")
+    await delegate(p, "anna", "bo", days=2)
+    copies = [t.key for t in p.tasks() if "/for/" in t.key]
+    assert len(copies) == len(set(copies))
+    assert {k.rsplit("/", 1)[1] for k in copies} == {"erik", "bo"}
+    await p.recorded(await service.revoke_delegation(p.harness.client, p.pid, "anna", 2))
+    status = p.task_status()
+    assert {v for k, v in status.items() if k.endswith("/for/bo")} == {"withdrawn"}
+    assert {v for k, v in status.items() if k.endswith("/for/erik")} == {"open"}
+    p.assert_sound_ledger()

@@ -1,0 +1,53 @@
+"""Hostile review rev1: a substitute's vote on a formal change over the REST API, as the CLI's
+`change decide --for` casts it locally (DESIGN: what a user can do from the CLI, they can do
+over the API), with the same refusals: a vote for someone who did not delegate is 403."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from api_support import Api, error
+from fastapi.testclient import TestClient
+
+import governance as g
+from ledger import Ledger
+
+pytestmark = pytest.mark.devserver
+
+UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
+
+
+def test_a_substitute_votes_on_a_formal_change_for_the_delegator_over_the_api(
+    http: TestClient, ledger: Ledger
+) -> None:
+    people = {p: Api(http, ledger.create_token(p)[1]) for p in ("ada", "ben", "dev", "finn")}
+    pid = f"pay-{uuid.uuid4().hex[:8]}"
+    charter = g.read_yaml(UNDER_WAY.read_text(encoding="utf-8"))
+    charter["id"] = pid
+    assert people["dev"].post("/api/projects", charter).status_code == 201
+    now = datetime.now(UTC)
+    window = {"starts_at": now.isoformat(), "ends_at": (now + timedelta(days=3)).isoformat()}
+    granted = people["ada"].post(f"/api/projects/{pid}/delegations", {"to": "finn", **window})
+    assert granted.status_code == 200, granted.text
+    url = f"/api/projects/{pid}/changes"
+    formal = people["dev"].post(
+        url,
+        {"title": "Second bank connection", "cost_impact": 60000, "time_impact": "P2W"},
+    )
+    assert formal.status_code == 201 and formal.json()["change"]["classification"] == "formal"
+    cid = formal.json()["change"]["id"]
+
+    refused = people["ben"].post(
+        f"{url}/{cid}/decide", {"decision": "approve", "on_behalf_of": "ada"}
+    )
+    assert error(refused)[:2] == (403, "NotDelegated"), refused.text
+    voted = people["finn"].post(
+        f"{url}/{cid}/decide", {"decision": "approve", "on_behalf_of": "ada"}
+    )
+    assert voted.status_code == 200, voted.text
+    assert voted.json()["change"]["state"] == "approved"
+    [cast] = [e for e in ledger.events(pid) if e.kind == "vote_cast"]
+    assert (cast.actor, cast.payload["on_behalf_of"]) == ("finn", "ada")
