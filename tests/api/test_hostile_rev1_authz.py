@@ -192,3 +192,16 @@ def test_hostile_yaml_charters_are_refused_with_422(
     )
     assert r.status_code == 422, (name, r.status_code, r.text[:300])
     assert error(r)[1] == "InvalidCharter", (name, r.text[:300])
+
+
+def test_a_persons_feed_over_every_project_names_theirs_and_no_other(
+    as_: dict[str, Api], pid: str, setup_cli: Cli, tmp_path: Path
+) -> None:
+    """Found by the portfolio rows' people (the memo), not by asking every running project."""
+    other = new_project(setup_cli, tmp_path)
+    for p in (pid, other):
+        assert as_["david"].post(f"/api/projects/{p}/gate/request").status_code == 200
+    feed = as_["anna"].get("/api/calendar/person/anna.ics")
+    assert feed.status_code == 200 and pid.encode() in feed.content
+    assert other.encode() in feed.content
+    assert pid.encode() not in as_[OUTSIDER].get(f"/api/calendar/person/{OUTSIDER}.ics").content
