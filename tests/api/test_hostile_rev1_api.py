@@ -146,3 +146,39 @@ def test_a_delegation_ending_in_the_year_9999_leaves_the_project_working(
     assert request.status_code == 200, request.text
     assert as_["bo"].post(f"/api/projects/{pid}/gate/decide", {"decision": "approve"}).is_success
     assert ledger.verify(pid).ok
+
+
+@pytest.mark.parametrize("attempt", range(2))
+def test_a_delegator_and_their_substitute_voting_at_once_cast_one_vote(
+    as_: dict[str, Api], pid: str, ledger: Ledger, attempt: int
+) -> None:
+    delegate(as_, pid, "anna", "erik")
+    assert as_["david"].post(f"/api/projects/{pid}/gate/request").status_code == 200
+    own = {"decision": "approve", "comment": "myself"}
+    seen = Counter(
+        outcome(r)
+        for r in at_once(
+            decide_for(as_["erik"], pid, "anna"),
+            lambda: as_["anna"].post(f"/api/projects/{pid}/gate/decide", own),
+        )
+    )
+    assert seen == Counter({(200, "ok"): 1, (409, "DuplicateVote"): 1}), seen
+    st = as_["anna"].get(f"/api/projects/{pid}").json()
+    assert st["state"] == "idea_gate" and [v["actor"] for v in st["gate"]["votes"]] == ["anna"]
+    assert len(kinds(ledger, pid, "vote_cast")) == 1
+
+
+def test_two_overlapping_grants_at_once_keep_one(
+    as_: dict[str, Api], pid: str, ledger: Ledger
+) -> None:
+    url = f"/api/projects/{pid}/delegations"
+    seen = Counter(
+        outcome(r)
+        for r in at_once(
+            lambda: as_["anna"].post(url, delegation("erik")),
+            lambda: as_["anna"].post(url, delegation("bo")),
+        )
+    )
+    assert seen == Counter({(200, "ok"): 1, (409, "DelegationOverlaps"): 1}), seen
+    assert len(as_["anna"].get(url).json()) == 1
+    assert len(kinds(ledger, pid, "delegation_granted")) == 1
