@@ -144,6 +144,8 @@ def test_a_delegation_ending_in_the_year_9999_leaves_the_project_working(
     # The project still takes and answers updates afterwards.
     request = as_["david"].post(f"/api/projects/{pid}/gate/request")
     assert request.status_code == 200, request.text
+    for path in (f"/api/projects/{pid}/history", "/api/calendar/person/erik.ics"):
+        assert as_["erik"].get(path).status_code == 200, path
     assert as_["bo"].post(f"/api/projects/{pid}/gate/decide", {"decision": "approve"}).is_success
     assert ledger.verify(pid).ok
 
@@ -182,3 +184,27 @@ def test_two_overlapping_grants_at_once_keep_one(
     assert seen == Counter({(200, "ok"): 1, (409, "DelegationOverlaps"): 1}), seen
     assert len(as_["anna"].get(url).json()) == 1
     assert len(kinds(ledger, pid, "delegation_granted")) == 1
+
+
+def test_a_window_ending_past_the_last_utc_instant_leaves_everything_answering(
+    as_: dict[str, Api], pid: str, ledger: Ledger
+) -> None:
+    """9999-12-31T23:59:59-05:00 is in the year 10000 in UTC: whatever turns it to UTC (the
+    ledger, a calendar feed) must not fail on it; the delegation is refused or held."""
+    body = delegation("erik") | {"ends_at": "9999-12-31T23:59:59-05:00"}
+    r = as_["anna"].post(f"/api/projects/{pid}/delegations", body)
+    assert error(r)[:2] == (422, "InvalidDelegation"), r.text
+    assert "out of range" in error(r)[2]
+    assert as_["david"].post(f"/api/projects/{pid}/gate/request").status_code == 200
+    for path in (
+        f"/api/projects/{pid}",
+        f"/api/projects/{pid}/delegations",
+        f"/api/projects/{pid}/history",
+        f"/api/calendar/project/{pid}.ics",
+        "/api/calendar/person/erik.ics",
+        "/api/calendar/person/anna.ics",
+    ):
+        got = as_["erik"].get(path) if "anna.ics" not in path else as_["anna"].get(path)
+        assert got.status_code == 200, (path, got.status_code, got.text[:300])
+    assert as_["bo"].post(f"/api/projects/{pid}/gate/decide", {"decision": "approve"}).is_success
+    assert ledger.verify(pid).ok
