@@ -51,3 +51,64 @@ def test_a_substitute_votes_on_a_formal_change_for_the_delegator_over_the_api(
     assert voted.json()["change"]["state"] == "approved"
     [cast] = [e for e in ledger.events(pid) if e.kind == "vote_cast"]
     assert (cast.actor, cast.payload["on_behalf_of"]) == ("finn", "ada")
+
+
+@pytest.mark.parametrize(
+    "impact",
+    [
+        {"time_impact": "P999999999D"},
+        {"time_impact": "-P999999999D"},
+        {"cost_impact": 10**30},
+        {"cost_impact": -(10**30)},
+        {"scope_impact": 10**30},
+        {"time_impact": "P3000000D", "cost_impact": 1},
+    ],
+)
+def test_a_change_of_absurd_size_is_refused_and_the_project_still_answers(
+    http: TestClient, ledger: Ledger, impact: dict[str, object]
+) -> None:
+    dev = Api(http, ledger.create_token("dev")[1])
+    pid = f"pay-{uuid.uuid4().hex[:8]}"
+    charter = g.read_yaml(UNDER_WAY.read_text(encoding="utf-8"))
+    charter["id"] = pid
+    assert dev.post("/api/projects", charter).status_code == 201
+    r = dev.post(f"/api/projects/{pid}/changes", {"title": "absurd", **impact})
+    assert 400 <= r.status_code < 500, (r.status_code, r.text[:300])
+    # The project still takes a change and answers.
+    ok = dev.post(f"/api/projects/{pid}/changes", {"title": "small", "time_impact": "P1D"})
+    assert ok.status_code == 201, ok.text[:300]
+    assert dev.get(f"/api/projects/{pid}/history").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "report",
+    [
+        {"as_of": "9999-12-31", "actual_cost": 1, "earned_scope": 1},
+        {"as_of": "0001-01-01", "actual_cost": 1, "earned_scope": 1},
+        {"as_of": "2026-11-27", "actual_cost": -1, "earned_scope": 1},
+        {"as_of": "2026-11-27", "actual_cost": 10**30, "earned_scope": 10**30},
+        {"as_of": "2026-11-27", "actual_cost": 1, "earned_scope": -5},
+        {
+            "as_of": "2026-11-27",
+            "actual_cost": 1,
+            "earned_scope": 1,
+            "risks": [{"title": "x", "probability": 2, "impact": 1}],
+        },
+    ],
+)
+def test_an_absurd_progress_report_is_refused_or_taken_and_the_project_still_answers(
+    http: TestClient, ledger: Ledger, report: dict[str, object]
+) -> None:
+    dev = Api(http, ledger.create_token("dev")[1])
+    pid = f"pay-{uuid.uuid4().hex[:8]}"
+    charter = g.read_yaml(UNDER_WAY.read_text(encoding="utf-8"))
+    charter["id"] = pid
+    assert dev.post("/api/projects", charter).status_code == 201
+    r = dev.post(f"/api/projects/{pid}/progress", report)
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+    ok = dev.post(f"/api/projects/{pid}/changes", {"title": "small", "time_impact": "P1D"})
+    assert ok.status_code == 201, ok.text[:300]
+    for path in ("", "/history", "/reports"):
+        got = dev.get(f"/api/projects/{pid}{path}")
+        assert got.status_code in (200, 404), (path, got.status_code, got.text[:300])
+    assert ledger.verify(pid).ok
