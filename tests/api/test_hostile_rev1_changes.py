@@ -112,3 +112,44 @@ def test_an_absurd_progress_report_is_refused_or_taken_and_the_project_still_ans
         got = dev.get(f"/api/projects/{pid}{path}")
         assert got.status_code in (200, 404), (path, got.status_code, got.text[:300])
     assert ledger.verify(pid).ok
+
+
+REPORT = {
+    "as_of": "2026-11-27",
+    "actual_cost": 312000,
+    "earned_scope": 58,
+    "comment": "Parallel runs cost more than planned",
+}
+
+
+@pytest.mark.parametrize(
+    "plan",
+    [
+        {"planned_end": "9999-12-31"},
+        {"planned_end": "0001-01-01"},
+        {"budget": -1},
+        {"budget": 10**30},
+        {"scope": -3},
+    ],
+)
+def test_an_absurd_exception_plan_is_refused_or_taken_and_the_project_still_answers(
+    http: TestClient, ledger: Ledger, plan: dict[str, object]
+) -> None:
+    ada, dev = (Api(http, ledger.create_token(p)[1]) for p in ("ada", "dev"))
+    pid = f"pay-{uuid.uuid4().hex[:8]}"
+    charter = g.read_yaml(UNDER_WAY.read_text(encoding="utf-8"))
+    charter["id"] = pid
+    assert dev.post("/api/projects", charter).status_code == 201
+    assert dev.post(f"/api/projects/{pid}/progress", REPORT).status_code == 200
+    r = ada.post(
+        f"/api/projects/{pid}/exception/decide",
+        {"decision": "approve-plan", "plan": plan, "comment": "absurd"},
+    )
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+    ok = dev.post(f"/api/projects/{pid}/changes", {"title": "small", "time_impact": "P1D"})
+    assert ok.status_code == 201, ok.text[:300]
+    for path in ("", "/history", "/reports"):
+        got = dev.get(f"/api/projects/{pid}{path}")
+        assert got.status_code in (200, 404), (path, got.status_code, got.text[:300])
+    assert dev.get(f"/api/calendar/project/{pid}.ics").status_code == 200
+    assert ledger.verify(pid).ok
