@@ -77,7 +77,8 @@ def tally(
     - Advice (a vote not ``counted``: an adviser's, of the rule's ``consult`` roles) counts
       for nothing either; only the approvers' votes do.
     - One person, one vote: a second vote cast by the same person (for themselves or as
-      someone's substitute, ``by``) counts for nothing (:func:`one_each`).
+      someone's substitute, ``by``) counts for nothing (:func:`one_each`), and so does a
+      second vote cast for the same person: their first stands.
     - It passes when approvals reach the rule's quorum of those approvers and every
       ``required`` role has an approving holder among them.
     - A required role whose every (eligible) holder voted against it vetoes: the decision is
@@ -97,11 +98,12 @@ def tally(
 
     eligible = gate_voters(rule, charter, requester)
     needed = max(rule.quorum(len(eligible)), 1)  # nobody to decide never passes
-    by_actor = {
-        v.actor: v
-        for v in one_each([v for v in votes if v.counted and v.level is None])
-        if v.actor in eligible
-    }
+    by_actor: dict[str, CastVote] = {}
+    for v in one_each([v for v in votes if v.counted and v.level is None]):
+        if v.actor in eligible:
+            # The first vote for a person stands: a later one cast for them (by their
+            # substitute after they voted, or the other way round) is a second vote of theirs.
+            by_actor.setdefault(v.actor, v)
     approvals = sum(1 for v in by_actor.values() if v.decision == "approve")
     missing: list[str] = []
     veto: Outcome | None = None

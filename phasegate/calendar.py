@@ -339,21 +339,10 @@ async def person_feed(
     return render(entries, f"phasegate: {person}")
 
 
-async def _naming(client: Client, person: str, at_once: int = 16) -> list[str]:
-    """The running projects whose charter names ``person`` (``at_once`` asked at a time)."""
+async def _naming(client: Client, person: str) -> list[str]:
+    """The running projects whose charter names ``person``: from the portfolio row each
+    keeps in its memo (as `project list` filters by person), a project asked only when its
+    row does not name its people yet (begun before rows did)."""
     from phasegate import service
 
-    rows = await service.list_projects(client, state="open")
-    gate = asyncio.Semaphore(at_once)
-
-    async def names(pid: str) -> bool:
-        async with gate:
-            try:
-                return person in await service.people(client, pid)
-            except service.ProjectError as exc:
-                if exc.kind == "UnknownProject":
-                    return False
-                raise
-
-    found = await asyncio.gather(*(names(r.project_id) for r in rows))
-    return [r.project_id for r, named in zip(rows, found, strict=True) if named]
+    return [r.project_id for r in await service.list_projects(client, state="open", person=person)]

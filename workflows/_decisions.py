@@ -436,7 +436,18 @@ class Decisions(Part):
         else:
             voter = actor
         level = self.deciding_level(d, voter)
-        cast = next((v for v in d.votes if (v.by or v.actor) == actor and v.level == level), None)
+        # Advice is counted for nothing: relaying someone's advice does not use up the
+        # caster's own vote (else a sole approver who relayed advice is locked out), and a
+        # vote does not use up a relay of advice; one of each per person.
+        counted = not self.advises(d, voter)
+        cast = next(
+            (
+                v
+                for v in d.votes
+                if (v.by or v.actor) == actor and v.level == level and v.counted == counted
+            ),
+            None,
+        )
         if cast is not None and (cast.by is not None or on_behalf_of is not None):
             whose = f"for {cast.actor}" if cast.by is not None else "for themselves"
             raise reject(

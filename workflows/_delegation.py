@@ -21,7 +21,7 @@ and end is an event in the project's ledger.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from temporalio import workflow
 
@@ -76,6 +76,16 @@ class Delegations(Part):
                 f"({input.to} holds {', '.join(substitute.roles) or 'no role'})",
                 "NoStanding",
             )
+        for option, at in (("--from", input.starts_at), ("--until", input.ends_at)):
+            try:
+                at.astimezone(UTC)
+            except OverflowError:
+                # In the year 0 or 10000 in UTC: no ledger, history or calendar can show it.
+                raise reject(
+                    f"the delegation's {option} {at.isoformat()} is out of range: it has no "
+                    "time in UTC",
+                    "InvalidDelegation",
+                ) from None
         now = workflow.now()
         if input.ends_at <= input.starts_at:
             raise reject(

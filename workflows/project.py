@@ -237,6 +237,12 @@ class ProjectWorkflow:
 
     def _next_deadline(self) -> datetime | None:
         if self._machine.state == "on_hold":
+            # The project's clocks stop while it is held; a delegation's window is the
+            # delegator's own time and still ends (its copies withdrawn). Runs held before
+            # this replay without that timer.
+            ends = self._delegations.deadlines()
+            if ends and workflow.patched("delegation-ends-on-hold"):
+                return min(ends)
             return None
         times = self._decisions.deadlines()
         if self._s.phase_opens_at is not None:
@@ -248,7 +254,9 @@ class ProjectWorkflow:
         return min(times) if times else None
 
     def _on_timer(self) -> None:
-        if not (self._machine.terminal or self._machine.state == "on_hold"):
+        if self._machine.state == "on_hold":
+            self._delegations.on_timer(workflow.now())
+        elif not self._machine.terminal:
             self._timer_step(workflow.now())
         self._upsert_search()
 

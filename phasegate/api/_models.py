@@ -310,6 +310,11 @@ class ChangeDecisionBody(CommentBody):
     """A decision (or a vote, for a formal change) on a change (`change decide`)."""
 
     decision: Literal["approve", "reject"]
+    on_behalf_of: str | None = Field(
+        None,
+        pattern=PERSON_ID,
+        description="Vote for this person, as their substitute now (they delegated to you).",
+    )
 
 
 class Changes(BaseModel):

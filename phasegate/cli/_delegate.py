@@ -43,8 +43,11 @@ def parse_when(option: str, value: str, *, end_of_day: bool = False) -> datetime
     except ValueError:
         pass
     else:
-        start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time())
-        return start.astimezone()  # the local zone
+        try:
+            start = datetime.combine(day + timedelta(days=1 if end_of_day else 0), time())
+            return start.astimezone()  # the local zone
+        except OverflowError:
+            raise fail(f"{option} {value!r} is out of range", 2) from None
     try:
         at = datetime.fromisoformat(value)
     except ValueError:

@@ -108,9 +108,16 @@ async def decide_change(
     client: ClientDep,
     body: ChangeDecisionBody,
 ) -> ChangeAnswer:
-    """A decision on a change, or a vote on a formal one (`change decide`)."""
+    """A decision on a change, or a vote on a formal one (`change decide`); with
+    ``on_behalf_of``, cast as that person's substitute (`change decide --for`)."""
     change, st = await control.decide_change(
-        client, project_id, user.id, control.change_id(change_id), body.decision, body.comment
+        client,
+        project_id,
+        user.id,
+        control.change_id(change_id),
+        body.decision,
+        body.comment,
+        body.on_behalf_of,
     )
     return ChangeAnswer(change=change, status=st)
 
