@@ -9,7 +9,7 @@ import json
 import uuid
 
 import pytest
-from api_support import EXAMPLE, Api, error, eventually
+from api_support import EXAMPLE, OUTSIDER, PMO, Api, error, eventually
 from fastapi.testclient import TestClient
 
 import governance as g
@@ -79,6 +79,26 @@ def test_a_charter_as_yaml_starts_its_project_too(http: TestClient, tokens: dict
     )
     assert response.status_code == 201, response.text
     assert response.json()["project_id"] == pid and response.json()["started_by"] == "anna"
+
+
+def test_a_person_the_charter_does_not_name_may_not_start_it(
+    as_: dict[str, Api], ledger: Ledger
+) -> None:
+    """Else anyone with a token could take a project id for good and send tasks and
+    notifications to the people a charter of their making names."""
+    pid = new_id()
+    status, kind, message = error(as_[OUTSIDER].post("/api/projects", charter_json(pid)))
+    assert (status, kind) == (403, "NotAuthorised")
+    assert f'"{OUTSIDER}" is not named in the charter of {pid}' in message
+    assert ledger.events(pid) == []
+    assert as_[PMO].get(f"/api/projects/{pid}").status_code == 404
+
+
+def test_the_pmo_may_start_a_project_it_is_not_named_in(as_: dict[str, Api]) -> None:
+    pid = new_id()
+    response = as_[PMO].post("/api/projects", charter_json(pid))
+    assert response.status_code == 201, response.text
+    assert response.json()["started_by"] == PMO
 
 
 @pytest.mark.parametrize(

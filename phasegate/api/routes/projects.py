@@ -111,7 +111,7 @@ async def start_project(
     """Start a project from its charter (`project start`), as the authenticated person (the
     first event records them as its starter). The model comes from the built-ins or the
     ledger's registry, never from a file, and its content is pinned into the project. A
-    person not named in the charter (nor PMO) cannot see the project once started."""
+    person not named in the charter (nor PMO) may not start it: 403, and nothing is started."""
     media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
     if media not in CHARTER_TYPES:
         raise ApiError(
@@ -120,6 +120,13 @@ async def start_project(
             "send the charter as application/json or application/yaml",
         )
     charter = _charter(media, await request.body())
+    if not user.pmo and charter.person(user.id) is None:
+        raise ApiError(
+            403,
+            "NotAuthorised",
+            f'"{user.id}" is not named in the charter of {charter.id}: only a person the '
+            "charter names (or the PMO) may start a project over the API",
+        )
     registry = models.Registry(ledger, ledger.display_url)
     try:
         resolved = await asyncio.to_thread(models.named, model or charter.model, registry, [])
