@@ -84,7 +84,9 @@ def unsign(key: bytes, purpose: str, value: str | None) -> dict[str, object] | N
     if not value or value.count(".") != 1:
         return None
     body, mac = value.split(".")
-    if not hmac.compare_digest(mac, _mac(key, purpose, body)):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a cookie's latin-1).
+    expected = _mac(key, purpose, body).encode()
+    if not hmac.compare_digest(mac.encode("utf-8", "replace"), expected):
         return None
     try:
         data = json.loads(_unb64(body))
