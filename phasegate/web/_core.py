@@ -139,7 +139,9 @@ def render(
     data = body.encode()
     etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
     sent = request.headers.get("if-none-match")
-    common = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", **(headers or {})}
+    # no-store: a signed-in person's pages (votes, audit) stay off the browser's disk; the
+    # polling sends its ETag itself (app.js), so a 304 needs no stored copy.
+    common = {**SECURITY_HEADERS, "Cache-Control": "private, no-store", **(headers or {})}
     if (
         request.method == "GET"
         and sent is not None

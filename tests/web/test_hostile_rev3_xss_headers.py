@@ -127,11 +127,6 @@ def test_every_html_answer_carries_the_security_headers(
         _framing_refused(answer)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DEFECT (low): the pages say 'private, no-cache', which lets the browser keep a "
-    "signed-in person's pages (audit, votes) on disk after sign-out; the export says no-store",
-)
 def test_authenticated_pages_are_not_kept_in_a_cache(
     web: Served, web_tokens: dict[str, str], hostile: str
 ) -> None:
