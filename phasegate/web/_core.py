@@ -176,7 +176,10 @@ async def _viewer(request: Request) -> Viewer:
         if token is None or token.person != session.person or token.state(now) != "active":
             raise LoginRequired("the token of this session is no longer valid: sign in again")
     request.state.person = session.person  # for the access log
-    person = Person(session.person, session.via, session.person in s.settings.pmo)
+    pmo = session.person in s.settings.pmo or not set(session.groups).isdisjoint(
+        s.settings.pmo_groups
+    )
+    person = Person(session.person, session.via, pmo)
     return Viewer(person, session)
 
 
