@@ -8,6 +8,7 @@ requests)."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -37,8 +38,8 @@ def install(app: FastAPI) -> None:
 
     async def invalid(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith("/api") and api_invalid is not None:
-            answer: Response = await api_invalid(request, exc)
-            return answer
+            answer = api_invalid(request, exc)
+            return await answer if inspect.isawaitable(answer) else answer
         assert isinstance(exc, RequestValidationError)
         message = f"the address is not valid: {_validation_message(exc)}"
         return html_error(request, WebError(422, "Bad request", message))
