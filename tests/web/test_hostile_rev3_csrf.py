@@ -183,3 +183,28 @@ def test_revoked_token_csrf_form_changes_nothing(
     )
     assert answer.status_code == 401
     assert web_cli.json("project", "status", gated)["gate"]["votes"] == []
+
+
+def test_the_api_does_not_take_the_dashboards_cookie(
+    web: Served, web_tokens: dict[str, str], gated: str, web_cli: Cli
+) -> None:
+    # A cross-site form or fetch to the JSON API with the browser's cookie: no session there.
+    anna = signed_in(web, web_tokens["anna"])
+    assert anna.get("/api/me").status_code == 401
+    vote = {"decision": "approve", "comment": "cookie only"}
+    answer = anna.post(
+        f"/api/projects/{gated}/gate/decide",
+        json=vote,
+        headers={"Origin": "https://evil.example"},
+    )
+    assert answer.status_code == 401
+    assert "access-control-allow-origin" not in answer.headers
+    preflight = anna.options(
+        f"/api/projects/{gated}/gate/decide",
+        headers={
+            "Origin": "https://evil.example",
+            "Access-Control-Request-Method": "POST",
+        },
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+    assert web_cli.json("project", "status", gated)["gate"]["votes"] == []
