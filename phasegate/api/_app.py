@@ -108,8 +108,8 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
-    install_web(app)  # the dashboard's pages and /static
     _errors.install(app)
+    install_web(app)  # the dashboard's pages and /static (after the errors: it wraps one)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer
     return app

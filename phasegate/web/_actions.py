@@ -5,6 +5,7 @@ and its refusal is shown as it is. The answer is the page the form was on, with 
 from __future__ import annotations
 
 import asyncio
+import re
 
 import structlog
 from fastapi import APIRouter, Request, Response
@@ -20,6 +21,9 @@ from phasegate.web._work import GATE_DECISIONS, Result, work_page
 
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger("phasegate.web")
+ROUND = re.compile(r"[0-9]{1,9}")
+"""A gate round as the vote form sends it: ASCII digits (``str.isdigit`` also takes "²",
+which ``int`` refuses), few enough for ``int`` and the workflow."""
 
 
 async def _answer(
@@ -56,8 +60,9 @@ async def decide(request: Request, viewer: Signed, project_id: ProjectId) -> Res
             Result(False, f"{decision} needs a comment: say why, for the record"),
             422,
         )
-    elif round_text and not round_text.isdigit():
-        result, status = Result(False, f"round {round_text!r} is not a number"), 422
+    elif round_text and not ROUND.fullmatch(round_text):
+        shown = round_text if len(round_text) <= 20 else round_text[:20] + "..."
+        result, status = Result(False, f"round {shown!r} is not a number"), 422
     else:
         try:
             st = await service.decide_gate(

@@ -139,7 +139,9 @@ def render(
     data = body.encode()
     etag = f'"{hashlib.sha256(data).hexdigest()[:32]}"'
     sent = request.headers.get("if-none-match")
-    common = {**SECURITY_HEADERS, "Cache-Control": "private, no-cache", **(headers or {})}
+    # no-store: a signed-in person's pages (votes, audit) stay off the browser's disk; the
+    # polling sends its ETag itself (app.js), so a 304 needs no stored copy.
+    common = {**SECURITY_HEADERS, "Cache-Control": "private, no-store", **(headers or {})}
     if (
         request.method == "GET"
         and sent is not None
@@ -174,7 +176,10 @@ async def _viewer(request: Request) -> Viewer:
         if token is None or token.person != session.person or token.state(now) != "active":
             raise LoginRequired("the token of this session is no longer valid: sign in again")
     request.state.person = session.person  # for the access log
-    person = Person(session.person, session.via, session.person in s.settings.pmo)
+    pmo = session.person in s.settings.pmo or not set(session.groups).isdisjoint(
+        s.settings.pmo_groups
+    )
+    person = Person(session.person, session.via, pmo)
     return Viewer(person, session)
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from ledger import TOKEN_PREFIX
+from phasegate.api._auth import _groups as oidc_groups
 from phasegate.api._errors import ApiError
 from phasegate.web._core import Signed, check_csrf, form, local_path, render, services
 from phasegate.web._session import (
@@ -102,6 +103,7 @@ async def login(request: Request) -> Response:
         return _login_page(request, next_, exc.message, exc.status)
     expires = now + LIFETIME
     token_id = None
+    groups: tuple[str, ...] = ()
     if person.via == "token":
         found = await asyncio.to_thread(s.ledger.token, token)
         if found is None or not token.startswith(TOKEN_PREFIX):  # revoked meanwhile, say
@@ -112,7 +114,10 @@ async def login(request: Request) -> Response:
     else:
         claims = jwt.decode(token, options={"verify_signature": False})
         expires = min(expires, datetime.fromtimestamp(int(claims["exp"]), UTC))
-    session = Session(person.id, person.via, token_id, expires, new_csrf())
+        # The PMO groups among the JWT's (the API's rule): kept, to be checked per request.
+        named = oidc_groups(claims.get(s.settings.oidc_groups_claim))
+        groups = tuple(sorted(named & set(s.settings.pmo_groups)))
+    session = Session(person.id, person.via, token_id, expires, new_csrf(), groups)
     response = RedirectResponse(next_, status_code=303)
     _cookie(
         response,

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Annotated, TypeVar
 
+import structlog
 from fastapi import APIRouter, Query, Request, Response
 from temporalio.client import Client
 
@@ -26,6 +27,7 @@ from phasegate.web._core import (
 )
 
 router = APIRouter(include_in_schema=False)
+log = structlog.get_logger("phasegate.web")
 
 CONCURRENT_QUERIES = 16
 """Projects asked at once (whether they name the viewer; their status)."""
@@ -52,19 +54,29 @@ starts and a project id is never used twice, so an answer stays true. Bounded (L
 PEOPLE_CACHED = 20_000
 
 
+PEOPLE_TIMEOUT = 10.0
+"""Seconds a listing waits for one project to say whom its charter names."""
+
+
 async def charter_people(client: Client, project_id: str) -> frozenset[str]:
     """The people the project's charter names (``service.people``, remembered); none for a
-    project Temporal does not know."""
+    project Temporal does not know, and none for now (not remembered) for a project that
+    cannot answer: one broken project must not take the listing away from everybody."""
     known = _PEOPLE.get(project_id)
     if known is not None:
         _PEOPLE.move_to_end(project_id)
         return known
     try:
-        known = frozenset(await service.people(client, project_id))
+        known = frozenset(
+            await asyncio.wait_for(service.people(client, project_id), PEOPLE_TIMEOUT)
+        )
     except ProjectError as exc:
-        if exc.kind == "UnknownProject":
-            return frozenset()
-        raise
+        if exc.kind != "UnknownProject":
+            log.warning("web.project_unanswered", project_id=project_id, kind=exc.kind)
+        return frozenset()
+    except TimeoutError:
+        log.warning("web.project_unanswered", project_id=project_id, kind="Timeout")
+        return frozenset()
     _PEOPLE[project_id] = known
     while len(_PEOPLE) > PEOPLE_CACHED:
         _PEOPLE.popitem(last=False)

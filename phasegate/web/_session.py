@@ -84,7 +84,9 @@ def unsign(key: bytes, purpose: str, value: str | None) -> dict[str, object] | N
     if not value or value.count(".") != 1:
         return None
     body, mac = value.split(".")
-    if not hmac.compare_digest(mac, _mac(key, purpose, body)):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a cookie's latin-1).
+    expected = _mac(key, purpose, body).encode()
+    if not hmac.compare_digest(mac.encode("utf-8", "replace"), expected):
         return None
     try:
         data = json.loads(_unb64(body))
@@ -106,15 +108,21 @@ class Session:
     token_id: str | None
     expires: datetime
     csrf: str
+    groups: tuple[str, ...] = ()
+    """An OpenID Connect session's groups (from the JWT) that were PMO groups at sign-in;
+    checked again against ``pmo_groups`` at every request, as the API checks a JWT's."""
 
     def data(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "p": self.person,
             "via": self.via,
             "k": self.token_id,
             "exp": int(self.expires.timestamp()),
             "csrf": self.csrf,
         }
+        if self.groups:
+            out["g"] = list(self.groups)
+        return out
 
     @classmethod
     def of(cls, data: dict[str, object] | None, now: datetime) -> Session | None:
@@ -122,8 +130,12 @@ class Session:
         if data is None:
             return None
         person, via, token_id, exp, csrf = (data.get(k) for k in ("p", "via", "k", "exp", "csrf"))
+        groups = data.get("g", [])
         if (
-            not isinstance(person, str)
+            not isinstance(groups, list)
+            or not all(isinstance(g, str) for g in groups)
+            or (groups and via != "oidc")
+            or not isinstance(person, str)
             or via not in ("token", "oidc")
             or not (token_id is None or isinstance(token_id, str))
             or not isinstance(exp, int)
@@ -134,7 +146,9 @@ class Session:
         expires = datetime.fromtimestamp(exp, UTC)
         if expires <= now:
             return None
-        return cls(person, "token" if via == "token" else "oidc", token_id, expires, csrf)
+        return cls(
+            person, "token" if via == "token" else "oidc", token_id, expires, csrf, tuple(groups)
+        )
 
     def csrf_ok(self, sent: str | None) -> bool:
         return sent is not None and hmac.compare_digest(sent.encode(), self.csrf.encode())
