@@ -28,6 +28,7 @@ from phasegate.cli._common import (
     print_issues,
     settings,
     with_client,
+    with_connection,
 )
 from phasegate.cli._control import print_control
 from phasegate.cli._deliverable import describe
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
     from governance.messages import GateStatus, ProjectStatus
     from phasegate import service
+    from phasegate.temporal import Connection, Reader
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -248,7 +250,7 @@ def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **f
     echo_json(st) if as_json else _print_status(st)
 
 
-async def _warn_without_worker(client: Client, s: Settings) -> None:
+async def _warn_without_worker(client: Reader, s: Settings) -> None:
     """One line on stderr when no worker polls the task queue: nothing will answer."""
     from phasegate.temporal import workers_polling
 
@@ -275,7 +277,7 @@ def status(
 
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
 
-    async def call(client: Client) -> ProjectStatus:
+    async def call(client: Connection) -> ProjectStatus:
         await _warn_without_worker(client, s)
         st = await service.status(client, project_id)
         ended = await service.ended_outside_governance(client, [project_id])
@@ -288,7 +290,7 @@ def status(
             )
         return st
 
-    st = with_client(s, call)
+    st = with_connection(s, call)
     echo_json(st) if as_json else _print_status(st)
 
 
@@ -329,7 +331,7 @@ def list_projects(
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
     now = datetime.now(UTC)
 
-    async def call(client: Client) -> list[service.ProjectRow]:
+    async def call(client: Connection) -> list[service.ProjectRow]:
         await _warn_without_worker(client, s)
         return await service.list_projects(
             client,
@@ -341,7 +343,7 @@ def list_projects(
             overdue_at=now if overdue else None,
         )
 
-    rows = with_client(s, call)
+    rows = with_connection(s, call)
     if as_json:
         echo_json([asdict(r) for r in rows])
         return
