@@ -11,6 +11,7 @@ a command that only reads (``project status``, ``project list``). Both are ``Rea
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
@@ -166,21 +167,27 @@ async def pollers(client: Reader, task_queue: str) -> set[str]:
     """Identities of the workers seen polling ``task_queue`` recently, for workflow tasks and
     for activity tasks alike (a phasegate worker polls both)."""
     now = time.time()
-    seen: set[str] = set()
-    for kind in (TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW, TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY):
-        response = await client.workflow_service.describe_task_queue(
-            DescribeTaskQueueRequest(
-                namespace=client.namespace,
-                task_queue=TaskQueue(name=task_queue),
-                task_queue_type=kind,
+    responses = await asyncio.gather(  # both at once
+        *(
+            client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=task_queue),
+                    task_queue_type=kind,
+                )
+            )
+            for kind in (
+                TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
             )
         )
-        seen |= {
-            p.identity
-            for p in response.pollers
-            if now - p.last_access_time.ToSeconds() <= POLLER_FRESH_SECONDS
-        }
-    return seen
+    )
+    return {
+        p.identity
+        for response in responses
+        for p in response.pollers
+        if now - p.last_access_time.ToSeconds() <= POLLER_FRESH_SECONDS
+    }
 
 
 async def workers_polling(client: Reader, task_queue: str) -> bool:
