@@ -649,7 +649,7 @@ def _json(payload: Payload | None) -> Any:
     JSON."""
     if payload is None or payload.metadata.get("encoding") != JSON_PLAIN:
         return None
-    return json.loads(payload.data)
+    return json.loads(payload.data.decode())  # UTF-8, as the converters write it
 
 
 def _keyword(payload: Payload | None) -> str:

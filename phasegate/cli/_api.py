@@ -3,7 +3,6 @@ ledger, for a cluster; ``phasegate dev`` will serve it beside the worker."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -52,6 +51,8 @@ def api(
         task_queue=task_queue,
     )
     with existing(s) as ledger:
+        import asyncio
+
         asyncio.run(_serve(s, ledger, host, port, signals))
 
 
@@ -74,6 +75,8 @@ async def _serve(s: Settings, ledger: Ledger, host: str, port: int, signals: Sto
     async def stop_on_signal() -> None:
         await stop.wait()
         server.should_exit = True
+
+    import asyncio
 
     watcher = asyncio.create_task(stop_on_signal())
     say(f"phasegate api: http://{host}:{port}/api/docs (ledger {ledger.display_url})", err=True)

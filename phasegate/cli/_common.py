@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
@@ -144,6 +143,8 @@ def _answered(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
     from phasegate.temporal import TemporalUnavailable
 
     try:
+        import asyncio  # here: the light commands start without it
+
         return asyncio.run(run())
     except ProjectError as exc:
         if exc.kind == UNANSWERED:  # applied: not a failure, but nothing to show

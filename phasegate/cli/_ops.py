@@ -3,7 +3,6 @@ ledger and the processes."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sys
 import tempfile
@@ -272,6 +271,8 @@ def _ended_outside(s: Settings, unfinished: list[str]) -> list[service.EndedOuts
         return await service.ended_outside_governance(client, unfinished)
 
     try:
+        import asyncio
+
         return asyncio.run(ask())
     except (TemporalUnavailable, RPCError) as exc:
         say(
@@ -301,6 +302,8 @@ def worker(
         ledger_url=ledger_url,
         task_queue=task_queue,
     )
+    import asyncio
+
     asyncio.run(_serve(s, signals))
 
 
@@ -376,6 +379,8 @@ def dev(
             err=True,
         )
         say("Press Ctrl-C to stop.", err=True)
+        import asyncio
+
         asyncio.run(_serve(s, signals))
     finally:
         server.stop()
