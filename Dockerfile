@@ -1,4 +1,5 @@
-# The phasegate image: worker (and, later, the API). Used by docker-compose.yml.
+# The phasegate image: the worker (`worker`, the default) and the REST API with the dashboard
+# (`api`). Used by docker-compose.yml.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -20,5 +21,6 @@ RUN pip install . \
 
 USER phasegate
 WORKDIR /var/lib/phasegate
+EXPOSE 8080
 ENTRYPOINT ["phasegate"]
 CMD ["worker"]

@@ -103,15 +103,22 @@ async def check_ledger(client: Client, task_queue: str, ledger: Ledger) -> None:
 
 
 async def run_worker(
-    settings: Settings, client: Client | None = None, stop: asyncio.Event | None = None
+    settings: Settings,
+    client: Client | None = None,
+    stop: asyncio.Event | None = None,
+    ledger: Ledger | None = None,
 ) -> None:
-    """Serve until ``stop`` is set (or forever). Migrates the ledger first; refuses to start
-    (``WorkerRefused``) if the queue's projects write to another ledger. Logs
-    ``worker.started`` once Temporal lists this worker among the task queue's pollers."""
+    """Serve until ``stop`` is set (or forever). Opens the settings' ledger and migrates it
+    first, unless ``ledger`` is given (the caller has migrated that one, and keeps it: ``phasegate
+    dev`` shares it with the API); refuses to start (``WorkerRefused``) if the queue's
+    projects write to another ledger. Logs ``worker.started`` once Temporal lists this worker
+    among the task queue's pollers."""
     client = client or await connect(settings)
     stop = stop or asyncio.Event()
-    with Ledger(settings.effective_ledger_url()) as ledger:
-        ledger.migrate()
+    with contextlib.ExitStack() as owned:
+        if ledger is None:
+            ledger = owned.enter_context(Ledger(settings.effective_ledger_url()))
+            ledger.migrate()
         await check_ledger(client, settings.task_queue, ledger)
         async with build_worker(client, ledger, settings.task_queue):
             if await _accepted(client, settings.task_queue, stop):

@@ -177,6 +177,19 @@ class CalendarPolicy(Strict):
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$")
 
 
+class DelegationPolicy(Strict):
+    """Who may stand in for an absent decider (``phasegate delegate``): the substitute decides
+    what the delegator could, in the delegator's roles, within a window.
+
+    ``allowed`` false: nobody delegates on projects under this model. ``within_roles``: the
+    roles a substitute must hold one of (their "standing"); empty or absent: any person the
+    charter names may stand in, which is what a PMO expects by default (the substitute is on
+    the project, accountable in its ledger, and four eyes still holds)."""
+
+    allowed: bool = True
+    within_roles: list[Ident] = Field(default_factory=list)
+
+
 class Phase(Strict):
     id: Ident
     title: Line
@@ -270,6 +283,7 @@ class GovernanceModel(Strict):
     reporting: Reporting = Reporting()
     human_scale: HumanScale | None = None
     calendar: CalendarPolicy = CalendarPolicy()
+    delegation: DelegationPolicy = DelegationPolicy()
     closing_phase: Ident | None = Field(
         None, description="The phase a project closed early goes through; default: the last."
     )
@@ -291,6 +305,9 @@ class GovernanceModel(Strict):
         for rule in rules:
             if not rule["consult"]:
                 del rule["consult"]
+        # Likewise delegation, which came later still: left out while it is the default.
+        if data["delegation"] == DelegationPolicy().model_dump(mode="json"):
+            del data["delegation"]
         return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
     def content_hash(self) -> str:
@@ -468,6 +485,11 @@ def _check_model(m: GovernanceModel) -> Iterator[Issue]:
 
     yield from _check_escalation(m)
     yield from _check_minor_changes(m)
+
+    for i, role in enumerate(m.delegation.within_roles):
+        yield from role_ref(f"delegation.within_roles[{i}]", role)
+    if m.delegation.within_roles and not m.delegation.allowed:
+        yield Issue("delegation.within_roles", "names roles, but delegation is not allowed")
 
     country = m.calendar.country
     if country is not None and not known_country(country):

@@ -23,6 +23,10 @@ class CastVote(Protocol):
     def level(self) -> str | None: ...
     @property
     def counted(self) -> bool: ...
+    @property
+    def by(self) -> str | None:
+        """Who cast it for ``actor``, as their substitute (a delegation); None: ``actor``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,20 @@ class Tally:
     """The decision once it is reached; None while it is still open. ``approve``, ``reject``
     or ``rework`` from the approvers; at an escalated level the deciding vote's decision as
     cast (e.g. an exception's ``approve_plan``, ``widen_tolerance`` or ``close``)."""
+
+
+def one_each(votes: Sequence[CastVote]) -> list[CastVote]:
+    """``votes`` less any a person cast after their first: one person, one vote per
+    decision, also when a substitute casts someone else's (``by``). The workflow refuses such
+    a vote before it is recorded; the count holds the rule on its own too."""
+    cast: set[str] = set()
+    kept: list[CastVote] = []
+    for v in votes:
+        who = v.by or v.actor
+        if who not in cast:
+            cast.add(who)
+            kept.append(v)
+    return kept
 
 
 def eligible_approvers(rule: DecisionRule, charter: Charter) -> list[str]:
@@ -58,6 +76,8 @@ def tally(
       counted over the other approvers, and a vote of theirs counts for nothing.
     - Advice (a vote not ``counted``: an adviser's, of the rule's ``consult`` roles) counts
       for nothing either; only the approvers' votes do.
+    - One person, one vote: a second vote cast by the same person (for themselves or as
+      someone's substitute, ``by``) counts for nothing (:func:`one_each`).
     - It passes when approvals reach the rule's quorum of those approvers and every
       ``required`` role has an approving holder among them.
     - A required role whose every (eligible) holder voted against it vetoes: the decision is
@@ -69,13 +89,19 @@ def tally(
     """
     if level is not None:
         deciders = escalation_deciders(rule, level, charter, requester)
-        cast = [v for v in votes if v.counted and v.level == level.id and v.actor in deciders]
+        cast = one_each(
+            [v for v in votes if v.counted and v.level == level.id and v.actor in deciders]
+        )
         approvals = sum(1 for v in cast if v.decision == "approve")
         return Tally(deciders, 1, approvals, [], cast[0].decision if cast else None)
 
     eligible = gate_voters(rule, charter, requester)
     needed = max(rule.quorum(len(eligible)), 1)  # nobody to decide never passes
-    by_actor = {v.actor: v for v in votes if v.counted and v.level is None and v.actor in eligible}
+    by_actor = {
+        v.actor: v
+        for v in one_each([v for v in votes if v.counted and v.level is None])
+        if v.actor in eligible
+    }
     approvals = sum(1 for v in by_actor.values() if v.decision == "approve")
     missing: list[str] = []
     veto: Outcome | None = None

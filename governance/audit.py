@@ -108,6 +108,12 @@ class EventKind(StrEnum):
     history_reset = "history_reset"
     """A Temporal reset rewound the workflow: the events it payload names stay in the chain
     (they happened) and the reset run goes on after them."""
+    # delegation: a substitute decides for an absent person (its use: a vote_cast whose payload
+    # has ``on_behalf_of``, the event's actor being the substitute)
+    delegation_granted = "delegation_granted"
+    delegation_revoked = "delegation_revoked"
+    delegation_ended = "delegation_ended"
+    """Its window passed: the substitute's copies of the delegator's tasks are withdrawn."""
 
 
 class AuditEventIn(BaseModel):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_valida
 from governance._charter import Baseline, Charter
 from governance._earned_value import EarnedValue
 from governance._iteration import MAX_ITEMS
-from governance._model import GovernanceModel, Tolerances
+from governance._model import Ceremony, GovernanceModel, Tolerances
 from governance._rag import AspectStatus, Colour
 from governance._reports import ExceptionOption
 from governance._types import Duration, Line, NonNegDuration, Percent, Slug, Text
@@ -149,6 +149,9 @@ class Vote(Message):
     comment: str | None = None
     at: datetime
     level: str | None = Field(None, description="Escalation level the actor decided at.")
+    by: str | None = Field(
+        None, description="The substitute who cast it for ``actor`` (a delegation), if one."
+    )
     counted: bool = Field(
         True,
         description="False for an adviser's vote (a rule's `consult:`): recorded, not counted.",
@@ -226,6 +229,7 @@ class ProjectState(ChainState):
     last_gate: GateOutcome | None = Field(None, description="The last gate decided.")
     execution: ExecutionState = Field(default_factory=lambda: ExecutionState())
     deliverables: list[Deliverable] = Field(default_factory=list, description="Every version.")
+    delegations: list[Delegation] = Field(default_factory=list, description="Every one.")
     control: ControlState | None = Field(
         None, description="Progress, baseline, changes, exceptions (made at the first use)."
     )
@@ -319,7 +323,20 @@ class RequestGateInput(Command):
     pass
 
 
-class DecideGateInput(Command):
+class OnBehalf(Command):
+    """A vote a substitute may cast for someone who delegated to them (``phasegate
+    delegate``): ``actor`` is who votes, ``on_behalf_of`` whose vote it is."""
+
+    on_behalf_of: Line | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="The delegator this vote is cast for; the actor must be their substitute "
+        "now (recorded as 'actor for delegator').",
+    )
+
+
+class DecideGateInput(OnBehalf):
     decision: Decision
     round: int | None = Field(
         None, ge=1, description="The gate round the vote is for; a vote for another is refused."
@@ -328,6 +345,47 @@ class DecideGateInput(Command):
 
 class ActorInput(Command):
     """hold / resume / cancel."""
+
+
+class DelegateInput(Command):
+    """``actor`` (the delegator) lets ``to`` decide what they could, from ``starts_at`` until
+    ``ends_at`` (``phasegate delegate``)."""
+
+    to: Line = Field(min_length=1, max_length=64, description="The substitute, a charter person.")
+    starts_at: datetime
+    ends_at: datetime
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("needs a time zone (e.g. 2027-03-01T00:00:00+01:00)")
+        return value
+
+
+class RevokeDelegationInput(Command):
+    """End delegation ``delegation_id`` now: its delegator or its substitute."""
+
+    delegation_id: int = Field(ge=1, le=1_000_000)
+
+
+class Delegation(Message):
+    """One delegation, as the project keeps it (and its status shows it)."""
+
+    id: int = Field(ge=1)
+    delegator: str
+    substitute: str
+    roles: list[str] = Field(description="The delegator's roles: what the substitute may do.")
+    starts_at: datetime
+    ends_at: datetime
+    reason: str | None = None
+    granted_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+    expired: bool = Field(False, description="Its window has passed (its task copies withdrawn).")
+
+    def active(self, now: datetime) -> bool:
+        return self.revoked_at is None and self.starts_at <= now < self.ends_at
 
 
 class CompleteTaskInput(Command):
@@ -410,7 +468,7 @@ class RequestChangeInput(Command):
         return value
 
 
-class DecideChangeInput(Command):
+class DecideChangeInput(OnBehalf):
     change_id: str = Field(pattern=CHANGE_ID)
     decision: Literal["approve", "reject"]
 
@@ -594,6 +652,9 @@ class ProjectStatus(Message):
         default_factory=dict, description="The worst colour of each aspect over the levels."
     )
     control: ControlStatus | None = None
+    delegations: list[Delegation] = Field(
+        default_factory=list, description="Delegations not yet ended (revoked or expired)."
+    )
     decisions: list[GateStatus] = Field(
         default_factory=list, description="Every open decision: the gate, changes, exception."
     )
@@ -909,6 +970,15 @@ class IterationStatus(Message):
     added_points: float = 0.0
     standups_sent: int
     next_standup: datetime | None
+    standups_ahead: list[datetime] = Field(
+        default_factory=list, description="Every stand-up still to come, in order."
+    )
+    ceremonies: list[Ceremony] = Field(
+        default_factory=list, description="The phase's ceremonies (cadence and timebox)."
+    )
+    team: list[str] = Field(
+        default_factory=list, description="Who the ceremonies are for: planners, item owners."
+    )
     demo_deadline: datetime | None
     demo_level: str | None
     demo: DemoRecord | None

@@ -405,11 +405,18 @@ async def decide_change(
     change: str,
     decision: Literal["approve", "reject"],
     comment: str | None = None,
+    on_behalf_of: str | None = None,
 ) -> tuple[ChangeStatus | None, ProjectStatus]:
     """A decision (or a vote, for a formal change) on change ``change``; the change as it
-    stands after it (None if the status no longer lists it)."""
+    stands after it (None if the status no longer lists it). With ``on_behalf_of``, cast by
+    ``actor`` as that person's substitute."""
     vote = _input(
-        DecideChangeInput, actor=actor, change_id=change, decision=decision, comment=comment
+        DecideChangeInput,
+        actor=actor,
+        change_id=change,
+        decision=decision,
+        comment=comment,
+        on_behalf_of=on_behalf_of,
     )
     st = await service.send_update(
         client, service.project(project_id), ProjectWorkflow.decide_change, vote

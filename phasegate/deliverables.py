@@ -67,13 +67,15 @@ def submission(
     *,
     file: Path | None = None,
     url: str | None = None,
+    hashed: FileDigest | None = None,
     comment: str | None = None,
 ) -> SubmitDeliverableInput:
-    """The update's input for exactly one of ``file`` (hashed here) or ``url``, checked."""
-    if (file is None) == (url is None):
+    """The update's input for exactly one of ``file`` (hashed here), a file ``hashed`` where
+    it is (its SHA-256 and size, as a client of the REST API sends them) or ``url``, checked."""
+    if sum(given is not None for given in (file, url, hashed)) != 1:
         raise ProjectError("give exactly one of a file or a URL", "InvalidInput")
-    if file is not None:
-        d = digest(file)
+    d = digest(file) if file is not None else hashed
+    if d is not None:
         return command_input(
             SubmitDeliverableInput,
             actor=actor,

@@ -43,6 +43,7 @@ __all__ = [
     "DB_FILE",
     "DEFAULT_PORT",
     "DEFAULT_UI_PORT",
+    "DEFAULT_WEB_PORT",
     "LOCK_FILE",
     "LOG_FILE",
     "STATE_FILE",
@@ -55,6 +56,7 @@ __all__ = [
     "Stopped",
     "dev_server_path",
     "read_state",
+    "reserve_port",
     "state_path",
     "stop_dev",
     "stop_running",
@@ -67,6 +69,7 @@ DB_FILE = "temporal.db"
 LOG_FILE = "temporal.log"
 DEFAULT_PORT = 7233
 DEFAULT_UI_PORT = 8233
+DEFAULT_WEB_PORT = 8080
 _LOG_TAIL_LINES = 40
 
 
@@ -312,6 +315,29 @@ def _free_port(ip: str, preferred: int, taken: set[int]) -> int:
             port = int(sock.getsockname()[1])
         if port not in taken:
             return port
+
+
+def reserve_port(ip: str, port: int | None, default: int = DEFAULT_WEB_PORT) -> socket.socket:
+    """A TCP socket bound (not yet listening) to ``port`` on ``ip``; with ``port`` of ``None``,
+    to ``default`` when free, else to a free port. Bound here, before anything else starts, so
+    that no other server (the Temporal one included) takes the port in between; an explicit
+    port in use is ``DevServerError``. Not inherited by child processes."""
+    candidates = [port] if port is not None else [default, 0]
+    for candidate in candidates:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # As uvicorn and Go do: a port in TIME_WAIT is usable, one listening is not.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((ip, candidate))
+        except OSError as exc:
+            sock.close()
+            if port is not None:
+                raise DevServerError(
+                    f"port {port} on {ip} is already in use ({exc.strerror})"
+                ) from None
+            continue
+        return sock
+    raise DevServerError(f"no free port on {ip}")  # bind to port 0 failed: no port left
 
 
 def _tcp_open(ip: str, port: int) -> bool:

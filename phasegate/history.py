@@ -215,7 +215,9 @@ def _vote_cast(f: _Facts) -> str:
     # An adviser's vote (a rule's consult roles) is recorded with counted: false.
     verb = "advised" if f.p.get("counted") is False else "voted"
     level = _labelled("at level", f.get("level"))
-    return f"{verb} {f.get('decision') or '?'} on {f.decision}{f.round}" + _also(level)
+    behalf = f.get("on_behalf_of")
+    who = f"for {behalf} " if behalf else ""
+    return f"{verb} {who}{f.get('decision') or '?'} on {f.decision}{f.round}" + _also(level)
 
 
 def _gate_passed(f: _Facts) -> str:
@@ -449,6 +451,26 @@ def _report_issued(f: _Facts) -> str:
     return (f"{kind} report" if kind else "report") + (f" #{number}" if number else "") + " issued"
 
 
+def _delegation_granted(f: _Facts) -> str:
+    return (
+        f"delegated to {f.get('substitute') or '?'} from {f.time('starts_at') or '?'} until "
+        f"{f.time('ends_at') or '?'}"
+        + _also(_labelled("delegation", f.get("delegation")), f.get("roles"))
+    )
+
+
+def _delegation_revoked(f: _Facts) -> str:
+    return f"delegation {f.get('delegation') or '?'} revoked" + _also(
+        _labelled("of", f.get("delegator")), _labelled("to", f.get("substitute"))
+    )
+
+
+def _delegation_ended(f: _Facts) -> str:
+    return f"delegation {f.get('delegation') or '?'} ended" + _also(
+        _labelled("of", f.get("delegator")), _labelled("to", f.get("substitute"))
+    )
+
+
 def _history_reset(f: _Facts) -> str:
     first, last = f.get("superseded_from"), f.get("superseded_to")
     superseded = f": events {first} to {last} superseded" if first and last else ""
@@ -496,4 +518,7 @@ _PHRASES: dict[str, Callable[[_Facts], str]] = {
     EventKind.exception_decided: _exception_decided,
     EventKind.report_issued: _report_issued,
     EventKind.history_reset: _history_reset,
+    EventKind.delegation_granted: _delegation_granted,
+    EventKind.delegation_revoked: _delegation_revoked,
+    EventKind.delegation_ended: _delegation_ended,
 }

@@ -79,7 +79,8 @@ def from_file(path: Path) -> Resolved:
 def named(ref: str, registry: Registry, looked_in: Sequence[Path]) -> Resolved:
     """The model ``ref`` (``name`` or ``name@version``) names: a built-in, else published in
     ``registry`` (without a version: its newest). ``looked_in``: folders whose model files of a
-    similar name the error describes when nothing answers to ``ref``."""
+    similar name the error describes when nothing answers to ``ref`` (none: no folder is
+    looked in, as for a charter sent to the REST API)."""
     try:
         builtin = g.builtin_model(ref)
     except g.GovernanceError as exc:  # a built-in's name with another version
@@ -133,6 +134,8 @@ def charter_and_model(
 
 
 def _hints(ref: str, folders: Sequence[Path]) -> list[g.Issue]:
+    if not folders:
+        return []
     name, _, version = ref.partition("@")
     dirs = list(dict.fromkeys(f.resolve() for f in folders))
     found = [

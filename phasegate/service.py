@@ -188,6 +188,8 @@ PROJECT_WORKFLOW = "ProjectWorkflow"
 STATUS_QUERY = "status"
 """The name of the status query of the project and iteration workflows (their ``status``
 method): the reads send it by name, without importing the workflow classes."""
+PEOPLE_QUERY = "people"
+"""The name of the project workflow's query of the people its charter names (``people``)."""
 
 
 RPC_TIMEOUT = timedelta(seconds=30)
@@ -212,8 +214,17 @@ async def status(client: Reader, project_id: str) -> ProjectStatus:
 
 
 async def status_of(client: Reader, target: Target[St], rpc_timeout: timedelta = RPC_TIMEOUT) -> St:
-    """The workflow's status query, sent as ``WorkflowHandle.query`` sends it (retried while
-    the server is unavailable), its answer read as the pydantic converter reads it."""
+    """The workflow's status query, its answer read as the pydantic converter reads it."""
+    return target.status_type.model_validate_json(
+        await _ask(client, target, STATUS_QUERY, rpc_timeout)
+    )
+
+
+async def _ask(
+    client: Reader, target: Target[Any], query: str, rpc_timeout: timedelta = RPC_TIMEOUT
+) -> bytes:
+    """The answer (JSON) of ``target``'s query named ``query``, which takes no arguments,
+    asked as ``WorkflowHandle.query`` asks it (retried while the server is unavailable)."""
     from temporalio.api.common.v1 import WorkflowExecution
     from temporalio.api.query.v1 import WorkflowQuery
     from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
@@ -221,7 +232,7 @@ async def status_of(client: Reader, target: Target[St], rpc_timeout: timedelta =
     request = QueryWorkflowRequest(
         namespace=client.namespace,
         execution=WorkflowExecution(workflow_id=target.workflow_id),
-        query=WorkflowQuery(query_type=STATUS_QUERY),
+        query=WorkflowQuery(query_type=query),
     )
     try:
         response = await client.workflow_service.query_workflow(
@@ -235,8 +246,8 @@ async def status_of(client: Reader, target: Target[St], rpc_timeout: timedelta =
         raise _rpc_error(exc, target) from exc
     answer = response.query_result.payloads
     if len(answer) != 1 or answer[0].metadata.get("encoding") != JSON_PLAIN:
-        raise ProjectError(f"{target.name} answered what is not a status", "QueryFailed")
-    return target.status_type.model_validate_json(answer[0].data)
+        raise ProjectError(f"{target.name} gave no answer to its {query} query", "QueryFailed")
+    return answer[0].data
 
 
 JSON_PLAIN = b"json/plain"
@@ -253,12 +264,12 @@ async def allowed_actions(client: Client, project_id: str, actor: str) -> list[A
     return result
 
 
-async def people(client: Client, project_id: str) -> list[str]:
+async def people(client: Reader, project_id: str) -> list[str]:
     """The ids of the people the project's charter names."""
-    from workflows import ProjectWorkflow
+    from pydantic import TypeAdapter
 
-    result: list[str] = await _query(client, project(project_id), ProjectWorkflow.people)
-    return result
+    answer = await _ask(client, project(project_id), PEOPLE_QUERY)
+    return TypeAdapter(list[str]).validate_json(answer)
 
 
 async def _query(
@@ -434,18 +445,70 @@ async def decide_gate(
     decision: str,
     comment: str | None = None,
     round: int | None = None,
+    on_behalf_of: str | None = None,
 ) -> ProjectStatus:
-    """A vote for gate round ``round`` (None: the round open now, read from the status)."""
+    """A vote for gate round ``round`` (None: the round open now, read from the status);
+    with ``on_behalf_of``, cast by ``actor`` as that person's substitute."""
     from governance.messages import DecideGateInput
     from workflows import ProjectWorkflow
 
     vote = command_input(
-        DecideGateInput, actor=actor, decision=decision, comment=comment, round=round
+        DecideGateInput,
+        actor=actor,
+        decision=decision,
+        comment=comment,
+        round=round,
+        on_behalf_of=on_behalf_of,
     )
     if vote.round is None:
         current = (await status(client, project_id)).gate
         vote = vote.model_copy(update={"round": current.round if current else None})
     return await send_update(client, project(project_id), ProjectWorkflow.decide_gate, vote)
+
+
+async def delegate(
+    client: Client,
+    project_id: str,
+    actor: str,
+    to: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str | None = None,
+) -> ProjectStatus:
+    """``actor`` lets ``to`` decide for them from ``starts_at`` until ``ends_at``."""
+    from governance.messages import DelegateInput
+    from workflows import ProjectWorkflow
+
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.delegate,
+        command_input(
+            DelegateInput,
+            actor=actor,
+            to=to,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            comment=reason,
+        ),
+    )
+
+
+async def revoke_delegation(
+    client: Client, project_id: str, actor: str, delegation_id: int, comment: str | None = None
+) -> ProjectStatus:
+    """End delegation ``delegation_id`` now (its delegator or its substitute)."""
+    from governance.messages import RevokeDelegationInput
+    from workflows import ProjectWorkflow
+
+    return await send_update(
+        client,
+        project(project_id),
+        ProjectWorkflow.revoke_delegation,
+        command_input(
+            RevokeDelegationInput, actor=actor, delegation_id=delegation_id, comment=comment
+        ),
+    )
 
 
 async def board_action(
@@ -582,10 +645,13 @@ async def list_projects(
     held: bool = False,
     state: ListState | None = None,
     overdue_at: datetime | None = None,
+    person: str | None = None,
 ) -> list[ProjectRow]:
     """Projects from Temporal's visibility store, filtered by phase, what they await, their
-    worst RAG colour, hold and state (server-side), and by a decision overdue at
-    ``overdue_at`` (from the row each project keeps in its memo).
+    worst RAG colour, hold and state (server-side), by a decision overdue at ``overdue_at``
+    and by ``person``, the projects whose charter names them (both from the row each project
+    keeps in its memo; a project whose row does not name its people yet, begun before rows
+    did, is asked its `people` query).
 
     Read page by page through the WorkflowService stubs, as ``Client.list_workflows`` reads
     them, decoding only the search attributes and memo fields a row shows."""
@@ -610,11 +676,14 @@ async def list_projects(
     request = ListWorkflowExecutionsRequest(
         namespace=client.namespace, query=query, page_size=LIST_PAGE
     )
+    ask: list[ProjectRow] = []  # rows that do not say whom they name: ask the project
     while True:
         page = await client.workflow_service.list_workflow_executions(request, retry=True)
         for wf in page.executions:
             attrs, memo = wf.search_attributes.indexed_fields, wf.memo.fields
-            row = row_of_memo(_json(memo.get(sa.ROW_MEMO)))
+            kept = _json(memo.get(sa.ROW_MEMO))
+            row = row_of_memo(kept)
+            named = people_of_memo(kept) if person is not None else ()
             found = ProjectRow(
                 project_id=_keyword(attrs.get(sa.PROJECT.name))
                 or wf.execution.workflow_id.removeprefix(WORKFLOW_ID_PREFIX),
@@ -627,11 +696,18 @@ async def list_projects(
                 rag=_keyword(attrs.get(sa.RAG.name)),
                 **row,
             )
-            if overdue_at is None or found.overdue(overdue_at):
+            if overdue_at is not None and not found.overdue(overdue_at):
+                continue
+            if named is None:
+                ask.append(found)
+            elif person is None or person in named:
                 rows.append(found)
         if not page.next_page_token:
-            return sorted(rows, key=lambda r: r.project_id)
+            break
         request.next_page_token = page.next_page_token
+    if ask and person is not None:
+        rows += await rows_naming(client, ask, person)
+    return sorted(rows, key=lambda r: r.project_id)
 
 
 def _status_name(status: WorkflowExecutionStatus.ValueType) -> str:
@@ -661,6 +737,39 @@ def _keyword(payload: Payload | None) -> str:
     if isinstance(value, list):  # a single value in a list, as older servers gave it
         value = value[0] if len(value) == 1 else None
     return value if isinstance(value, str) else ""
+
+
+PEOPLE_QUERIES = 16
+"""Projects asked at once whether their charter names a person (rows kept before the memo
+row named the people)."""
+
+
+async def rows_naming(client: Reader, rows: list[ProjectRow], person: str) -> list[ProjectRow]:
+    """Those of ``rows`` whose project's charter names ``person``, by its `people` query; a
+    project gone meanwhile names nobody."""
+    gate = asyncio.Semaphore(PEOPLE_QUERIES)
+
+    async def names(row: ProjectRow) -> bool:
+        async with gate:
+            try:
+                return person in await people(client, row.project_id)
+            except ProjectError as exc:
+                if exc.kind == "UnknownProject":
+                    return False
+                raise
+
+    found = await asyncio.gather(*(names(r) for r in rows))
+    return [r for r, yes in zip(rows, found, strict=True) if yes]
+
+
+def people_of_memo(raw: object) -> tuple[str, ...] | None:
+    """The ids of the people the charter names, from a project's memo row; ``None`` when the
+    row does not hold them (a project begun before rows did, or a row that is not what it
+    should be): then only the project's `people` query knows."""
+    named = raw.get("people") if isinstance(raw, dict) else None
+    if not isinstance(named, list) or not all(isinstance(p, str) for p in named):
+        return None
+    return tuple(named)
 
 
 def row_of_memo(raw: object) -> dict[str, Any]:

@@ -82,6 +82,12 @@ class Settings(BaseModel):
     """The JWT claim that holds the person id of the charters."""
     oidc_algorithms: tuple[str, ...] = ("RS256",)
     """The signature algorithms accepted (public-key ones only), comma-separated."""
+    oidc_groups_claim: str = "groups"
+    """The JWT claim that lists the person's groups at the identity provider (a list of
+    strings, or one string)."""
+    pmo_groups: tuple[str, ...] = ()
+    """OIDC groups whose members have the PMO's portfolio-wide read access
+    (``PHASEGATE_PMO_GROUPS=pmo,portfolio-office``), besides the people of ``pmo``."""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -91,7 +97,7 @@ class Settings(BaseModel):
             raise PydanticUseDefault
         return value
 
-    @field_validator("pmo", "oidc_algorithms", mode="before")
+    @field_validator("pmo", "oidc_algorithms", "pmo_groups", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):

@@ -222,15 +222,17 @@ class Changes(Part):
                 else f"it is {state}"
             )
             raise reject(f"change {change.id} is not open for a decision: {why}", "ChangeNotOpen")
-        self._d.check_vote(change.decision, input.actor)
-        advice = self._d.advises(change.decision, input.actor)
+        self._d.check_vote(change.decision, input.actor, on_behalf_of=input.on_behalf_of)
+        advice = self._d.advises(change.decision, input.on_behalf_of or input.actor)
         if input.decision == "approve" and change.classification == "formal" and not advice:
             self.baseline_after(change)  # other changes since may have made it invalid
 
     def decide(self, input: DecideChangeInput) -> None:
         change = self.find(input.change_id)
         assert change.decision is not None
-        outcome = self._d.vote(change.decision, input.actor, input.decision, input.comment)
+        outcome = self._d.vote(
+            change.decision, input.actor, input.decision, input.comment, input.on_behalf_of
+        )
         if outcome is not None:
             self._conclude(change, outcome, input.actor, input.comment)
 

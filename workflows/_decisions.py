@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         GateStatus,
         Vote,
     )
+    from workflows._delegation import Delegations
     from workflows._steps import Part, Project, first, iso, person_roles, reject
 
 OPTIONS = {
@@ -57,9 +58,11 @@ class Decisions(Part):
         project: Project,
         *,
         on_escalated: Callable[[DecisionState, EscalationLevel | None], None],
+        delegations: Delegations,
     ) -> None:
         super().__init__(project)
         self._on_escalated = on_escalated
+        self.delegations = delegations
 
     # -- which decisions, and by what rule -----------------------------------------------------
 
@@ -174,31 +177,45 @@ class Decisions(Part):
             reminder_at=now + rule.reminder if rule.reminder else None,
         )
 
-    def vote(self, d: DecisionState, actor: str, decision: str, comment: str | None) -> str | None:
-        """A step: record ``actor``'s vote on ``d`` (an adviser's as advice, not counted); the
-        outcome once the rule is met (the caller concludes it, then calls
-        :meth:`close_tasks`), else None."""
+    def vote(
+        self,
+        d: DecisionState,
+        actor: str,
+        decision: str,
+        comment: str | None,
+        on_behalf_of: str | None = None,
+    ) -> str | None:
+        """A step: record ``actor``'s vote on ``d`` (an adviser's as advice, not counted), or,
+        with ``on_behalf_of``, the vote ``actor`` casts as that person's substitute (theirs in
+        the tally; the event names both); the outcome once the rule is met (the caller
+        concludes it, then calls :meth:`close_tasks`), else None."""
         now = workflow.now()
-        person = self._charter.person(actor)
+        voter = on_behalf_of or actor
+        person = self._charter.person(voter)
         assert person is not None
-        advice = self.advises(d, actor)
+        advice = self.advises(d, voter)
         vote = Vote(
-            actor=actor,
+            actor=voter,
             roles=list(person.roles),
             decision=decision,
             comment=comment,
             at=now,
-            level=self.deciding_level(d, actor),
+            level=self.deciding_level(d, voter),
+            by=actor if on_behalf_of is not None else None,
             counted=not advice,
         )
         d.votes.append(vote)
+        behalf: dict[str, object] = {}
+        if on_behalf_of is not None:
+            delegation = self.delegations.covering(actor, on_behalf_of)
+            behalf = {"on_behalf_of": on_behalf_of, "delegation": delegation.id}
         state = self._machine.state
         self._rec.event(
             EventKind.vote_cast,
             state,
             state,
             actor=actor,
-            role=self._consult_role(d, actor) if advice else first(person.roles),
+            role=self._consult_role(d, voter) if advice else first(person.roles),
             comment=comment,
             payload={
                 "decision": decision,
@@ -206,13 +223,14 @@ class Decisions(Part):
                 "level": vote.level,
                 # Only advice says so: a counted vote's event stays as it always was.
                 **({"counted": False} if advice else {}),
+                **behalf,
                 **self._about(d),
             },
         )
         result = self.tally(d)
         if result.outcome is None:
-            key = self._vote_key(d, vote)
-            self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=[key], at=now))
+            keys = self.delegations.copy_keys([self._vote_key(d, vote)])
+            self._rec.close(CloseTasksInput(project_id=self._charter.id, keys=keys, at=now))
         return result.outcome
 
     def advisers(self, d: DecisionState) -> list[str]:
@@ -234,7 +252,7 @@ class Decisions(Part):
         """``d`` is decided: its voters' decide tasks are done; those still open (people who
         did not vote, review tasks nobody finished) are withdrawn: nobody needs them now."""
         now = workflow.now()
-        voted = [self._vote_key(d, v) for v in d.votes]
+        voted = self.delegations.copy_keys(self._vote_key(d, v) for v in d.votes)
         group = self.key(d)
         self._rec.close(
             CloseTasksInput(project_id=self._charter.id, gate=group, keys=voted, at=now,
@@ -369,8 +387,10 @@ class Decisions(Part):
             CloseTasksInput(
                 project_id=self._charter.id,
                 gate=self.key(d),
-                keys=[self._decide_key(d, p, lvl) for lvl in before for p in people]
-                + [self._advise_key(d, p) for p in advising],
+                keys=self.delegations.copy_keys(
+                    [self._decide_key(d, p, lvl) for lvl in before for p in people]
+                    + [self._advise_key(d, p) for p in advising]
+                ),
                 at=now,
                 status="withdrawn",
             )
@@ -393,9 +413,40 @@ class Decisions(Part):
 
     # -- checks and status ------------------------------------------------------------------
 
-    def check_vote(self, d: DecisionState, actor: str, round: int | None = None) -> None:
+    def check_vote(
+        self,
+        d: DecisionState,
+        actor: str,
+        round: int | None = None,
+        on_behalf_of: str | None = None,
+    ) -> None:
         """Whether ``actor`` may vote on ``d`` now (the caller checked that the project is
-        active and ``actor`` a person)."""
+        active and ``actor`` a person); with ``on_behalf_of``, whether ``actor`` may cast that
+        person's vote as their substitute now."""
+        name = self.name(d)
+        if on_behalf_of is not None:
+            self.delegations.covering(actor, on_behalf_of)
+            if actor == d.requested_by:
+                raise reject(
+                    f'four eyes: "{actor}" requested {name} and may not decide it, also not '
+                    f'for "{on_behalf_of}"',
+                    "SelfApproval",
+                )
+            voter = on_behalf_of
+        else:
+            voter = actor
+        level = self.deciding_level(d, voter)
+        cast = next((v for v in d.votes if (v.by or v.actor) == actor and v.level == level), None)
+        if cast is not None and (cast.by is not None or on_behalf_of is not None):
+            whose = f"for {cast.actor}" if cast.by is not None else "for themselves"
+            raise reject(
+                f'"{actor}" has voted on {name} {whose} already (round {d.round}): one person, '
+                "one vote per decision, also when standing in for someone",
+                "DuplicateVote",
+            )
+        self._check_vote(d, voter, round)
+
+    def _check_vote(self, d: DecisionState, actor: str, round: int | None) -> None:
         name = self.name(d)
         if round is not None and round != d.round:
             raise reject(
@@ -526,7 +577,7 @@ class Decisions(Part):
             title = f"Decide gate: {self.title(d)} (round {d.round})"
         else:
             title = f"Decide {self.title(d)}"
-        return [
+        tasks = [
             GateTaskIn(
                 project_id=self._charter.id,
                 key=self._decide_key(d, person, level),
@@ -540,6 +591,14 @@ class Decisions(Part):
             for person in people
             if person in deciders
         ]
+        return tasks + self._copies(d, tasks)
+
+    def _copies(self, d: DecisionState, tasks: list[GateTaskIn]) -> list[GateTaskIn]:
+        """The substitutes' copies of ``tasks``: none for an exception, whose level decides it
+        itself (a substitute does not vote on one)."""
+        if d.kind == "exception":
+            return []
+        return self.delegations.copies(tasks, workflow.now())
 
     def advise_tasks(self, d: DecisionState, people: list[str], at: datetime) -> list[GateTaskIn]:
         """An advise task for each of ``people`` who advises on ``d``: "Advise on gate: ..."."""
@@ -548,7 +607,7 @@ class Decisions(Part):
             title = f"Advise on gate: {self.title(d)} (round {d.round})"
         else:
             title = f"Advise on {self.title(d)}"
-        return [
+        tasks = [
             GateTaskIn(
                 project_id=self._charter.id,
                 key=self._advise_key(d, person),
@@ -562,6 +621,7 @@ class Decisions(Part):
             for person in people
             if person in advising
         ]
+        return tasks + self._copies(d, tasks)
 
     def awaited_tasks(self, d: DecisionState) -> list[GateTaskIn]:
         """Decide and advise tasks for everyone ``d`` still awaits (issued again after a

@@ -24,11 +24,13 @@ with workflow.unsafe.imports_passed_through():
         RequestGateInput,
     )
     from workflows._decisions import Decisions
+    from workflows._delegation import FOR
     from workflows._deliverables import at_gate
     from workflows._steps import Part, Project, iso, person_roles, reject
 
 _DECIDE_TASK = re.compile(
-    r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+$"
+    r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+"
+    r"(?:/for/[^/]+)?$"
 )
 """A decide task's key (workflows/_decisions.py): a gate's, a change's or an exception's."""
 _ITERATION_TASK = re.compile(r"^(?:e[0-9]+/)?it-(?P<number>[0-9]+)/")
@@ -89,8 +91,10 @@ class Gates(Part):
         self._handled()
         status = self.status()
         eligible = status.eligible
+        review = self._review_tasks(phase, gate)
         self._rec.open(
-            self._review_tasks(phase, gate)
+            review
+            + self._d.delegations.copies(review, gate.opened_at)
             + self._d.decide_tasks(gate, eligible, gate.opened_at)
             + self._d.advise_tasks(gate, status.advisers, gate.opened_at)
         )
@@ -111,7 +115,7 @@ class Gates(Part):
         """A step: record the vote; when the rule is met, decide the gate."""
         gate = self._s.gate
         assert gate is not None
-        outcome = self._d.vote(gate, input.actor, input.decision, input.comment)
+        outcome = self._d.vote(gate, input.actor, input.decision, input.comment, input.on_behalf_of)
         self._handled()
         if outcome is not None:
             self._conclude(self._model.phase(gate.phase), gate, outcome, input.actor)
@@ -141,7 +145,9 @@ class Gates(Part):
                 "level": gate.level,
             },
         )
-        deciding = next((v for v in reversed(gate.votes) if v.actor == actor and v.counted), None)
+        deciding = next(
+            (v for v in reversed(gate.votes) if (v.by or v.actor) == actor and v.counted), None
+        )
         reason = deciding.comment if deciding is not None else None
         self._s.gate = None
         self._s.last_gate = GateOutcome(
@@ -199,7 +205,7 @@ class Gates(Part):
         """Whether ``input``'s actor may vote on the open gate now (the project checked that
         the project is active, the actor a person and a gate open)."""
         assert self._s.gate is not None
-        self._d.check_vote(self._s.gate, input.actor, input.round)
+        self._d.check_vote(self._s.gate, input.actor, input.round, input.on_behalf_of)
 
     def status(self) -> GateStatus:
         assert self._s.gate is not None
@@ -233,16 +239,28 @@ class Gates(Part):
         gate = self._s.gate
         if gate is None or self._machine.terminal:
             return []
-        return self._open_review_tasks(gate) + self._d.awaited_tasks(gate)
+        review = self._open_review_tasks(gate)
+        copies = self._d.delegations.copies(review, workflow.now())
+        return review + copies + self._d.awaited_tasks(gate)
 
     # -- review tasks people complete -------------------------------------------------------
 
     def check_complete(self, input: CompleteTaskInput) -> GateTaskIn:
         """The open review task ``input`` names, when its actor may complete it: the task's
-        assignee, or a project manager. Else a refusal saying why (the project checked that
-        it is active and not held)."""
+        assignee, their substitute now (by the substitute's copy of it), or a project manager.
+        Else a refusal saying why (the project checked that it is active and not held)."""
         roles = person_roles(self._charter, input.actor)
-        task = self._open_review_task(input.key)
+        original, _, substitute = input.key.partition(FOR)
+        task = self._open_review_task(original)
+        if substitute:
+            if substitute != input.actor:
+                raise reject(
+                    f"task {input.key} is {substitute}'s copy: only {substitute} completes it",
+                    "NotAuthorised",
+                )
+            assert task.assignee is not None
+            self._d.delegations.covering(input.actor, task.assignee)
+            return task
         if input.actor != task.assignee and self._model.project_manager not in roles:
             raise reject(
                 f'"{input.actor}" may not complete task "{task.title}" ({task.key}): only '
@@ -264,30 +282,45 @@ class Gates(Part):
             state,
             state,
             actor=input.actor,
-            role=task.role if input.actor == task.assignee else self._model.project_manager,
+            role=task.role
+            if input.actor == task.assignee or FOR in input.key
+            else self._model.project_manager,
             comment=input.comment,
             payload={
                 "task": task.key,
                 "title": task.title,
                 "assignee": task.assignee,
                 "round": gate.round,
+                # Done by the assignee's substitute (its copy): the event names both.
+                **({"on_behalf_of": task.assignee} if FOR in input.key else {}),
             },
         )
         self._rec.close(
             CloseTasksInput(
-                project_id=self._charter.id, keys=[task.key], at=workflow.now(), status="done"
+                project_id=self._charter.id,
+                keys=self._d.delegations.copy_keys([task.key]),
+                at=workflow.now(),
+                status="done",
             )
         )
         self._handled()
 
     def completable(self, actor: str) -> list[GateTaskIn]:
         """The open review tasks ``actor`` may complete now: their own; every one for a
-        project manager."""
+        project manager; their copies of those of whom they stand in for now."""
         gate, person = self._s.gate, self._charter.person(actor)
         if gate is None or person is None or self._machine.terminal:
             return []
         manager = self._model.project_manager in person.roles
-        return [t for t in self._open_review_tasks(gate) if manager or t.assignee == actor]
+        review = self._open_review_tasks(gate)
+        now = workflow.now()
+        delegations = self._d.delegations
+        covered = {
+            d.delegator for d in delegations.current(now) if d.substitute == actor and d.active(now)
+        }
+        theirs = [t for t in review if t.assignee in covered]
+        mine = [t for t in review if manager or t.assignee == actor]
+        return mine + [c for c in delegations.copies(theirs, now) if c.assignee == actor]
 
     def _open_review_tasks(self, gate: GateState) -> list[GateTaskIn]:
         done = set(gate.tasks_done)

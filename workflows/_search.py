@@ -35,10 +35,13 @@ def row(
     held_since: datetime | None,
     held_by: str | None,
     outcome: str | None,
+    people: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """The portfolio row, JSON-ready: the earliest deadline of the open decisions, the gate's
-    escalation level, the hold, and what does not change (title, project managers)."""
-    return {
+    escalation level, the hold, and what does not change (title, project managers, and the
+    ids of the people the charter names, who may see the project: ``people`` of ``None``
+    leaves the key out, as rows kept before it was added have it)."""
+    row: dict[str, Any] = {
         "title": title,
         "managers": list(managers),
         "phase_since": phase_since.isoformat(),
@@ -48,3 +51,6 @@ def row(
         "held_by": held_by,
         "outcome": outcome,
     }
+    if people is not None:
+        row["people"] = list(people)
+    return row

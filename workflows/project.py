@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DecideExceptionInput,
         DecideGateInput,
         DecisionState,
+        DelegateInput,
         Ending,
         ProjectResult,
         ProjectState,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         ReportProgressInput,
         RequestChangeInput,
         RequestGateInput,
+        RevokeDelegationInput,
         StartProjectInput,
         SubmitDeliverableInput,
     )
@@ -49,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows._changes import Changes
     from workflows._control import Control, new_control
     from workflows._decisions import Decisions
+    from workflows._delegation import Delegations
     from workflows._exceptions import Exceptions
     from workflows._execution import Execution
     from workflows._gates import Gates
@@ -86,9 +89,11 @@ class ProjectWorkflow:
             self._current_tasks,
         )
         parts = Project(self._s, self._charter, self._model, self._machine, self._rec)
+        self._delegations = Delegations(parts, tasks_now=self._current_tasks)
         self._decisions = Decisions(
             parts,
             on_escalated=self._on_escalated,
+            delegations=self._delegations,
         )
         self._gates = Gates(
             parts,
@@ -238,6 +243,7 @@ class ProjectWorkflow:
         highlight = self._control.highlight_due()
         if highlight is not None:
             times.append(highlight)
+        times += self._delegations.deadlines()  # none before the first delegation
         return min(times) if times else None
 
     def _on_timer(self) -> None:
@@ -257,6 +263,7 @@ class ProjectWorkflow:
             )
         self._decisions.on_timer(now)
         self._control.on_timer(now)
+        self._delegations.on_timer(now)
 
     # -- updates ------------------------------------------------------------------------------
 
@@ -408,6 +415,50 @@ class ProjectWorkflow:
             self._rec.shift_due(timedelta(seconds=payload["paused_seconds"]))
         self._handled()
         self._upsert_search()
+        return self.status()
+
+    # -- delegation: substitute approvers ------------------------------------------------------
+
+    @workflow.update
+    async def delegate(self, input: DelegateInput) -> ProjectStatus:
+        return await self._recorded(self._delegate(input))
+
+    @delegate.validator
+    def _validate_delegate(self, input: DelegateInput) -> None:
+        self._check_delegate(input)
+
+    def _check_delegate(self, input: DelegateInput) -> None:
+        self._check_active(input)
+        self._delegations.check_grant(input)
+
+    def _delegate(self, input: DelegateInput) -> ProjectStatus:
+        self._check_delegate(input)
+        # Marks the histories that hold delegations (none did before this update existed).
+        workflow.patched("delegation")
+        delegation = self._delegations.grant(input)
+        now = workflow.now()
+        mine = [t for t in self._current_tasks() if t.assignee == delegation.delegator]
+        self._rec.open(self._delegations.copies(mine, now))
+        self._handled()
+        return self.status()
+
+    @workflow.update
+    async def revoke_delegation(self, input: RevokeDelegationInput) -> ProjectStatus:
+        return await self._recorded(self._revoke_delegation(input))
+
+    @revoke_delegation.validator
+    def _validate_revoke_delegation(self, input: RevokeDelegationInput) -> None:
+        self._check_revoke_delegation(input)
+
+    def _check_revoke_delegation(self, input: RevokeDelegationInput) -> None:
+        self._check_active(input)
+        self._delegations.check_revoke(input)
+
+    def _revoke_delegation(self, input: RevokeDelegationInput) -> ProjectStatus:
+        self._check_revoke_delegation(input)
+        workflow.patched("delegation")
+        self._delegations.revoke(input)
+        self._handled()
         return self.status()
 
     # -- control: progress, changes, exceptions -------------------------------------------------
@@ -694,6 +745,7 @@ class ProjectWorkflow:
             rag=self._control.by_aspect(),
             control=self._control.status(),
             decisions=[self._decisions.status(d) for d in self._decisions.open_ones()],
+            delegations=self._delegations.status(),
         )
 
     @workflow.query
@@ -764,7 +816,14 @@ class ProjectWorkflow:
     def _publish_row(self) -> None:
         """Keep the portfolio row in the memo current: what `project list` shows beside the
         search attributes (title, manager, deadline, hold), read without a query per project.
-        Upserted only when it changed; projects begun before it replay without it."""
+        Upserted only when it changed; projects begun before it replay without it, and runs
+        begun before the row named the charter's people replay without them (a listing asks
+        such a project's `people` query instead)."""
+        people = (
+            [p.id for p in self._charter.people]
+            if workflow.patched("portfolio-row-people")
+            else None
+        )
         row = _search.row(
             title=self._charter.title,
             managers=self._holders(self._model.project_manager),
@@ -778,6 +837,7 @@ class ProjectWorkflow:
             held_since=self._s.held_at if self._machine.state == "on_hold" else None,
             held_by=self._s.held_by if self._machine.state == "on_hold" else None,
             outcome=self._s.outcome,
+            people=people,
         )
         if row != self._row and workflow.patched("portfolio-row-memo"):
             workflow.upsert_memo({_search.ROW_MEMO: row})

@@ -16,7 +16,19 @@ from phasegate.api import _errors
 from phasegate.api._auth import Authenticator
 from phasegate.api._deps import Services
 from phasegate.api._middleware import MAX_BODY_BYTES, AccessLog, BodyLimit
-from phasegate.api.routes import audit, gates, projects, tasks
+from phasegate.api.routes import (
+    audit,
+    calendar,
+    control,
+    delegations,
+    deliverables,
+    gates,
+    iterations,
+    me,
+    projects,
+    reports,
+    tasks,
+)
 from phasegate.settings import Settings
 from phasegate.temporal import connect
 
@@ -63,6 +75,7 @@ def create_app(
                 ledger=the_ledger.display_url,
                 oidc=settings.oidc_issuer,
                 pmo=list(settings.pmo),
+                pmo_groups=list(settings.pmo_groups),
             )
             yield
         finally:
@@ -78,7 +91,19 @@ def create_app(
         redoc_url=None,
         lifespan=lifespan,
     )
-    for module in (projects, gates, tasks, audit):
+    for module in (
+        me,
+        projects,
+        gates,
+        delegations,
+        iterations,
+        deliverables,
+        control,
+        reports,
+        tasks,
+        calendar,
+        audit,
+    ):
         app.include_router(module.router)
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)

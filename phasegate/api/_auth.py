@@ -92,10 +92,12 @@ class Authenticator:
             return Person(person, "token", person in self._settings.pmo)
         if self._jwks is None:
             raise unauthenticated("the token is not a phasegate API token")
-        person = self._oidc_person(token)
-        return Person(person, "oidc", person in self._settings.pmo)
+        person, groups = self._oidc_person(token)
+        pmo = person in self._settings.pmo or not groups.isdisjoint(self._settings.pmo_groups)
+        return Person(person, "oidc", pmo)
 
-    def _oidc_person(self, token: str) -> str:
+    def _oidc_person(self, token: str) -> tuple[str, frozenset[str]]:
+        """The person a JWT proves, and the groups its groups claim lists."""
         s = self._settings
         assert self._jwks is not None
         try:
@@ -127,4 +129,15 @@ class Authenticator:
                 f"the OpenID Connect token's {claim!r} claim is not a person id of the "
                 f"charters: {person!r}"
             )
-        return person
+        return person, _groups(claims.get(s.oidc_groups_claim))
+
+
+def _groups(value: object) -> frozenset[str]:
+    """The groups of a groups claim: a list of strings (most providers), or one string
+    (a single group). Anything else names no group: the person is then not PMO by a group,
+    and still whoever the person claim says."""
+    if isinstance(value, str):
+        return frozenset((value,))
+    if isinstance(value, list):
+        return frozenset(g for g in value if isinstance(g, str))
+    return frozenset()

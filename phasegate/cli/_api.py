@@ -1,5 +1,5 @@
 """``phasegate api``: the REST API alone (uvicorn), against the configured Temporal server and
-ledger, for a cluster; ``phasegate dev`` will serve it beside the worker."""
+ledger, for a cluster; ``phasegate dev`` serves it beside the worker."""
 
 from __future__ import annotations
 
@@ -58,31 +58,27 @@ def api(
 
 async def _serve(s: Settings, ledger: Ledger, host: str, port: int, signals: StopSignals) -> None:
     """Connect on this loop (the one uvicorn serves on), then serve until a signal."""
-    import uvicorn
-
     from phasegate.api import create_app
     from phasegate.temporal import TemporalUnavailable, connect
+    from phasegate.webserver import WebServer, WebServerFailed
 
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:
         raise fail(str(exc)) from None
-    app = create_app(s, client=client, ledger=ledger)
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    stop = signals.asyncio_event()
-
-    async def stop_on_signal() -> None:
-        await stop.wait()
-        server.should_exit = True
-
+    web = WebServer(create_app(s, client=client, ledger=ledger), host=host, port=port)
     import asyncio
 
-    watcher = asyncio.create_task(stop_on_signal())
-    say(f"phasegate api: http://{host}:{port}/api/docs (ledger {ledger.display_url})", err=True)
+    stop = signals.asyncio_event()
     try:
-        await server.serve()
+        await web.start()
+    except WebServerFailed:
+        raise fail(f"the API could not listen on {host}:{port} (see the log above)") from None
+    say(f"phasegate api: {web.url}/api/docs (ledger {ledger.display_url})", err=True)
+    waiting = {asyncio.create_task(stop.wait()), asyncio.create_task(web.wait())}
+    try:
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        watcher.cancel()
-    if not server.started:
-        raise fail(f"the API could not listen on {host}:{port} (see the log above)")
+        for task in waiting:
+            task.cancel()
+        await web.stop()

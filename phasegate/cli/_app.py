@@ -11,7 +11,9 @@ import typer
 from phasegate._exit import run_and_exit
 from phasegate.cli import (
     _api,
+    _calendar,
     _control,
+    _delegate,
     _deliverable,
     _history,
     _iteration,
@@ -35,7 +37,10 @@ PARTS: list[tuple[str, typer.Typer | Callable[..., Any]]] = [
     ("change", _control.change_app),
     ("exception", _control.exception_app),
     *_project.board_commands.items(),
+    ("delegate", _delegate.delegate),
+    ("delegation", _delegate.delegation_app),
     ("tasks", _ops.tasks_app),
+    ("calendar", _calendar.calendar_app),
     ("report", _report.report),
     ("audit", _ops.audit_app),
     ("worker", _ops.worker),

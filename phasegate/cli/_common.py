@@ -81,6 +81,13 @@ LogLevelOption = Annotated[
     ),
 ]
 Actor = Annotated[str, typer.Option("--as", help="The person (charter id) acting.")]
+OnBehalfOf = Annotated[
+    str | None,
+    typer.Option(
+        "--for",
+        help="Vote for this person, as their substitute (they delegated to you, --as).",
+    ),
+]
 Comment = Annotated[str | None, typer.Option("--comment", help="A comment for the record.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 

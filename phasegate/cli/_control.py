@@ -25,6 +25,7 @@ from phasegate.cli._common import (
     Comment,
     DataDir,
     Namespace,
+    OnBehalfOf,
     echo_json,
     fail,
     settings,
@@ -154,7 +155,8 @@ def change_line(c: ChangeStatus, currency: str = "") -> str:
         line += f"; waits on exception {c.exception}"
     if c.decision is not None and c.decision.votes:
         line += "; votes: " + ", ".join(
-            f"{v.actor} {v.decision if v.counted else f'advised {v.decision}'}"
+            (f"{v.by} for " if v.by else "")
+            + f"{v.actor} {v.decision if v.counted else f'advised {v.decision}'}"
             + (f" ({safe(v.comment)})" if v.comment else "")
             for v in c.decision.votes
         )
@@ -386,6 +388,7 @@ def decide(
     actor: Actor,
     decision: Annotated[Literal["approve", "reject"], typer.Option(help="approve or reject")],
     comment: Comment = None,
+    on_behalf_of: OnBehalfOf = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -397,7 +400,9 @@ def decide(
 
     cid = checked(lambda: control.change_id(change_id))
     c, st = _run(
-        lambda client: control.decide_change(client, project_id, actor, cid, decision, comment),
+        lambda client: control.decide_change(
+            client, project_id, actor, cid, decision, comment, on_behalf_of
+        ),
         data_dir=data_dir,
         address=address,
         namespace=namespace,

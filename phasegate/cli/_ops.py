@@ -4,6 +4,7 @@ ledger and the processes."""
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import tempfile
 from collections.abc import Callable
@@ -34,8 +35,11 @@ from phasegate.cli._output import safe, say
 from phasegate.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from ledger import Ledger
     from phasegate import service
+    from phasegate.webserver import WebServer
 
 audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
 tasks_app = typer.Typer(subcommand_metavar="[COMMAND [ARGS]...]")
@@ -337,6 +341,15 @@ def dev(
     ui_port: Annotated[
         int | None, typer.Option(help="Temporal UI port.", show_default="8233 or free")
     ] = None,
+    web: Annotated[
+        bool, typer.Option("--web/--no-web", help="Serve the REST API and the dashboard.")
+    ] = True,
+    web_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="REST API and dashboard port.", show_default="8080 or free"
+        ),
+    ] = None,
     ledger_url: LedgerUrl = None,
     stop: Annotated[
         bool,
@@ -347,21 +360,29 @@ def dev(
     ] = False,
     log_level: LogLevelOption = None,
 ) -> None:
-    """A real Temporal dev server (file database in the data dir) plus the worker.
+    """A real Temporal dev server (file database in the data dir), the worker, and the REST
+    API with the dashboard (`web: URL`), all on 127.0.0.1.
 
-    Ctrl-C, SIGTERM or a closed terminal stops both, at any moment; starting it again
+    Ctrl-C, SIGTERM or a closed terminal stops them all, at any moment; starting it again
     continues where it was. One `phasegate dev` per data dir (a second is refused). Other
     commands given the same data dir (or run from the same directory) find this server and
     its ledger; `phasegate dev --stop` stops it from another terminal.
     """
-    from phasegate.devserver import DevServer, DevServerError, DevServerInterrupted
+    from phasegate.devserver import DevServer, DevServerError, DevServerInterrupted, reserve_port
 
     signals = StopSignals.install()  # before anything starts: no moment without a handler
     base = settings(level=None, log_level=log_level, data_dir=data_dir, ledger_url=ledger_url)
     if stop:
         _stop_dev(base)
         return
+    if web_port is not None and not web:
+        raise fail("--web-port and --no-web: a port for a web server not served; use one", 2)
     server = DevServer(base.data_dir, port=port, ui=ui, ui_port=ui_port)
+    try:
+        # The web port first: an explicit one in use is refused before anything starts.
+        web_socket = reserve_port(server.ip, web_port) if web else None
+    except DevServerError as exc:
+        raise fail(str(exc)) from None
     try:
         try:
             state = server.start(stop=signals.event)
@@ -381,9 +402,66 @@ def dev(
         say("Press Ctrl-C to stop.", err=True)
         import asyncio
 
-        asyncio.run(_serve(s, signals))
+        asyncio.run(_serve_dev(s, signals, web_socket))
     finally:
+        if web_socket is not None:
+            web_socket.close()
         server.stop()
+
+
+async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socket | None) -> None:
+    """The worker and, on ``web_socket``, the API and dashboard, on one loop with one client
+    and one ledger, until a signal asks to stop (or either of them fails)."""
+    if web_socket is None:
+        await _serve(s, signals)
+        return
+    import asyncio
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ledger import Ledger, LedgerSchemaError
+    from phasegate.api import create_app
+    from phasegate.temporal import TemporalUnavailable, connect
+    from phasegate.webserver import WebServer, WebServerFailed
+    from worker import WorkerRefused, run_worker
+
+    stop = signals.asyncio_event()
+    try:
+        client = await connect(s)
+    except TemporalUnavailable as exc:
+        raise fail(str(exc)) from None
+    try:
+        with Ledger(s.effective_ledger_url()) as ledger:
+            ledger.migrate()  # before the API answers: the worker would do it only now
+            web = WebServer(create_app(s, client=client, ledger=ledger), sock=web_socket)
+            try:
+                await web.start()
+            except WebServerFailed as exc:
+                raise fail(str(exc)) from None
+            say(f"web: {web.url}")
+            say(
+                "  sign in with a personal API token: phasegate token create --person ID",
+                err=True,
+            )
+            failed = asyncio.create_task(_stop_when_done(web, stop))
+            try:
+                await run_worker(s, client, stop, ledger=ledger)
+            finally:
+                failed.cancel()
+                await web.stop()
+            if failed.done() and not failed.cancelled() and failed.result():
+                raise fail(f"the web server at {web.url} stopped by itself (see the log above)")
+    except (LedgerSchemaError, WorkerRefused) as exc:
+        raise fail(str(exc)) from None
+    except SQLAlchemyError as exc:
+        raise ledger_failure(s, exc) from None
+
+
+async def _stop_when_done(web: WebServer, stop: asyncio.Event) -> bool:
+    """Set ``stop`` should the web server end by itself; True then."""
+    await web.wait()
+    stop.set()
+    return True
 
 
 def _stop_dev(s: Settings) -> None:

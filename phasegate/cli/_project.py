@@ -22,6 +22,7 @@ from phasegate.cli._common import (
     DataDir,
     LedgerUrl,
     Namespace,
+    OnBehalfOf,
     TaskQueue,
     echo_json,
     fail,
@@ -31,6 +32,7 @@ from phasegate.cli._common import (
     with_connection,
 )
 from phasegate.cli._control import print_control
+from phasegate.cli._delegate import describe as describe_delegation
 from phasegate.cli._deliverable import describe
 from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
@@ -175,6 +177,8 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
         if (shown := forecast_line(ex)) is not None:
             say(f"  forecast: {shown}")
     print_control(st)
+    for delegation in st.delegations:
+        say(f"  delegation {describe_delegation(delegation)}")
     say(f"  audit:  {st.last_seq} events (`phasegate project history {st.project_id}`)")
     if st.recorded_seq < st.last_seq or st.ledger_error:
         say(
@@ -194,7 +198,8 @@ def gate_lines(gate: GateStatus, now: datetime, *, held: bool = False) -> list[s
         f"approvals; opened {_minute(gate.opened_at)} by {safe(gate.requested_by)}",
     ]
     for vote in gate.votes:
-        who = safe(vote.actor) + ("" if vote.counted else " (adviser, not counted)")
+        who = (f"{safe(vote.by)} for " if vote.by else "") + safe(vote.actor)
+        who += "" if vote.counted else " (adviser, not counted)"
         at_level = f" at level {vote.level}" if vote.level else ""
         lines.append(
             f"{pad}{who}: {vote.decision}{at_level} at {_minute(vote.at)}"
@@ -512,6 +517,7 @@ def decide(
             show_default="the round open now",
         ),
     ] = None,
+    on_behalf_of: OnBehalfOf = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -526,7 +532,7 @@ def decide(
     st = with_client(
         settings(data_dir=data_dir, address=address, namespace=namespace),
         lambda client: service.decide_gate(
-            client, project_id, actor, decision, comment, round=round
+            client, project_id, actor, decision, comment, round=round, on_behalf_of=on_behalf_of
         ),
     )
     if as_json:

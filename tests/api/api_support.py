@@ -33,6 +33,8 @@ PMO = "pia"
 """The PMO of the tests: in no charter, sees every project."""
 OUTSIDER = "olle"
 """In no charter, not PMO: sees no project of the tests."""
+PMO_GROUP = "portfolio-office"
+"""An OIDC group whose members have the PMO's read access (``pmo_groups`` of the tests)."""
 PEOPLE = ("anna", "bo", "cecilia", "david", "erik", PMO, OUTSIDER)
 ISSUER = "https://id.example.org/"
 AUDIENCE = "phasegate-api"

@@ -10,7 +10,17 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from api_support import AUDIENCE, CLAIM, ISSUER, PEOPLE, PMO, Api, IdentityProvider, serving
+from api_support import (
+    AUDIENCE,
+    CLAIM,
+    ISSUER,
+    PEOPLE,
+    PMO,
+    PMO_GROUP,
+    Api,
+    IdentityProvider,
+    serving,
+)
 from fastapi.testclient import TestClient
 
 from ledger import Ledger
@@ -75,6 +85,7 @@ def settings(api_server: DevServer, api_worker: WorkerProcess, idp: IdentityProv
         ledger_url=api_worker.ledger_url,
         task_queue=api_worker.task_queue,
         pmo=(PMO,),
+        pmo_groups=(PMO_GROUP,),
         oidc_issuer=ISSUER,
         oidc_audience=AUDIENCE,
         oidc_jwks_url=idp.url,

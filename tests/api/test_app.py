@@ -15,7 +15,8 @@ from phasegate.logging import configure_logging
 pytestmark = pytest.mark.devserver
 
 ROUTES = {
-    "/api/projects": {"get"},
+    "/api/me": {"get"},
+    "/api/projects": {"get", "post"},
     "/api/projects/{project_id}": {"get"},
     "/api/projects/{project_id}/history": {"get"},
     "/api/projects/{project_id}/allowed-actions": {"get"},
@@ -24,9 +25,29 @@ ROUTES = {
     "/api/projects/{project_id}/hold": {"post"},
     "/api/projects/{project_id}/resume": {"post"},
     "/api/projects/{project_id}/cancel": {"post"},
+    "/api/projects/{project_id}/iterations": {"get"},
+    **{
+        f"/api/projects/{{project_id}}/iteration/{step}": {"post"}
+        for step in ("plan", "done", "items", "close", "demo", "deliver", "retro")
+    },
+    "/api/projects/{project_id}/deliverables": {"get", "post"},
+    "/api/projects/{project_id}/progress": {"post"},
+    "/api/projects/{project_id}/changes": {"get", "post"},
+    "/api/projects/{project_id}/changes/{change_id}": {"get"},
+    "/api/projects/{project_id}/changes/{change_id}/decide": {"post"},
+    "/api/projects/{project_id}/exception": {"get"},
+    "/api/projects/{project_id}/exception/decide": {"post"},
+    "/api/projects/{project_id}/reports": {"get"},
+    "/api/projects/{project_id}/reports/{kind}": {"get"},
+    "/api/projects/{project_id}/reports/{kind}/{number}": {"get"},
+    "/api/projects/{project_id}/delegations": {"get", "post"},
+    "/api/projects/{project_id}/delegations/{delegation_id}/revoke": {"post"},
+    "/api/calendar/person/{person_id}.ics": {"get"},
+    "/api/calendar/project/{project_id}.ics": {"get"},
     "/api/tasks": {"get"},
     "/api/tasks/{task_id}/complete": {"post"},
     "/api/audit/verify": {"get"},
+    "/api/audit/export": {"get"},
 }
 
 

@@ -4,9 +4,11 @@ filters of `project list` and pages; a status with an ETag; the history; allowed
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from api_support import OUTSIDER, PMO, Api, error, eventually, new_project
 from fastapi.testclient import TestClient
 
 from ledger import Ledger
+from phasegate import service
+from phasegate.settings import Settings
+from phasegate.temporal import ROW_MEMO, connect
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
@@ -188,3 +193,29 @@ def test_allowed_actions_are_the_persons(portfolio: list[str], as_: dict[str, Ap
     assert not {"approve", "reject", "rework"} & set(erik["actions"])
     pmo = as_[PMO].get(f"/api/projects/{pid}/allowed-actions").json()
     assert pmo == {"project_id": pid, "person": PMO, "actions": []}
+
+
+async def test_the_listing_filters_by_the_people_in_the_memo_row_or_asks_older_projects(
+    settings: Settings, portfolio: list[str], watcher: str
+) -> None:
+    """A listing for someone not PMO filters by the people each project's memo row names;
+    a row kept before rows named people is answered by that project's `people` query."""
+    client = await connect(settings)
+    deadline = time.monotonic() + 20
+    while True:
+        rows = await service.list_projects(client, person=watcher)
+        if [r.project_id for r in rows] == portfolio or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert [r.project_id for r in rows] == portfolio
+    for pid in portfolio:
+        memo = await client.get_workflow_handle(service.workflow_id(pid)).describe()
+        named = service.people_of_memo((await memo.memo())[ROW_MEMO])
+        assert named is not None and watcher in named and "david" in named
+    assert await service.list_projects(client, person=f"x-{uuid.uuid4().hex[:8]}") == []
+
+    older = [service.ProjectRow(pid, "", "", "", "running") for pid in portfolio]
+    gone = service.ProjectRow(f"api-{uuid.uuid4().hex[:8]}", "", "", "", "running")
+    asked = await service.rows_naming(client, [*older, gone], watcher)
+    assert [r.project_id for r in asked] == portfolio
+    assert await service.rows_naming(client, older, OUTSIDER) == []

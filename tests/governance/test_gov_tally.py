@@ -19,6 +19,7 @@ class Vote:
     decision: str
     level: str | None = None
     counted: bool = True
+    by: str | None = None
 
 
 def gate(rule: object = "all", required: tuple[str, ...] = ()) -> g.Gate:
@@ -332,3 +333,16 @@ def test_advice_never_changes_the_tally(data: st.DataObject) -> None:
     told = [Vote(p, d, counted=False) for p, d in advised_by.items()]
     mixed = data.draw(st.permutations([*cast, *told]))
     assert g.tally(advised, C, mixed) == g.tally(advised, C, cast)
+
+
+def test_a_substitutes_vote_is_the_delegators_and_one_person_casts_one() -> None:
+    # m1 casts m0's vote as m0's substitute: it is m0's in the count.
+    t = g.tally(gate("all"), C, [Vote("m0", "approve", by="m1")])
+    assert (t.approvals, t.outcome) == (1, None)
+    # m1 voting for themselves too would be a second vote of one person: it counts for nothing.
+    cast = [Vote("m0", "approve", by="m1"), Vote("m1", "approve"), Vote("o0", "approve")]
+    t = g.tally(gate("all"), C, cast)
+    assert (t.approvals, t.outcome) == (2, None)
+    # Cast the other way round (own vote first), the same.
+    cast = [Vote("m1", "approve"), Vote("m0", "approve", by="m1"), Vote("o0", "approve")]
+    assert g.tally(gate("all"), C, cast).approvals == 2

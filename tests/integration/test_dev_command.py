@@ -1,14 +1,19 @@
-"""``phasegate dev`` as a real process: signals at every stage, the data-dir lock, ``--stop``."""
+"""``phasegate dev`` as a real process: signals at every stage, the data-dir lock, ``--stop``,
+the REST API it serves on the web port it prints."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from phasegate.devserver import DataDirLock, read_state, state_path
@@ -187,3 +192,103 @@ def test_a_failure_after_start_stops_the_server(data_dir: Path, tmp_path: Path) 
     assert "Traceback" not in dev.output()
     assert servers_of(data_dir) == []
     assert DataDirLock(data_dir).holder() is None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def web_url(dev: Dev) -> str | None:
+    """The URL of the line ``web: URL`` dev printed, or None before it has."""
+    found = re.search(r"^web: (http://127\.0\.0\.1:\d+)$", dev.output(), re.MULTILINE)
+    return found[1] if found else None
+
+
+def test_dev_serves_the_api_on_the_web_port_it_prints_until_stopped(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    port = free_port()
+    dev = Dev(data_dir, tmp_path / "dev.log", "--port", str(free_port()), "--web-port", str(port))
+    try:
+        assert wait_until(lambda: dev.started() and web_url(dev) is not None), dev.output()
+        assert web_url(dev) == f"http://127.0.0.1:{port}"
+        assert "phasegate token create --person ID" in dev.output()
+        doc = httpx.get(f"{web_url(dev)}/api/openapi.json", timeout=10)
+        assert doc.status_code == 200 and "/api/projects" in doc.json()["paths"]
+        # The worker's ledger is the API's: a token made for it is accepted.
+        token = subprocess.run(
+            [PHASEGATE, "token", "create", "--person", "anna", "--data-dir", str(data_dir)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert token.returncode == 0, token.stderr
+        auth = {"Authorization": f"Bearer {token.stdout.strip()}"}
+        listed = httpx.get(f"{web_url(dev)}/api/projects", headers=auth, timeout=10)
+        assert listed.status_code == 200 and listed.json()["total"] == 0
+        assert httpx.get(f"{web_url(dev)}/api/projects", timeout=10).status_code == 401
+
+        stopped = run_dev(data_dir, "--stop")
+        assert stopped.returncode == 0, stopped.stderr
+        assert dev.wait(30) == 0, dev.output()
+    finally:
+        dev.kill()
+    assert "Traceback" not in dev.output()
+    assert "worker.stopped" in dev.output()
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=2)
+    assert servers_of(data_dir) == []
+
+
+def test_dev_takes_a_free_web_port_when_8080_is_taken(data_dir: Path, tmp_path: Path) -> None:
+    with contextlib.ExitStack() as held:
+        with contextlib.suppress(OSError):  # else someone else holds 8080: taken all the same
+            sock = held.enter_context(socket.socket())
+            sock.bind(("127.0.0.1", 8080))
+            sock.listen()
+        dev = Dev(data_dir, tmp_path / "dev.log")
+        try:
+            assert wait_until(lambda: dev.started() and web_url(dev) is not None), dev.output()
+            url = web_url(dev)
+            assert url is not None and not url.endswith(":8080")
+            assert httpx.get(f"{url}/api/openapi.json", timeout=10).status_code == 200
+            dev.proc.send_signal(signal.SIGINT)
+            assert dev.wait(30) == 0, dev.output()
+        finally:
+            dev.kill()
+    assert servers_of(data_dir) == []
+
+
+def test_a_web_port_in_use_is_refused_before_anything_starts(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        refused = run_dev(data_dir, "--web-port", str(port))
+    assert refused.returncode == 1
+    assert f"port {port} on 127.0.0.1 is already in use" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert servers_of(data_dir) == [] and read_state(data_dir) is None
+
+
+def test_a_web_port_without_the_web_server_is_a_usage_error(data_dir: Path) -> None:
+    refused = run_dev(data_dir, "--no-web", "--web-port", str(free_port()))
+    assert refused.returncode == 2
+    assert "--web-port and --no-web" in refused.stderr
+    assert not data_dir.exists()  # nothing started, nothing made
+
+
+def test_no_web_serves_no_api(data_dir: Path, tmp_path: Path) -> None:
+    dev = Dev(data_dir, tmp_path / "dev.log", "--no-web")
+    try:
+        assert wait_until(dev.started), dev.output()
+        assert web_url(dev) is None and "web:" not in dev.output()
+        dev.proc.send_signal(signal.SIGTERM)
+        assert dev.wait(30) == 0, dev.output()
+    finally:
+        dev.kill()

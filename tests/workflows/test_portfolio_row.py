@@ -1,11 +1,14 @@
 """The portfolio row a project keeps in its memo (what `project list` shows beside the search
 attributes): the title and project managers, the earliest open deadline, the escalation
-level, the hold and the outcome, current after each step and each timer."""
+level, the hold and the outcome, current after each step and each timer; and the ids of the
+people the charter names, whom a listing filters by."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+
+import pytest
 
 import governance as g
 from phasegate import service
@@ -41,6 +44,7 @@ async def test_the_row_follows_the_gate_its_escalation_the_hold_and_the_end(
     p = await scenario.start(pf_charter, projektflodet)
     first = await row_when(p, lambda r: r["title"] == pf_charter.title)
     assert first["managers"] == ["david"]
+    assert first["people"] == [person.id for person in pf_charter.people]
     assert (first["deadline"], first["level"], first["held_since"], first["outcome"]) == (
         None,
         None,
@@ -81,3 +85,32 @@ async def test_the_row_follows_the_gate_its_escalation_the_hold_and_the_end(
     ended = await row_when(p, lambda r: r["outcome"] is not None)
     assert (ended["outcome"], ended["deadline"]) == ("cancelled", None)
     await p.record("portfolio_row")
+
+
+async def test_the_row_names_the_charters_people_and_a_listing_filters_by_them(
+    scenario: Scenario, prince2: g.GovernanceModel, p2_charter: g.Charter
+) -> None:
+    p = await scenario.start(p2_charter, prince2)
+    everyone = [person.id for person in p2_charter.people]
+    first = await row_when(p, lambda r: "people" in r)
+    assert first["people"] == everyone
+    assert service.people_of_memo(first) == tuple(everyone)
+    await p.request(first["managers"][0])
+    opened = await row_when(p, lambda r: r["deadline"] is not None)
+    assert opened["people"] == everyone  # kept as the row changes
+    await p.record("portfolio_row_people")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [None, "people", {}, {"title": "x"}, {"people": "anna"}, {"people": ["anna", 3]}],
+    ids=["none", "text", "empty", "before-people", "not-a-list", "not-all-text"],
+)
+def test_a_row_that_does_not_name_its_people_says_so(raw: object) -> None:
+    """None: the listing asks that project's `people` query instead of showing or hiding it."""
+    assert service.people_of_memo(raw) is None
+
+
+def test_a_row_naming_people_gives_them() -> None:
+    assert service.people_of_memo({"people": ["anna", "bo"]}) == ("anna", "bo")
+    assert service.people_of_memo({"people": []}) == ()

@@ -31,6 +31,8 @@ SCENARIOS = {
     "control_time_escalated_closed": 1,
     "control_formal_change_beside_gate": 1,
     "portfolio_row": 1,
+    "portfolio_row_people": 1,
+    "delegation_window": 1,
 }
 """Each recorded scenario and the fewest runs its history holds."""
 

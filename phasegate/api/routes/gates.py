@@ -39,7 +39,13 @@ async def decide_gate(
     """A vote on the open gate (the round open now, or `round`); reject and rework need a
     comment. The vote that decides the gate answers with the status after it."""
     return await service.decide_gate(
-        client, project_id, user.id, body.decision, body.comment, round=body.round
+        client,
+        project_id,
+        user.id,
+        body.decision,
+        body.comment,
+        round=body.round,
+        on_behalf_of=body.on_behalf_of,
     )
 
 

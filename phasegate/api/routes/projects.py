@@ -1,28 +1,151 @@
-"""``/api/projects``: the portfolio, a project's status, history and what a person may do."""
+"""``/api/projects``: starting a project, the portfolio, a project's status, history and what
+a person may do."""
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 
+import governance as g
 from governance.messages import ProjectStatus
 from phasegate import history as timeline
-from phasegate import service
-from phasegate.api._deps import ClientDep, CurrentUser, LedgerDep, VisibleProject, may_see
-from phasegate.api._errors import ApiError, ErrorResponse
-from phasegate.api._models import AllowedActions, HistoryEntry, ListParams, Page
+from phasegate import models, service
+from phasegate.api._deps import (
+    ClientDep,
+    CurrentUser,
+    LedgerDep,
+    SettingsDep,
+    VisibleProject,
+)
+from phasegate.api._errors import ApiError, ErrorBody, ErrorResponse
+from phasegate.api._models import (
+    MODEL_REF,
+    AllowedActions,
+    HistoryEntry,
+    ListParams,
+    Page,
+    ProjectStarted,
+)
 from phasegate.service import ProjectRow
 
 router = APIRouter(prefix="/api/projects", tags=["projects"], responses=ErrorResponse)
 
 Limit = Annotated[int, Query(ge=1, le=500, description="How many items at most.")]
 Offset = Annotated[int, Query(ge=0, description="How many items to skip.")]
-_MEMBERSHIP_QUERIES = 16
-"""Projects asked at once whether they name the person (a listing by someone not PMO)."""
+
+
+CHARTER_TYPES = {
+    "application/json": "json",
+    "application/yaml": "yaml",
+    "application/x-yaml": "yaml",
+    "text/yaml": "yaml",
+    "text/x-yaml": "yaml",
+}
+"""The media types a charter may come in: its JSON, or the YAML `project start` reads."""
+_CHARTER_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "The project charter, as the YAML file of `phasegate project start` "
+        "holds it (model, id, title, people, baseline, tolerances, ...): its JSON, or the "
+        "YAML itself.",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "application/yaml": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+def _issues(exc: g.GovernanceError) -> str:
+    return "; ".join(str(issue) for issue in exc.issues)
+
+
+def _charter(media: str, body: bytes) -> g.Charter:
+    """The charter of a request body; 422 saying each problem (as `project start` does)."""
+    if CHARTER_TYPES[media] == "json":
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as exc:
+            problem = "nests too deep" if isinstance(exc, RecursionError) else exc
+            raise ApiError(422, "InvalidCharter", f"the body is not JSON: {problem}") from None
+        if not isinstance(data, dict):
+            raise ApiError(422, "InvalidCharter", "the charter must be a JSON object")
+    try:
+        # JSON is YAML: the charter's reader bounds a document (depth, values) as for a file.
+        return g.parse_charter(body, "charter")
+    except g.GovernanceError as exc:
+        raise ApiError(422, "InvalidCharter", f"invalid charter: {_issues(exc)}") from None
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ProjectStarted,
+    responses={
+        201: {"headers": {"Location": {"description": "The project's status.", "schema": {}}}},
+        415: {"model": ErrorBody, "description": "The body is neither JSON nor YAML."},
+    },
+    openapi_extra=_CHARTER_BODY,
+)
+async def start_project(
+    request: Request,
+    response: Response,
+    user: CurrentUser,
+    client: ClientDep,
+    ledger: LedgerDep,
+    settings: SettingsDep,
+    model: Annotated[
+        str | None,
+        Query(
+            pattern=MODEL_REF,
+            description="A model name (`prince2`, `acme@2.0`): a built-in or one published "
+            "with `phasegate model publish`. Default: the model the charter names.",
+        ),
+    ] = None,
+) -> ProjectStarted:
+    """Start a project from its charter (`project start`), as the authenticated person (the
+    first event records them as its starter). The model comes from the built-ins or the
+    ledger's registry, never from a file, and its content is pinned into the project. A
+    person not named in the charter (nor PMO) cannot see the project once started."""
+    media = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media not in CHARTER_TYPES:
+        raise ApiError(
+            415,
+            "UnsupportedMediaType",
+            "send the charter as application/json or application/yaml",
+        )
+    charter = _charter(media, await request.body())
+    registry = models.Registry(ledger, ledger.display_url)
+    try:
+        resolved = await asyncio.to_thread(models.named, model or charter.model, registry, [])
+    except g.GovernanceError as exc:
+        raise ApiError(422, "UnknownModel", _issues(exc)) from None
+    try:
+        g.ensure_valid(charter, resolved.model, "charter")
+    except g.GovernanceError as exc:
+        raise ApiError(422, "InvalidCharter", f"invalid charter: {_issues(exc)}") from None
+    pid = await service.start_project(
+        client,
+        charter,
+        resolved.model,
+        task_queue=settings.task_queue,
+        model_source=resolved.source,
+        ledger=ledger,
+        started_by=user.id,
+    )
+    response.headers["Location"] = f"/api/projects/{pid}"
+    return ProjectStarted(
+        project_id=pid,
+        model=resolved.model.ref,
+        model_hash=resolved.model.content_hash(),
+        model_source=resolved.source,
+        started_by=user.id,
+    )
 
 
 @router.get("", response_model=Page[ProjectRow])
@@ -46,16 +169,8 @@ async def list_projects(
         held=filters.held,
         state=filters.state,
         overdue_at=datetime.now(UTC) if filters.overdue else None,
+        person=None if user.pmo else user.id,
     )
-    if not user.pmo:
-        gate = asyncio.Semaphore(_MEMBERSHIP_QUERIES)
-
-        async def seen(row: ProjectRow) -> bool:
-            async with gate:
-                return await may_see(client, user, row.project_id)
-
-        shown = await asyncio.gather(*(seen(r) for r in rows))
-        rows = [r for r, ok in zip(rows, shown, strict=True) if ok]
     end = filters.offset + filters.limit
     return Page(
         total=len(rows),
