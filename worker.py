@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,9 +18,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities import ProjectActivities
+from activities import Postman, ProjectActivities, load_config
 from governance import load_lookups
 from governance.messages import LEDGER_MEMO
+from governance.notifications import NotifyConfig
 from ledger import Ledger
 from phasegate.settings import Settings
 from phasegate.temporal import connect, pollers
@@ -58,17 +60,19 @@ async def build_worker(
     *,
     max_threads: int = 8,
     activities: ProjectActivities | None = None,
+    outbox: bool = True,
 ) -> AsyncIterator[Worker]:
     """A running worker; leaving the block shuts it down (before the client goes away).
 
     ``activities`` defaults to ``ProjectActivities(ledger)``; the fault-injection tests pass
-    a subclass that kills its own process around the ledger's commit."""
+    a subclass that kills its own process around the ledger's commit. ``outbox``: the
+    ``record`` activity stores notifications for a postman (see activities/_postman.py)."""
     with concurrent.futures.ThreadPoolExecutor(max_workers=max_threads) as pool:
         worker = Worker(
             client,
             task_queue=task_queue,
             workflows=WORKFLOWS,
-            activities=(activities or ProjectActivities(ledger)).all(),
+            activities=(activities or ProjectActivities(ledger, outbox=outbox)).all(),
             activity_executor=pool,
             max_concurrent_activities=max_threads,
             max_concurrent_local_activities=max_threads,
@@ -113,6 +117,7 @@ async def run_worker(
     dev`` shares it with the API); refuses to start (``WorkerRefused``) if the queue's
     projects write to another ledger. Logs ``worker.started`` once Temporal lists this worker
     among the task queue's pollers."""
+    config = notify_config(settings)  # a bad configuration stops the worker before it starts
     client = client or await connect(settings)
     stop = stop or asyncio.Event()
     with contextlib.ExitStack() as owned:
@@ -120,7 +125,10 @@ async def run_worker(
             ledger = owned.enter_context(Ledger(settings.effective_ledger_url()))
             ledger.migrate()
         await check_ledger(client, settings.task_queue, ledger)
-        async with build_worker(client, ledger, settings.task_queue):
+        async with (
+            build_worker(client, ledger, settings.task_queue, outbox=config is not None),
+            _postman(ledger, config, settings, stop),
+        ):
             if await _accepted(client, settings.task_queue, stop):
                 log.info(
                     "worker.started",
@@ -132,6 +140,32 @@ async def run_worker(
                 )
             await stop.wait()
     log.info("worker.stopped")
+
+
+def notify_config(settings: Settings) -> NotifyConfig | None:
+    """The notification configuration the settings name (``GovernanceError`` when it is
+    invalid); None when they name none."""
+    if settings.notify_config is None:
+        return None
+    return load_config(settings.notify_config, os.environ)
+
+
+@asynccontextmanager
+async def _postman(
+    ledger: Ledger, config: NotifyConfig | None, settings: Settings, stop: asyncio.Event
+) -> AsyncIterator[None]:
+    """The worker's postman delivers the outbox while the worker runs (none without a
+    notification configuration)."""
+    if config is None:
+        yield
+        return
+    async with Postman(ledger, config, dashboard_url=settings.dashboard_url) as postman:
+        task = asyncio.create_task(postman.run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
 
 
 async def _accepted(client: Client, task_queue: str, stop: asyncio.Event) -> bool:

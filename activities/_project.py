@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +24,15 @@ from governance.messages import (
     RecordResult,
     TaskChange,
 )
-from ledger import ChainHead, DueShift, Ledger, LedgerAhead, LedgerError, TaskClosure
+from ledger import (
+    ChainHead,
+    DueShift,
+    Ledger,
+    LedgerAhead,
+    LedgerError,
+    Outgoing,
+    TaskClosure,
+)
 from ledger import TaskChange as LedgerTaskChange
 
 log = structlog.get_logger("phasegate.activities")
@@ -35,8 +44,10 @@ TRANSIENT_DB_ERRORS = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.Ti
 class ProjectActivities:
     """Bound to one ledger; ``all()`` lists the activity functions for a worker."""
 
-    def __init__(self, ledger: Ledger) -> None:
+    def __init__(self, ledger: Ledger, *, outbox: bool = True) -> None:
+        """``outbox``: store notifications for the postman (off: they are only logged)."""
         self._ledger = ledger
+        self._outbox = outbox
         self.ledger_id = ledger.ledger_id()
 
     def all(self) -> list[Callable[..., Any]]:
@@ -45,8 +56,9 @@ class ProjectActivities:
     @activity.defn(name=ActivityName.RECORD)
     def record(self, input: RecordInput) -> RecordResult:
         """Store accepted transitions: their audit events on the hash chain, the tasks they
-        open and close and the reports they issue (rendered to Markdown here), in one
-        transaction; then send their notifications (at least once).
+        open and close, the reports they issue (rendered to Markdown here) and the
+        notifications they send (in the outbox, for the postman: activities/_postman.py), in
+        one transaction. Nothing here waits on a mail server or a webhook.
 
         The input is fixed in the workflow's history, so a retry after a crash writes the
         same thing and adds nothing twice. Failures that retrying cannot mend are
@@ -67,6 +79,7 @@ class ProjectActivities:
                 after=None if input.after is None else ChainHead(input.after.seq, input.after.hash),
                 first_run_id=input.first_run_id,
                 reports=reports,
+                notifications=_outgoing(input) if self._outbox else (),
             )
         except LedgerAhead as exc:
             raise ApplicationError(
@@ -100,7 +113,7 @@ class ProjectActivities:
 
     def _notify(self, input: NotifyInput) -> None:
         """The log channel: one structured line per recipient, at debug level (shown with
-        ``PHASEGATE_LOG_LEVEL=debug``). Richer channels come later."""
+        ``PHASEGATE_LOG_LEVEL=debug``); the outbox holds them for the other channels."""
         for recipient in input.recipients:
             log.debug(
                 "notify",
@@ -118,6 +131,35 @@ def days_off(input: DaysOffInput) -> DaysOffResult:
     """The model's public holidays for a while ahead, read from the ``holidays`` library here
     and handed to the workflow: a replay uses what history holds, never the library's tables."""
     return DaysOffResult(days=days_off_between(input.country, input.first, input.last))
+
+
+def _outgoing(input: RecordInput) -> list[Outgoing]:
+    """The batch's notifications for the outbox, each with its idempotency key. A
+    notification queued before keys existed gets one from the batch's place on the chain
+    and its content: the batch is fixed in history, so a retry makes the same key."""
+    events = input.events
+    at_seq = {e.seq: e.at for e in events}
+    base = events[-1].seq if events else (input.after.seq if input.after is not None else 0)
+    out = []
+    for i, note in enumerate(input.notify):
+        key = note.key()
+        if key is None:
+            digest = hashlib.sha256(note.model_dump_json().encode()).hexdigest()[:12]
+            key = f"{note.project_id}#{base}.legacy-{i}-{digest}"
+        if note.event_seq in at_seq:
+            at = at_seq[note.event_seq]
+        else:
+            at = events[-1].at if events else datetime.now(UTC)
+        out.append(
+            Outgoing(
+                key=key,
+                project_id=note.project_id,
+                kind=note.kind,
+                at=at,
+                message=note.model_dump(mode="json"),
+            )
+        )
+    return out
 
 
 def _rendered(report: ReportIn) -> Report:

@@ -20,8 +20,11 @@ directory: no ledger, no server. ``project list`` and ``project status`` run aga
 ``phasegate dev`` started here in a temporary data directory (server and worker, stopped and
 removed at the end), holding ``--projects`` projects started from a small charter, all of them
 listed by visibility and recorded in the ledger before the clock starts; ``--projects 0``
-skips them. With ``--address`` they run against that server instead (its first listed
-project for ``status``). ``--profile`` also runs each server-facing command once under
+skips them. Then the same two commands over the REST API (``PHASEGATE_API_URL`` and
+``PHASEGATE_TOKEN``: a ``phasegate api`` started here on that dev server, the token a PMO's,
+who sees every project), in a round of their own with its own ``python -c pass``. With
+``--address`` they run against that server instead (its first listed project for
+``status``; not over the API). ``--profile`` also runs each server-facing command once under
 cProfile and prints where its time goes.
 """
 
@@ -117,7 +120,8 @@ def measure(
 
 def report(medians: dict[str, tuple[float, float]]) -> None:
     base = medians["python -c pass"][0]
-    print(f"{'':<52} {'wall':>8}  {'ratio':>6} {'cpu':>8}")
+    width = max(42, *(len(name) for name in medians))
+    print(f"{'':<{width}} {'wall':>8}  {'ratio':>6} {'cpu':>8}")
     for name, (wall, cpu) in medians.items():
         goal = next(
             (g for key, g in GOALS.items() if name.startswith(key) and AGAINST not in name), None
@@ -125,7 +129,8 @@ def report(medians: dict[str, tuple[float, float]]) -> None:
         verdict = (
             "" if goal is None else f"goal {goal:.1f} s: {'met' if wall <= goal else 'MISSED'}"
         )
-        print(f"{name:<52} {wall:6.3f} s {wall / base:6.1f}x {cpu:6.3f} s  {verdict}".rstrip())
+        line = f"{name:<{width}} {wall:6.3f} s {wall / base:6.1f}x {cpu:6.3f} s  {verdict}"
+        print(line.rstrip())
 
 
 def bench_env(data_dir: Path, cache_dir: Path) -> dict[str, str]:
@@ -172,6 +177,48 @@ def dev_server(data_dir: Path, env: dict[str, str]) -> Iterator[str]:
                 proc.kill()
                 proc.wait()
         stop_dev(data_dir)
+        log.close()
+
+
+BENCH_PMO = "bench-pmo"
+
+
+@contextlib.contextmanager
+def api_server(data_dir: Path, env: dict[str, str]) -> Iterator[dict[str, str]]:
+    """``phasegate api`` on the dev server of ``data_dir``, with a token of a PMO (who sees
+    every project); the environment of the CLI over it. Stopped on the way out."""
+    import httpx
+
+    cli = [sys.executable, "-c", ENTRY]
+    made = run_once([*cli, "token", "create", "--person", BENCH_PMO], env, data_dir)[2]
+    port = free_port()
+    log = (data_dir / "bench-api.log").open("wb")
+    proc = subprocess.Popen(
+        [*cli, "api", "--port", str(port), "--log-level", "warning"],
+        env={**env, "PHASEGATE_PMO": BENCH_PMO},
+        cwd=data_dir,
+        stdout=log,
+        stderr=log,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                httpx.get(f"{url}/api/openapi.json", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    sys.exit(f"phasegate api did not start (exit {proc.poll()})")
+                time.sleep(0.2)
+        yield {**env, "PHASEGATE_API_URL": url, "PHASEGATE_TOKEN": made.strip()}
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
         log.close()
 
 
@@ -292,6 +339,16 @@ def main() -> None:
             rows = run_once(cases["phasegate project list"], server_env, server_dir)[2]
             print(f"project list prints {len(rows.splitlines())} rows")
             report(measure(cases, args.runs, server_env, server_dir, args.against))
+            if args.address is None:
+                api_env = stack.enter_context(api_server(server_dir, server_env))
+                over = {
+                    f"{name} (over the API)" if name.startswith("phasegate ") else name: argv
+                    for name, argv in cases.items()
+                }
+                local = run_once(cases["phasegate project list"], server_env, server_dir)[2]
+                remote = run_once(cases["phasegate project list"], api_env, server_dir)[2]
+                print(f"\nover the API (project list the same as locally: {remote == local})")
+                report(measure(over, args.runs, api_env, server_dir))
             if args.profile:
                 for name, argv in cases.items():
                     if name.startswith("phasegate "):

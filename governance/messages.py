@@ -86,6 +86,34 @@ class NotifyInput(Message):
     subject: str
     body: str = ""
     payload: dict[str, Any] = Field(default_factory=dict)
+    chain: str | None = Field(None, description="The ledger chain whose step sent it.")
+    event_seq: int | None = Field(
+        None, ge=0, description="The chain's last event queued when it was sent: its cause."
+    )
+    ordinal: int | None = Field(
+        None, ge=0, description="The chain's count of notifications before this one."
+    )
+    model: str | None = Field(None, description="The governance model (name@version).")
+    title: str | None = Field(None, description="The project's title.")
+    people: list[NotifyPerson] = Field(
+        default_factory=list, description="The recipients as the charter names them."
+    )
+
+    def key(self) -> str | None:
+        """The idempotency key: ``<chain>#<event seq>.<ordinal>``, fixed in the workflow's
+        history with the rest of the input (None for inputs queued before it existed)."""
+        if self.chain is None or self.event_seq is None or self.ordinal is None:
+            return None
+        return f"{self.chain}#{self.event_seq}.{self.ordinal}"
+
+
+class NotifyPerson(Message):
+    """A recipient of a notification: the charter's person, with the roles routes match."""
+
+    id: str
+    name: str
+    email: str | None = None
+    roles: list[str] = Field(default_factory=list)
 
 
 class CloseTasksInput(Message):
@@ -210,6 +238,7 @@ class ChainState(Message):
     ledger_error: str | None = None
     ledger_error_since: datetime | None = None
     updates_handled: int = 0
+    notified: int = Field(0, ge=0, description="Notifications queued on this chain, in all.")
 
 
 class ProjectState(ChainState):
@@ -1041,3 +1070,4 @@ class ExecutionStatus(Message):
 ProjectState.model_rebuild()
 ControlState.model_rebuild()
 ProjectStatus.model_rebuild()
+NotifyInput.model_rebuild()

@@ -12,6 +12,7 @@ from ledger._errors import (
     ModelRefused,
 )
 from ledger._ledger import ChainHead, DueShift, Ledger, TaskChange, TaskClosure
+from ledger._outbox import Delivery, DeliveryMissing, DeliveryStatus, Notification, Outgoing
 from ledger._registry import PublishedModel, check_publishable
 from ledger._report_check import ReportProblem, VerifyReport
 from ledger._tokens import TOKEN_PREFIX, ApiToken, TokenState
@@ -22,6 +23,9 @@ __all__ = [
     "ApiToken",
     "ChainBreak",
     "ChainHead",
+    "Delivery",
+    "DeliveryMissing",
+    "DeliveryStatus",
     "DueShift",
     "Ledger",
     "LedgerAhead",
@@ -31,6 +35,8 @@ __all__ = [
     "LedgerMissing",
     "LedgerSchemaError",
     "ModelRefused",
+    "Notification",
+    "Outgoing",
     "PublishedModel",
     "ReportProblem",
     "TaskChange",

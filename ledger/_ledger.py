@@ -41,7 +41,7 @@ from governance.audit import (
     canonical_time,
     event_hash,
 )
-from ledger import _registry, _report_check, _reports, _tokens
+from ledger import _outbox, _registry, _report_check, _reports, _tokens
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
 from ledger._errors import (
@@ -52,6 +52,7 @@ from ledger._errors import (
     LedgerMissing,
     LedgerSchemaError,
 )
+from ledger._outbox import Delivery, DeliveryStatus, Notification, Outgoing
 from ledger._registry import PublishedModel
 from ledger._report_check import VerifyReport, Vouch
 from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
@@ -526,6 +527,57 @@ class Ledger:
         with self._transaction() as conn:
             return _tokens.person_for(conn, token, now)
 
+    # -- notification outbox (see ledger/_outbox.py) -------------------------------------------
+
+    def unrouted_notifications(self, limit: int = 100) -> list[Notification]:
+        """Notifications not yet turned into deliveries, oldest first."""
+        with self._transaction() as conn:
+            return _outbox.unrouted(conn, limit)
+
+    def route_notification(
+        self, notification_id: int, targets: list[tuple[str, str]], now: datetime
+    ) -> bool:
+        """Make a notification's deliveries (``(channel, target)`` pairs), once; False when
+        another postman did it first."""
+        with self._transaction(write=True) as conn:
+            return _outbox.route(conn, notification_id, targets, now)
+
+    def claim_deliveries(self, now: datetime, lease: timedelta, limit: int = 20) -> list[Delivery]:
+        """Due deliveries, held for this caller until ``now + lease``, their attempt counted."""
+        with self._transaction(write=True) as conn:
+            return _outbox.claim(conn, now, lease, limit)
+
+    def delivery_sent(self, delivery_id: int, now: datetime) -> None:
+        with self._transaction(write=True) as conn:
+            _outbox.delivered(conn, delivery_id, now)
+
+    def delivery_failed(
+        self, delivery_id: int, error: str, next_attempt_at: datetime | None
+    ) -> None:
+        """A failed attempt: due again at ``next_attempt_at``, or a dead letter when None."""
+        with self._transaction(write=True) as conn:
+            _outbox.failed(conn, delivery_id, error, next_attempt_at)
+
+    def deliveries(
+        self,
+        status: DeliveryStatus | None = None,
+        *,
+        project_id: str | None = None,
+        limit: int = 1000,
+    ) -> list[Delivery]:
+        with self._transaction() as conn:
+            return _outbox.listed(conn, status, project_id, limit)
+
+    def retry_delivery(self, delivery_id: int, now: datetime | None = None) -> Delivery:
+        """A dead letter is due again now (``DeliveryMissing`` for any other id)."""
+        with self._transaction(write=True) as conn:
+            return _outbox.retry(conn, delivery_id, now or datetime.now(UTC))
+
+    def outbox_counts(self) -> dict[str, int]:
+        """Deliveries by status, and notifications not routed yet (``unrouted``)."""
+        with self._transaction() as conn:
+            return _outbox.counts(conn)
+
     # -- task inbox ---------------------------------------------------------------------------
 
     def add_task(self, task: GateTaskIn) -> Task:
@@ -624,13 +676,16 @@ class Ledger:
         after: ChainHead | None = None,
         first_run_id: str | None = None,
         reports: Sequence[Report] = (),
+        notifications: Sequence[Outgoing] = (),
     ) -> ChainHead:
         """Append ``events``, apply the inbox ``changes`` in order (open a task, close
-        tasks, move the due dates of the open ones) and store the ``reports`` they issue, in
-        ONE transaction: accepted transitions, their inbox changes and their reports land
-        together or not at all. A report already stored under its (project, kind, number)
-        with the same content is left as it is; other content (after a Temporal reset) is
-        stored beside it and is that number's report from then on.
+        tasks, move the due dates of the open ones), store the ``reports`` they issue and put
+        the ``notifications`` they send in the outbox, in ONE transaction: accepted
+        transitions, their inbox changes, their reports and their notifications land
+        together or not at all (a notification whose key is stored is not stored again).
+        A report already stored under its (project, kind, number) with the same content is
+        left as it is; other content (after a Temporal reset) is stored beside it and is
+        that number's report from then on.
 
         ``after`` is the chain's head as the writer last saw it. When the chain already goes
         past it: the same events again (a retried write) change nothing; other events raise
@@ -644,7 +699,9 @@ class Ledger:
         for _ in range(_ATTEMPTS):
             try:
                 with self._transaction(write=True) as conn:
-                    return self._record(conn, events, changes, after, first_run_id, reports)
+                    return self._record(
+                        conn, events, changes, after, first_run_id, reports, notifications
+                    )
             except IntegrityError:
                 continue  # a concurrent retry stored part of it first: go again, idempotently
         raise LedgerError(
@@ -659,6 +716,7 @@ class Ledger:
         after: ChainHead | None,
         first_run_id: str | None,
         reports: Sequence[Report],
+        notifications: Sequence[Outgoing] = (),
     ) -> ChainHead:
         head = ChainHead(0, GENESIS_HASH)
         if events:
@@ -680,6 +738,8 @@ class Ledger:
                 self._shift_due(conn, change.project_id, change.by)
         for report in reports:
             _reports.store(conn, report)
+        for note in notifications:
+            _outbox.store(conn, note)
         return head
 
     def _head(self, conn: sa.Connection, project_id: str) -> ChainHead:

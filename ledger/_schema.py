@@ -116,3 +116,44 @@ api_tokens = sa.Table(
 token's public id (the token itself reads ``pg_<id>_<secret>``); only the SHA-256 of the
 whole token is kept, never the token. A token is never deleted: it is revoked (``revoked_at``)
 or it expires (``expires_at``)."""
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.String(300), nullable=False),
+    sa.Column("project_id", sa.String(200), nullable=False),
+    sa.Column("kind", sa.String(64), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("message", sa.JSON, nullable=False),
+    sa.Column("routed_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint("key", name="uq_notifications_key"),
+    sa.Index("ix_notifications_routed_at", "routed_at"),
+)
+"""The outbox (made by migration 0006): one row per notification a transition sent, written in
+the transition's own transaction. ``key`` is its idempotency key (``<chain>#<seq>.<n>``),
+``message`` the notification as the workflow queued it; ``routed_at`` is set when the
+postman has turned it into deliveries (one per channel target)."""
+
+deliveries = sa.Table(
+    "deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("notification_id", sa.Integer, sa.ForeignKey("notifications.id"), nullable=False),
+    sa.Column("channel", sa.String(100), nullable=False),
+    sa.Column("target", sa.String(500), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
+    sa.UniqueConstraint(
+        "notification_id", "channel", "target", name="uq_deliveries_notification_target"
+    ),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="ck_deliveries_status"),
+    sa.Index("ix_deliveries_status_next", "status", "next_attempt_at"),
+)
+"""One notification to one channel target (made by migration 0006): ``pending`` until sent
+(``attempts`` so far, the next not before ``next_attempt_at``; a postman sending it holds
+it until ``claimed_until``), then ``delivered``, or ``dead`` once the attempts ran out."""

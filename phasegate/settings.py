@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import quote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
 
 # SQLAlchemy and the dev-server launcher (which brings the Temporal SDK) are imported where a
@@ -88,6 +88,31 @@ class Settings(BaseModel):
     pmo_groups: tuple[str, ...] = ()
     """OIDC groups whose members have the PMO's portfolio-wide read access
     (``PHASEGATE_PMO_GROUPS=pmo,portfolio-office``), besides the people of ``pmo``."""
+    api_url: str | None = None
+    """The REST API the CLI talks to instead of Temporal and the ledger, as the person of
+    ``token`` (``PHASEGATE_API_URL``; https, plain http only on a loopback host); set
+    together with ``token``, or neither (the CLI then works locally)."""
+    token: SecretStr | None = None
+    """The personal API token (or OpenID Connect token) the CLI sends to ``api_url``."""
+    notify_config: Path | None = None
+    """The notification configuration (YAML: channels, routes, delivery); unset, workers keep
+    no outbox and notifications are only logged."""
+    dashboard_url: str | None = None
+    """The dashboard's base URL, for the links in notifications (over the config's own)."""
+    session_secret: SecretStr | None = None
+    """The key that signs the web dashboard's session cookies (``PHASEGATE_SESSION_SECRET``,
+    at least 32 characters). Unset: a random key per process (with a warning), so sessions end
+    when the process does and are not shared between API processes."""
+
+    @field_validator("session_secret", mode="after")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError(
+                "must be at least 32 characters (e.g. `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(32))'`)"
+            )
+        return value
 
     @field_validator("*", mode="before")
     @classmethod
@@ -131,17 +156,51 @@ class Settings(BaseModel):
     @field_validator("oidc_jwks_url", mode="after")
     @classmethod
     def _jwks_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        parts = urlsplit(value)
-        if parts.scheme == "https" and parts.hostname:
-            return value
-        if parts.scheme == "http" and parts.hostname and _loopback(parts.hostname):
+        if value is None or _protected(value):
             return value
         raise ValueError(
             f"must be an https URL (http only on a loopback host), got {value!r}: the keys "
             "that prove who a person is must not travel unprotected"
         )
+
+    @field_validator("api_url", mode="after")
+    @classmethod
+    def _api_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        parts = urlsplit(value)
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError(
+                f"give the API's base URL alone (e.g. https://phasegate.example.org), got "
+                f"{value!r}: no query, fragment or credentials (the token is PHASEGATE_TOKEN)"
+            )
+        if not _protected(value):
+            raise ValueError(
+                f"must be an https URL (http only on a loopback host), got {value!r}: the "
+                "token that proves who you are must not travel unprotected"
+            )
+        return value.rstrip("/")
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token_text(cls, value: object) -> object:
+        # A token pasted with its line end still works; one with other characters than a
+        # token has (or a header may carry) is refused without showing it.
+        if isinstance(value, str):
+            value = value.strip()
+            if not (value.isascii() and value.isprintable() and " " not in value):
+                raise ValueError("is not a token: printable ASCII without spaces expected")
+        return value
+
+    @model_validator(mode="after")
+    def _api_whole(self) -> Self:
+        if (self.api_url is None) != (self.token is None):
+            missing = "PHASEGATE_TOKEN" if self.token is None else "PHASEGATE_API_URL"
+            raise ValueError(
+                "PHASEGATE_API_URL and PHASEGATE_TOKEN go together (with both set, the CLI "
+                f"acts through the REST API as the token's person); {missing} is not set"
+            )
+        return self
 
     @model_validator(mode="after")
     def _oidc_whole(self) -> Self:
@@ -227,6 +286,19 @@ def _from_environment() -> dict[str, str]:
     not matter (``phasegate_namespace`` too), the value is passed on as it is."""
     fields = {f"{ENV_PREFIX}{name}".lower(): name for name in Settings.model_fields}
     return {fields[key.lower()]: v for key, v in os.environ.items() if key.lower() in fields}
+
+
+def _protected(url: str) -> bool:
+    """An https URL, or an http one to a loopback host (nothing leaves the machine)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        parts.port  # noqa: B018 (a bad port raises here)
+    except ValueError:
+        return False
+    if parts.scheme == "https" and host:
+        return True
+    return parts.scheme == "http" and bool(host) and _loopback(host or "")
 
 
 def _loopback(host: str) -> bool:

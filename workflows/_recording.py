@@ -21,6 +21,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from governance import Charter
     from governance.audit import AuditEventIn, EventKind, GateTaskIn, ReportIn, ReportKind, digest
     from governance.messages import (
         LEDGER_MEMO,
@@ -29,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ChainState,
         CloseTasksInput,
         NotifyInput,
+        NotifyPerson,
         RecordInput,
         RecordResult,
         TaskChange,
@@ -68,8 +70,11 @@ class Recording:
         *,
         task_project: str | None = None,
         task_group: str | None = None,
+        charter: Callable[[], Charter] | None = None,
     ) -> None:
         self._s = state
+        self._charter = charter
+        """The charter in force: a notification names its recipients as it does."""
         self._current_tasks = current_tasks
         """The tasks that should be open now: issued again after a reset."""
         self._project = chain
@@ -147,7 +152,16 @@ class Recording:
         self._s.outbox.changes.append(TaskChange(shift_due_seconds=by.total_seconds()))
 
     def notify(self, kind: Any, recipients: list[str], subject: str, **payload: Any) -> None:
+        """Queue a notification; its idempotency key is the chain, the event the step queued
+        last (its cause) and the chain's count of notifications, so no two are alike and a
+        retried write stores it once (the ledger's outbox; delivery is not the workflow's)."""
         if recipients:
+            charter = self._charter() if self._charter is not None else None
+            people = [
+                NotifyPerson(id=p.id, name=p.name, email=p.email, roles=list(p.roles))
+                for p in (charter.person(r) if charter is not None else None for r in recipients)
+                if p is not None
+            ]
             self._s.outbox.notify.append(
                 NotifyInput(
                     project_id=self._task_project,
@@ -155,8 +169,15 @@ class Recording:
                     recipients=recipients,
                     subject=subject,
                     payload=payload,
+                    chain=self._project,
+                    event_seq=self._s.seq,
+                    ordinal=self._s.notified,
+                    model=self._model,
+                    title=charter.title if charter is not None else None,
+                    people=people,
                 )
             )
+            self._s.notified += 1
 
     def report(
         self, kind: ReportKind, number: int, content: dict[str, Any], *, to_state: str | None
@@ -284,6 +305,11 @@ class Recording:
         later = [e.model_copy(update={"seq": e.seq + offset}) for e in self._s.outbox.events]
         batch.events = [reset_event, *moved]
         self._s.outbox.events = later
+        # Notifications follow their events; one whose cause the ledger already holds gets
+        # the reset event's number, so none takes the key of a superseded one.
+        for note in [*batch.notify, *self._s.outbox.notify]:
+            if note.event_seq is not None:
+                note.event_seq = max(note.event_seq + offset, head_seq + 1)
         self._s.outbox.changes = []  # the tasks issued below are those of the state as it is
         self._s.seq += offset
         self._s.renumbered += offset

@@ -86,6 +86,7 @@ class IterationWorkflow:
             self._current_tasks,
             task_project=input.project_id,
             task_group=self._group,
+            charter=lambda: self._charter,
         )
         self._wake = False
         self._event(

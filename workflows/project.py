@@ -87,6 +87,7 @@ class ProjectWorkflow:
             self._model.ref,
             self._model_hash,
             self._current_tasks,
+            charter=lambda: self._charter,
         )
         parts = Project(self._s, self._charter, self._model, self._machine, self._rec)
         self._delegations = Delegations(parts, tasks_now=self._current_tasks)

@@ -25,12 +25,14 @@ from phasegate.api.routes import (
     gates,
     iterations,
     me,
+    notifications,
     projects,
     reports,
     tasks,
 )
 from phasegate.settings import Settings
 from phasegate.temporal import connect
+from phasegate.web import install as install_web
 
 __all__ = ["create_app"]
 
@@ -102,9 +104,11 @@ def create_app(
         reports,
         tasks,
         calendar,
+        notifications,
         audit,
     ):
         app.include_router(module.router)
+    install_web(app)  # the dashboard's pages and /static
     _errors.install(app)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer

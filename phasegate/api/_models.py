@@ -150,6 +150,23 @@ class EndedOutside(BaseModel):
     status: str
 
 
+class NotificationDelivery(BaseModel):
+    """One notification to one channel target (``phasegate notify pending|failed``)."""
+
+    id: int
+    status: Literal["pending", "delivered", "dead"]
+    channel: str
+    target: str = Field(description="An e-mail address, or * for a webhook or chat channel.")
+    attempts: int
+    next_attempt_at: datetime
+    delivered_at: datetime | None
+    last_error: str | None
+    key: str = Field(description="The notification's idempotency key.")
+    project_id: str
+    kind: str
+    subject: str
+
+
 class AuditVerification(VerifyReport):
     """``audit verify``: the chains and reports, and the projects whose workflow ended outside
     governance (None when Temporal could not be asked)."""

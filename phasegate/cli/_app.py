@@ -18,6 +18,7 @@ from phasegate.cli import (
     _history,
     _iteration,
     _model,
+    _notify,
     _ops,
     _project,
     _report,
@@ -46,6 +47,7 @@ PARTS: list[tuple[str, typer.Typer | Callable[..., Any]]] = [
     ("worker", _ops.worker),
     ("dev", _ops.dev),
     ("token", _token.token_app),
+    ("notify", _notify.notify_app),
     ("api", _api.api),
 ]
 """The command groups and commands of ``phasegate``, in the order its help lists them."""

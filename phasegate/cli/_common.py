@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import typer
 from pydantic import BaseModel, ValidationError
@@ -81,6 +81,16 @@ LogLevelOption = Annotated[
     ),
 ]
 Actor = Annotated[str, typer.Option("--as", help="The person (charter id) acting.")]
+ActorOrToken = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        help="The person (charter id) acting. Required, except over the API "
+        "(PHASEGATE_API_URL), where the actor is the person of PHASEGATE_TOKEN.",
+        show_default=False,
+    ),
+]
+"""``--as`` of a command the REST API offers too (see ``required_actor``)."""
 OnBehalfOf = Annotated[
     str | None,
     typer.Option(
@@ -92,11 +102,23 @@ Comment = Annotated[str | None, typer.Option("--comment", help="A comment for th
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
 
 
-def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
+def settings(*, level: str | None = "WARNING", local: bool = False, **flags: Any) -> Settings:
     """Settings from flags and ``PHASEGATE_*``; logging configured at ``level`` (None: the
     settings' own level, for long-running commands, which run the worker and so configure
     structlog's loggers too; a short command logs through the standard library's only, and
-    imports structlog only if it writes a line); a bad value exits 1."""
+    imports structlog only if it writes a line); a bad value exits 1.
+
+    With ``PHASEGATE_API_URL`` set the CLI acts only through the REST API: a command that
+    reaches Temporal or the ledger itself asks for these settings, and is refused (exit 2),
+    unless it is ``local`` (it reads local files and acts on nothing: `model validate`)."""
+    s = load_settings(level, flags)
+    if s.api_url is not None and not local:
+        raise not_over_api()
+    return s
+
+
+def load_settings(level: str | None, flags: dict[str, Any]) -> Settings:
+    """``settings`` without the API mode's refusal."""
     try:
         s = get_settings(**flags)
     except ValidationError as exc:
@@ -107,6 +129,45 @@ def settings(*, level: str | None = "WARNING", **flags: Any) -> Settings:
         raise typer.Exit(1) from None
     configure_logging(s.log_format, level or s.log_level, structlog_loggers=level is None)
     return s
+
+
+def current_context() -> typer.Context | None:
+    """The click context of the command running (None outside one). Typer runs on its own
+    copy of click (``typer._click``) since 0.2x, on click itself before."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - an older Typer
+        from click import get_current_context  # type: ignore[no-redef]
+    return cast("typer.Context | None", get_current_context(silent=True))
+
+
+def command_name() -> str:
+    """The command running, as its user typed it: ``phasegate project start``."""
+    ctx = current_context()
+    if ctx is None:
+        return "phasegate"
+    return " ".join(["phasegate", *ctx.command_path.split()[1:]])
+
+
+def not_over_api(what: str | None = None) -> typer.Exit:
+    """Exit 2: ``what`` (the running command) does not go over the REST API (yet)."""
+    return fail(
+        f"not available over the API: `{what or command_name()}` (PHASEGATE_API_URL is set, "
+        "so the CLI acts only through the REST API, and this command does not go through it "
+        "yet); unset PHASEGATE_API_URL and PHASEGATE_TOKEN to run it against Temporal and the "
+        "ledger directly",
+        2,
+    )
+
+
+def required_actor(actor: str | None) -> str:
+    """``--as`` of the local mode, where it is required: a missing one is the usage error
+    (exit 2) click gives for a required option."""
+    if actor is not None:
+        return actor
+    ctx = current_context()
+    assert ctx is not None, "a command runs in a click context"
+    ctx.fail("Missing option '--as'.")  # as click says it of a required option
 
 
 def print_issues(exc: GovernanceError) -> typer.Exit:

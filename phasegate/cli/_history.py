@@ -1,5 +1,5 @@
 """``phasegate project history``: a project's timeline, from the ledger (no Temporal server
-needed)."""
+needed), or from the REST API."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import typer
 from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
 from phasegate.cli._ledger import existing
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import over_api
 
 
 def history(
@@ -27,15 +28,20 @@ def history(
     """
     from phasegate import history as timeline
 
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with existing(s) as ledger:
-        try:
-            entries = timeline.read(ledger, project_id)
-        except timeline.NoProject as exc:
-            raise fail(safe(exc)) from None
+    if (api := over_api()) is not None:
+        from phasegate.cli._project import project_path
+
+        entries = api.pages(project_path(project_id, "history"), timeline.Entry)
+    else:
+        s = settings(data_dir=data_dir, ledger_url=ledger_url)
+        with existing(s) as ledger:
+            try:
+                entries = timeline.read(ledger, project_id)
+            except timeline.NoProject as exc:
+                raise fail(safe(exc)) from None
     if as_json:
         echo_json([e.as_json() for e in entries])
         return
-    width = max(len(e.who) for e in entries)
+    width = max((len(e.who) for e in entries), default=0)
     for entry in entries:
         say(safe(timeline.line(entry, width)))

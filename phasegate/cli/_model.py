@@ -43,7 +43,7 @@ def _fail(exc: g.GovernanceError) -> NoReturn:
 
 
 def _find(path_or_name: str, data_dir: Path | None, ledger_url: str | None) -> Resolved:
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
+    s = settings(data_dir=data_dir, ledger_url=ledger_url, local=True)
     with registry(s) as published:
         try:
             return models.find(path_or_name, published)
@@ -78,7 +78,7 @@ def list_models(
         {"ref": m.ref, "source": "built-in", "sha256": m.content_hash(), "model": m}
         for m in g.builtin_models().values()
     ]
-    with registry(settings(data_dir=data_dir, ledger_url=ledger_url)) as published:
+    with registry(settings(data_dir=data_dir, ledger_url=ledger_url, local=True)) as published:
         rows += [
             {
                 "ref": p.ref,
@@ -173,7 +173,7 @@ def validate_charter(
 ) -> None:
     """Validate a charter on its own and against its governance model (a built-in or a
     published one; a file only with --model)."""
-    with registry(settings(data_dir=data_dir, ledger_url=ledger_url)) as published:
+    with registry(settings(data_dir=data_dir, ledger_url=ledger_url, local=True)) as published:
         try:
             charter, resolved = models.charter_and_model(path, model, published)
         except g.GovernanceError as exc:

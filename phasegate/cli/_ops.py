@@ -10,13 +10,14 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TextIO
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import typer
+from typing_extensions import TypedDict  # pydantic reads this one on Python 3.11
 
 from phasegate._signals import StopSignals
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -27,16 +28,19 @@ from phasegate.cli._common import (
     TaskQueue,
     echo_json,
     fail,
+    required_actor,
     settings,
     with_client,
 )
 from phasegate.cli._ledger import existing, ledger_failure
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import over_api
 from phasegate.settings import Settings
 
 if TYPE_CHECKING:
     import asyncio
 
+    from governance.audit import Task
     from ledger import Ledger
     from phasegate import service
     from phasegate.webserver import WebServer
@@ -78,11 +82,22 @@ def tasks(
                 2,
             )
         return
-    s = settings(data_dir=data_dir, ledger_url=ledger_url)
-    with existing(s) as ledger:
-        rows = ledger.tasks(
-            assignee=assignee, project_id=project, status=None if status == "all" else status
-        )
+    if (api := over_api()) is not None:
+        from governance.audit import Task
+
+        asked = {"assignee": assignee, "project": project, "status": status}
+        params = {k: v for k, v in asked.items() if v is not None}
+        rows = api.pages("/api/tasks", Task, params)
+    else:
+        s = settings(data_dir=data_dir, ledger_url=ledger_url)
+        with existing(s) as ledger:
+            rows = ledger.tasks(
+                assignee=assignee, project_id=project, status=None if status == "all" else status
+            )
+    _print_tasks(rows, as_json)
+
+
+def _print_tasks(rows: list[Task], as_json: bool) -> None:
     if as_json:
         echo_json([t.model_dump(mode="json") for t in rows])
         return
@@ -103,7 +118,7 @@ def tasks(
 @tasks_app.command("complete")
 def complete(
     task_id: Annotated[int, typer.Argument(help="The task's id, as `phasegate tasks` shows it.")],
-    actor: Actor,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     data_dir: DataDir = None,
     ledger_url: LedgerUrl = None,
@@ -114,14 +129,24 @@ def complete(
 
     A decide task is done by deciding (`gate decide`, `change decide`, `exception decide`).
     """
-    from phasegate import service
+    if (api := over_api()) is not None:
+        from governance.audit import Task
 
-    s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
-    with existing(s) as ledger:
-        done = with_client(
-            s, lambda client: service.complete_task(client, ledger, task_id, actor, comment)
-        )
-    say(f"done: {safe(done.task.title)} ({done.task.project_id}, task {done.task.id})")
+        with api.session():
+            api.acting(actor)
+            task = api.get(f"/api/tasks/{task_id}", Task)
+            api.post(f"/api/tasks/{task_id}/complete", dict, {"comment": comment})
+    else:
+        from phasegate import service
+
+        s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
+        by = required_actor(actor)
+        with existing(s) as ledger:
+            done = with_client(
+                s, lambda client: service.complete_task(client, ledger, task_id, by, comment)
+            )
+        task = done.task
+    say(f"done: {safe(task.title)} ({task.project_id}, task {task.id})")
 
 
 def when_due(at: datetime, now: datetime) -> str:
@@ -156,6 +181,16 @@ def export(
     In CSV, a cell starting with =, +, -, @, tab, CR or ' gets a leading ' so that no
     spreadsheet runs it as a formula; drop it to get the recorded text back.
     """
+    if (api := over_api()) is not None:
+        if output is not None:
+            _check_output(output)
+        params = {"format": fmt} | ({"project": project} if project else {})
+        if output is None:
+            api.download("/api/audit/export", params, sys.stdout)
+            return
+        _export_to(output, lambda fh: api.download("/api/audit/export", params, fh))
+        say(f"{_events_in(output, fmt)} events written to {safe(output)}", err=True)
+        return
     s = settings(data_dir=data_dir, ledger_url=ledger_url)
     if output is not None:
         _check_output(output)
@@ -178,9 +213,19 @@ def _check_output(output: Path) -> None:
         )
 
 
-def _export_to(output: Path, write: Callable[[TextIO], int]) -> int:
+def _events_in(path: Path, fmt: str) -> int:
+    """How many events an export file holds (a CSV cell may hold a line break)."""
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as fh:
+        if fmt == "jsonl":
+            return sum(1 for line in fh if line.strip())
+        return max(sum(1 for _ in csv.reader(fh)) - 1, 0)  # the header row
+
+
+def _export_to(output: Path, write: Callable[[TextIO], int | None]) -> int | None:
     """Write through a temporary file beside ``output`` and rename it at the end, so a failed
-    export leaves nothing behind (and an existing file as it was)."""
+    export leaves nothing behind (and an existing file as it was); what ``write`` returns."""
     try:
         fd, tmp = tempfile.mkstemp(dir=output.parent, prefix=f".{output.name}.", suffix=".tmp")
     except OSError as exc:
@@ -218,44 +263,92 @@ def verify(
     for them; exit 1 and name the first broken event and each broken report if any. With
     Temporal reachable, also report projects whose workflow ended outside governance
     (terminated, failed, timed out or gone) while their chain records no end."""
-    from phasegate import service
-
+    if (api := over_api()) is not None:
+        data = api.get(
+            "/api/audit/verify", dict[str, Any], {"project": project} if project else None
+        )
+        api.read(Verification, data)  # the fields shown are there (the JSON is shown whole)
+        data["ended_outside_governance"] = data.pop("ended_outside_governance")  # last, as here
+        _print_verification(data, as_json, "the API's Temporal server")
+        return
     s = settings(data_dir=data_dir, ledger_url=ledger_url, address=address, namespace=namespace)
     with existing(s) as ledger:
         _require_events(ledger, project)
         report = ledger.verify(project, iterations=True)
         unfinished = ledger.unfinished_projects(project)
     outside = _ended_outside(s, unfinished)
+    data = report.model_dump(mode="json")
+    data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
+    _print_verification(data, as_json, s.effective_address() if outside else "")
+
+
+class _Break(TypedDict):
+    project_id: str
+    seq: int
+    reason: str
+
+
+class _ReportProblem(TypedDict):
+    project_id: str
+    kind: str
+    number: int
+    reason: str
+
+
+class _Outside(TypedDict):
+    project_id: str
+    status: str
+
+
+class Verification(TypedDict):
+    """What ``audit verify`` shows of a verification (the local one's JSON, and the API's)."""
+
+    ok: bool
+    projects: int
+    chains: int
+    events_checked: int
+    broken: list[_Break]
+    reports_checked: int
+    report_problems: list[_ReportProblem]
+    ended_outside_governance: list[_Outside] | None
+
+
+def _print_verification(data: dict[str, Any], as_json: bool, server: str) -> None:
+    """``audit verify``'s answer (its JSON: the local command's and the API's are one),
+    for people or as JSON; exit 1 when a chain or a report is broken, or a project ended
+    outside governance (on ``server``)."""
+    from phasegate.views import NOT_IN_TEMPORAL
+
+    outside: list[dict[str, str]] = data["ended_outside_governance"] or []
     if as_json:
-        data = report.model_dump(mode="json")
-        data["ended_outside_governance"] = None if outside is None else [vars(o) for o in outside]
         echo_json(data)
-    elif report.ok:
-        reports = f", and {report.reports_checked} report(s)" if report.reports_checked else ""
+    elif data["ok"]:
+        checked = data["reports_checked"]
+        reports = f", and {checked} report(s)" if checked else ""
         say(
-            f"ok: {report.events_checked} events in {report.projects} project(s) verified "
-            f"({report.chains} chain(s)){reports}"
+            f"ok: {data['events_checked']} events in {data['projects']} project(s) verified "
+            f"({data['chains']} chain(s)){reports}"
         )
     else:
-        for b in report.broken:
-            say(f"broken: project {b.project_id} at seq {b.seq}: {safe(b.reason)}")
-        for problem in report.report_problems:
-            say(f"broken: {safe(problem.line)}")
-    ended = [o for o in outside or [] if o.status != service.NOT_IN_TEMPORAL]
+        for b in data["broken"]:
+            say(f"broken: project {b['project_id']} at seq {b['seq']}: {safe(b['reason'])}")
+        for p in data["report_problems"]:
+            line = f"{p['kind']} report #{p['number']} of {p['project_id']}: {p['reason']}"
+            say(f"broken: {safe(line)}")
+    ended = [o for o in outside if o["status"] != NOT_IN_TEMPORAL]
     for o in ended:
         say(
-            f"ended outside governance: project {o.project_id} ({o.status} in Temporal; "
+            f"ended outside governance: project {o['project_id']} ({o['status']} in Temporal; "
             "its audit trail records no end)"
         )
-    for o in outside or []:
-        if o.status == service.NOT_IN_TEMPORAL:
+    for o in outside:
+        if o["status"] == NOT_IN_TEMPORAL:
             say(
-                f"note: project {o.project_id} has no end in its audit trail and no workflow "
-                f"on {s.effective_address()} (another server or namespace, or past Temporal's "
-                "retention)",
+                f"note: project {o['project_id']} has no end in its audit trail and no workflow "
+                f"on {server} (another server or namespace, or past Temporal's retention)",
                 err=True,
             )
-    if not report.ok or ended:
+    if not data["ok"] or ended:
         raise typer.Exit(1)
 
 
@@ -320,6 +413,7 @@ async def _serve(s: Settings, signals: StopSignals) -> None:
     from worker import WorkerRefused, run_worker
 
     stop = signals.asyncio_event()
+    _check_notify_config(s)
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:
@@ -409,6 +503,17 @@ def dev(
         server.stop()
 
 
+def _check_notify_config(s: Settings) -> None:
+    """A bad notification configuration is said before anything starts (exit 1)."""
+    from governance import GovernanceError
+    from worker import notify_config
+
+    try:
+        notify_config(s)
+    except GovernanceError as exc:
+        raise fail(f"PHASEGATE_NOTIFY_CONFIG: {safe(str(exc))}") from None
+
+
 async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socket | None) -> None:
     """The worker and, on ``web_socket``, the API and dashboard, on one loop with one client
     and one ledger, until a signal asks to stop (or either of them fails)."""
@@ -426,6 +531,7 @@ async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socke
     from worker import WorkerRefused, run_worker
 
     stop = signals.asyncio_event()
+    _check_notify_config(s)
     try:
         client = await connect(s)
     except TemporalUnavailable as exc:

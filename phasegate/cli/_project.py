@@ -15,7 +15,7 @@ import governance as g
 from phasegate import models
 from phasegate.choices import missing_reason
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -27,6 +27,7 @@ from phasegate.cli._common import (
     echo_json,
     fail,
     print_issues,
+    required_actor,
     settings,
     with_client,
     with_connection,
@@ -37,6 +38,7 @@ from phasegate.cli._deliverable import describe
 from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import Remote, over_api
 from phasegate.settings import Settings
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
     from governance.messages import GateStatus, ProjectStatus
     from phasegate import service
     from phasegate.temporal import Connection
+    from phasegate.views import ProjectRow
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
@@ -78,6 +81,9 @@ def start(
     The model the charter names comes from the built-ins or the ledger's registry
     (`phasegate model publish`), never from a file found beside the charter.
     """
+    if (api := over_api()) is not None:
+        say(_start_over_api(api, charter, model, actor))
+        return
     from phasegate import service
 
     s = settings(
@@ -108,6 +114,34 @@ def start(
             ),
         )
     say(pid)
+
+
+def _start_over_api(api: Remote, charter: Path, model: str | None, actor: str | None) -> str:
+    """``project start`` over the API: the charter checked here as locally (its own
+    problems, one per line), then sent as it is; the model a name the server resolves
+    (built-in or published there), never a local file. The project id."""
+    if model is not None and not g.is_model_ref(model):
+        raise fail(
+            f"--model {safe(model)}: a local model file does not go over the API; publish it "
+            "in the API's registry and give its name@version",
+            2,
+        )
+    try:
+        g.load_charter(charter)
+        body = charter.read_bytes()
+    except g.GovernanceError as exc:
+        raise print_issues(exc) from None
+    with api.session():
+        api.acting(actor)
+        started: dict[str, Any] = api.post(
+            "/api/projects",
+            dict[str, Any],
+            content=body,
+            headers={"Content-Type": "application/yaml"},
+            params={"model": model} if model else None,
+        )
+    pid: str = api.read(str, started.get("project_id"))
+    return pid
 
 
 def _login_name() -> str | None:
@@ -255,6 +289,38 @@ def _show(call: Callable[[Client], Awaitable[ProjectStatus]], as_json: bool, **f
     echo_json(st) if as_json else _print_status(st)
 
 
+def project_path(project_id: str, *rest: str) -> str:
+    """The API path of a project (or of ``rest`` under it). An id no charter can have
+    (``..``, ``a/b``) names no project, as locally: said here, nothing sent."""
+    from pydantic import TypeAdapter, ValidationError
+
+    try:
+        TypeAdapter(g.Slug).validate_python(project_id)
+    except ValidationError:
+        raise fail(f"no project {safe(project_id)}") from None
+    return "/".join([f"/api/projects/{project_id}", *rest])
+
+
+def remote_status(api: Remote, path: str) -> ProjectStatus:
+    """A project's status from the API."""
+    from governance.messages import ProjectStatus
+
+    st: ProjectStatus = api.get(path, ProjectStatus)
+    return st
+
+
+def remote_command(
+    api: Remote, actor: str | None, path: str, body: dict[str, Any]
+) -> ProjectStatus:
+    """A command over the API, as the token's person (``--as`` another: refused first)."""
+    from governance.messages import ProjectStatus
+
+    with api.session():
+        api.acting(actor)
+        st: ProjectStatus = api.post(path, ProjectStatus, body)
+        return st
+
+
 def _warn_unless(polled: bool, s: Settings) -> None:
     """One line on stderr when no worker polls the task queue: nothing will answer."""
     if not polled:
@@ -276,6 +342,10 @@ def status(
     task_queue: TaskQueue = None,
 ) -> None:
     """Phase, the open gate with its votes and who is still awaited, deadlines."""
+    if (api := over_api()) is not None:
+        st = remote_status(api, project_path(project_id))
+        echo_json(st) if as_json else _print_status(st)
+        return
     from phasegate import service
 
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
@@ -340,13 +410,24 @@ def list_projects(
     """The portfolio, from Temporal's visibility store: one row per project with its phase,
     what it awaits, its project manager, the days left to its next deadline (or overdue) and
     the worst RAG colour (- before the first progress report)."""
-    from phasegate import service
+    from phasegate.views import filter_clash
 
-    clash = service.filter_clash(
+    clash = filter_clash(
         awaiting=awaiting, held=held, state=state, overdue=overdue, option=lambda n: f"--{n}"
     )
     if clash is not None:
         raise fail(clash, 2)
+    if (api := over_api()) is not None:
+        filters = {"phase": phase, "awaiting": awaiting, "rag": rag, "state": state}
+        flags = {"held": held, "overdue": overdue}
+        params = {k: v for k, v in filters.items() if v is not None}
+        params |= {k: "true" for k, v in flags.items() if v}
+        from phasegate.views import ProjectRow
+
+        _print_rows(api.pages("/api/projects", ProjectRow, params), as_json)
+        return
+    from phasegate import service
+
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
     now = datetime.now(UTC)
 
@@ -375,14 +456,17 @@ def list_projects(
             raise rows
         return rows
 
-    rows = with_connection(s, call)
+    _print_rows(with_connection(s, call), as_json, now)
+
+
+def _print_rows(rows: list[ProjectRow], as_json: bool, now: datetime | None = None) -> None:
     if as_json:
         echo_json([asdict(r) for r in rows])
         return
-    print_portfolio(rows, now)
+    print_portfolio(rows, now or datetime.now(UTC))
 
 
-def print_portfolio(rows: list[service.ProjectRow], now: datetime) -> None:
+def print_portfolio(rows: list[ProjectRow], now: datetime) -> None:
     """The portfolio as a table, each value cut to fit the terminal's width (whole when
     piped); titles and names are data: escaped, no markup."""
     if not rows:
@@ -453,13 +537,13 @@ def shrink_to(natural: list[int], least: tuple[int, ...], room: int) -> list[int
     return widths
 
 
-def _model_of(r: service.ProjectRow) -> str:
+def _model_of(r: ProjectRow) -> str:
     if r.model_source and r.model_source != "built-in":
         return f"{safe(r.model)} ({safe(r.model_source)}, sha256 {r.model_hash[:12]})"
     return safe(r.model)
 
 
-def _awaiting_of(r: service.ProjectRow) -> str:
+def _awaiting_of(r: ProjectRow) -> str:
     if r.held_since is not None:
         return f"hold since {r.held_since.date().isoformat()} by {safe(r.held_by or '?')}"
     if r.awaiting == "hold":
@@ -471,7 +555,7 @@ def _awaiting_of(r: service.ProjectRow) -> str:
     return f"{kind} {safe(what)}{level}"
 
 
-def _due_of(r: service.ProjectRow, now: datetime) -> str:
+def _due_of(r: ProjectRow, now: datetime) -> str:
     if r.deadline is None or r.held_since is not None or r.outcome is not None:
         return "-"
     return _until(r.deadline, now)
@@ -480,7 +564,7 @@ def _due_of(r: service.ProjectRow, now: datetime) -> str:
 @gate_app.command("request")
 def request(
     project_id: ProjectId,
-    actor: Actor,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -488,10 +572,16 @@ def request(
     namespace: Namespace = None,
 ) -> None:
     """Close the current phase and open its gate (the project manager)."""
+    if (api := over_api()) is not None:
+        path = project_path(project_id, "gate", "request")
+        st = remote_command(api, actor, path, {"comment": comment})
+        echo_json(st) if as_json else _print_status(st)
+        return
     from phasegate import service
 
+    by = required_actor(actor)
     _show(
-        lambda client: service.request_gate(client, project_id, actor, comment),
+        lambda client: service.request_gate(client, project_id, by, comment),
         as_json,
         data_dir=data_dir,
         address=address,
@@ -502,10 +592,10 @@ def request(
 @gate_app.command("decide")
 def decide(
     project_id: ProjectId,
-    actor: Actor,
     decision: Annotated[
         Literal["approve", "reject", "rework"], typer.Option(help="approve, reject or rework")
     ],
+    actor: ActorOrToken = None,
     comment: Comment = None,
     round: Annotated[
         int | None,
@@ -526,15 +616,26 @@ def decide(
     """Vote on the open gate. Exit 1 with the reason when the vote is refused; the vote that
     decides the gate says what it decided (gate passed: planning started). A reject or a
     rework needs --comment."""
-    from phasegate import service
-
     _reason(decision, comment)
-    st = with_client(
-        settings(data_dir=data_dir, address=address, namespace=namespace),
-        lambda client: service.decide_gate(
-            client, project_id, actor, decision, comment, round=round, on_behalf_of=on_behalf_of
-        ),
-    )
+    if (api := over_api()) is not None:
+        path = project_path(project_id, "gate", "decide")
+        body = {
+            "decision": decision,
+            "comment": comment,
+            "round": round,
+            "on_behalf_of": on_behalf_of,
+        }
+        st = remote_command(api, actor, path, body)
+    else:
+        from phasegate import service
+
+        by = required_actor(actor)
+        st = with_client(
+            settings(data_dir=data_dir, address=address, namespace=namespace),
+            lambda client: service.decide_gate(
+                client, project_id, by, decision, comment, round=round, on_behalf_of=on_behalf_of
+            ),
+        )
     if as_json:
         echo_json(st)
         return
@@ -546,18 +647,23 @@ def decide(
 def _board_command(action: str) -> None:
     def command(
         project_id: ProjectId,
-        actor: Actor,
+        actor: ActorOrToken = None,
         comment: Comment = None,
         as_json: AsJson = False,
         data_dir: DataDir = None,
         address: Address = None,
         namespace: Namespace = None,
     ) -> None:
+        _reason(action, comment)
+        if (api := over_api()) is not None:
+            st = remote_command(api, actor, project_path(project_id, action), {"comment": comment})
+            echo_json(st) if as_json else _print_status(st)
+            return
         from phasegate import service
 
-        _reason(action, comment)
+        by = required_actor(actor)
         _show(
-            lambda client: service.board_action(client, project_id, action, actor, comment),
+            lambda client: service.board_action(client, project_id, action, by, comment),
             as_json,
             data_dir=data_dir,
             address=address,

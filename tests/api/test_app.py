@@ -45,7 +45,10 @@ ROUTES = {
     "/api/calendar/person/{person_id}.ics": {"get"},
     "/api/calendar/project/{project_id}.ics": {"get"},
     "/api/tasks": {"get"},
+    "/api/tasks/{task_id}": {"get"},
     "/api/tasks/{task_id}/complete": {"post"},
+    "/api/notifications": {"get"},
+    "/api/notifications/{delivery_id}/retry": {"post"},
     "/api/audit/verify": {"get"},
     "/api/audit/export": {"get"},
 }

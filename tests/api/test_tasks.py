@@ -55,6 +55,21 @@ def test_only_the_pmo_sees_another_persons_tasks(as_: dict[str, Api], pid: str) 
     assert tasks_of(as_["bo"], assignee="bo", project=pid) == tasks_of(as_["bo"], project=pid)
 
 
+def test_a_task_is_read_by_its_id_by_whoever_sees_its_project(
+    as_: dict[str, Api], pid: str
+) -> None:
+    task = review_task(as_["anna"], pid)
+    for person in ("anna", "david", PMO):  # its assignee, the project manager, the PMO
+        response = as_[person].get(f"/api/tasks/{task['id']}")
+        assert response.status_code == 200, response.text
+        assert response.json() == task
+    assert error(as_[OUTSIDER].get(f"/api/tasks/{task['id']}")) == (
+        404,
+        "UnknownTask",
+        f"no task {task['id']}",
+    )
+
+
 def test_a_review_task_is_completed_by_its_assignee(as_: dict[str, Api], pid: str) -> None:
     task = review_task(as_["anna"], pid)
     done = as_["anna"].post(f"/api/tasks/{task['id']}/complete", {"comment": "read it"})

@@ -142,8 +142,13 @@ async def test_reset_keeps_the_old_events_records_itself_and_goes_on_with_curren
         st = await settled(client, pid)
         chain = chain_of(ledger, st)
         tasks = {t.key: t.status for t in ledger.tasks(project_id=pid)}
+        notes = [n for n in ledger.unrouted_notifications(1000) if n.project_id == pid]
 
     old_run = [*START, SUBMITTED, "gate_opened", "vote_cast", "gate_rework", "gate_opened"]
+    # Notifications keep to their events: the old run's rework decision (seq 6) stays, the
+    # reset run's, renumbered after the reset event, is stored beside it (no key reused).
+    decided = [n.key.split("#")[1] for n in notes if n.kind == "decision"]
+    assert [int(k.split(".")[0]) for k in decided] == [6, 13], decided
     assert kinds(chain) == [
         *old_run,
         "vote_cast",

@@ -42,6 +42,12 @@ async def list_tasks(
     return Page(total=len(rows), limit=limit, offset=offset, items=rows[offset : offset + limit])
 
 
+@router.get("/{task_id}", response_model=Task)
+async def get_task(task: VisibleTask) -> Task:
+    """One task of the inbox, by its id (a task of a project the person sees)."""
+    return task
+
+
 @router.post("/{task_id}/complete", response_model=ProjectStatus, responses=UnansweredResponse)
 async def complete_task(
     task: VisibleTask,
