@@ -2,6 +2,7 @@
 run.
 
     python bench/bench_cli.py [--runs 10] [--projects 1000] [--address HOST:PORT] [--profile]
+                              [--against CHECKOUT]
 
 Each command runs as a fresh process (``python -c`` of the console entry), ``--runs`` rounds of
 every command in turn (interleaved, so that a busy machine slows them all alike), after one
@@ -9,8 +10,10 @@ warm-up round. The median wall time of each is printed in seconds and as a ratio
 of ``python -c pass``, next to its goal. Byte-code caches are written to the run's temporary
 folder (``PYTHONPYCACHEPREFIX``) and used from the warm-up on, so a checkout run with
 ``PYTHONDONTWRITEBYTECODE`` is measured as an installed package runs, not recompiling itself
-every time. The code imported is the installed one (or the one ``PYTHONPATH`` names, to
-compare two checkouts).
+every time. The code imported is the installed one (or the one ``PYTHONPATH`` names).
+``--against CHECKOUT`` also runs every phasegate command with ``PYTHONPATH=CHECKOUT`` (another
+worktree, e.g. main's), in the same rounds, so that two versions are compared under the same
+load: its lines are marked ``[against]``.
 
 The light commands (``--help``, ``model list``, ``model validate``) run in an empty data
 directory: no ledger, no server. ``project list`` and ``project status`` run against a
@@ -82,17 +85,33 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+AGAINST = " [against]"
+"""Marks a case run with the ``--against`` checkout."""
+
+
 def measure(
-    cases: dict[str, list[str]], runs: int, env: dict[str, str], cwd: Path
+    cases: dict[str, list[str]],
+    runs: int,
+    env: dict[str, str],
+    cwd: Path,
+    against: Path | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Median wall and CPU time of each case: a warm-up round, then ``runs`` interleaved
-    rounds."""
-    for argv in cases.values():
-        run_once(argv, env, cwd)
-    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
-    for _ in range(runs):
+    rounds; with ``against``, each phasegate case also with that checkout, right after it."""
+    envs: dict[str, dict[str, str]] = {name: env for name in cases}
+    argvs = dict(cases)
+    if against is not None:
         for name, argv in cases.items():
-            times[name].append(run_once(argv, env, cwd)[:2])
+            if name.startswith("phasegate "):
+                argvs[name + AGAINST] = argv
+                envs[name + AGAINST] = {**env, "PYTHONPATH": str(against.resolve())}
+        argvs = {n: argvs[n] for name in cases for n in (name, name + AGAINST) if n in argvs}
+    for name, argv in argvs.items():
+        run_once(argv, envs[name], cwd)
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in argvs}
+    for _ in range(runs):
+        for name, argv in argvs.items():
+            times[name].append(run_once(argv, envs[name], cwd)[:2])
     return {
         name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
         for name, t in times.items()
@@ -104,7 +123,9 @@ def report(medians: dict[str, tuple[float, float]]) -> None:
     width = max(42, *(len(name) for name in medians))
     print(f"{'':<{width}} {'wall':>8}  {'ratio':>6} {'cpu':>8}")
     for name, (wall, cpu) in medians.items():
-        goal = next((g for key, g in GOALS.items() if name.startswith(key)), None)
+        goal = next(
+            (g for key, g in GOALS.items() if name.startswith(key) and AGAINST not in name), None
+        )
         verdict = (
             "" if goal is None else f"goal {goal:.1f} s: {'met' if wall <= goal else 'MISSED'}"
         )
@@ -274,6 +295,9 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=1000, help="0: light commands only")
     parser.add_argument("--address", help="an existing server with projects and a worker")
     parser.add_argument("--profile", action="store_true", help="cProfile the server commands")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout to run every command with, interleaved"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
@@ -293,7 +317,7 @@ def main() -> None:
             f"median of {args.runs} runs each; wall time, its ratio to `python -c pass` of the "
             "same run, and CPU time (user + system) of the command's process"
         )
-        report(measure(light, args.runs, env, light_dir))
+        report(measure(light, args.runs, env, light_dir, args.against))
         if args.address is None and args.projects <= 0:
             return
 
@@ -314,7 +338,7 @@ def main() -> None:
                 ]  # fmt: skip
             rows = run_once(cases["phasegate project list"], server_env, server_dir)[2]
             print(f"project list prints {len(rows.splitlines())} rows")
-            report(measure(cases, args.runs, server_env, server_dir))
+            report(measure(cases, args.runs, server_env, server_dir, args.against))
             if args.address is None:
                 api_env = stack.enter_context(api_server(server_dir, server_env))
                 over = {

@@ -22,7 +22,6 @@ cancelled tasks resume, which is why the hang showed on some machines only.
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import inspect
 import logging
@@ -30,7 +29,10 @@ import os
 import sys
 import traceback
 from collections.abc import Awaitable, Callable
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:  # asyncio where an async command runs: a light command starts without it
+    import asyncio
 
 __all__ = ["exit_code", "run_and_exit"]
 
@@ -73,6 +75,8 @@ def _run(command: Command) -> int:
 def _run_async(awaitable: Awaitable[int | None]) -> int | None:
     """Run ``awaitable`` to its end (Ctrl-C cancels it, as with ``asyncio.run``), then leave its
     loop and whatever tasks it left running alone: see the module's docstring."""
+    import asyncio
+
     runner = asyncio.Runner()
     _abandoned.append(runner)  # no Runner.close(): that cancels and awaits every leftover task
     return runner.run(_await(awaitable))

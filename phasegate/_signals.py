@@ -8,12 +8,15 @@ nothing is raised into the code that happens to run, so no child process is left
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import signal
 import threading
 from collections.abc import Callable
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where a loop asks: the CLI imports this module for every command
+    import asyncio
 
 __all__ = ["StopSignals"]
 
@@ -45,6 +48,8 @@ class StopSignals:
 
     def asyncio_event(self) -> asyncio.Event:
         """An event of the running loop, set (now, or when a signal comes) with ``event``."""
+        import asyncio
+
         event = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._wakers.append(lambda: loop.call_soon_threadsafe(event.set))

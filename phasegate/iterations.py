@@ -49,7 +49,7 @@ def iteration(project_id: str, number: int) -> Target[IterationStatus]:
     return Target(
         service.iteration_workflow_id(project_id, number),
         f"iteration {number} of project {project_id}",
-        IterationWorkflow.status,
+        IterationStatus,
         f"iteration status {project_id}",
         unknown="UnknownIteration",
         closed="IterationClosed",

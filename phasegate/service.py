@@ -1,11 +1,12 @@
 """What the faces (CLI, later the REST API) do with a Temporal client: one place for each use.
 
-Every function takes the ``Client``; tests pass their own.
+Every function takes the ``Client``; tests pass their own. The reads take any ``Reader``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -13,36 +14,8 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
-from temporalio.client import (
-    Client,
-    WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
-    WorkflowUpdateFailedError,
-    WorkflowUpdateRPCTimeoutOrCancelledError,
-    WorkflowUpdateStage,
-)
-from temporalio.common import WorkflowIDReusePolicy
-from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from governance import Charter, GovernanceModel, ensure_valid
-from governance.audit import Task
-from governance.messages import (
-    LEDGER_MEMO,
-    Action,
-    ActorInput,
-    Command,
-    CompleteTaskInput,
-    DecideGateInput,
-    DelegateInput,
-    IterationStatus,
-    ModelSource,
-    ProjectStatus,
-    RequestGateInput,
-    RevokeDelegationInput,
-    StartProjectInput,
-)
 from phasegate import temporal as sa
 from phasegate.views import (  # kept here under their old names too: service.ProjectRow, ...
     NOT_IN_TEMPORAL as NOT_IN_TEMPORAL,
@@ -51,10 +24,29 @@ from phasegate.views import EndedOutside as EndedOutside
 from phasegate.views import ListState as ListState
 from phasegate.views import ProjectRow as ProjectRow
 from phasegate.views import filter_clash as filter_clash
-from workflows import ProjectWorkflow
 
-if TYPE_CHECKING:  # the ledger (SQLAlchemy, alembic: ~0.2 s) only where a caller passes one
+# The reads (``status``, ``list_projects``, ``ended_outside_governance``) work on any
+# ``Reader``, the SDK's Client or the lighter ``Connection``, through the WorkflowService stubs;
+# the rest imports the client layer, the messages and the workflows where it runs. A command
+# that only reads (``project status``, ``project list``) so starts without them.
+if TYPE_CHECKING:
+    from temporalio.api.common.v1 import Payload
+    from temporalio.api.enums.v1 import WorkflowExecutionStatus
+    from temporalio.api.workflowservice.v1 import QueryWorkflowResponse
+    from temporalio.client import Client, WorkflowHandle
+
+    from governance import Charter, GovernanceModel
+    from governance.audit import Task
+    from governance.messages import (
+        Action,
+        Command,
+        IterationStatus,
+        ModelSource,
+        ProjectStatus,
+    )
     from ledger import Ledger
+    from phasegate.temporal import Reader
+    from workflows import ProjectWorkflow
 
 
 class ProjectError(Exception):
@@ -109,6 +101,13 @@ async def start_project(
     alone cannot tell (another namespace or server, or a run past its retention), and a second
     project under the same id would collide with the first one's audit chain.
     """
+    from temporalio.common import WorkflowIDReusePolicy
+    from temporalio.exceptions import WorkflowAlreadyStartedError
+
+    from governance import ensure_valid
+    from governance.messages import LEDGER_MEMO, StartProjectInput
+    from workflows import ProjectWorkflow
+
     ensure_valid(charter, model)
     if ledger is not None and (recorded := ledger.last_seq(charter.id)) > 0:
         raise ProjectError(
@@ -154,10 +153,12 @@ async def start_project(
 
 
 def handle(client: Client, project_id: str) -> WorkflowHandle[ProjectWorkflow, object]:
+    from workflows import ProjectWorkflow
+
     return client.get_workflow_handle_for(ProjectWorkflow.run, workflow_id(project_id))
 
 
-St = TypeVar("St", ProjectStatus, IterationStatus)
+St = TypeVar("St", "ProjectStatus", "IterationStatus")
 
 
 @dataclass(frozen=True)
@@ -169,8 +170,8 @@ class Target(Generic[St]):
     workflow_id: str
     name: str
     """How messages call it: ``project new-crm``, ``iteration 3 of project new-crm``."""
-    status_query: Any
-    """The workflow's status query (a method reference) answering ``St``."""
+    status_type: type[St]
+    """What the workflow's status query (``STATUS_QUERY``) answers."""
     status_command: str
     """The command that shows its status: ``project status new-crm``."""
     unknown: str = "UnknownProject"
@@ -180,12 +181,23 @@ class Target(Generic[St]):
 
 
 def project(project_id: str) -> Target[ProjectStatus]:
+    from governance.messages import ProjectStatus
+
     return Target(
         workflow_id(project_id),
         f"project {project_id}",
-        ProjectWorkflow.status,
+        ProjectStatus,
         f"project status {project_id}",
     )
+
+
+PROJECT_WORKFLOW = "ProjectWorkflow"
+"""The project workflow's type name (``workflows.ProjectWorkflow``'s class name)."""
+STATUS_QUERY = "status"
+"""The name of the status query of the project and iteration workflows (their ``status``
+method): the reads send it by name, without importing the workflow classes."""
+PEOPLE_QUERY = "people"
+"""The name of the project workflow's query of the people its charter names (``people``)."""
 
 
 RPC_TIMEOUT = timedelta(seconds=30)
@@ -205,26 +217,83 @@ NOT_APPLIED = (
 )
 
 
-async def status(client: Client, project_id: str) -> ProjectStatus:
-    return await status_of(client, project(project_id))
+async def status(client: Reader, project_id: str) -> ProjectStatus:
+    """The project's status. Its query is on its way before the messages module, whose model
+    the answer is read into, is imported (~0.1 s): a short command waits for the worker's
+    answer and for the import at the same time, not one after the other."""
+    asked = asyncio.ensure_future(_send(client, workflow_id(project_id), STATUS_QUERY))
+    await asyncio.sleep(0)  # the query leaves
+    target = project(project_id)
+    return target.status_type.model_validate_json(await _answer(asked, target, STATUS_QUERY))
 
 
-async def status_of(client: Client, target: Target[St], rpc_timeout: timedelta = RPC_TIMEOUT) -> St:
-    result: St = await _query(client, target, target.status_query, rpc_timeout=rpc_timeout)
-    return result
+async def status_of(client: Reader, target: Target[St], rpc_timeout: timedelta = RPC_TIMEOUT) -> St:
+    """The workflow's status query, its answer read as the pydantic converter reads it."""
+    return target.status_type.model_validate_json(
+        await _ask(client, target, STATUS_QUERY, rpc_timeout)
+    )
+
+
+async def _ask(
+    client: Reader, target: Target[Any], query: str, rpc_timeout: timedelta = RPC_TIMEOUT
+) -> bytes:
+    """The answer (JSON) of ``target``'s query named ``query``, which takes no arguments,
+    asked as ``WorkflowHandle.query`` asks it (retried while the server is unavailable)."""
+    return await _answer(_send(client, target.workflow_id, query, rpc_timeout), target, query)
+
+
+async def _send(
+    client: Reader, workflow_id: str, query: str, rpc_timeout: timedelta = RPC_TIMEOUT
+) -> QueryWorkflowResponse:
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.query.v1 import WorkflowQuery
+    from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
+
+    request = QueryWorkflowRequest(
+        namespace=client.namespace,
+        execution=WorkflowExecution(workflow_id=workflow_id),
+        query=WorkflowQuery(query_type=query),
+    )
+    return await client.workflow_service.query_workflow(request, retry=True, timeout=rpc_timeout)
+
+
+async def _answer(sent: Awaitable[QueryWorkflowResponse], target: Target[Any], query: str) -> bytes:
+    """The JSON the query ``sent`` to ``target`` answered, or the ProjectError saying why
+    there is none."""
+    try:
+        response = await sent
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.INVALID_ARGUMENT:  # the SDK's WorkflowQueryFailedError
+            raise ProjectError(
+                f"{target.name} could not answer: {exc.message}", "QueryFailed"
+            ) from exc
+        raise _rpc_error(exc, target) from exc
+    answer = response.query_result.payloads
+    if len(answer) != 1 or answer[0].metadata.get("encoding") != JSON_PLAIN:
+        raise ProjectError(f"{target.name} gave no answer to its {query} query", "QueryFailed")
+    return answer[0].data
+
+
+JSON_PLAIN = b"json/plain"
+"""The encoding of a payload the pydantic converter wrote (a query's answer, memo fields and
+search attribute values)."""
 
 
 async def allowed_actions(client: Client, project_id: str, actor: str) -> list[Action]:
+    from workflows import ProjectWorkflow
+
     result: list[Action] = await _query(
         client, project(project_id), ProjectWorkflow.allowed_actions, actor
     )
     return result
 
 
-async def people(client: Client, project_id: str) -> list[str]:
+async def people(client: Reader, project_id: str) -> list[str]:
     """The ids of the people the project's charter names."""
-    result: list[str] = await _query(client, project(project_id), ProjectWorkflow.people)
-    return result
+    from pydantic import TypeAdapter
+
+    answer = await _ask(client, project(project_id), PEOPLE_QUERY)
+    return TypeAdapter(list[str]).validate_json(answer)
 
 
 async def _query(
@@ -234,6 +303,8 @@ async def _query(
     *args: Any,
     rpc_timeout: timedelta = RPC_TIMEOUT,
 ) -> Any:
+    from temporalio.client import WorkflowQueryFailedError
+
     try:
         return await client.get_workflow_handle(target.workflow_id).query(
             query, *args, rpc_timeout=rpc_timeout
@@ -265,6 +336,13 @@ async def send_update(client: Client, target: Target[St], update: object, arg: C
     """Send an update that expires unless a worker takes it within ``EXPIRY``; wait at most
     ``RPC_TIMEOUT`` for the workflow to accept (or refuse) it, then at most ``RECORD_WAIT``
     for its answer, which the workflow gives once the ledger holds the step."""
+    from temporalio.client import (
+        WorkflowUpdateFailedError,
+        WorkflowUpdateRPCTimeoutOrCancelledError,
+        WorkflowUpdateStage,
+    )
+    from temporalio.exceptions import ApplicationError
+
     h = client.get_workflow_handle(target.workflow_id)
     expiry = await clock() + EXPIRY
     arg = arg.model_copy(update={"expires_at": expiry})
@@ -340,6 +418,8 @@ async def until_recorded(
 
 
 async def _has_finished(h: WorkflowHandle[Any, Any]) -> bool:
+    from temporalio.client import WorkflowExecutionStatus
+
     try:
         return (await h.describe()).status != WorkflowExecutionStatus.RUNNING
     except RPCError:
@@ -371,6 +451,9 @@ def command_input(cls: type[M], **data: object) -> M:
 async def request_gate(
     client: Client, project_id: str, actor: str, comment: str | None = None
 ) -> ProjectStatus:
+    from governance.messages import RequestGateInput
+    from workflows import ProjectWorkflow
+
     return await send_update(
         client,
         project(project_id),
@@ -390,6 +473,9 @@ async def decide_gate(
 ) -> ProjectStatus:
     """A vote for gate round ``round`` (None: the round open now, read from the status);
     with ``on_behalf_of``, cast by ``actor`` as that person's substitute."""
+    from governance.messages import DecideGateInput
+    from workflows import ProjectWorkflow
+
     vote = command_input(
         DecideGateInput,
         actor=actor,
@@ -414,6 +500,9 @@ async def delegate(
     reason: str | None = None,
 ) -> ProjectStatus:
     """``actor`` lets ``to`` decide for them from ``starts_at`` until ``ends_at``."""
+    from governance.messages import DelegateInput
+    from workflows import ProjectWorkflow
+
     return await send_update(
         client,
         project(project_id),
@@ -433,6 +522,9 @@ async def revoke_delegation(
     client: Client, project_id: str, actor: str, delegation_id: int, comment: str | None = None
 ) -> ProjectStatus:
     """End delegation ``delegation_id`` now (its delegator or its substitute)."""
+    from governance.messages import RevokeDelegationInput
+    from workflows import ProjectWorkflow
+
     return await send_update(
         client,
         project(project_id),
@@ -446,6 +538,9 @@ async def revoke_delegation(
 async def board_action(
     client: Client, project_id: str, action: str, actor: str, comment: str | None = None
 ) -> ProjectStatus:
+    from governance.messages import ActorInput
+    from workflows import ProjectWorkflow
+
     updates = {
         "hold": ProjectWorkflow.hold,
         "resume": ProjectWorkflow.resume,
@@ -479,6 +574,9 @@ async def complete_task(
     decides (the gate that handed it out still open, the task not done, ``actor`` its
     assignee or a project manager) and records it: a ``task_completed`` event, the task done.
     """
+    from governance.messages import CompleteTaskInput
+    from workflows import ProjectWorkflow
+
     task = ledger.task(task_id)
     if task is None:
         raise ProjectError(
@@ -495,8 +593,13 @@ async def complete_task(
     return CompletedTask(task, st)
 
 
+LIST_PAGE = 1000
+"""Rows per visibility page: the most a Temporal server gives (``frontend.visibilityMaxPageSize``
+by default), as the SDK's ``list_workflows`` asks."""
+
+
 async def list_projects(
-    client: Client,
+    client: Reader,
     *,
     phase: str | None = None,
     awaiting: str | None = None,
@@ -510,9 +613,14 @@ async def list_projects(
     worst RAG colour, hold and state (server-side), by a decision overdue at ``overdue_at``
     and by ``person``, the projects whose charter names them (both from the row each project
     keeps in its memo; a project whose row does not name its people yet, begun before rows
-    did, is asked its `people` query)."""
+    did, is asked its `people` query).
+
+    Read page by page through the WorkflowService stubs, as ``Client.list_workflows`` reads
+    them, decoding only the search attributes and memo fields a row shows."""
+    from temporalio.api.workflowservice.v1 import ListWorkflowExecutionsRequest
+
     # A run that continued as new keeps its last search attributes: list live runs only.
-    query = f"WorkflowType = '{ProjectWorkflow.__name__}' AND ExecutionStatus != 'ContinuedAsNew'"
+    query = f"WorkflowType = '{PROJECT_WORKFLOW}' AND ExecutionStatus != 'ContinuedAsNew'"
     if phase:
         query += f" AND {sa.PHASE.name} = '{_quote(phase)}'"
     if held:
@@ -527,32 +635,70 @@ async def list_projects(
     elif state is not None:  # an ended project's phase attribute is its outcome
         query += f" AND ExecutionStatus != 'Running' AND {sa.PHASE.name} = '{state}'"
     rows: list[ProjectRow] = []
+    request = ListWorkflowExecutionsRequest(
+        namespace=client.namespace, query=query, page_size=LIST_PAGE
+    )
     ask: list[ProjectRow] = []  # rows that do not say whom they name: ask the project
-    async for wf in client.list_workflows(query):
-        attrs = wf.typed_search_attributes
-        memo = await wf.memo()
-        row = row_of_memo(memo.get(sa.ROW_MEMO))
-        named = people_of_memo(memo.get(sa.ROW_MEMO)) if person is not None else ()
-        found = ProjectRow(
-            project_id=attrs.get(sa.PROJECT) or wf.id.removeprefix(WORKFLOW_ID_PREFIX),
-            phase=attrs.get(sa.PHASE) or "",
-            model=attrs.get(sa.MODEL) or "",
-            awaiting=attrs.get(sa.AWAITING) or "",
-            status=wf.status.name.lower() if wf.status else "",
-            model_hash=str(memo.get("model_hash", "")),
-            model_source=str(memo.get("model_source", "")),
-            rag=attrs.get(sa.RAG) or "",
-            **row,
-        )
-        if overdue_at is not None and not found.overdue(overdue_at):
-            continue
-        if named is None:
-            ask.append(found)
-        elif person is None or person in named:
-            rows.append(found)
+    while True:
+        page = await client.workflow_service.list_workflow_executions(request, retry=True)
+        for wf in page.executions:
+            attrs, memo = wf.search_attributes.indexed_fields, wf.memo.fields
+            kept = _json(memo.get(sa.ROW_MEMO))
+            row = row_of_memo(kept)
+            named = people_of_memo(kept) if person is not None else ()
+            found = ProjectRow(
+                project_id=_keyword(attrs.get(sa.PROJECT.name))
+                or wf.execution.workflow_id.removeprefix(WORKFLOW_ID_PREFIX),
+                phase=_keyword(attrs.get(sa.PHASE.name)),
+                model=_keyword(attrs.get(sa.MODEL.name)),
+                awaiting=_keyword(attrs.get(sa.AWAITING.name)),
+                status=_status_name(wf.status),
+                model_hash=str(_json(memo["model_hash"])) if "model_hash" in memo else "",
+                model_source=str(_json(memo["model_source"])) if "model_source" in memo else "",
+                rag=_keyword(attrs.get(sa.RAG.name)),
+                **row,
+            )
+            if overdue_at is not None and not found.overdue(overdue_at):
+                continue
+            if named is None:
+                ask.append(found)
+            elif person is None or person in named:
+                rows.append(found)
+        if not page.next_page_token:
+            break
+        request.next_page_token = page.next_page_token
     if ask and person is not None:
         rows += await rows_naming(client, ask, person)
     return sorted(rows, key=lambda r: r.project_id)
+
+
+def _status_name(status: WorkflowExecutionStatus.ValueType) -> str:
+    """A workflow execution status as ``WorkflowExecutionStatus``'s name, lower case
+    (``running``, ``terminated``); empty for none."""
+    from temporalio.api.enums.v1 import WorkflowExecutionStatus
+
+    if not status:
+        return ""
+    return WorkflowExecutionStatus.Name(status).removeprefix("WORKFLOW_EXECUTION_STATUS_").lower()
+
+
+def _json(payload: Payload | None) -> Any:
+    """A payload's value as the converters read JSON; None for none, or for what is not
+    JSON."""
+    if payload is None or payload.metadata.get("encoding") != JSON_PLAIN:
+        return None
+    return json.loads(payload.data.decode())  # UTF-8, as the converters write it
+
+
+def _keyword(payload: Payload | None) -> str:
+    """A Keyword search attribute's value as ``TypedSearchAttributes`` reads it; empty when
+    unset, or when it is not one."""
+    if payload is None or payload.metadata.get("type") != b"Keyword":
+        return ""
+    value = _json(payload)
+    if isinstance(value, list):  # a single value in a list, as older servers gave it
+        value = value[0] if len(value) == 1 else None
+    return value if isinstance(value, str) else ""
 
 
 PEOPLE_QUERIES = 16
@@ -560,7 +706,7 @@ PEOPLE_QUERIES = 16
 row named the people)."""
 
 
-async def rows_naming(client: Client, rows: list[ProjectRow], person: str) -> list[ProjectRow]:
+async def rows_naming(client: Reader, rows: list[ProjectRow], person: str) -> list[ProjectRow]:
     """Those of ``rows`` whose project's charter names ``person``, by its `people` query; a
     project gone meanwhile names nobody."""
     gate = asyncio.Semaphore(PEOPLE_QUERIES)
@@ -625,19 +771,27 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
 
 
-async def ended_outside_governance(client: Client, unfinished: list[str]) -> list[EndedOutside]:
+async def ended_outside_governance(client: Reader, unfinished: list[str]) -> list[EndedOutside]:
     """Of the chains with no terminal event (projects', and their iterations'), those whose
     workflow is no longer running: terminated, failed or timed out from Temporal (or gone
     from it), which no governance step recorded."""
+    from temporalio.api.common.v1 import WorkflowExecution
+    from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
+
     found: list[EndedOutside] = []
     for project_id in unfinished:
-        try:
-            desc = await client.get_workflow_handle(chain_workflow_id(project_id)).describe()
+        request = DescribeWorkflowExecutionRequest(
+            namespace=client.namespace,
+            execution=WorkflowExecution(workflow_id=chain_workflow_id(project_id)),
+        )
+        try:  # as ``WorkflowHandle.describe`` asks
+            desc = await client.workflow_service.describe_workflow_execution(request, retry=True)
         except RPCError as exc:
             if exc.status != RPCStatusCode.NOT_FOUND:
                 raise
             found.append(EndedOutside(project_id, NOT_IN_TEMPORAL))
             continue
-        if desc.status is not None and desc.status != WorkflowExecutionStatus.RUNNING:
-            found.append(EndedOutside(project_id, desc.status.name.lower()))
+        status = _status_name(desc.workflow_execution_info.status)
+        if status not in ("", "running"):
+            found.append(EndedOutside(project_id, status))
     return found

@@ -3,7 +3,6 @@ ledger, for a cluster; ``phasegate dev`` serves it beside the worker."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -52,6 +51,8 @@ def api(
         task_queue=task_queue,
     )
     with existing(s) as ledger:
+        import asyncio
+
         asyncio.run(_serve(s, ledger, host, port, signals))
 
 
@@ -66,6 +67,8 @@ async def _serve(s: Settings, ledger: Ledger, host: str, port: int, signals: Sto
     except TemporalUnavailable as exc:
         raise fail(str(exc)) from None
     web = WebServer(create_app(s, client=client, ledger=ledger), host=host, port=port)
+    import asyncio
+
     stop = signals.asyncio_event()
     try:
         await web.start()

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -22,6 +21,7 @@ if TYPE_CHECKING:
     from temporalio.client import Client
 
     from governance import GovernanceError
+    from phasegate.temporal import Connection
 
 T = TypeVar("T")
 
@@ -183,15 +183,36 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def with_client(s: Settings, body: Callable[[Client], Awaitable[T]]) -> T:
     """Connect, run ``body``, and turn refusals into one clear line on stderr and exit 1."""
-    from governance import GovernanceError
-    from phasegate.service import UNANSWERED, ProjectError
-    from phasegate.temporal import TemporalUnavailable, connect
+    from phasegate.temporal import connect
 
     async def run() -> T:
         client = await connect(s)
         return await body(client)
 
+    return _answered(run)
+
+
+def with_connection(s: Settings, body: Callable[[Connection], Awaitable[T]]) -> T:
+    """``with_client`` for a command that only reads (the service's reads take a
+    ``Connection``): the same connection, without importing the SDK's client layer."""
+    from phasegate.temporal import connect_service
+
+    async def run() -> T:
+        connection = await connect_service(s)
+        return await body(connection)
+
+    return _answered(run)
+
+
+def _answered(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run ``run``; refusals become one clear line on stderr and exit 1."""
+    from governance import GovernanceError
+    from phasegate.service import UNANSWERED, ProjectError
+    from phasegate.temporal import TemporalUnavailable
+
     try:
+        import asyncio  # here: the light commands start without it
+
         return asyncio.run(run())
     except ProjectError as exc:
         if exc.kind == UNANSWERED:  # applied: not a failure, but nothing to show

@@ -3,7 +3,6 @@ ledger and the processes."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import sys
@@ -39,6 +38,8 @@ from phasegate.cli._remote import over_api
 from phasegate.settings import Settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from governance.audit import Task
     from ledger import Ledger
     from phasegate import service
@@ -367,6 +368,8 @@ def _ended_outside(s: Settings, unfinished: list[str]) -> list[service.EndedOuts
         return await service.ended_outside_governance(client, unfinished)
 
     try:
+        import asyncio
+
         return asyncio.run(ask())
     except (TemporalUnavailable, RPCError) as exc:
         say(
@@ -396,6 +399,8 @@ def worker(
         ledger_url=ledger_url,
         task_queue=task_queue,
     )
+    import asyncio
+
     asyncio.run(_serve(s, signals))
 
 
@@ -489,6 +494,8 @@ def dev(
             err=True,
         )
         say("Press Ctrl-C to stop.", err=True)
+        import asyncio
+
         asyncio.run(_serve_dev(s, signals, web_socket))
     finally:
         if web_socket is not None:
@@ -513,6 +520,8 @@ async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socke
     if web_socket is None:
         await _serve(s, signals)
         return
+    import asyncio
+
     from sqlalchemy.exc import SQLAlchemyError
 
     from ledger import Ledger, LedgerSchemaError

@@ -30,6 +30,7 @@ from phasegate.cli._common import (
     required_actor,
     settings,
     with_client,
+    with_connection,
 )
 from phasegate.cli._control import print_control
 from phasegate.cli._delegate import describe as describe_delegation
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 
     from governance.messages import GateStatus, ProjectStatus
     from phasegate import service
+    from phasegate.temporal import Connection
     from phasegate.views import ProjectRow
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
@@ -319,11 +321,9 @@ def remote_command(
         return st
 
 
-async def _warn_without_worker(client: Client, s: Settings) -> None:
+def _warn_unless(polled: bool, s: Settings) -> None:
     """One line on stderr when no worker polls the task queue: nothing will answer."""
-    from phasegate.temporal import workers_polling
-
-    if not await workers_polling(client, s.task_queue):
+    if not polled:
         typer.echo(
             f"warning: no worker polls task queue {s.task_queue!r} (namespace "
             f"{s.namespace!r}): commands get no answer and expire (nothing is applied) "
@@ -350,10 +350,26 @@ def status(
 
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
 
-    async def call(client: Client) -> ProjectStatus:
-        await _warn_without_worker(client, s)
-        st = await service.status(client, project_id)
-        ended = await service.ended_outside_governance(client, [project_id])
+    async def call(client: Connection) -> ProjectStatus:
+        import asyncio
+
+        from phasegate.temporal import workers_polling
+
+        # Asked at once (the messages are imported while the others travel); answered as if
+        # one by one: the warning first, then the status or its error, then what Temporal says.
+        polled, st, ended = await asyncio.gather(
+            workers_polling(client, s.task_queue),
+            service.status(client, project_id),
+            service.ended_outside_governance(client, [project_id]),
+            return_exceptions=True,
+        )
+        if isinstance(polled, BaseException):
+            raise polled
+        _warn_unless(polled, s)
+        if isinstance(st, BaseException):
+            raise st
+        if isinstance(ended, BaseException):
+            raise ended
         if st.outcome is None and ended:
             say(
                 f"warning: the workflow of {project_id} is {ended[0].status} in Temporal "
@@ -363,7 +379,7 @@ def status(
             )
         return st
 
-    st = with_client(s, call)
+    st = with_connection(s, call)
     echo_json(st) if as_json else _print_status(st)
 
 
@@ -415,19 +431,32 @@ def list_projects(
     s = settings(data_dir=data_dir, address=address, namespace=namespace, task_queue=task_queue)
     now = datetime.now(UTC)
 
-    async def call(client: Client) -> list[service.ProjectRow]:
-        await _warn_without_worker(client, s)
-        return await service.list_projects(
-            client,
-            phase=phase,
-            awaiting=awaiting,
-            rag=rag,
-            held=held,
-            state=state,
-            overdue_at=now if overdue else None,
-        )
+    async def call(client: Connection) -> list[service.ProjectRow]:
+        import asyncio
 
-    _print_rows(with_client(s, call), as_json, now)
+        from phasegate.temporal import workers_polling
+
+        polled, rows = await asyncio.gather(  # at once; the warning first, as one by one
+            workers_polling(client, s.task_queue),
+            service.list_projects(
+                client,
+                phase=phase,
+                awaiting=awaiting,
+                rag=rag,
+                held=held,
+                state=state,
+                overdue_at=now if overdue else None,
+            ),
+            return_exceptions=True,
+        )
+        if isinstance(polled, BaseException):
+            raise polled
+        _warn_unless(polled, s)
+        if isinstance(rows, BaseException):
+            raise rows
+        return rows
+
+    _print_rows(with_connection(s, call), as_json, now)
 
 
 def _print_rows(rows: list[ProjectRow], as_json: bool, now: datetime | None = None) -> None:

@@ -2,8 +2,8 @@
 (with no ledger present: reading a ledger's registry needs SQLAlchemy), `model validate` of a
 built-in and `charter validate` of an example; nor with structlog (it imports rich), as no log
 line is written. `model list` and `model validate` also load neither the messages module nor
-the tables a charter is checked against, nor rich. Each runs in a fresh interpreter, so that
-no other test's imports hide one."""
+the tables a charter is checked against, nor rich, nor asyncio. Each runs in a fresh
+interpreter, so that no other test's imports hide one."""
 
 from __future__ import annotations
 
@@ -29,8 +29,9 @@ HEAVY = (
     "jwt",
     "structlog",
 )
-MODEL_ONLY = ("governance.messages", "pycountry", "email_validator", "holidays", "rich")
-"""Not needed to read a model either (`model list`, `model validate`)."""
+MODEL_ONLY = ("governance.messages", "pycountry", "email_validator", "holidays", "rich", "asyncio")
+"""Not needed to read a model either (`model list`, `model validate`): nor asyncio, which only
+a command that talks to a server runs."""
 PROBE = """
 import json, sys
 from typer.testing import CliRunner
