@@ -47,8 +47,10 @@
     var body = new URLSearchParams(new FormData(form, ev.submitter));
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
-                         headers: { "X-Phasegate-Live": "1" } })
+    // getAttribute, not form.action: a control named "action" (the project page's buttons)
+    // shadows the form's property.
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
+                                         headers: { "X-Phasegate-Live": "1" } })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         etag = null;
