@@ -126,6 +126,20 @@ def test_the_project_manager_requests_the_gate_from_the_project_page(
     context.close()
 
 
+def test_a_refusal_stays_on_the_page_while_it_polls(
+    browser: Browser, web: Served, web_tokens: dict[str, str], pid: str
+) -> None:
+    context = sign_in(browser, web, web_tokens["anna"])
+    work = context.new_page()
+    work.goto("/work")
+    task = work.locator("li.task", has_text="Decide gate").filter(has_text=pid)
+    task.get_by_role("button", name="Reject").click()  # no comment: refused
+    expect(work.locator("#result")).to_contain_text("needs a comment")
+    work.wait_for_timeout(4_500)  # two polls: they once blanked the message
+    expect(work.locator("#result")).to_contain_text("needs a comment")
+    context.close()
+
+
 def test_a_button_the_person_may_not_use_is_not_shown(
     browser: Browser, web: Served, web_tokens: dict[str, str], pid: str
 ) -> None:
