@@ -247,7 +247,7 @@ class Delegations(Part):
         if last.revoked_at is not None:
             why = f"it was revoked at {iso(last.revoked_at)} by {last.revoked_by}"
         elif now < last.starts_at:
-            why = f"it starts at {iso(last.starts_at)}"
+            why = "it has not started yet"
         else:
             why = f"it ended at {iso(last.ends_at)}"
         raise reject(

@@ -47,7 +47,7 @@ async def test_substitute_decides_within_the_window_and_is_refused_before_and_af
     assert copy.status == "open" and "for anna" in copy.title
 
     msg = await p.refused(lambda: vote_for(p, "erik", "anna"), "OutsideDelegation")
-    assert "starts at" in msg
+    assert "and it has not started yet" in msg  # its start said once, not twice
     await p.refused(lambda: vote_for(p, "bo", "anna"), "NotDelegated")
 
     await p.sleep(days=1, hours=1)
