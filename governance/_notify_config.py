@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from governance._errors import GovernanceError, Issue, format_path
 from governance._types import Email, Ident, Line, Slug, Strict
@@ -88,9 +88,17 @@ class WebhookChannel(Strict):
 
     type: Literal["webhook"]
     url: str = Field(pattern=r"^https?://[^\s/]+", description="http(s) URL")
-    secret: str = Field(min_length=16)
+    secret: str
     """The shared secret the receiver verifies the signature with (16 characters or more)."""
     timeout_seconds: float = Field(10, gt=0, le=600)
+
+    @field_validator("secret")
+    @classmethod
+    def _long_enough(cls, value: str) -> str:
+        # A ValueError, not min_length: the message must not show the secret it refuses.
+        if len(value) < 16:
+            raise ValueError(f"must be 16 characters or more, got {len(value)} (not shown)")
+        return value
 
 
 class AppriseChannel(Strict):

@@ -412,6 +412,11 @@ class Delegation(Message):
     revoked_at: datetime | None = None
     revoked_by: str | None = None
     expired: bool = Field(False, description="Its window has passed (its task copies withdrawn).")
+    copy_suffix: str = Field(
+        "",
+        description="Ends its task copies' keys: empty, or /d<id> for a delegation to a "
+        "substitute the delegator had delegated to before (whose copies hold the plain keys).",
+    )
 
     def active(self, now: datetime) -> bool:
         return self.revoked_at is None and self.starts_at <= now < self.ends_at

@@ -174,6 +174,11 @@ class Settings(BaseModel):
                 f"give the API's base URL alone (e.g. https://phasegate.example.org), got "
                 f"{value!r}: no query, fragment or credentials (the token is PHASEGATE_TOKEN)"
             )
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(
+                f"must be a URL with its scheme, e.g. https://phasegate.example.org or "
+                f"http://127.0.0.1:8080 (what `phasegate dev` prints after web:), got {value!r}"
+            )
         if not _protected(value):
             raise ValueError(
                 f"must be an https URL (http only on a loopback host), got {value!r}: the "

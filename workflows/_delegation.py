@@ -36,7 +36,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows._steps import Part, Project, iso, person_roles, reject
 
 FOR = "/for/"
-"""A substitute's copy of a task: ``<the task's key>/for/<substitute>``."""
+"""A substitute's copy of a task: ``<the task's key>/for/<substitute>``, and ``/d<id>`` after it
+for a delegation to a substitute the delegator had delegated to before."""
 
 
 class Delegations(Part):
@@ -122,8 +123,16 @@ class Delegations(Part):
         """A step: record the delegation; the substitute gets a copy of the delegator's open
         decide and advise tasks, and is told."""
         now = workflow.now()
+        new_id = len(self._s.delegations) + 1
+        again = any(
+            d.delegator == input.actor and d.substitute == input.to for d in self._s.delegations
+        )
+        # The copies of an earlier delegation to the same substitute keep their keys in the
+        # ledger (withdrawn); this one's need keys of their own, or the inbox gets no copy.
+        suffix = f"/d{new_id}" if again and workflow.patched("delegation-copy-keys") else ""
         delegation = Delegation(
-            id=len(self._s.delegations) + 1,
+            id=new_id,
+            copy_suffix=suffix,
             delegator=input.actor,
             substitute=input.to,
             roles=person_roles(self._charter, input.actor),
@@ -257,7 +266,7 @@ class Delegations(Part):
         if last.revoked_at is not None:
             why = f"it was revoked at {iso(last.revoked_at)} by {last.revoked_by}"
         elif now < last.starts_at:
-            why = f"it starts at {iso(last.starts_at)}"
+            why = "it has not started yet"
         else:
             why = f"it ended at {iso(last.ends_at)}"
         raise reject(
@@ -293,7 +302,7 @@ class Delegations(Part):
         until = d.ends_at.date().isoformat()
         return t.model_copy(
             update={
-                "key": f"{t.key}{FOR}{d.substitute}",
+                "key": f"{t.key}{FOR}{d.substitute}{d.copy_suffix}",
                 "title": f"{t.title} (for {d.delegator}, delegation {d.id} until {until})",
                 "assignee": d.substitute,
             }
@@ -304,7 +313,11 @@ class Delegations(Part):
         keys = list(keys)
         out = list(keys)
         for d in self._s.delegations:
-            out += [f"{k}{FOR}{d.substitute}" for k in keys if k.endswith(f"/{d.delegator}")]
+            out += [
+                f"{k}{FOR}{d.substitute}{d.copy_suffix}"
+                for k in keys
+                if k.endswith(f"/{d.delegator}")
+            ]
         return out
 
     def status(self) -> list[Delegation]:

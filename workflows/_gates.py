@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
 
 _DECIDE_TASK = re.compile(
     r"^(?:e[0-9]+/)?(?P<kind>change/|exception/)?.*/(?P<what>decide|advise)/[^/]+"
-    r"(?:/for/[^/]+)?$"
+    r"(?:/for/[^/]+(?:/d[0-9]+)?)?$"
 )
 """A decide task's key (workflows/_decisions.py): a gate's, a change's or an exception's."""
 _ITERATION_TASK = re.compile(r"^(?:e[0-9]+/)?it-(?P<number>[0-9]+)/")
@@ -250,7 +250,8 @@ class Gates(Part):
         assignee, their substitute now (by the substitute's copy of it), or a project manager.
         Else a refusal saying why (the project checked that it is active and not held)."""
         roles = person_roles(self._charter, input.actor)
-        original, _, substitute = input.key.partition(FOR)
+        original, _, copy = input.key.partition(FOR)
+        substitute = copy.split("/", 1)[0]  # "erik", or "erik/d3" (Delegation.copy_suffix)
         task = self._open_review_task(original)
         if substitute:
             if substitute != input.actor:

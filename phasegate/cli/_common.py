@@ -176,6 +176,15 @@ def print_issues(exc: GovernanceError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def fail_issues(head: str, exc: GovernanceError) -> typer.Exit:
+    """``error: HEAD: N problem(s)`` and then each problem on a line of its own (``head`` and
+    the issues escaped here), exit 1."""
+    say(f"error: {safe(head)}: {len(exc.issues)} problem(s)", err=True)
+    for issue in exc.issues:
+        say(f"  {safe(issue)}", err=True)
+    return typer.Exit(1)
+
+
 def fail(message: str, code: int = 1) -> typer.Exit:
     say(f"error: {message}", err=True)
     return typer.Exit(code)

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
+from phasegate.cli._common import (
+    AsJson,
+    DataDir,
+    LedgerUrl,
+    echo_json,
+    fail,
+    fail_issues,
+    settings,
+)
 from phasegate.cli._ledger import existing, writing
 from phasegate.cli._output import safe, say
 
@@ -45,7 +53,7 @@ def validate(
     try:
         config = load_config(file, os.environ)
     except GovernanceError as exc:
-        raise fail(safe(str(exc))) from None
+        raise fail_issues(str(file), exc) from None
     routes = len(config.routes)
     say(
         f"{safe(str(file))}: valid: {len(config.channels)} channel(s) "

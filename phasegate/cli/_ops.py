@@ -28,6 +28,7 @@ from phasegate.cli._common import (
     TaskQueue,
     echo_json,
     fail,
+    fail_issues,
     required_actor,
     settings,
     with_client,
@@ -511,7 +512,7 @@ def _check_notify_config(s: Settings) -> None:
     try:
         notify_config(s)
     except GovernanceError as exc:
-        raise fail(f"PHASEGATE_NOTIFY_CONFIG: {safe(str(exc))}") from None
+        raise fail_issues(f"PHASEGATE_NOTIFY_CONFIG {s.notify_config}", exc) from None
 
 
 async def _serve_dev(s: Settings, signals: StopSignals, web_socket: socket.socket | None) -> None:

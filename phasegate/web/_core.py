@@ -96,17 +96,22 @@ def _day(at: datetime | None) -> str:
 
 
 def relative(at: datetime | None, now: datetime | None = None) -> str:
-    """``in 3 days``, ``overdue 2 days``, ``today``."""
+    """``in 3 days``, ``overdue 2 days`` (calendar days, UTC, as the CLI counts them, so that
+    a due date ten days from today says "in 10 days" beside it); within a day ``in 5 h``,
+    ``within the hour``, ``overdue``."""
     if at is None:
         return "-"
-    days = (at - (now or datetime.now(UTC))).total_seconds() / 86400
-    if days >= 1:
-        return f"in {int(days)} day{'s' if int(days) != 1 else ''}"
-    if days >= 0:
-        hours = int(days * 24)
+    now = now or datetime.now(UTC)
+    span = (at - now).total_seconds() / 86400
+    if 0 <= span < 1:
+        hours = int(span * 24)
         return f"in {hours} h" if hours else "within the hour"
-    late = int(-days)
-    return f"overdue {late} day{'s' if late != 1 else ''}" if late else "overdue"
+    if -1 < span < 0:
+        return "overdue"
+    days = (at.astimezone(UTC).date() - now.astimezone(UTC).date()).days
+    if days > 0:
+        return f"in {days} day{'s' if days != 1 else ''}"
+    return f"overdue {-days} day{'s' if days != -1 else ''}"
 
 
 def _money(value: float | None) -> str:

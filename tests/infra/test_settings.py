@@ -195,6 +195,16 @@ def test_oidc_needs_all_three_settings(monkeypatch: pytest.MonkeyPatch, missing:
         get_settings()
 
 
+@pytest.mark.parametrize("url", ["localhost:8080", "127.0.0.1:8080", "//localhost:8080"])
+def test_an_api_url_without_its_scheme_is_refused_saying_so(url: str) -> None:
+    # Not "must be https": the URL is loopback, only its scheme is missing.
+    with pytest.raises(ValidationError, match="must be a URL with its scheme") as refused:
+        get_settings(api_url=url)
+    assert "unprotected" not in str(refused.value)
+    ok = get_settings(api_url="http://localhost:8080/", token="pg_0123456789ab_x")
+    assert ok.api_url == "http://localhost:8080"
+
+
 @pytest.mark.parametrize(
     ("update", "problem"),
     [

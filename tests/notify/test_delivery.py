@@ -235,12 +235,19 @@ routes:
     out = cli.invoke(app, ["notify", "validate", str(path)], env={"MISSING_SECRET": ""})
     # ${MISSING_SECRET} set but empty: the secret is too short.
     assert out.exit_code == 1
+    lines = out.output.splitlines()
+    # A head line, then each problem on a line of its own (no "\\n" escaped into one line).
+    assert lines[0] == f"error: {path}: 3 problem(s)", out.output
     for expected in (
         "channels.mail.from: must be an e-mail address",
-        "channels.hook.secret: String should have at least 16 characters",
+        "channels.hook.secret: must be 16 characters or more, got 0 (not shown)",
         "routes[0].kinds[1]: Input should be",
     ):
-        assert expected in out.output, out.output
+        assert any(line.startswith(f"  {expected}") for line in lines[1:]), out.output
+    short = cli.invoke(app, ["notify", "validate", str(path)], env={"MISSING_SECRET": "hunter2"})
+    assert short.exit_code == 1
+    assert "channels.hook.secret: must be 16 characters or more, got 7" in short.output
+    assert "hunter2" not in short.output  # a refused secret is never echoed
     missing = cli.invoke(app, ["notify", "validate", str(path)], env={"MISSING_SECRET": None})
     assert missing.exit_code == 1
     assert "channels.hook.secret: refers to ${MISSING_SECRET}, which is not set" in missing.output
@@ -335,8 +342,8 @@ def test_a_worker_with_a_bad_configuration_refuses_to_start(tmp_path: Path) -> N
         env={"PHASEGATE_NOTIFY_CONFIG": str(path)},
     )
     assert out.exit_code == 1
-    assert "PHASEGATE_NOTIFY_CONFIG" in out.output
-    assert "channels: Dictionary should have at least 1 item" in out.output
+    assert out.output.splitlines()[0] == f"error: PHASEGATE_NOTIFY_CONFIG {path}: 2 problem(s)"
+    assert "\n  channels: Dictionary should have at least 1 item" in out.output
     assert not (tmp_path / "l.db").exists()  # nothing started, nothing created
 
 

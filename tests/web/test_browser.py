@@ -108,6 +108,38 @@ def test_approve_from_my_work_and_the_project_page_changes_without_a_reload(
     context.close()
 
 
+def test_the_project_manager_requests_the_gate_from_the_project_page(
+    browser: Browser, web: Served, web_tokens: dict[str, str], web_cli: Cli, tmp_path: Path
+) -> None:
+    # The project page's buttons are named "action": the script must still post to the form's
+    # own URL (it once posted to "/projects/[object HTMLButtonElement]", a 405).
+    with ThreadPoolExecutor(1) as pool:
+        project = pool.submit(new_project, web_cli, tmp_path).result()
+    context = sign_in(browser, web, web_tokens["david"])
+    page = context.new_page()
+    page.goto(f"/projects/{project}")
+    page.evaluate("window.notReloaded = true")
+    page.get_by_role("button", name="Request the gate").click()
+    expect(page.locator("#state")).to_have_text("idea_gate", timeout=LIVE_TIMEOUT_MS)
+    expect(page.locator(".awaited")).to_contain_text("anna")
+    assert page.evaluate("window.notReloaded") is True  # answered in place
+    context.close()
+
+
+def test_a_refusal_stays_on_the_page_while_it_polls(
+    browser: Browser, web: Served, web_tokens: dict[str, str], pid: str
+) -> None:
+    context = sign_in(browser, web, web_tokens["anna"])
+    work = context.new_page()
+    work.goto("/work")
+    task = work.locator("li.task", has_text="Decide gate").filter(has_text=pid)
+    task.get_by_role("button", name="Reject").click()  # no comment: refused
+    expect(work.locator("#result")).to_contain_text("needs a comment")
+    work.wait_for_timeout(4_500)  # two polls: they once blanked the message
+    expect(work.locator("#result")).to_contain_text("needs a comment")
+    context.close()
+
+
 def test_a_button_the_person_may_not_use_is_not_shown(
     browser: Browser, web: Served, web_tokens: dict[str, str], pid: str
 ) -> None:

@@ -259,6 +259,7 @@ def test_the_project_manager_requests_the_gate_and_the_executive_holds_from_the_
     david, anna = signed_in(web, web_tokens["david"]), signed_in(web, web_tokens["anna"])
     page = david.get(f"/projects/{pid}").text
     assert 'value="request_gate"' in page and 'value="hold"' not in page  # not the executive's
+    assert "needed to hold or cancel" not in page  # no hint about buttons he does not have
     assert 'value="request_gate"' not in anna.get(f"/projects/{pid}").text
     requested = david.post(
         f"/projects/{pid}/act", data={"csrf": csrf_of(page), "action": "request_gate"}
@@ -275,6 +276,7 @@ def test_the_project_manager_requests_the_gate_and_the_executive_holds_from_the_
         f"/projects/{pid}/act", data={"csrf": token, "action": "hold", "comment": "Budget"}
     )
     assert held.status_code == 200 and f"{pid}: on hold" in held.text
+    assert "needed to hold or cancel" in held.text  # the executive may cancel
     assert 'value="resume"' in held.text and 'value="hold"' not in held.text
     assert web_cli.json("project", "status", pid)["held_reason"] == "Budget"
 

@@ -47,7 +47,7 @@ async def test_substitute_decides_within_the_window_and_is_refused_before_and_af
     assert copy.status == "open" and "for anna" in copy.title
 
     msg = await p.refused(lambda: vote_for(p, "erik", "anna"), "OutsideDelegation")
-    assert "starts at" in msg
+    assert "and it has not started yet" in msg  # its start said once, not twice
     await p.refused(lambda: vote_for(p, "bo", "anna"), "NotDelegated")
 
     await p.sleep(days=1, hours=1)
@@ -215,6 +215,33 @@ async def test_substitute_completes_the_delegators_review_task_by_their_copy(
         "anna",
     )
     assert p.task_status()[original] == p.task_status()[copy] == "done"
+
+
+async def test_a_second_delegation_to_the_same_substitute_gets_copies_of_its_own(
+    scenario: Scenario, projektflodet: g.GovernanceModel, pf_charter: g.Charter
+) -> None:
+    # The copies of a revoked delegation stay in the ledger, withdrawn, under their keys: a
+    # new delegation to the same substitute once reused those keys, and its copies never
+    # reached the inbox.
+    p = await scenario.start(pf_charter, projektflodet)
+    await delegate(p, "anna", "erik", starts=timedelta(days=90), ends=timedelta(days=95))
+    await p.request("david")
+    first = "idea_gate/1/task1/anna/for/erik"
+    assert p.task_status()[first] == "open"
+    await p.recorded(await service.revoke_delegation(p.harness.client, p.pid, "anna", 1))
+    assert p.task_status()[first] == "withdrawn"
+
+    st = await delegate(p, "anna", "erik", starts=timedelta(0), ends=timedelta(days=2))
+    assert [(d.id, d.copy_suffix) for d in st.delegations] == [(2, "/d2")]
+    review, decide = f"{first}/d2", "idea_gate/1/decide/anna/for/erik/d2"
+    assert p.task_status()[review] == p.task_status()[decide] == "open"
+    assert p.task_status()[first] == "withdrawn"
+    await p.complete("erik", review, "read it for anna")  # the copy names its substitute
+    done = p.of_kind(EventKind.task_completed)[-1]
+    assert (done.actor, done.payload["on_behalf_of"]) == ("erik", "anna")
+    await vote_for(p, "erik", "anna")
+    assert p.task_status()[decide] == "done"
+    assert p.task_status()["idea_gate/1/task1/anna"] == p.task_status()[review] == "done"
 
 
 async def test_substitute_votes_on_a_formal_change_for_the_delegator(

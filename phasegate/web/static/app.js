@@ -5,13 +5,15 @@
   var POLL_MS = 2000;
   var etag = null;
 
-  function swap(html) {
+  // An answer to a form brings its result; a poll brings none and must not erase the one shown
+  // (a refusal would vanish within 2 s, before anyone read it).
+  function swap(html, withResult) {
     var doc = new DOMParser().parseFromString(html, "text/html");
     var live = doc.getElementById("live");
     var result = doc.getElementById("result");
     var here = document.getElementById("live");
     if (live && live.innerHTML !== here.innerHTML) { here.innerHTML = live.innerHTML; }
-    if (result) { document.getElementById("result").innerHTML = result.innerHTML; }
+    if (withResult && result) { document.getElementById("result").innerHTML = result.innerHTML; }
   }
 
   function typing() {
@@ -36,7 +38,7 @@
         etag = fresh;
         return r.text();
       })
-      .then(function (html) { if (html) { swap(html); } })
+      .then(function (html) { if (html) { swap(html, false); } })
       .catch(function () { /* offline for a moment: try again at the next tick */ });
   }
 
@@ -47,12 +49,14 @@
     var body = new URLSearchParams(new FormData(form, ev.submitter));
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (b) { b.disabled = true; });
-    fetch(form.action, { method: "POST", body: body, credentials: "same-origin",
-                         headers: { "X-Phasegate-Live": "1" } })
+    // getAttribute, not form.action: a control named "action" (the project page's buttons)
+    // shadows the form's property.
+    fetch(form.getAttribute("action"), { method: "POST", body: body, credentials: "same-origin",
+                                         headers: { "X-Phasegate-Live": "1" } })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         etag = null;
-        swap(html);
+        swap(html, true);
         var result = document.querySelector("#result .result");
         if (result) { result.setAttribute("tabindex", "-1"); result.focus(); }
       })
