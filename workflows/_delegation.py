@@ -299,11 +299,12 @@ class Delegations(Part):
         return out
 
     def _copy(self, t: GateTaskIn, d: Delegation) -> GateTaskIn:
-        until = d.ends_at.date().isoformat()
+        # The window's end is exclusive (the day after a --until date begins it): its instant,
+        # not its date, which read as one day too many.
         return t.model_copy(
             update={
                 "key": f"{t.key}{FOR}{d.substitute}{d.copy_suffix}",
-                "title": f"{t.title} (for {d.delegator}, delegation {d.id} until {until})",
+                "title": f"{t.title} (for {d.delegator}, delegation {d.id} until {iso(d.ends_at)})",
                 "assignee": d.substitute,
             }
         )
