@@ -137,6 +137,19 @@ def test_a_cookie_copied_before_logout_is_no_session_after_it(
     assert _client(web, copied).get("/work").status_code == 303
 
 
+def test_an_openid_connect_session_copied_before_logout_is_no_session_after_it(
+    web: Served, web_idp: IdentityProvider
+) -> None:
+    http = httpx.Client(base_url=web.base, timeout=60)
+    page = http.get("/login")
+    answer = http.post("/login", data={"csrf": csrf_of(page.text), "token": web_idp.token("bo")})
+    assert answer.status_code == 303
+    copied = http.cookies[COOKIE]
+    assert _client(web, copied).get("/work").status_code == 200
+    assert http.post("/logout", data={"csrf": csrf_of(http.get("/work").text)}).status_code == 303
+    assert _client(web, copied).get("/work").status_code == 303
+
+
 def test_revoking_one_token_ends_its_sessions_in_the_ledger(
     web: Served, web_ledger: Ledger
 ) -> None:
