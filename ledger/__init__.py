@@ -1,5 +1,5 @@
-"""Persistence of the audit trail, the task inbox, the model registry and the API tokens:
-hash-chained, append-only, idempotent."""
+"""Persistence of the audit trail, the task inbox, the model registry, the API tokens and the
+dashboard's sessions: hash-chained, append-only, idempotent."""
 
 from governance.audit import ChainBreak
 from ledger._errors import (
@@ -17,6 +17,7 @@ from ledger._registry import PublishedModel, check_publishable
 from ledger._report_check import ReportProblem, VerifyReport
 from ledger._tokens import TOKEN_PREFIX, ApiToken, TokenState
 from ledger._tokens import check_request as check_token_request
+from ledger._web_sessions import WebSession
 
 __all__ = [
     "TOKEN_PREFIX",
@@ -43,6 +44,7 @@ __all__ = [
     "TaskClosure",
     "TokenState",
     "VerifyReport",
+    "WebSession",
     "check_publishable",
     "check_token_request",
 ]

@@ -41,7 +41,7 @@ from governance.audit import (
     canonical_time,
     event_hash,
 )
-from ledger import _outbox, _registry, _report_check, _reports, _tokens
+from ledger import _outbox, _registry, _report_check, _reports, _tokens, _web_sessions
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
 from ledger._engine import utc as _utc
 from ledger._errors import (
@@ -57,6 +57,7 @@ from ledger._registry import PublishedModel
 from ledger._report_check import VerifyReport, Vouch
 from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
 from ledger._tokens import ApiToken
+from ledger._web_sessions import WebSession
 
 __all__ = ["VERSION_TABLE", "ChainHead", "DueShift", "Ledger", "TaskChange"]
 
@@ -512,20 +513,59 @@ class Ledger:
     def revoke_token(self, token_id: str, *, now: datetime | None = None) -> ApiToken | None:
         """Revoke a token (by its public id, or the token itself); the token as it is now
         (revoked; one revoked before keeps its first ``revoked_at``), None when there is no
-        such token."""
+        such token. The dashboard sessions opened with it end too."""
+        now = now or datetime.now(UTC)
         with self._transaction(write=True) as conn:
-            return _tokens.revoke(conn, token_id, now or datetime.now(UTC))
+            found = _tokens.revoke(conn, token_id, now)
+            if found is not None:
+                _web_sessions.end_for_token(conn, found.id, now)
+            return found
 
     def revoke_person(self, person: str, *, now: datetime | None = None) -> int:
-        """Revoke every token of ``person``; how many were not revoked yet."""
+        """Revoke every token of ``person``, and end the dashboard sessions opened with them;
+        how many tokens were not revoked yet."""
+        now = now or datetime.now(UTC)
         with self._transaction(write=True) as conn:
-            return _tokens.revoke_person(conn, person, now or datetime.now(UTC))
+            count = _tokens.revoke_person(conn, person, now)
+            _web_sessions.end_for_person_tokens(conn, person, now)
+            return count
 
     def person_for(self, token: str, now: datetime) -> str | None:
         """The person whose active token ``token`` is; None for a token unknown, revoked,
         expired at ``now``, or not a token at all (compared in constant time)."""
         with self._transaction() as conn:
             return _tokens.person_for(conn, token, now)
+
+    # -- dashboard sessions (see ledger/_web_sessions.py) ------------------------------------
+
+    def open_web_session(
+        self,
+        person: str,
+        expires_at: datetime,
+        *,
+        token_id: str | None = None,
+        subject: str | None = None,
+        now: datetime | None = None,
+    ) -> str:
+        """Open a dashboard session of ``person``, signed in with the API token ``token_id``
+        or as the OpenID Connect ``subject`` (exactly one), until ``expires_at``; its id (256
+        random bits; only its SHA-256 is stored). Deletes the rows of sessions ended or
+        expired more than a day ago. ValueError for bad input (nothing stored)."""
+        with self._transaction(write=True) as conn:
+            return _web_sessions.open_(
+                conn, person, token_id, subject, expires_at, now or datetime.now(UTC)
+            )
+
+    def web_session(self, session_id: str, now: datetime | None = None) -> WebSession | None:
+        """The dashboard session ``session_id`` if it is active: not ended, not expired, and
+        its API token (if it has one) still an active token of its person; else None."""
+        with self._transaction() as conn:
+            return _web_sessions.active(conn, session_id, now or datetime.now(UTC))
+
+    def end_web_session(self, session_id: str, *, now: datetime | None = None) -> bool:
+        """End (sign out) the dashboard session ``session_id``; whether it was open."""
+        with self._transaction(write=True) as conn:
+            return _web_sessions.end(conn, session_id, now or datetime.now(UTC))
 
     # -- notification outbox (see ledger/_outbox.py) -------------------------------------------
 

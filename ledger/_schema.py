@@ -157,3 +157,21 @@ deliveries = sa.Table(
 """One notification to one channel target (made by migration 0006): ``pending`` until sent
 (``attempts`` so far, the next not before ``next_attempt_at``; a postman sending it holds
 it until ``claimed_until``), then ``delivered``, or ``dead`` once the attempts ran out."""
+
+web_sessions = sa.Table(
+    "web_sessions",
+    metadata,
+    sa.Column("id_sha256", sa.String(64), primary_key=True),
+    sa.Column("person", sa.String(200), nullable=False),
+    sa.Column("token_id", sa.String(16), nullable=True),
+    sa.Column("subject", sa.String(500), nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("ended_at", sa.DateTime(timezone=True), nullable=True),
+    sa.Index("ix_web_sessions_token_id", "token_id"),
+    sa.Index("ix_web_sessions_expires_at", "expires_at"),
+)
+"""The dashboard's sessions (made by migration 0007): the SHA-256 of each session's random id
+(the signed cookie holds the id), whose it is, with which API token (``token_id``) or OpenID
+Connect subject (``subject``), until when. Signing out, or revoking the token, sets
+``ended_at``; rows ended or expired more than a day ago are deleted at later sign-ins."""

@@ -137,7 +137,8 @@ def revoke(
     ledger_url: LedgerUrl = None,
 ) -> None:
     """Revoke one token (TOKEN_ID), or every token of a person (--person ID). A revoked
-    token is refused at once (401); it stays listed, with when it was revoked."""
+    token is refused at once (401), and the dashboard sessions signed in with it end; it
+    stays listed, with when it was revoked."""
     if (token_id is None) == (person is None):
         raise fail("give a TOKEN_ID or --person ID (one of them)", 2)
     s = settings(data_dir=data_dir, ledger_url=ledger_url)

@@ -176,10 +176,11 @@ async def _viewer(request: Request) -> Viewer:
     session = Session.of(unsign(secret_of(s.settings), COOKIE, request.cookies.get(COOKIE)), now)
     if session is None:
         raise LoginRequired()
-    if session.token_id is not None:
-        token = await asyncio.to_thread(s.ledger.token, session.token_id)
-        if token is None or token.person != session.person or token.state(now) != "active":
-            raise LoginRequired("the token of this session is no longer valid: sign in again")
+    # One query: the session is open in the ledger (not signed out, not expired) and its
+    # token, if it has one, is still an active token of the same person.
+    kept = await asyncio.to_thread(s.ledger.web_session, session.sid, now)
+    if kept is None or kept.person != session.person or kept.token_id != session.token_id:
+        raise LoginRequired("this session has ended (signed out, or its token revoked): sign in")
     request.state.person = session.person  # for the access log
     pmo = session.person in s.settings.pmo or not set(session.groups).isdisjoint(
         s.settings.pmo_groups

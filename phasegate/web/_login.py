@@ -1,4 +1,5 @@
-"""Signing in with a personal API token (or an OpenID Connect token), and out."""
+"""Signing in with a personal API token (or an OpenID Connect token), and out: signing in
+opens a session in the ledger, signing out ends it there (not only in the browser)."""
 
 from __future__ import annotations
 
@@ -104,6 +105,7 @@ async def login(request: Request) -> Response:
     expires = now + LIFETIME
     token_id = None
     groups: tuple[str, ...] = ()
+    subject: str | None = None
     if person.via == "token":
         found = await asyncio.to_thread(s.ledger.token, token)
         if found is None or not token.startswith(TOKEN_PREFIX):  # revoked meanwhile, say
@@ -117,7 +119,21 @@ async def login(request: Request) -> Response:
         # The PMO groups among the JWT's (the API's rule): kept, to be checked per request.
         named = oidc_groups(claims.get(s.settings.oidc_groups_claim))
         groups = tuple(sorted(named & set(s.settings.pmo_groups)))
-    session = Session(person.id, person.via, token_id, expires, new_csrf(), groups)
+        sub = claims.get("sub")  # the provider's own id of the person, when it sends one
+        subject = sub if isinstance(sub, str) and sub else person.id
+    try:
+        sid = await asyncio.to_thread(
+            s.ledger.open_web_session,
+            person.id,
+            expires,
+            token_id=token_id,
+            subject=subject,
+            now=now,
+        )
+    except ValueError as exc:  # the token's or the JWT's expiry is already past, say
+        log.info("web.login_refused", reason="session", error=str(exc))
+        return _login_page(request, next_, f"cannot sign in with this token: {exc}", 401)
+    session = Session(person.id, person.via, token_id, expires, new_csrf(), groups, sid)
     response = RedirectResponse(next_, status_code=303)
     _cookie(
         response,
@@ -134,6 +150,8 @@ async def login(request: Request) -> Response:
 @router.post("/logout")
 async def logout(request: Request, viewer: Signed) -> Response:
     check_csrf(viewer, await form(request))
+    # Ended on the server: a copy of the cookie taken before is no session any more.
+    await asyncio.to_thread(services(request).ledger.end_web_session, viewer.session.sid)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     log.info("web.signed_out", person=viewer.id)

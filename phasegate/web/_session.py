@@ -1,10 +1,13 @@
-"""The dashboard's session: a cookie signed with HMAC-SHA256 that holds who signed in, with
-which API token (its public id, never the token), until when, and the session's CSRF token.
+"""The dashboard's session: a cookie signed with HMAC-SHA256 that holds the session's id, who
+signed in, with which API token (its public id, never the token), until when, and the
+session's CSRF token.
 
-Nothing in it is secret (it is signed, not encrypted): a person's browser holds their own id.
-The token id lets every request check that the token is still active, so revoking it (``token
-revoke``) ends the sessions it opened at their next request. An OpenID Connect session cannot
-be re-checked that way; it ends at the JWT's own expiry, if that comes before ``LIFETIME``.
+The server keeps the session too (the ledger's ``web_sessions``, only the SHA-256 of its id),
+and every request checks it there, in one query: not ended (signing out ends it, so a copy of
+the cookie taken before is no session after), not expired, and its API token still active
+(revoking the token, ``token revoke``, ends its sessions). The signature keeps the cookie's
+other fields honest; an OpenID Connect session ends at the JWT's own expiry, if that comes
+before ``LIFETIME``.
 """
 
 from __future__ import annotations
@@ -111,6 +114,9 @@ class Session:
     groups: tuple[str, ...] = ()
     """An OpenID Connect session's groups (from the JWT) that were PMO groups at sign-in;
     checked again against ``pmo_groups`` at every request, as the API checks a JWT's."""
+    sid: str = ""
+    """The session's id in the ledger (``Ledger.open_web_session``); a cookie without one is
+    no session."""
 
     def data(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -119,6 +125,7 @@ class Session:
             "k": self.token_id,
             "exp": int(self.expires.timestamp()),
             "csrf": self.csrf,
+            "s": self.sid,
         }
         if self.groups:
             out["g"] = list(self.groups)
@@ -129,7 +136,9 @@ class Session:
         """The session of a cookie's data; None when it is malformed or has expired."""
         if data is None:
             return None
-        person, via, token_id, exp, csrf = (data.get(k) for k in ("p", "via", "k", "exp", "csrf"))
+        person, via, token_id, exp, csrf, sid = (
+            data.get(k) for k in ("p", "via", "k", "exp", "csrf", "s")
+        )
         groups = data.get("g", [])
         if (
             not isinstance(groups, list)
@@ -140,15 +149,16 @@ class Session:
             or not (token_id is None or isinstance(token_id, str))
             or not isinstance(exp, int)
             or not isinstance(csrf, str)
+            or not isinstance(sid, str)
+            or not sid
             or (via == "token") != (token_id is not None)
         ):
             return None
         expires = datetime.fromtimestamp(exp, UTC)
         if expires <= now:
             return None
-        return cls(
-            person, "token" if via == "token" else "oidc", token_id, expires, csrf, tuple(groups)
-        )
+        kind: Literal["token", "oidc"] = "token" if via == "token" else "oidc"
+        return cls(person, kind, token_id, expires, csrf, tuple(groups), sid)
 
     def csrf_ok(self, sent: str | None) -> bool:
         return sent is not None and hmac.compare_digest(sent.encode(), self.csrf.encode())

@@ -148,3 +148,19 @@ def test_no_ledger_is_created_by_refused_or_reading_commands(
     result = cli("token", *args)
     assert result.exit_code in (1, 2), result.output
     assert not (data_dir / "ledger.db").exists()
+
+
+def test_revoke_ends_the_dashboard_sessions_of_the_token_or_the_person(data_dir: Path) -> None:
+    (a1, _), (a2, _), (b1, _) = (create("--person", p) for p in ("anna", "anna", "bo"))
+    later = datetime.now(UTC) + timedelta(hours=1)
+    with ledger_at(data_dir) as ledger:  # as the dashboard opens it, and signs people in
+        sessions = [
+            ledger.open_web_session(person, later, token_id=token_id)
+            for person, token_id in (("anna", a1), ("anna", a2), ("bo", b1))
+        ]
+    assert cli("token", "revoke", a1).exit_code == 0
+    with ledger_at(data_dir) as ledger:
+        assert [ledger.web_session(s) is not None for s in sessions] == [False, True, True]
+    assert cli("token", "revoke", "--person", "anna").exit_code == 0
+    with ledger_at(data_dir) as ledger:
+        assert [ledger.web_session(s) is not None for s in sessions] == [False, False, True]

@@ -108,14 +108,19 @@ def test_a_signed_value_cannot_be_altered_or_moved_to_another_cookie() -> None:
 
 def test_an_expired_or_malformed_session_is_none() -> None:
     now = datetime.now(UTC)
-    live = _session.Session("anna", "token", "3f9c1a7e02bd", now + timedelta(hours=1), "c")
+    live = _session.Session(
+        "anna", "token", "3f9c1a7e02bd", now + timedelta(hours=1), "c", sid="s" * 43
+    )
     assert _session.Session.of(live.data(), now) == live.__class__(
         "anna",
         "token",
         "3f9c1a7e02bd",
         datetime.fromtimestamp(int(live.expires.timestamp()), UTC),
         "c",
+        sid="s" * 43,
     )
+    assert _session.Session.of({**live.data(), "s": ""}, now) is None  # no session id
+    assert _session.Session.of({**live.data(), "s": None}, now) is None
     assert _session.Session.of(live.data(), now + timedelta(hours=2)) is None
     assert (
         _session.Session.of({**live.data(), "k": None}, now) is None
