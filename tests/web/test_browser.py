@@ -201,3 +201,18 @@ def test_a_project_under_control_draws_its_earned_value(
     expect(page.get_by_role("heading", name="Open exception: Exception EX-1")).to_be_visible()
     shot(page, "project-under-control")
     context.close()
+
+
+def test_the_api_docs_render_their_operations_with_nothing_from_another_host(
+    browser: Browser, web: Served
+) -> None:
+    context = browser.new_context(base_url=web.base, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto("/api/docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/projects").first).to_be_visible()
+    shot(page, "api-docs")
+    assert asked and all(url.startswith(web.base) for url in asked), asked
+    context.close()
