@@ -320,13 +320,25 @@ async def project_feed(client: Client, ledger: Ledger, project_id: str) -> bytes
 
 
 async def person_feed(
-    client: Client, ledger: Ledger, person: str, project_id: str | None = None
+    client: Client,
+    ledger: Ledger,
+    person: str,
+    project_id: str | None = None,
+    *,
+    named: bool = False,
 ) -> bytes:
     """``person``'s feed over project ``project_id``, or over every running project that
-    names them."""
+    names them: with ``named``, a ProjectError (``NotNamed``) when none does (a mistyped
+    name), rather than an empty feed (what a subscribed calendar wants)."""
     from phasegate import service
 
     projects = [project_id] if project_id is not None else await _naming(client, person)
+    if named and not projects:
+        raise service.ProjectError(
+            f"no running project names {person!r} (a person is named by their id in a "
+            "project's charter): no feed written",
+            "NotNamed",
+        )
     entries: list[Entry] = []
     for pid in projects:
         try:

@@ -589,8 +589,19 @@ async def complete_task(
             "TaskClosed",
         )
     arg = command_input(CompleteTaskInput, actor=actor, comment=comment, key=task.key)
-    st = await send_update(client, project(task.project_id), ProjectWorkflow.complete_task, arg)
+    try:
+        st = await send_update(client, project(task.project_id), ProjectWorkflow.complete_task, arg)
+    except ProjectError as exc:
+        raise ProjectError(_by_id(str(exc), task), exc.kind) from None
     return CompletedTask(task, st)
+
+
+def _by_id(message: str, task: Task) -> str:
+    """The project's refusal ``message`` naming ``task`` as the person named it, by its id
+    and title, not by its key within the project (``idea_gate/1/decide/anna``)."""
+    message = message.replace(f'"{task.title}" ({task.key})', f'"{task.title}" (task {task.id})')
+    message = message.replace(f"task {task.key}", f'task {task.id} ("{task.title}")')
+    return message.replace(task.key, f"task {task.id}")
 
 
 LIST_PAGE = 1000

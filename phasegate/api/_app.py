@@ -9,6 +9,10 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from swagger_ui_bundle import swagger_ui_path
 from temporalio.client import Client
 
 from ledger import Ledger
@@ -89,7 +93,7 @@ def create_app(
         version="0.1.0",
         description=DESCRIPTION,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # served below, with Swagger UI's files from this machine
         redoc_url=None,
         lifespan=lifespan,
     )
@@ -108,8 +112,29 @@ def create_app(
         audit,
     ):
         app.include_router(module.router)
+    _install_docs(app)
     _errors.install(app)
     install_web(app)  # the dashboard's pages and /static (after the errors: it wraps one)
     app.add_middleware(BodyLimit, limit=MAX_BODY_BYTES)
     app.add_middleware(AccessLog)  # added last: outermost, so it sees every answer
     return app
+
+
+SWAGGER_UI = "/api/docs/ui"
+"""Where Swagger UI's own files are served from: the copy the ``swagger-ui-bundle-v2`` package
+ships, so the docs work on a network that reaches no CDN."""
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/api/docs``: Swagger UI over the OpenAPI document, every asset from this server."""
+    app.mount(SWAGGER_UI, StaticFiles(directory=str(swagger_ui_path)), name="swagger-ui")
+
+    @app.get("/api/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/api/openapi.json",
+            title="phasegate - API docs",
+            swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        )

@@ -61,7 +61,8 @@ def export(
     with existing(s) as ledger:
         if person is not None:
             feed = with_client(
-                s, lambda client: calendar.person_feed(client, ledger, person, project)
+                s,
+                lambda client: calendar.person_feed(client, ledger, person, project, named=True),
             )
         else:
             assert project is not None

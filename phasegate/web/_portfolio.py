@@ -106,15 +106,20 @@ class Card:
     row: ProjectRow
     awaited: list[str]
     """Who the open decisions wait for: the holders of their open decide tasks."""
+    gates: dict[str, str] = field(default_factory=dict)
+    """The titles of its model's gates, by gate (``idea_gate``), where the model gives them."""
 
     @property
     def waiting_for(self) -> str:
-        """What the project awaits, in words: ``gate idea_gate``, ``hold``, ``-``."""
+        """What the project awaits, in words: ``gate: Beslutspunkt 1: starta förstudie`` (the
+        gate's title, else its id), ``resume (held by anna)``, ``-``."""
         kind, _, what = self.row.awaiting.partition(":")
         if not self.row.awaiting:
             return "-"
         if kind == "hold":
             return f"resume (held by {self.row.held_by or '?'})"
+        if kind == "gate" and what:
+            return f"gate: {self.gates.get(what, what)}"
         return f"{kind} {what}".strip()
 
 
@@ -135,35 +140,46 @@ class Board:
         return sum(len(c.cards) for c in self.columns)
 
 
-async def phases_of(
-    client: Client, ledger: Ledger, rows: list[ProjectRow]
-) -> dict[str, list[tuple[str, str]]]:
-    """Each model's phases in order, as (id, title): from the model itself when the project
-    pinned a built-in or published one, else from one of its projects' status (ids only)."""
-    out: dict[str, list[tuple[str, str]]] = {}
+@dataclass(frozen=True)
+class Names:
+    """A model's phases in order, as (id, title), and its gates' titles by gate state."""
+
+    phases: list[tuple[str, str]]
+    gates: dict[str, str] = field(default_factory=dict)
+
+
+async def phases_of(client: Client, ledger: Ledger, rows: list[ProjectRow]) -> dict[str, Names]:
+    """Each model's phases and gate titles: from the model itself when the project pinned a
+    built-in or published one, else from one of its projects' status (ids only)."""
+    out: dict[str, Names] = {}
     for row in rows:
         if row.model in out:
             continue
         model = await asyncio.to_thread(pinned_model, ledger, row.model, row.model_hash)
         if model is not None:
-            out[row.model] = [(p.id, p.title or p.id) for p in model.phases]
+            out[row.model] = Names(
+                [(p.id, p.title or p.id) for p in model.phases],
+                {p.gate_state: p.gate.title for p in model.phases if p.gate.title},
+            )
             continue
         st = await status_or_none(client, row.project_id) if row.status == "running" else None
-        out[row.model] = [(p, p) for p in st.phases] if st is not None else []
+        out[row.model] = Names([(p, p) for p in st.phases] if st is not None else [])
     return out
 
 
-def boards(cards: list[Card], phases: dict[str, list[tuple[str, str]]]) -> list[Board]:
+def boards(cards: list[Card], names: dict[str, Names]) -> list[Board]:
     """One board per model, a column per phase in the model's order, then one for ended
-    projects; empty columns are kept, so the flow reads whole."""
+    projects; empty columns are kept, so the flow reads whole. Each card learns its model's
+    gate titles."""
     out: dict[str, Board] = {}
     for card in cards:
+        model = names.get(card.row.model, Names([]))
+        card.gates = model.gates
         board = out.get(card.row.model)
         if board is None:
             board = out[card.row.model] = Board(
                 card.row.model,
-                [Column(pid, title) for pid, title in phases.get(card.row.model, [])]
-                + [Column(ENDED, "Ended")],
+                [Column(pid, title) for pid, title in model.phases] + [Column(ENDED, "Ended")],
             )
         phase = ENDED if card.row.status != "running" else card.row.phase
         column = next((c for c in board.columns if c.phase == phase), None)

@@ -99,6 +99,12 @@ def test_calendar_export_over_every_running_project_keeps_its_uids(
     project = setup_cli("calendar", "export", "--project", pid).stdout
     assert f"{pid}-gate-idea-1@phasegate" in uids(project.encode())
     assert "--person" in setup_cli("calendar", "export", code=2).stderr
+    # A person no running project names (a typo) is said so, and no feed is written.
+    nobody = tmp_path / "nobody.ics"
+    refused = setup_cli("calendar", "export", "--person", "nobody", "-o", nobody, code=1)
+    assert "no running project names 'nobody'" in refused.stderr and not nobody.exists()
+    refused = setup_cli("calendar", "export", "--person", "nobody", code=1)
+    assert refused.stdout == "" and "no feed written" in refused.stderr
 
 
 def test_delegate_list_and_revoke_from_the_command_line(setup_cli: Cli, pid: str) -> None:

@@ -100,6 +100,8 @@ def test_a_decide_task_is_done_by_deciding(as_: dict[str, Api], pid: str) -> Non
     [decide] = [t for t in tasks_of(as_["anna"], project=pid) if t["title"].startswith("Decide")]
     status, kind, message = error(as_["anna"].post(f"/api/tasks/{decide['id']}/complete"))
     assert status == 409 and kind == "DecideTask" and "gate decide" in message
+    assert message.startswith(f'task {decide["id"]} ("{decide["title"]}") is a decision')
+    assert decide["key"] not in message
 
 
 @pytest.mark.parametrize("task_id", ["999999", "0", str(2**40)])

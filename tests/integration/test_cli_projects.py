@@ -147,9 +147,14 @@ def test_a_review_task_is_completed_from_the_cli_by_its_id(
     assert [str(t["id"]) for t in listed] == [review, decide]  # the same ids in JSON
 
     _, err = run("tasks", "complete", review, "--as", "bo", code=1)
-    assert err.startswith('error: "bo" may not complete task "Bedöm idébeskrivningen"')
+    assert err.startswith(
+        f'error: "bo" may not complete task "Bedöm idébeskrivningen" (task {review}): only'
+    )
     _, err = run("tasks", "complete", decide, "--as", "anna", code=1)
     assert "vote with `phasegate gate decide`" in err
+    # Named as the person named it: by its id and title, not by its key in the project.
+    title = "Decide gate: Beslutspunkt 1: starta förstudie (round 1)"
+    assert err.startswith(f'error: task {decide} ("{title}") is a decision') and "/" not in err
     _, err = run("tasks", "complete", "999999", "--as", "anna", code=1)
     assert err.startswith("error: no task 999999 in the ledger (`phasegate tasks` lists")
 

@@ -5,6 +5,7 @@ there. Screenshots of the main pages go to test-artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -69,7 +70,8 @@ def test_sign_in_see_the_portfolio_and_open_a_project(
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Portfolio")).to_be_visible()
     card = page.locator("article.pcard", has=page.get_by_role("link", name=pid))
-    expect(card).to_contain_text("gate idea_gate")
+    expect(card).to_contain_text("gate: Beslutspunkt 1: starta förstudie")  # the model's title
+    expect(card).not_to_contain_text("idea_gate")
     expect(card).to_contain_text("anna")  # who the gate awaits
     shot(page, "portfolio")
     page.get_by_role("link", name=pid).click()
@@ -200,4 +202,40 @@ def test_a_project_under_control_draws_its_earned_value(
     expect(chart).to_be_visible()
     expect(page.get_by_role("heading", name="Open exception: Exception EX-1")).to_be_visible()
     shot(page, "project-under-control")
+    context.close()
+
+
+def test_the_api_docs_render_their_operations_with_nothing_from_another_host(
+    browser: Browser, web: Served
+) -> None:
+    context = browser.new_context(base_url=web.base, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.goto("/api/docs")
+    expect(page.locator(".opblock").first).to_be_visible()
+    expect(page.locator(".opblock-summary-path", has_text="/api/projects").first).to_be_visible()
+    shot(page, "api-docs")
+    assert asked and all(url.startswith(web.base) for url in asked), asked
+    context.close()
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_every_column_of_the_portfolio_is_on_the_page_at_laptop_and_phone_width(
+    browser: Browser, web: Served, web_tokens: dict[str, str], pid: str, width: int, height: int
+) -> None:
+    context = sign_in(browser, web, web_tokens["anna"], phone=width < 640)
+    page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto("/")
+    columns = page.locator("section.column")
+    expect(columns.last).to_have_attribute("aria-label", re.compile(r"^Ended: "))
+    # No column runs off the right of the page: the board wraps, nothing hides in a scroller.
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for i in range(columns.count()):
+        box = columns.nth(i).bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, i
+    columns.last.scroll_into_view_if_needed()
+    expect(columns.last).to_be_in_viewport()
+    shot(page, f"portfolio-{width}")
     context.close()
