@@ -71,8 +71,6 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("deliverable", "submit", "new-crm", "X", "--as", "anna", "--url", "https://x.org/a"),
-        ("deliverable", "list", "new-crm"),
         ("iteration", "status", "new-crm"),
         ("report", "new-crm"),
         ("model", "publish", "governance/builtin/prince2.yaml"),
@@ -203,6 +201,7 @@ def test_model_commands_still_read_local_files(url: str) -> None:
         ),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "close"),
+        ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
     ],
     ids=" ".join,
 )
@@ -231,6 +230,8 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
             "1",
         ),
         ("change", "list", "new-crm"),
+        ("deliverable", "list", "new-crm"),
+        ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "widen", "--tolerance", "cost=5%"),
     ],

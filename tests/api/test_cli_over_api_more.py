@@ -1,0 +1,71 @@
+"""`deliverable ...`, `report`, `delegate`/`delegation ...`, `calendar export` and `iteration
+...` over the REST API (``PHASEGATE_API_URL`` and ``PHASEGATE_TOKEN`` set), on projects of the
+example charter: the same command given locally (``--as``) and over the API (the token's
+person) prints the same (each project's id and the times aside, where two projects are
+compared); refusals come back as the local mode prints them, and ``--as`` naming another
+person is refused before anything is sent."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from api_support import RemoteCli, new_project
+
+from ledger import Ledger
+from tests.integration.conftest import Cli
+
+pytestmark = pytest.mark.devserver
+
+TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?(?:[+-]\d\d:\d\d|Z)?")
+
+
+def same(local: str, local_pid: str, over: str, api_pid: str) -> None:
+    """The two outputs are the same, each project's id and every time aside."""
+
+    def plain(text: str, pid: str) -> str:
+        return TIME.sub("<time>", text.replace(pid, "<pid>"))
+
+    assert plain(over, api_pid) == plain(local, local_pid)
+
+
+def test_deliverables_over_the_api_print_what_the_local_mode_prints(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, tmp_path: Path, ledger: Ledger
+) -> None:
+    here, there = new_project(setup_cli, tmp_path), new_project(setup_cli, tmp_path)
+    david = remote("david")
+    paper = tmp_path / "idea.md"
+    paper.write_text("# The idea\n", encoding="utf-8")
+    submit = ("deliverable", "submit")
+    args = ("Idébeskrivning", "--file", str(paper), "--comment", "second draft")
+    local = setup_cli(*submit, here, *args, "--as", "david")
+    over = david(*submit, there, *args)
+    same(local.stdout, here, over.stdout, there)
+    assert "Idébeskrivning: version 2 of 2, sha256 " in over.stdout
+    url = ("Idébeskrivning", "--url", "https://docs.example.org/idea", "--json")
+    same(
+        setup_cli(*submit, here, *url, "--as", "david").stdout,
+        here,
+        david(*submit, there, *url, "--as", "david").stdout,  # --as the token's person
+        there,
+    )
+    for extra in ((), ("--json",)):
+        command = ("deliverable", "list", there, *extra)
+        assert remote("anna")(*command).stdout == setup_cli(*command).stdout, command
+
+    before = ledger.last_seq(there)
+    other = david(*submit, there, *args, "--as", "anna", code=2)
+    assert other.stderr.startswith("error: --as anna: over the API you act as david")
+    missing = ("Idébeskrivning", "--file", str(tmp_path / "none.md"))
+    assert (
+        david(*submit, there, *missing, code=1).stderr
+        == setup_cli(*submit, there, *missing, "--as", "david", code=1).stderr
+    )
+    unlisted = ("Nope", "--url", "https://docs.example.org/nope")
+    refused = david(*submit, there, *unlisted, code=1)
+    local_refused = setup_cli(*submit, here, *unlisted, "--as", "david", code=1)
+    same(local_refused.stderr, here, refused.stderr, there)
+    assert refused.stderr.startswith("error: ")
+    assert ledger.last_seq(there) == before
