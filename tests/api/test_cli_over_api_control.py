@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from api_support import RemoteCli
+from api_support import RemoteCli, eventually
 
 from ledger import Ledger
 from tests.integration.conftest import Cli
@@ -131,3 +131,28 @@ def test_progress_changes_and_the_exception_print_what_the_local_mode_prints(
         args = ("change", "list", there, *extra)
         assert ben(*args).stdout == setup_cli(*args).stdout, args
     same(setup_cli("change", "list", here).stdout, here, ben("change", "list", there).stdout, there)
+
+    # The reports the progress report issued (a highlight and an exception report), as the
+    # ledger holds them: the same whichever way they are read.
+    listed = eventually(
+        lambda: setup_cli("report", there, "--list").stdout, lambda out: out.count("\n") >= 2
+    )
+    assert ben("report", there, "--list").stdout == listed
+    for command in (
+        ("report", there),
+        ("report", there, "--list", "--format", "json"),
+        ("report", there, "--list", "--kind", "exception"),
+        ("report", there, "--kind", "exception"),
+        ("report", there, "--kind", "exception", "--number", "1", "--format", "json"),
+        ("report", there, "--kind", "highlight", "--number", "1"),
+    ):
+        assert ben(*command).stdout == setup_cli(*command).stdout, command
+    assert ben("report", there).stdout.startswith("# ")
+    for command, code in (
+        (("report", there, "--number", "1"), 2),  # both kinds have a #1
+        (("report", there, "--kind", "exception", "--number", "9"), 1),
+        (("report", there, "--list", "--number", "1"), 2),
+    ):
+        over = ben(*command, code=code)
+        assert over.stderr == setup_cli(*command, code=code).stderr, command
+        assert over.stderr.startswith("error: ") and over.stdout == ""

@@ -72,7 +72,6 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
     "args",
     [
         ("iteration", "status", "new-crm"),
-        ("report", "new-crm"),
         ("model", "publish", "governance/builtin/prince2.yaml"),
         ("token", "list"),
         ("worker",),
@@ -232,6 +231,8 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
         ("change", "list", "new-crm"),
         ("deliverable", "list", "new-crm"),
         ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
+        ("report", "new-crm", "--number", "1"),
+        ("report", "new-crm", "--list"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "widen", "--tolerance", "cost=5%"),
     ],
