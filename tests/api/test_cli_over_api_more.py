@@ -69,3 +69,59 @@ def test_deliverables_over_the_api_print_what_the_local_mode_prints(
     same(local_refused.stderr, here, refused.stderr, there)
     assert refused.stderr.startswith("error: ")
     assert ledger.last_seq(there) == before
+
+
+def test_delegations_over_the_api_print_what_the_local_mode_prints(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, tmp_path: Path, ledger: Ledger
+) -> None:
+    here, there = new_project(setup_cli, tmp_path), new_project(setup_cli, tmp_path)
+    anna, erik = remote("anna"), remote("erik")
+    window = ("--to", "erik", "--from", "2026-11-01", "--until", "2099-03-05", "--reason", "away")
+    local = setup_cli("delegate", here, "--as", "anna", *window)
+    over = anna("delegate", there, *window)
+    same(local.stdout, here, over.stdout, there)
+    assert (
+        over.stdout.startswith("delegation 1: erik for anna (") and "until 2099-03-0" in over.stdout
+    )
+    twice = anna("delegate", there, *window, "--json", code=1)  # one substitute at a time
+    local_twice = setup_cli("delegate", here, "--as", "anna", *window, "--json", code=1)
+    same(local_twice.stderr, here, twice.stderr, there)
+    assert "one substitute at a time" in twice.stderr
+    for extra in ((), ("--json",)):
+        command = ("delegation", "list", there, *extra)
+        assert erik(*command).stdout == setup_cli(*command).stdout, command
+
+    before = ledger.last_seq(there)
+    other = anna("delegate", there, *window, "--as", "bo", code=2)
+    assert other.stderr.startswith("error: --as bo: over the API you act as anna")
+    assert anna("delegation", "revoke", there, "1", "--as", "erik", code=2).stderr.startswith(
+        "error: --as erik: over the API you act as anna"
+    )
+    bad = ("--to", "erik", "--from", "2026-11-01", "--until", "someday")
+    assert (
+        anna("delegate", there, *bad, code=2).stderr
+        == setup_cli("delegate", there, "--as", "anna", *bad, code=2).stderr
+    )
+    self_ = ("--to", "anna", "--from", "2026-11-01", "--until", "2099-03-05")
+    refused = anna("delegate", there, *self_, code=1)
+    same(
+        setup_cli("delegate", here, "--as", "anna", *self_, code=1).stderr,
+        here,
+        refused.stderr,
+        there,
+    )
+    assert ledger.last_seq(there) == before
+
+    # Revoked by the substitute, as locally; then nothing is left to revoke.
+    assert erik("delegation", "revoke", there, "1", "--comment", "back").stdout == (
+        "delegation 1 revoked\n"
+    )
+    setup_cli("delegation", "revoke", here, "1", "--as", "erik", "--comment", "back")
+    gone = erik("delegation", "revoke", there, "1", code=1)
+    same(
+        setup_cli("delegation", "revoke", here, "1", "--as", "erik", code=1).stderr,
+        here,
+        gone.stderr,
+        there,
+    )
+    assert erik("delegation", "list", there).stdout == setup_cli("delegation", "list", there).stdout

@@ -201,6 +201,8 @@ def test_model_commands_still_read_local_files(url: str) -> None:
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "close"),
         ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
+        ("delegate", "new-crm", "--to", "erik", "--from", "2027-03-01", "--until", "2027-03-05"),
+        ("delegation", "revoke", "new-crm", "1"),
     ],
     ids=" ".join,
 )
@@ -233,6 +235,9 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
         ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
         ("report", "new-crm", "--number", "1"),
         ("report", "new-crm", "--list"),
+        ("delegate", "new-crm", "--to", "erik", "--from", "2027-03-01", "--until", "2027-03-05"),
+        ("delegation", "list", "new-crm"),
+        ("delegation", "revoke", "new-crm", "1"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "widen", "--tolerance", "cost=5%"),
     ],
