@@ -125,3 +125,34 @@ def test_delegations_over_the_api_print_what_the_local_mode_prints(
         there,
     )
     assert erik("delegation", "list", there).stdout == setup_cli("delegation", "list", there).stdout
+
+
+def test_calendar_export_over_the_api_is_the_local_feed(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, tmp_path: Path
+) -> None:
+    pid = new_project(setup_cli, tmp_path)
+    remote("david")("gate", "request", pid)  # a decision with a deadline: events
+    anna = remote("anna")
+    stamp = re.compile(r"^DTSTAMP:.*$", re.MULTILINE)
+    for command in (
+        ("calendar", "export", "--project", pid),
+        ("calendar", "export", "--person", "anna", "--project", pid),
+    ):
+        over, local = anna(*command).stdout, setup_cli(*command).stdout
+        assert stamp.sub("DTSTAMP", over) == stamp.sub("DTSTAMP", local), command
+        assert "BEGIN:VEVENT" in over
+    local_file, api_file = tmp_path / "local.ics", tmp_path / "api.ics"
+    command = ("calendar", "export", "--project", pid, "-o")
+    written = setup_cli(*command, str(local_file)).stderr
+    assert anna(*command, str(api_file)).stderr == written.replace("local.ics", "api.ics")
+    assert written.endswith(f"events written to {local_file}\n")
+    stamp_bytes = re.compile(rb"^DTSTAMP:.*$", re.MULTILINE)
+    assert stamp_bytes.sub(b"", api_file.read_bytes()) == stamp_bytes.sub(
+        b"", local_file.read_bytes()
+    )
+    assert b"\r\n" in api_file.read_bytes()
+    refused = anna("calendar", "export", "--person", "bo", code=1)
+    assert refused.stderr == "error: only the person themself or the PMO reads their calendar\n"
+    assert (
+        anna("calendar", "export", code=2).stderr == setup_cli("calendar", "export", code=2).stderr
+    )

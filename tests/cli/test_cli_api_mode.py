@@ -238,6 +238,8 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
         ("delegate", "new-crm", "--to", "erik", "--from", "2027-03-01", "--until", "2027-03-05"),
         ("delegation", "list", "new-crm"),
         ("delegation", "revoke", "new-crm", "1"),
+        ("calendar", "export", "--project", "new-crm"),
+        ("calendar", "export", "--person", "anna"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "widen", "--tolerance", "cost=5%"),
     ],
