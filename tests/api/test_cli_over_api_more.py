@@ -8,13 +8,16 @@ person is refused before anything is sent."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from api_support import RemoteCli, new_project
+from api_support import EXAMPLE, RemoteCli, eventually, new_project
 
+import governance as g
 from ledger import Ledger
+from phasegate.cli import app
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
@@ -156,3 +159,77 @@ def test_calendar_export_over_the_api_is_the_local_feed(
     assert (
         anna("calendar", "export", code=2).stderr == setup_cli("calendar", "export", code=2).stderr
     )
+
+
+ITEMS = """\
+- {id: CRM-1, title: Importera kunder, owner: erik, estimate: 2, points: 3}
+- {id: CRM-2, title: Säljtratt i vyn, owner: cecilia, estimate: 1.5, points: 2}
+"""
+LEFT = re.compile(r"\(\d+\.\d days left\)|\"days_left\": [0-9.e-]+")
+"""The days left: they pass between two commands."""
+
+
+def iterative_model() -> g.GovernanceModel:
+    """Projektflödet from its execution phase on, as the published model cliflow@1.0."""
+    builtin = g.builtin_model("projektflodet@1.0")
+    assert builtin is not None
+    data = builtin.model_dump(mode="json", exclude_none=True)
+    data["name"], data["version"] = "cliflow", "1.0"
+    data["phases"] = [p for p in data["phases"] if p["id"] not in ("idea", "pre_study", "planning")]
+    return g.parse_model(data, "cliflow")
+
+
+def test_an_iteration_over_the_api_prints_what_the_local_mode_prints(
+    remote: Callable[..., RemoteCli], setup_cli: Cli, tmp_path: Path, ledger: Ledger
+) -> None:
+    ledger.publish_model(iterative_model(), "tests")
+    pids = []
+    for _ in range(2):
+        pid = f"it-{uuid.uuid4().hex[:8]}"
+        charter = tmp_path / f"{pid}.yaml"
+        charter.write_text(
+            EXAMPLE.read_text(encoding="utf-8")
+            .replace("id: new-crm", f"id: {pid}")
+            .replace("model: projektflodet@1.0", "model: cliflow@1.0"),
+            encoding="utf-8",
+        )
+        setup_cli("project", "start", charter, "--as", "david")
+        pids.append(pid)
+    here, there = pids
+    for pid in pids:
+        eventually(
+            lambda pid=pid: setup_cli.runner.invoke(app, ["iteration", "status", pid]).exit_code,
+            lambda code: code == 0,
+        )
+    items, more = tmp_path / "items.yaml", tmp_path / "more.yaml"
+    items.write_text(ITEMS, encoding="utf-8")
+    more.write_text("- {id: CRM-4, title: Export, owner: erik, estimate: 0.5, points: 1}\n")
+
+    def both(person: str, *command: str, code: int = 0) -> str:
+        """``command`` locally on one project and over the API on the other: the same."""
+        group, step, *args = command
+        local = setup_cli(group, step, here, *args, "--as", person, code=code)
+        over = remote(person)(group, step, there, *args, code=code)
+        same(LEFT.sub("", local.stdout), here, LEFT.sub("", over.stdout), there)
+        same(local.stderr, here, over.stderr, there)
+        return over.stdout + over.stderr
+
+    plan = ("iteration", "plan", "--file", str(items), "--length", "P3W", "--goal", "Kunder")
+    assert '"bo"' in both("bo", *plan, code=1)
+    assert "outside P2W..P6W" in both("erik", *plan[:4], "--length", "P1W", code=1)
+    assert "step executing" in both("erik", *plan)
+    both("cecilia", "iteration", "done", "CRM-2")
+    assert "CRM-9" in both("erik", "iteration", "done", "CRM-9", code=1)
+    both("erik", "iteration", "add", "--file", str(more), "--comment", "Behövs")
+    both("erik", "iteration", "done", "CRM-1", "CRM-4", "--json")
+    both("erik", "iteration", "close", "--comment", "Klart tidigt")
+    both("erik", "iteration", "demo", "--attendee", "anna", "--feedback", "bo: Importen fungerar")
+    assert "mottagare" in both("erik", "iteration", "deliver", "--decision", "deliver", code=1)
+    both("bo", "iteration", "deliver", "--decision", "deliver", "--comment", "Ut")
+    both("erik", "iteration", "retro", "--keep", "Par", "--obstacle", "leverantor: Test")
+    for extra in ((), ("--json",)):
+        command = ("iteration", "status", there, *extra)
+        over, local = remote("anna")(*command).stdout, setup_cli(*command).stdout
+        assert LEFT.sub("", over) == LEFT.sub("", local), command
+    other = remote("erik")("iteration", "close", there, "--as", "bo", code=2)
+    assert other.stderr.startswith("error: --as bo: over the API you act as erik")

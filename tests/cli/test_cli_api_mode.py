@@ -71,7 +71,6 @@ def test_an_api_url_that_would_expose_the_token_is_refused(bad: str) -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ("iteration", "status", "new-crm"),
         ("model", "publish", "governance/builtin/prince2.yaml"),
         ("token", "list"),
         ("worker",),
@@ -203,6 +202,8 @@ def test_model_commands_still_read_local_files(url: str) -> None:
         ("deliverable", "submit", "new-crm", "X", "--url", "https://x.org/a"),
         ("delegate", "new-crm", "--to", "erik", "--from", "2027-03-01", "--until", "2027-03-05"),
         ("delegation", "revoke", "new-crm", "1"),
+        ("iteration", "done", "new-crm", "CRM-1"),
+        ("iteration", "close", "new-crm"),
     ],
     ids=" ".join,
 )
@@ -240,6 +241,9 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
         ("delegation", "revoke", "new-crm", "1"),
         ("calendar", "export", "--project", "new-crm"),
         ("calendar", "export", "--person", "anna"),
+        ("iteration", "status", "new-crm"),
+        ("iteration", "done", "new-crm", "CRM-1"),
+        ("iteration", "deliver", "new-crm", "--decision", "deliver"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
         ("exception", "decide", "new-crm", "--decision", "widen", "--tolerance", "cost=5%"),
     ],
