@@ -516,6 +516,76 @@ def list_changes(
         say(change_line(c, currency))
 
 
+@change_app.command("show")
+def show_change(
+    project_id: ProjectId,
+    change_id: Annotated[str, typer.Argument(help="The change's id (CR-1).")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """One change request as it stands (its votes, who it awaits). Exit 1 for none."""
+    from phasegate import control_input
+
+    cid = checked(lambda: control_input.change_id(change_id))
+    if (api := over_api()) is not None:
+        from governance.messages import ChangeStatus
+
+        with api.session():
+            c: ChangeStatus = api.get(project_path(project_id, "changes", cid), ChangeStatus)
+            listed: dict[str, Any] = api.get(project_path(project_id, "changes"), dict[str, Any])
+        currency = api.read(str, listed.get("currency"))
+    else:
+        from phasegate import control
+
+        rows, currency = _run(
+            lambda client: control.changes(client, project_id),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
+        found = next((row for row in rows if row.id == cid), None)
+        if found is None:
+            raise fail(f"project {safe(project_id)} has no change {cid}")
+        c = found
+    echo_json(c) if as_json else say(change_line(c, currency))
+
+
+@exception_app.command("show")
+def show_exception(
+    project_id: ProjectId,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """The project's open exception (its level, cause, who decides it), if any; a work
+    package's shows in `project status`. Exit 0 either way."""
+    from governance.messages import ExceptionStatus
+
+    exception: ExceptionStatus | None
+    if (api := over_api()) is not None:
+        view: dict[str, Any] = api.get(project_path(project_id, "exception"), dict[str, Any])
+        exception = api.read(ExceptionStatus | None, view.get("exception"))
+    else:
+        from phasegate import service
+
+        st = _run(
+            lambda client: service.status(client, project_id),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
+        exception = st.control.exception if st.control is not None else None
+    if as_json:
+        echo_json({"exception": exception.model_dump(mode="json") if exception else None})
+    elif exception is None:
+        say(f"{safe(project_id)}: no open exception")
+    else:
+        say(exception_line(exception))
+
+
 @exception_app.command("decide")
 def decide_exception(
     project_id: ProjectId,

@@ -78,7 +78,7 @@ def test_progress_changes_and_the_exception_print_what_the_local_mode_prints(
     over = dev("progress", there, "--as", "dev", *PROGRESS)  # --as the token's person: the same
     same(local.stdout, here, over.stdout, there)
     assert "exception: EX-1" in over.stdout and "progress report 1" in over.stdout
-    for command in (("project", "status"), ("change", "list")):
+    for command in (("project", "status"), ("change", "list"), ("exception", "show")):
         for extra in ((), ("--json",)):
             args = (*command, there, *extra)
             assert ben(*args).stdout == setup_cli(*args).stdout, args
@@ -96,6 +96,8 @@ def test_progress_changes_and_the_exception_print_what_the_local_mode_prints(
     over = ada("exception", "decide", there, *widen)
     same(local.stdout, here, over.stdout, there)
     assert "exception:" not in over.stdout
+    assert ben("exception", "show", there).stdout == f"{there}: no open exception\n"
+    assert ben("exception", "show", there, "--json").stdout == '{\n  "exception": null\n}\n'
     assert (
         ben("exception", "decide", there, *widen, code=1).stderr
         == setup_cli("exception", "decide", there, "--as", "ben", *widen, code=1).stderr
@@ -126,6 +128,17 @@ def test_progress_changes_and_the_exception_print_what_the_local_mode_prints(
     assert (
         ada("change", "decide", there, "CR-x", *vote, code=2).stderr
         == setup_cli("change", "decide", there, "CR-x", "--as", "ada", *vote, code=2).stderr
+    )
+    for args in (
+        ("change", "show", there, "cr-2"),
+        ("change", "show", there, "CR-1", "--json"),
+    ):
+        assert ben(*args).stdout == setup_cli(*args).stdout, args
+    assert ben("change", "show", there, "CR-2").stdout.startswith("CR-2: formal, approved: ")
+    for args, code in ((("change", "show", there, "CR-9"), 1), (("change", "show", there, "X"), 2)):
+        assert ben(*args, code=code).stderr == setup_cli(*args, code=code).stderr, args
+    assert ben("change", "show", there, "CR-9", code=1).stderr == (
+        f"error: project {there} has no change CR-9\n"
     )
     for extra in ((), ("--json",)):
         args = ("change", "list", there, *extra)

@@ -242,6 +242,8 @@ def test_locally_as_is_still_required(args: tuple[str, ...]) -> None:
         ("calendar", "export", "--project", "new-crm"),
         ("calendar", "export", "--person", "anna"),
         ("iteration", "status", "new-crm"),
+        ("change", "show", "new-crm", "CR-1"),
+        ("exception", "show", "new-crm"),
         ("iteration", "done", "new-crm", "CRM-1"),
         ("iteration", "deliver", "new-crm", "--decision", "deliver"),
         ("change", "decide", "new-crm", "CR-1", "--decision", "approve"),
