@@ -169,3 +169,15 @@ def test_progress_changes_and_the_exception_print_what_the_local_mode_prints(
         over = ben(*command, code=code)
         assert over.stderr == setup_cli(*command, code=code).stderr, command
         assert over.stderr.startswith("error: ") and over.stdout == ""
+
+    # --for: a vote as a delegator's substitute, recorded as the token's person for them.
+    window = ("--to", "ben", "--from", "2026-11-01", "--until", "2099-03-05")
+    ada("delegate", there, *window)
+    dev("change", "request", there, *formal)
+    voted = ben("change", "decide", there, "CR-4", "--for", "ada", "--decision", "approve")
+    assert voted.stdout.startswith("CR-4: formal, approved: ")
+    cast = eventually(
+        lambda: [e for e in ledger.events(there) if e.kind == "vote_cast"][-1:],
+        lambda found: bool(found) and found[0].payload.get("on_behalf_of") == "ada",
+    )
+    assert [(e.actor, e.payload["on_behalf_of"]) for e in cast] == [("ben", "ada")]
