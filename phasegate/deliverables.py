@@ -13,13 +13,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
-from temporalio.client import Client
+from typing import TYPE_CHECKING
 
 from governance.messages import DeliverableStatus, ProjectStatus, SubmitDeliverableInput
-from phasegate import service
-from phasegate.service import ProjectError, command_input
-from workflows import ProjectWorkflow
+from phasegate.errors import ProjectError, command_input
+
+if TYPE_CHECKING:  # the client, the service and the workflow where a command is sent: the
+    # submission is read and checked without them (the CLI over the API never loads them)
+    from temporalio.client import Client
 
 CHUNK = 1 << 20
 
@@ -88,6 +89,9 @@ def submission(
 
 
 async def submit(client: Client, project_id: str, inp: SubmitDeliverableInput) -> ProjectStatus:
+    from phasegate import service
+    from workflows import ProjectWorkflow
+
     return await service.send_update(
         client, service.project(project_id), ProjectWorkflow.submit_deliverable, inp
     )
@@ -111,4 +115,6 @@ async def submit_deliverable(
 
 async def deliverables(client: Client, project_id: str) -> list[DeliverableStatus]:
     """Each deliverable the current phase's gate lists, present (its current version) or not."""
+    from phasegate import service
+
     return (await service.status(client, project_id)).deliverables

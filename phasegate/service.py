@@ -13,10 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ValidationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from phasegate import temporal as sa
+from phasegate.errors import ProjectError as ProjectError
+from phasegate.errors import command_input as command_input
 from phasegate.views import (  # kept here under their old names too: service.ProjectRow, ...
     NOT_IN_TEMPORAL as NOT_IN_TEMPORAL,
 )
@@ -47,14 +48,6 @@ if TYPE_CHECKING:
     from ledger import Ledger
     from phasegate.temporal import Reader
     from workflows import ProjectWorkflow
-
-
-class ProjectError(Exception):
-    """A request the project refused, or a project that does not exist; ``kind`` says which."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 WORKFLOW_ID_PREFIX = "project-"
@@ -433,19 +426,6 @@ async def _wall_clock() -> datetime:
 clock: Callable[[], Awaitable[datetime]] = _wall_clock
 """The Temporal server's time as the client sees it; a time-skipping test server has its own
 (tests set ``WorkflowEnvironment.get_current_time``)."""
-
-M = TypeVar("M", bound=BaseModel)
-
-
-def command_input(cls: type[M], **data: object) -> M:
-    """The update's input, or ProjectError("InvalidInput") saying what is wrong with it."""
-    try:
-        return cls.model_validate(data)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ProjectError(f"invalid request: {problems}", "InvalidInput") from None
 
 
 async def request_gate(

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 
 import typer
 
 import governance as g
 from phasegate.choices import ALIASES, ExceptionChoice
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -28,12 +28,15 @@ from phasegate.cli._common import (
     OnBehalfOf,
     echo_json,
     fail,
+    required_actor,
     settings,
     with_client,
 )
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import Remote, over_api
 
 if TYPE_CHECKING:  # the messages are imported where they are used
+    from pydantic import BaseModel
     from temporalio.client import Client
 
     from governance._earned_value import EarnedValue  # not in governance's face (yet)
@@ -63,7 +66,7 @@ T = TypeVar("T")
 
 def checked(build: Callable[[], T]) -> T:
     """``build()``, or exit 2 with its message: bad input never reaches the server."""
-    from phasegate.service import ProjectError
+    from phasegate.errors import ProjectError
 
     try:
         return build()
@@ -252,12 +255,61 @@ def _run(
     return with_client(settings(data_dir=data_dir, address=address, namespace=namespace), call)
 
 
+# -- over the API ------------------------------------------------------------------------------
+
+API_ACTOR = "api-token"
+"""The actor an input is checked with over the API when --as is left out: the server puts the
+token's person in its place (a body never names who acts)."""
+
+
+def acting(api: Remote | None, actor: str | None) -> str:
+    """Who an input is built for: locally ``--as`` (required), over the API the token's person
+    (``--as``, if given, is checked against it when the request is sent)."""
+    if api is None:
+        return required_actor(actor)
+    return actor if actor is not None else API_ACTOR
+
+
+def _body(inp: BaseModel) -> dict[str, Any]:
+    """An update's input as the API's body: every field but who acts and the expiry (the
+    server's)."""
+    body: dict[str, Any] = inp.model_dump(mode="json", exclude={"actor", "expires_at"})
+    return body
+
+
+def project_path(project_id: str, *rest: str) -> str:
+    from phasegate.cli._project import project_path as path
+
+    return path(project_id, *rest)
+
+
+def _remote_status(
+    api: Remote, actor: str | None, path: str, body: dict[str, Any]
+) -> ProjectStatus:
+    from phasegate.cli._project import remote_command
+
+    return remote_command(api, actor, path, body)
+
+
+def _remote_change(
+    api: Remote, actor: str | None, path: str, body: dict[str, Any]
+) -> tuple[ChangeStatus | None, ProjectStatus]:
+    """A change request or decision over the API: the change as it stands, and the status."""
+    from governance.messages import ChangeStatus, ProjectStatus
+
+    with api.session():
+        api.acting(actor)
+        answer: dict[str, Any] = api.post(path, dict[str, Any], body)
+    change: ChangeStatus | None = api.read(ChangeStatus | None, answer.get("change"))
+    st: ProjectStatus = api.read(ProjectStatus, answer.get("status"))
+    return change, st
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
 def progress(
     project_id: ProjectId,
-    actor: Actor,
     as_of: Annotated[str, typer.Option("--as-of", help="The report's date, YYYY-MM-DD.")],
     actual_cost: Annotated[
         float, typer.Option("--actual-cost", help="Cost to date, in the charter's currency.")
@@ -285,6 +337,7 @@ def progress(
             "--benefits-forecast", help="Expected benefits, % of the business case's (100: met)."
         ),
     ] = None,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     work_package: Annotated[
         str | None,
@@ -301,11 +354,12 @@ def progress(
     """Report progress, figures to date (the project manager); prints forecast and RAG.
 
     A forecast beyond a tolerance raises an exception for the level above."""
-    from phasegate import control
+    from phasegate import control_input as control
 
+    api = over_api()
     report = checked(
         lambda: control.progress_report(
-            actor,
+            acting(api, actor),
             as_of=control.parse_day("--as-of", as_of),
             actual_cost=actual_cost,
             earned_scope=earned_scope,
@@ -316,12 +370,17 @@ def progress(
             work_package=work_package,
         )
     )
-    st = _run(
-        lambda client: control.report_progress(client, project_id, report),
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
+    if api is not None:
+        st = _remote_status(api, actor, project_path(project_id, "progress"), _body(report))
+    else:
+        from phasegate.control import report_progress
+
+        st = _run(
+            lambda client: report_progress(client, project_id, report),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
     if as_json:
         echo_json(st)
         return
@@ -338,7 +397,6 @@ def progress(
 @change_app.command("request")
 def request(
     project_id: ProjectId,
-    actor: Actor,
     title: Annotated[str, typer.Option(help="What changes, in one line.")],
     cost_impact: Annotated[
         float, typer.Option("--cost-impact", help="Extra cost, in the charter's currency.")
@@ -351,6 +409,7 @@ def request(
         typer.Option("--scope-impact", help="Scope added (negative: removed), charter's unit."),
     ] = 0.0,
     reason: Annotated[str | None, typer.Option(help="Why the change is needed.")] = None,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -359,11 +418,12 @@ def request(
 ) -> None:
     """Request a change; prints its id, minor or formal, and its state. A minor change is
     the project manager's to decide; a formal one goes to the change authority."""
-    from phasegate import control
+    from phasegate import control_input as control
 
+    api = over_api()
     change = checked(
         lambda: control.change_request(
-            actor,
+            acting(api, actor),
             title,
             cost_impact=cost_impact,
             time_impact=control.parse_duration("--time-impact", time_impact),
@@ -372,21 +432,26 @@ def request(
             comment=comment,
         )
     )
-    c, st = _run(
-        lambda client: control.request_change(client, project_id, change),
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
-    echo_json(c) if as_json else print_change(c, st)
+    if api is not None:
+        c, st = _remote_change(api, actor, project_path(project_id, "changes"), _body(change))
+    else:
+        from phasegate.control import request_change
+
+        c, st = _run(
+            lambda client: request_change(client, project_id, change),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
+    echo_json(c if c is not None else st) if as_json else print_change(c, st)
 
 
 @change_app.command("decide")
 def decide(
     project_id: ProjectId,
     change_id: Annotated[str, typer.Argument(help="The change's id (CR-1).")],
-    actor: Actor,
     decision: Annotated[Literal["approve", "reject"], typer.Option(help="approve or reject")],
+    actor: ActorOrToken = None,
     comment: Comment = None,
     on_behalf_of: OnBehalfOf = None,
     as_json: AsJson = False,
@@ -396,17 +461,25 @@ def decide(
 ) -> None:
     """Decide a change, or vote on a formal one (its quorum, required roles and four eyes
     are a gate's). Exit 1 with the reason when it is refused."""
-    from phasegate import control
+    from phasegate import control_input
 
-    cid = checked(lambda: control.change_id(change_id))
-    c, st = _run(
-        lambda client: control.decide_change(
-            client, project_id, actor, cid, decision, comment, on_behalf_of
-        ),
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
+    cid = checked(lambda: control_input.change_id(change_id))
+    if (api := over_api()) is not None:
+        path = project_path(project_id, "changes", cid, "decide")
+        body = {"decision": decision, "comment": comment, "on_behalf_of": on_behalf_of}
+        c, st = _remote_change(api, actor, path, body)
+    else:
+        from phasegate import control
+
+        by = required_actor(actor)
+        c, st = _run(
+            lambda client: control.decide_change(
+                client, project_id, by, cid, decision, comment, on_behalf_of
+            ),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
     echo_json(c if c is not None else st) if as_json else print_change(c, st)
 
 
@@ -419,14 +492,21 @@ def list_changes(
     namespace: Namespace = None,
 ) -> None:
     """Every change request, open and decided, in the order requested."""
-    from phasegate import control
+    if (api := over_api()) is not None:
+        from governance.messages import ChangeStatus
 
-    rows, currency = _run(
-        lambda client: control.changes(client, project_id),
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
+        listed: dict[str, Any] = api.get(project_path(project_id, "changes"), dict[str, Any])
+        rows = api.read(list[ChangeStatus], listed.get("items"))
+        currency = api.read(str, listed.get("currency"))
+    else:
+        from phasegate import control
+
+        rows, currency = _run(
+            lambda client: control.changes(client, project_id),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
     if as_json:
         echo_json([c.model_dump(mode="json") for c in rows])
         return
@@ -436,10 +516,79 @@ def list_changes(
         say(change_line(c, currency))
 
 
+@change_app.command("show")
+def show_change(
+    project_id: ProjectId,
+    change_id: Annotated[str, typer.Argument(help="The change's id (CR-1).")],
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """One change request as it stands (its votes, who it awaits). Exit 1 for none."""
+    from phasegate import control_input
+
+    cid = checked(lambda: control_input.change_id(change_id))
+    if (api := over_api()) is not None:
+        from governance.messages import ChangeStatus
+
+        with api.session():
+            c: ChangeStatus = api.get(project_path(project_id, "changes", cid), ChangeStatus)
+            listed: dict[str, Any] = api.get(project_path(project_id, "changes"), dict[str, Any])
+        currency = api.read(str, listed.get("currency"))
+    else:
+        from phasegate import control
+
+        rows, currency = _run(
+            lambda client: control.changes(client, project_id),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
+        found = next((row for row in rows if row.id == cid), None)
+        if found is None:
+            raise fail(f"project {safe(project_id)} has no change {cid}")
+        c = found
+    echo_json(c) if as_json else say(change_line(c, currency))
+
+
+@exception_app.command("show")
+def show_exception(
+    project_id: ProjectId,
+    as_json: AsJson = False,
+    data_dir: DataDir = None,
+    address: Address = None,
+    namespace: Namespace = None,
+) -> None:
+    """The project's open exception (its level, cause, who decides it), if any; a work
+    package's shows in `project status`. Exit 0 either way."""
+    from governance.messages import ExceptionStatus
+
+    exception: ExceptionStatus | None
+    if (api := over_api()) is not None:
+        view: dict[str, Any] = api.get(project_path(project_id, "exception"), dict[str, Any])
+        exception = api.read(ExceptionStatus | None, view.get("exception"))
+    else:
+        from phasegate import service
+
+        st = _run(
+            lambda client: service.status(client, project_id),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
+        exception = st.control.exception if st.control is not None else None
+    if as_json:
+        echo_json({"exception": exception.model_dump(mode="json") if exception else None})
+    elif exception is None:
+        say(f"{safe(project_id)}: no open exception")
+    else:
+        say(exception_line(exception))
+
+
 @exception_app.command("decide")
 def decide_exception(
     project_id: ProjectId,
-    actor: Actor,
     decision: Annotated[
         ExceptionChoice,
         typer.Option(
@@ -472,6 +621,7 @@ def decide_exception(
             help="Which open exception (EX-2); default: the project's, or the only one open.",
         ),
     ] = None,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -479,15 +629,16 @@ def decide_exception(
     namespace: Namespace = None,
 ) -> None:
     """Decide the open exception (the deciding role of the level holding it)."""
-    from phasegate import control
+    from phasegate import control_input as control
 
+    api = over_api()
     if plan is not None and ALIASES.get(decision, decision) != "approve-plan":
         raise fail(safe(control.misplaced_plan(decision)), 2)
     tolerances = checked(lambda: control.parse_tolerances(tolerance or []))
     exception_plan = read_plan(plan) if plan is not None else None
     inp = checked(
         lambda: control.exception_decision(
-            actor,
+            acting(api, actor),
             decision,
             plan=exception_plan,
             tolerances=tolerances,
@@ -496,12 +647,27 @@ def decide_exception(
             exception_id=exception_id,
         )
     )
-    st = _run(
-        lambda client: control.decide_exception(client, project_id, inp),
-        data_dir=data_dir,
-        address=address,
-        namespace=namespace,
-    )
+    if api is not None:
+        body = {
+            "decision": decision,
+            "exception_id": exception_id,
+            "plan": exception_plan.model_dump(mode="json") if exception_plan else None,
+            "tolerances": tolerances.model_dump(mode="json", exclude_unset=True)
+            if tolerances is not None
+            else None,
+            "change_budget": change_budget,
+            "comment": comment,
+        }
+        st = _remote_status(api, actor, project_path(project_id, "exception", "decide"), body)
+    else:
+        from phasegate.control import decide_exception
+
+        st = _run(
+            lambda client: decide_exception(client, project_id, inp),
+            data_dir=data_dir,
+            address=address,
+            namespace=namespace,
+        )
     if as_json:
         echo_json(st)
         return
@@ -511,10 +677,10 @@ def decide_exception(
 
 def read_plan(path: Path) -> ExceptionPlan:
     """The exception plan of ``path``; a problem exits 1 naming the file and the key."""
-    from phasegate import control
+    from phasegate import control_input
 
     try:
-        return control.read_plan(path)
+        return control_input.read_plan(path)
     except g.GovernanceError as exc:
         for issue in exc.issues:
             say(f"error: {safe(path)}: {safe(issue)}", err=True)

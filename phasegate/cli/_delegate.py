@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -20,10 +20,12 @@ from phasegate.cli._common import (
     Namespace,
     echo_json,
     fail,
+    required_actor,
     settings,
     with_client,
 )
 from phasegate.cli._output import safe, say
+from phasegate.cli._remote import over_api
 
 if TYPE_CHECKING:
     from governance.messages import Delegation
@@ -63,7 +65,6 @@ def parse_when(option: str, value: str, *, end_of_day: bool = False) -> datetime
 
 def delegate(
     project_id: ProjectId,
-    actor: Actor,
     to: Annotated[str, typer.Option("--to", help="The substitute (a charter person's id).")],
     starts: Annotated[
         str, typer.Option("--from", help="First day (YYYY-MM-DD) or time with a zone.")
@@ -72,6 +73,7 @@ def delegate(
         str, typer.Option("--until", help="Last day, included (YYYY-MM-DD), or time with a zone.")
     ],
     reason: Annotated[str | None, typer.Option("--reason", help="Why, for the record.")] = None,
+    actor: ActorOrToken = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
@@ -80,15 +82,32 @@ def delegate(
     """Let a substitute decide for you (--as) in a window: they vote for you on gates and
     changes, in your roles, recorded as "SUBSTITUTE for YOU"; your decide tasks are theirs
     too. Four eyes holds; the model may forbid it or limit who may stand in."""
-    from phasegate import service
-
     starts_at = parse_when("--from", starts)
     ends_at = parse_when("--until", until, end_of_day=True)
-    st = with_client(
-        settings(data_dir=data_dir, address=address, namespace=namespace),
-        lambda client: service.delegate(client, project_id, actor, to, starts_at, ends_at, reason),
-    )
-    mine = [d for d in st.delegations if d.delegator == actor and d.substitute == to]
+    if (api := over_api()) is not None:
+        from governance.messages import ProjectStatus
+        from phasegate.cli._project import project_path
+
+        path = project_path(project_id, "delegations")
+        body = {
+            "to": to,
+            "starts_at": starts_at.isoformat(),
+            "ends_at": ends_at.isoformat(),
+            "comment": reason,
+        }
+        with api.session():
+            api.acting(actor)
+            by = actor if actor is not None else api.me().person
+            st = api.post(path, ProjectStatus, body)
+    else:
+        from phasegate import service
+
+        by = required_actor(actor)
+        st = with_client(
+            settings(data_dir=data_dir, address=address, namespace=namespace),
+            lambda client: service.delegate(client, project_id, by, to, starts_at, ends_at, reason),
+        )
+    mine = [d for d in st.delegations if d.delegator == by and d.substitute == to]
     if as_json:
         echo_json(mine[-1] if mine else st)
         return
@@ -114,18 +133,25 @@ def list_delegations(
     namespace: Namespace = None,
 ) -> None:
     """The project's delegations not yet ended (to come or running)."""
-    from phasegate import service
+    if (api := over_api()) is not None:
+        from governance.messages import Delegation
+        from phasegate.cli._project import project_path
 
-    st = with_client(
-        settings(data_dir=data_dir, address=address, namespace=namespace),
-        lambda client: service.status(client, project_id),
-    )
+        delegations = api.get(project_path(project_id, "delegations"), list[Delegation])
+    else:
+        from phasegate import service
+
+        st = with_client(
+            settings(data_dir=data_dir, address=address, namespace=namespace),
+            lambda client: service.status(client, project_id),
+        )
+        delegations = st.delegations
     if as_json:
-        echo_json([d.model_dump(mode="json") for d in st.delegations])
+        echo_json([d.model_dump(mode="json") for d in delegations])
         return
-    if not st.delegations:
+    if not delegations:
         say("no delegations")
-    for d in st.delegations:
+    for d in delegations:
         say(describe(d))
 
 
@@ -133,7 +159,7 @@ def list_delegations(
 def revoke(
     project_id: ProjectId,
     delegation_id: Annotated[int, typer.Argument(help="The delegation's number.", min=1)],
-    actor: Actor,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     data_dir: DataDir = None,
     address: Address = None,
@@ -141,10 +167,19 @@ def revoke(
 ) -> None:
     """End a delegation now (its delegator or its substitute); the substitute's copies of
     the delegator's tasks are withdrawn."""
-    from phasegate import service
+    if (api := over_api()) is not None:
+        from phasegate.cli._project import project_path, remote_command
 
-    with_client(
-        settings(data_dir=data_dir, address=address, namespace=namespace),
-        lambda client: service.revoke_delegation(client, project_id, actor, delegation_id, comment),
-    )
+        path = project_path(project_id, "delegations", str(delegation_id), "revoke")
+        remote_command(api, actor, path, {"comment": comment})
+    else:
+        from phasegate import service
+
+        by = required_actor(actor)
+        with_client(
+            settings(data_dir=data_dir, address=address, namespace=namespace),
+            lambda client: service.revoke_delegation(
+                client, project_id, by, delegation_id, comment
+            ),
+        )
     say(f"delegation {delegation_id} revoked")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
 import governance as g
 from phasegate.cli._common import (
-    Actor,
+    ActorOrToken,
     Address,
     AsJson,
     Comment,
@@ -20,10 +21,12 @@ from phasegate.cli._common import (
     Namespace,
     echo_json,
     fail,
+    required_actor,
     settings,
     with_client,
 )
 from phasegate.cli._output import safe, say, table_console
+from phasegate.cli._remote import over_api
 
 if TYPE_CHECKING:  # rich and the messages are imported where they are used
     from rich.console import Console
@@ -113,7 +116,7 @@ def parse_obstacles(values: list[str]) -> list[Obstacle]:
 
 
 def _checked(cls: type[Any], option: str, value: str, **data: object) -> Any:
-    from phasegate.service import ProjectError, command_input
+    from phasegate.errors import ProjectError, command_input
 
     try:
         return command_input(cls, **data)
@@ -282,41 +285,65 @@ def print_execution(ex: ExecutionStatus, console: Console | None = None) -> None
 
 
 def _send(
-    call: Callable[[Client], Awaitable[IterationStatus]],
+    project_id: str,
+    actor: str | None,
+    step: str,
+    body: dict[str, Any],
+    call: Callable[[ModuleType, Client, str], Awaitable[IterationStatus]],
     as_json: bool,
     data_dir: Path | None,
     address: str | None,
     namespace: str | None,
 ) -> None:
-    """Run one iteration command against the server and print the iteration it answers."""
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    it = with_client(s, call)
+    """Run one iteration command and print the iteration it answers: locally ``call`` with
+    ``--as``; over the API ``body`` to ``/iteration/STEP``, as the token's person."""
+    if (api := over_api()) is not None:
+        from governance.messages import IterationStatus
+        from phasegate.cli._project import project_path
+
+        with api.session():
+            api.acting(actor)
+            it = api.post(project_path(project_id, "iteration", step), IterationStatus, body)
+    else:
+        from phasegate import iterations  # the Temporal SDK: here, not over the API
+
+        by = required_actor(actor)
+        s = settings(data_dir=data_dir, address=address, namespace=namespace)
+        it = with_client(s, lambda client: call(iterations, client, by))
     echo_json(it) if as_json else print_iteration(it)
+
+
+def _items(items: list[WorkItem]) -> list[dict[str, Any]]:
+    return [i.model_dump(mode="json", exclude_unset=True) for i in items]
 
 
 @iteration_app.command("plan")
 def plan(
     project_id: ProjectId,
-    actor: Actor,
     file: ItemsFile,
     length: Annotated[
         str | None,
         typer.Option(help="The timebox, ISO-8601 (P3W).", show_default="the phase's length"),
     ] = None,
     goal: Annotated[str | None, typer.Option(help="The iteration's goal.")] = None,
+    actor: ActorOrToken = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
     """Plan the open iteration (the project manager or a planner role); execution starts."""
-    from phasegate import iterations
 
     timebox = parse_length(length)
     items = read_items(file)
+    body = {"items": _items(items), "length": length, "goal": goal}
     _send(
-        lambda client: iterations.plan_iteration(
-            client, project_id, actor, items, length=timebox, goal=goal
+        project_id,
+        actor,
+        "plan",
+        body,
+        lambda svc, client, by: svc.plan_iteration(
+            client, project_id, by, items, length=timebox, goal=goal
         ),
         as_json,
         data_dir,
@@ -329,17 +356,20 @@ def plan(
 def done(
     project_id: ProjectId,
     item_ids: Annotated[list[str], typer.Argument(help="The ids of the items done.")],
-    actor: Actor,
+    actor: ActorOrToken = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
     """Report items done (their owner or the project manager)."""
-    from phasegate import iterations
 
     _send(
-        lambda client: iterations.report_done(client, project_id, actor, item_ids),
+        project_id,
+        actor,
+        "done",
+        {"item_ids": item_ids},
+        lambda svc, client, by: svc.report_done(client, project_id, by, item_ids),
         as_json,
         data_dir,
         address,
@@ -350,8 +380,8 @@ def done(
 @iteration_app.command("add")
 def add(
     project_id: ProjectId,
-    actor: Actor,
     file: ItemsFile,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -359,11 +389,14 @@ def add(
     namespace: Namespace = None,
 ) -> None:
     """Add work to the executing iteration (recorded as a scope change)."""
-    from phasegate import iterations
 
     items = read_items(file)
     _send(
-        lambda client: iterations.add_items(client, project_id, actor, items, comment),
+        project_id,
+        actor,
+        "items",
+        {"items": _items(items), "comment": comment},
+        lambda svc, client, by: svc.add_items(client, project_id, by, items, comment),
         as_json,
         data_dir,
         address,
@@ -374,7 +407,7 @@ def add(
 @iteration_app.command("close")
 def close(
     project_id: ProjectId,
-    actor: Actor,
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -382,10 +415,13 @@ def close(
     namespace: Namespace = None,
 ) -> None:
     """End the execution timebox now; the demo is due from then."""
-    from phasegate import iterations
 
     _send(
-        lambda client: iterations.close_execution(client, project_id, actor, comment),
+        project_id,
+        actor,
+        "close",
+        {"comment": comment},
+        lambda svc, client, by: svc.close_execution(client, project_id, by, comment),
         as_json,
         data_dir,
         address,
@@ -396,7 +432,6 @@ def close(
 @iteration_app.command("demo")
 def demo(
     project_id: ProjectId,
-    actor: Actor,
     feedback: Annotated[
         list[str],
         typer.Option(help='What a stakeholder said, as "who: text" (repeat for more).'),
@@ -404,18 +439,26 @@ def demo(
     attendee: Annotated[
         list[str] | None, typer.Option(help="Who attended (repeat for more).")
     ] = None,
+    actor: ActorOrToken = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
     """Record the demo: who attended and who said what."""
-    from phasegate import iterations
 
     said = parse_feedback(feedback)
+    body = {
+        "attendees": attendee or [],
+        "feedback": [f.model_dump(mode="json") for f in said],
+    }
     _send(
-        lambda client: iterations.record_demo(
-            client, project_id, actor, attendees=attendee or [], feedback=said
+        project_id,
+        actor,
+        "demo",
+        body,
+        lambda svc, client, by: svc.record_demo(
+            client, project_id, by, attendees=attendee or [], feedback=said
         ),
         as_json,
         data_dir,
@@ -427,10 +470,10 @@ def demo(
 @iteration_app.command("deliver")
 def deliver(
     project_id: ProjectId,
-    actor: Actor,
     decision: Annotated[
         Literal["deliver", "hold"], typer.Option(help="deliver the increment, or hold it")
     ],
+    actor: ActorOrToken = None,
     comment: Comment = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
@@ -438,10 +481,13 @@ def deliver(
     namespace: Namespace = None,
 ) -> None:
     """Decide the delivery (the role the model names: the receiving organisation)."""
-    from phasegate import iterations
 
     _send(
-        lambda client: iterations.decide_delivery(client, project_id, actor, decision, comment),
+        project_id,
+        actor,
+        "deliver",
+        {"decision": decision, "comment": comment},
+        lambda svc, client, by: svc.decide_delivery(client, project_id, by, decision, comment),
         as_json,
         data_dir,
         address,
@@ -452,25 +498,32 @@ def deliver(
 @iteration_app.command("retro")
 def retro(
     project_id: ProjectId,
-    actor: Actor,
     keep: Annotated[list[str] | None, typer.Option(help="What to keep doing.")] = None,
     change: Annotated[list[str] | None, typer.Option(help="What to change.")] = None,
     obstacle: Annotated[
         list[str] | None,
         typer.Option(help='An obstacle, as "role: text": a task for that role to clear it.'),
     ] = None,
+    actor: ActorOrToken = None,
     as_json: AsJson = False,
     data_dir: DataDir = None,
     address: Address = None,
     namespace: Namespace = None,
 ) -> None:
     """Record the retrospective; the iteration ends and the next one opens for planning."""
-    from phasegate import iterations
-
     obstacles = parse_obstacles(obstacle or [])
+    body = {
+        "keep": keep or [],
+        "change": change or [],
+        "obstacles": [o.model_dump(mode="json") for o in obstacles],
+    }
     _send(
-        lambda client: iterations.record_retro(
-            client, project_id, actor, keep=keep or [], change=change or [], obstacles=obstacles
+        project_id,
+        actor,
+        "retro",
+        body,
+        lambda svc, client, by: svc.record_retro(
+            client, project_id, by, keep=keep or [], change=change or [], obstacles=obstacles
         ),
         as_json,
         data_dir,
@@ -488,10 +541,18 @@ def status(
     namespace: Namespace = None,
 ) -> None:
     """The open iteration (step, items, days left), velocity, burn-up and the forecast."""
-    from phasegate import iterations
+    if (api := over_api()) is not None:
+        from governance.messages import ExecutionStatus, IterationStatus
+        from phasegate.cli._project import project_path
 
-    s = settings(data_dir=data_dir, address=address, namespace=namespace)
-    ex, it = with_client(s, lambda client: iterations.iteration_status(client, project_id))
+        answer: dict[str, Any] = api.get(project_path(project_id, "iterations"), dict[str, Any])
+        ex = api.read(ExecutionStatus, answer.get("execution"))
+        it = api.read(IterationStatus | None, answer.get("iteration"))
+    else:
+        from phasegate import iterations
+
+        s = settings(data_dir=data_dir, address=address, namespace=namespace)
+        ex, it = with_client(s, lambda client: iterations.iteration_status(client, project_id))
     if as_json:
         echo_json(
             {

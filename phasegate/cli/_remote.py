@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, overload
 
 import typer
 from typing_extensions import TypedDict  # pydantic reads this one on Python 3.11
@@ -112,6 +112,12 @@ class Remote:
         """The answer to ``GET path``, read as ``into`` (a model, dataclass or type)."""
         return self.read(into, self._json(self._send("GET", path, params=params)))
 
+    def get_unless(self, path: str, into: Any, absent: str) -> Any:
+        """``get``, or None when the API answers 404 with the error type ``absent`` (a
+        report the project has not issued: ``NoReport``)."""
+        response = self._send("GET", path, absent=absent)
+        return None if response is None else self.read(into, self._json(response))
+
     def post(self, path: str, into: Any, body: dict[str, Any] | None = None, **raw: Any) -> Any:
         """The answer to ``POST path`` with the JSON ``body`` (or ``content``, ``headers``
         and ``params`` as httpx takes them), read as ``into``."""
@@ -162,12 +168,26 @@ class Remote:
                 2,
             )
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    @overload
+    def _send(
+        self, method: str, path: str, absent: None = None, **kwargs: Any
+    ) -> httpx.Response: ...
+    @overload
+    def _send(
+        self, method: str, path: str, absent: str, **kwargs: Any
+    ) -> httpx.Response | None: ...
+    def _send(
+        self, method: str, path: str, absent: str | None = None, **kwargs: Any
+    ) -> httpx.Response | None:
         if self._http is None:
             with self.session():
-                return self._send(method, path, **kwargs)
+                return self._send(method, path, absent, **kwargs)
         with self._transport():
             response = self._http.request(method, path, **kwargs)
+        if absent is not None and response.status_code == 404:
+            error = _error_of(response)
+            if error is not None and error[0] == absent:
+                return None
         self._check(response)
         return response
 

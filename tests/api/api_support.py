@@ -21,11 +21,14 @@ from typing import Any
 
 import httpx
 import jwt
+from click.testing import Result
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
 from httpx import Response
 from jwt.algorithms import RSAAlgorithm
+from typer.testing import CliRunner
 
+from phasegate.cli import app
 from tests.integration.conftest import PHASEGATE, Cli
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml"
@@ -199,3 +202,32 @@ class ApiProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
         return self.proc.wait()
+
+
+UNSET_LOCAL = {
+    "PHASEGATE_ADDRESS": None,
+    "PHASEGATE_LEDGER_URL": None,
+    "PHASEGATE_TASK_QUEUE": None,
+    "PHASEGATE_NAMESPACE": None,
+}
+
+
+class RemoteCli:
+    """``phasegate`` in-process with PHASEGATE_API_URL and PHASEGATE_TOKEN set, and nothing
+    that would find Temporal or a ledger (a data dir holding nothing)."""
+
+    def __init__(self, url: str, token: str, folder: Path) -> None:
+        self.runner = CliRunner(
+            env={
+                **UNSET_LOCAL,
+                "PHASEGATE_DATA_DIR": str(folder),
+                "PHASEGATE_API_URL": url,
+                "PHASEGATE_TOKEN": token,
+            }
+        )
+
+    def __call__(self, *args: str, code: int = 0) -> Result:
+        result = self.runner.invoke(app, list(args))
+        assert result.exit_code == code, (args, result.stdout, result.stderr)
+        assert "Traceback" not in result.output
+        return result

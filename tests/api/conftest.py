@@ -6,10 +6,14 @@ served from a local JWKS endpoint."""
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
+import uvicorn
 from api_support import (
     AUDIENCE,
     CLAIM,
@@ -19,6 +23,8 @@ from api_support import (
     PMO_GROUP,
     Api,
     IdentityProvider,
+    RemoteCli,
+    free_port,
     serving,
 )
 from fastapi.testclient import TestClient
@@ -115,3 +121,43 @@ def setup_cli(
 def as_(http: TestClient, tokens: dict[str, str]) -> dict[str, Api]:
     """``as_["anna"].post(...)``: a request with anna's token."""
     return {person: Api(http, token) for person, token in tokens.items()}
+
+
+# -- the CLI over the API (PHASEGATE_API_URL) ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api_url(settings: Settings) -> Iterator[str]:
+    """The API as `phasegate api` serves it: uvicorn on a free port, in a thread."""
+    port = free_port()
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(30)
+
+
+@pytest.fixture
+def remote(
+    api_url: str, tokens: dict[str, str], ledger: Ledger, tmp_path: Path
+) -> Callable[..., RemoteCli]:
+    """``remote("anna")("project", "status", pid)``: the CLI with anna's token (a person of
+    another charter, ``ada``, gets one made for them)."""
+    folder = tmp_path / "empty-data-dir"
+
+    def as_person(person: str, token: str | None = None, url: str | None = None) -> RemoteCli:
+        if token is None and person not in tokens:
+            tokens[person] = ledger.create_token(person)[1]
+        return RemoteCli(url or api_url, token or tokens[person], folder)
+
+    return as_person

@@ -6,86 +6,18 @@ prints is what the local mode prints on the same server; the actor is the token'
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import uvicorn
-from api_support import EXAMPLE, PMO, Api, eventually, free_port, new_project
-from click.testing import Result
-from typer.testing import CliRunner
+from api_support import EXAMPLE, PMO, Api, RemoteCli, eventually, free_port, new_project
 
 from ledger import Ledger
-from phasegate.api import create_app
-from phasegate.cli import app
-from phasegate.settings import Settings
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
-
-UNSET_LOCAL = {
-    "PHASEGATE_ADDRESS": None,
-    "PHASEGATE_LEDGER_URL": None,
-    "PHASEGATE_TASK_QUEUE": None,
-    "PHASEGATE_NAMESPACE": None,
-}
-
-
-@pytest.fixture(scope="module")
-def api_url(settings: Settings) -> Iterator[str]:
-    """The API as `phasegate api` serves it: uvicorn on a free port, in a thread."""
-    port = free_port()
-    config = uvicorn.Config(
-        create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-
-
-class RemoteCli:
-    """``phasegate`` in-process with PHASEGATE_API_URL and PHASEGATE_TOKEN set, and nothing
-    that would find Temporal or a ledger (a data dir holding nothing)."""
-
-    def __init__(self, url: str, token: str, folder: Path) -> None:
-        self.runner = CliRunner(
-            env={
-                **UNSET_LOCAL,
-                "PHASEGATE_DATA_DIR": str(folder),
-                "PHASEGATE_API_URL": url,
-                "PHASEGATE_TOKEN": token,
-            }
-        )
-
-    def __call__(self, *args: str, code: int = 0) -> Result:
-        result = self.runner.invoke(app, list(args))
-        assert result.exit_code == code, (args, result.stdout, result.stderr)
-        assert "Traceback" not in result.output
-        return result
-
-
-@pytest.fixture
-def remote(api_url: str, tokens: dict[str, str], tmp_path: Path) -> Callable[..., RemoteCli]:
-    """``remote("anna")("project", "status", pid)``: the CLI with anna's token."""
-    folder = tmp_path / "empty-data-dir"
-
-    def as_person(person: str, token: str | None = None, url: str | None = None) -> RemoteCli:
-        return RemoteCli(url or api_url, token or tokens[person], folder)
-
-    return as_person
 
 
 @pytest.fixture
