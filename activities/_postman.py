@@ -136,10 +136,10 @@ class Postman:
         """Route what is new, then send every delivery due now; the number handled."""
         handled = await self.route_new()
         while True:
-            now = datetime.now(UTC)
             lease = timedelta(seconds=self._policy.lease_seconds)
+            # Leases by the database's clock: workers' clocks may disagree.
             claimed = await asyncio.to_thread(
-                self._ledger.claim_deliveries, now, lease, self._batch
+                self._ledger.claim_deliveries, None, lease, self._batch
             )
             if not claimed:
                 return handled

@@ -105,6 +105,20 @@ async def timed(job: Callable[[], Awaitable[Any]]) -> float:
     return time.perf_counter() - t0
 
 
+_CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+async def sign_in(http: httpx.AsyncClient, token: str) -> None:
+    """Sign in to the dashboard as the token's person, as its login form does."""
+    form = await http.get("/login")
+    csrf = _CSRF.search(form.text)
+    if csrf is None:  # no dashboard served
+        return
+    answer = await http.post("/login", data={"csrf": csrf.group(1), "token": token})
+    if answer.status_code != 303:
+        raise SystemExit(f"signing in to the dashboard: {answer.status_code} {answer.text[:200]}")
+
+
 def ok(response: httpx.Response) -> httpx.Response:
     if response.status_code >= 400:
         sys.exit(f"{response.request.method} {response.request.url}: {response.status_code} "
@@ -173,6 +187,9 @@ async def bench(projects: int, samples: int, page: str, limit: int) -> None:
                 listing = f"/api/projects?limit={limit}"
                 rows = ok(await http.get(listing, headers=auth[MEMBER])).json()
                 assert rows["total"] == projects, rows["total"]
+                # The dashboard takes a session, not a bearer token: sign the member in (the
+                # cookie rides along on every request; the API's routes ignore it).
+                await sign_in(http, tokens[MEMBER])
                 probe = await http.get(page, headers=auth[MEMBER])
                 page_served = probe.status_code != 404
                 print(f"{page}: {probe.status_code}" + ("" if page_served else ", not served"))

@@ -582,9 +582,18 @@ class Ledger:
         with self._transaction(write=True) as conn:
             return _outbox.route(conn, notification_id, targets, now)
 
-    def claim_deliveries(self, now: datetime, lease: timedelta, limit: int = 20) -> list[Delivery]:
-        """Due deliveries, held for this caller until ``now + lease``, their attempt counted."""
+    def claim_deliveries(
+        self, now: datetime | None, lease: timedelta, limit: int = 20
+    ) -> list[Delivery]:
+        """Due deliveries, held for this caller until ``now + lease``, their attempt counted.
+
+        ``now`` None (what a postman passes): the database's clock on PostgreSQL, so that
+        workers whose clocks disagree still see one another's leases (a worker running ahead
+        would otherwise take a delivery another is still sending); this machine's on SQLite,
+        whose postmen share one machine."""
         with self._transaction(write=True) as conn:
+            if now is None:
+                now = _outbox.clock(conn)
             return _outbox.claim(conn, now, lease, limit)
 
     def delivery_sent(self, delivery_id: int, now: datetime) -> None:

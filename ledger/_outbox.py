@@ -22,7 +22,7 @@ idempotency key.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 import sqlalchemy as sa
@@ -185,6 +185,14 @@ def _delivery(row: sa.RowMapping) -> Delivery:
             routed_at=utc(row["routed_at"]),
         ),
     )
+
+
+def clock(conn: sa.Connection) -> datetime:
+    """The time by the database's clock (PostgreSQL), or by this machine's (SQLite)."""
+    if conn.dialect.name == "postgresql":
+        at: datetime = conn.execute(sa.select(sa.func.clock_timestamp())).scalar_one()
+        return utc(at).astimezone(UTC)
+    return datetime.now(UTC)
 
 
 def claim(conn: sa.Connection, now: datetime, lease: timedelta, limit: int) -> list[Delivery]:

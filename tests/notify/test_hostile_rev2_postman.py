@@ -218,7 +218,7 @@ routes: [{channels: [hook, mail]}]
             {"S": short},
         )
     assert [str(i) for i in info.value.issues] == [
-        "channels.hook.secret: String should have at least 16 characters, got a value not shown",
+        "channels.hook.secret: must be 16 characters or more, got 10 (not shown)",
         "channels.mail.port: Input should be greater than or equal to 1, got 0",
     ]
     no_secret(short, info.value, info.value.issues)
