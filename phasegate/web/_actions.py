@@ -1,23 +1,35 @@
-"""The dashboard's forms: a vote on a gate, a review task completed. Each goes through the
+"""The dashboard's forms: a vote on a gate, a decision on a change or an exception, a review
+task completed. Each goes through the
 same service function as the API and the CLI, as the signed-in person; the workflow decides
 and its refusal is shown as it is. The answer is the page the form was on, with the result."""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+from datetime import date
 
 import structlog
 from fastapi import APIRouter, Request, Response
+from pydantic import ValidationError
 
-from phasegate import service
+from governance.messages import ExceptionPlan
+from phasegate import control, service
 from phasegate.api._deps import may_see
 from phasegate.api._errors import status_of_kind
-from phasegate.choices import missing_reason
+from phasegate.choices import ExceptionChoice, missing_reason
 from phasegate.service import UNANSWERED, ProjectError
 from phasegate.web._core import Signed, Viewer, check_csrf, form, services
 from phasegate.web._project import ProjectId, not_found, project_page
-from phasegate.web._work import GATE_DECISIONS, Result, work_page
+from phasegate.web._work import (
+    ASPECTS,
+    CHANGE_DECISIONS,
+    EXCEPTION_CHOICES,
+    GATE_DECISIONS,
+    Result,
+    work_page,
+)
 
 router = APIRouter(include_in_schema=False)
 log = structlog.get_logger("phasegate.web")
@@ -125,6 +137,135 @@ async def act(request: Request, viewer: Signed, project_id: ProjectId) -> Respon
             result, status = Result(True, f"{project_id}: {done}"), 200
             log.info("web.acted", project_id=project_id, person=viewer.id, action=action)
     return await project_page(request, viewer, project_id, result=result, status=status)
+
+
+@router.post("/projects/{project_id}/changes/{change_id}/decide")
+async def decide_change(
+    request: Request, viewer: Signed, project_id: ProjectId, change_id: str
+) -> Response:
+    """A decision on a change, or a vote on a formal one, as the signed-in person: the same
+    ``control.decide_change`` as the API's; the workflow decides whether they may."""
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    back = fields.get("back", "work")
+    client = services(request).client
+    if not await may_see(client, viewer.person, project_id):
+        raise not_found(project_id)
+    decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
+    if decision not in CHANGE_DECISIONS:
+        choices = " or ".join(CHANGE_DECISIONS)
+        result, status = Result(False, f"unknown decision {decision!r}: {choices}"), 422
+    else:
+        try:
+            cid = control.change_id(change_id[:20])
+            change, _ = await control.decide_change(
+                client,
+                project_id,
+                viewer.id,
+                cid,
+                decision,  # type: ignore[arg-type]  # one of CHANGE_DECISIONS
+                comment,
+            )
+        except ProjectError as exc:
+            result, status = _refused(exc)
+        else:
+            state = f"now {change.state}" if change is not None else "decided"
+            text = f"{project_id}: your {decision} on {cid} is recorded; {cid} is {state}"
+            result, status = Result(True, text), 200
+            log.info("web.change_decided", project_id=project_id, person=viewer.id, change=cid)
+    return await _answer(request, viewer, back, project_id, result, status)
+
+
+def _number(fields: dict[str, str], name: str) -> float | None:
+    text = fields.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        shown = text if len(text) <= 20 else text[:20] + "..."
+        raise ProjectError(f"{name.replace('_', ' ')} {shown!r} is not a number", "InvalidInput")
+    return value
+
+
+def _plan(fields: dict[str, str]) -> ExceptionPlan:
+    """The exception plan of the approve-plan form: what is left empty stays as it is."""
+    data: dict[str, object] = {}
+    end = fields.get("planned_end", "").strip()
+    if end:
+        try:
+            data["planned_end"] = date.fromisoformat(end)
+        except ValueError:
+            shown = end if len(end) <= 20 else end[:20] + "..."
+            raise ProjectError(
+                f"planned end {shown!r} is not a date as YYYY-MM-DD", "InvalidInput"
+            ) from None
+    for name in ("budget", "scope"):
+        value = _number(fields, name)
+        if value is not None:
+            data[name] = value
+    if not data:
+        raise ProjectError(
+            "approve-plan needs the new baseline: a planned end, a budget or a scope",
+            "InvalidInput",
+        )
+    try:
+        return ExceptionPlan.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = str(err["loc"][0]).replace("_", " ") if err["loc"] else "plan"
+        raise ProjectError(f"{where}: {err['msg']}", "InvalidInput") from None
+
+
+@router.post("/projects/{project_id}/exception/decide")
+async def decide_exception(request: Request, viewer: Signed, project_id: ProjectId) -> Response:
+    """The open exception's decision (approve-plan with a plan, widen with tolerances or a
+    change budget, close) as the signed-in person: the same ``control.exception_decision``
+    and ``control.decide_exception`` as the API's; the workflow decides whether they may."""
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    back = fields.get("back", "work")
+    client = services(request).client
+    if not await may_see(client, viewer.person, project_id):
+        raise not_found(project_id)
+    decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
+    if decision not in EXCEPTION_CHOICES:
+        choices = ", ".join(EXCEPTION_CHOICES)
+        result, status = Result(False, f"unknown decision {decision!r}: {choices}"), 422
+    else:
+        try:
+            chosen: ExceptionChoice = decision  # type: ignore[assignment]  # checked above
+            widen = decision == "widen"
+            tolerances = [
+                f"{a}={fields[f'tolerance_{a}'].strip()}"
+                for a in ASPECTS
+                if widen and fields.get(f"tolerance_{a}", "").strip()
+            ]
+            change_budget = _number(fields, "change_budget") if widen else None
+            if widen and not tolerances and change_budget is None:
+                raise ProjectError(
+                    "widen needs a new tolerance or a new change budget", "InvalidInput"
+                )
+            inp = control.exception_decision(
+                viewer.id,
+                chosen,
+                plan=_plan(fields) if decision == "approve-plan" else None,
+                tolerances=control.parse_tolerances(tolerances),
+                change_budget=change_budget,
+                comment=comment,
+                exception_id=fields.get("exception_id", "").strip()[:20] or None,
+            )
+            await control.decide_exception(client, project_id, inp)
+        except ProjectError as exc:
+            result, status = _refused(exc)
+        else:
+            ex = inp.exception_id or "the exception"
+            text = f"{project_id}: your decision on {ex} ({decision}) is recorded"
+            result, status = Result(True, text), 200
+            log.info("web.exception_decided", project_id=project_id, person=viewer.id)
+    return await _answer(request, viewer, back, project_id, result, status)
 
 
 @router.post("/tasks/{task_id}/complete")

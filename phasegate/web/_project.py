@@ -29,7 +29,7 @@ from phasegate.web._core import (
     render,
     services,
 )
-from phasegate.web._work import GATE_DECISIONS, Result
+from phasegate.web._work import CONTROL_CHOICES, GATE_DECISIONS, Result
 
 router = APIRouter(include_in_schema=False)
 
@@ -183,6 +183,7 @@ async def project_page(
         result=result,
         status=status,
         title=f"{st.project_id}: {st.title}",
+        **CONTROL_CHOICES,
     )
 
 

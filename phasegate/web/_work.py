@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, get_args
 
 from fastapi import APIRouter, Request, Response
 from temporalio.client import Client
 
+import governance as g
 from governance.audit import Task
-from governance.messages import Action, ProjectStatus
+from governance.messages import Action, DecideChangeInput, DecisionStatus, ProjectStatus
 from phasegate import service
+from phasegate.choices import EXCEPTION_DECISIONS
 from phasegate.service import ProjectError
 from phasegate.web._core import Signed, Viewer, render, services, task_kind
 from phasegate.web._portfolio import gathered
@@ -20,6 +23,32 @@ from phasegate.web._portfolio import gathered
 router = APIRouter(include_in_schema=False)
 
 GATE_DECISIONS: tuple[Action, ...] = ("approve", "reject", "rework")
+CHANGE_DECISIONS: tuple[str, ...] = get_args(DecideChangeInput.model_fields["decision"].annotation)
+"""What a decision on a change takes, as the update's input says (approve, reject)."""
+EXCEPTION_CHOICES: tuple[str, ...] = tuple(EXCEPTION_DECISIONS)
+"""An exception's decisions in the command line's words: approve-plan, widen, close."""
+ASPECTS: tuple[str, ...] = tuple(g.ASPECTS)
+"""The tolerance aspects a widen form asks for."""
+CONTROL_CHOICES: dict[str, Any] = {
+    "change_decisions": CHANGE_DECISIONS,
+    "exception_choices": EXCEPTION_CHOICES,
+    "aspects": ASPECTS,
+}
+"""What the change and exception forms (``_decide_control.html``) offer."""
+
+
+def open_decision(
+    st: ProjectStatus | None, actions: list[Action], kind: str, key: str | None = None
+) -> list[DecisionStatus]:
+    """The open change (``kind`` "change") or exception decisions the project allows this
+    person to decide now (``allowed_actions``: decide_change, decide_exception); with
+    ``key`` (a task's), only the one that task is for (its group is ``[e<n>/]<kind>/<id>``)."""
+    if st is None or f"decide_{kind}" not in actions:
+        return []
+    found = [d for d in st.decisions if d.kind == kind and d.id is not None]
+    if key is not None:
+        found = [d for d in found if f"{kind}/{d.id}/" in f"{key}/"]
+    return found
 
 
 @dataclass(frozen=True)
@@ -51,6 +80,13 @@ class WorkItem:
         if self.task.gate.split("/")[-2:] != [st.gate.gate, str(st.gate.round)]:
             return []
         return [a for a in GATE_DECISIONS if a in self.actions]
+
+    @property
+    def deciding(self) -> list[DecisionStatus]:
+        """The open change or exception this task asks this person to decide, if they may."""
+        if self.kind not in ("change", "exception"):
+            return []
+        return open_decision(self.status, self.actions, self.kind, self.task.key)
 
     @property
     def completable(self) -> bool:
@@ -103,6 +139,7 @@ async def work_page(
         result=result,
         status=status,
         title="My work",
+        **CONTROL_CHOICES,
     )
 
 
