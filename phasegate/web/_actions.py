@@ -13,6 +13,7 @@ from datetime import date
 import structlog
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
+from temporalio.client import Client
 
 from governance.messages import ExceptionPlan
 from phasegate import control, service
@@ -46,6 +47,24 @@ async def _answer(
     return await work_page(request, viewer, result=result, status=status)
 
 
+async def _project_form(
+    request: Request, viewer: Viewer, project_id: str
+) -> tuple[dict[str, str], Client]:
+    """A form posted about a project: its fields, once its CSRF token is the session's and
+    the person may see the project (else 404, as for a project that does not exist)."""
+    fields = await form(request)
+    check_csrf(viewer, fields)
+    client = services(request).client
+    if not await may_see(client, viewer.person, project_id):
+        raise not_found(project_id)
+    return fields, client
+
+
+def _shown(text: str) -> str:
+    """A value of the form as a refusal quotes it: 20 characters at most."""
+    return text if len(text) <= 20 else text[:20] + "..."
+
+
 def _refused(exc: ProjectError) -> tuple[Result, int]:
     if exc.kind == UNANSWERED:  # applied: only the answer is missing
         return Result(True, str(exc)), 202
@@ -54,12 +73,8 @@ def _refused(exc: ProjectError) -> tuple[Result, int]:
 
 @router.post("/projects/{project_id}/decide")
 async def decide(request: Request, viewer: Signed, project_id: ProjectId) -> Response:
-    fields = await form(request)
-    check_csrf(viewer, fields)
+    fields, client = await _project_form(request, viewer, project_id)
     back = fields.get("back", "work")
-    client = services(request).client
-    if not await may_see(client, viewer.person, project_id):
-        raise not_found(project_id)
     decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
     round_text = fields.get("round", "")
     if decision not in GATE_DECISIONS:
@@ -73,8 +88,7 @@ async def decide(request: Request, viewer: Signed, project_id: ProjectId) -> Res
             422,
         )
     elif round_text and not ROUND.fullmatch(round_text):
-        shown = round_text if len(round_text) <= 20 else round_text[:20] + "..."
-        result, status = Result(False, f"round {shown!r} is not a number"), 422
+        result, status = Result(False, f"round {_shown(round_text)!r} is not a number"), 422
     else:
         try:
             st = await service.decide_gate(
@@ -109,11 +123,7 @@ PROJECT_ACTIONS = ("request_gate", "hold", "resume", "cancel")
 async def act(request: Request, viewer: Signed, project_id: ProjectId) -> Response:
     """Request the phase's gate, or hold, resume or cancel the project, as the signed-in
     person (the workflow decides whether they may)."""
-    fields = await form(request)
-    check_csrf(viewer, fields)
-    client = services(request).client
-    if not await may_see(client, viewer.person, project_id):
-        raise not_found(project_id)
+    fields, client = await _project_form(request, viewer, project_id)
     action, comment = fields.get("action", ""), fields.get("comment", "").strip() or None
     if action not in PROJECT_ACTIONS:
         result, status = Result(False, f"unknown action {action!r}"), 422
@@ -145,12 +155,8 @@ async def decide_change(
 ) -> Response:
     """A decision on a change, or a vote on a formal one, as the signed-in person: the same
     ``control.decide_change`` as the API's; the workflow decides whether they may."""
-    fields = await form(request)
-    check_csrf(viewer, fields)
+    fields, client = await _project_form(request, viewer, project_id)
     back = fields.get("back", "work")
-    client = services(request).client
-    if not await may_see(client, viewer.person, project_id):
-        raise not_found(project_id)
     decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
     if decision not in CHANGE_DECISIONS:
         choices = " or ".join(CHANGE_DECISIONS)
@@ -185,8 +191,9 @@ def _number(fields: dict[str, str], name: str) -> float | None:
     except ValueError:
         value = math.nan
     if not math.isfinite(value):
-        shown = text if len(text) <= 20 else text[:20] + "..."
-        raise ProjectError(f"{name.replace('_', ' ')} {shown!r} is not a number", "InvalidInput")
+        raise ProjectError(
+            f"{name.replace('_', ' ')} {_shown(text)!r} is not a number", "InvalidInput"
+        )
     return value
 
 
@@ -198,9 +205,8 @@ def _plan(fields: dict[str, str]) -> ExceptionPlan:
         try:
             data["planned_end"] = date.fromisoformat(end)
         except ValueError:
-            shown = end if len(end) <= 20 else end[:20] + "..."
             raise ProjectError(
-                f"planned end {shown!r} is not a date as YYYY-MM-DD", "InvalidInput"
+                f"planned end {_shown(end)!r} is not a date as YYYY-MM-DD", "InvalidInput"
             ) from None
     for name in ("budget", "scope"):
         value = _number(fields, name)
@@ -224,12 +230,8 @@ async def decide_exception(request: Request, viewer: Signed, project_id: Project
     """The open exception's decision (approve-plan with a plan, widen with tolerances or a
     change budget, close) as the signed-in person: the same ``control.exception_decision``
     and ``control.decide_exception`` as the API's; the workflow decides whether they may."""
-    fields = await form(request)
-    check_csrf(viewer, fields)
+    fields, client = await _project_form(request, viewer, project_id)
     back = fields.get("back", "work")
-    client = services(request).client
-    if not await may_see(client, viewer.person, project_id):
-        raise not_found(project_id)
     decision, comment = fields.get("decision", ""), fields.get("comment", "").strip() or None
     if decision not in EXCEPTION_CHOICES:
         choices = ", ".join(EXCEPTION_CHOICES)
