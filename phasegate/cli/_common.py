@@ -100,6 +100,7 @@ OnBehalfOf = Annotated[
 ]
 Comment = Annotated[str | None, typer.Option("--comment", help="A comment for the record.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print data as JSON.")]
+ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 
 
 def settings(*, level: str | None = "WARNING", local: bool = False, **flags: Any) -> Settings:

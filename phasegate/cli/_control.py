@@ -26,6 +26,7 @@ from phasegate.cli._common import (
     DataDir,
     Namespace,
     OnBehalfOf,
+    ProjectId,
     echo_json,
     fail,
     required_actor,
@@ -60,7 +61,6 @@ exception_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 T = TypeVar("T")
 
 

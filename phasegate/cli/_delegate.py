@@ -18,6 +18,7 @@ from phasegate.cli._common import (
     Comment,
     DataDir,
     Namespace,
+    ProjectId,
     echo_json,
     fail,
     required_actor,
@@ -33,8 +34,6 @@ if TYPE_CHECKING:
 delegation_app = typer.Typer(
     help="List and revoke delegations (substitute approvers).", no_args_is_help=True
 )
-
-ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 
 
 def parse_when(option: str, value: str, *, end_of_day: bool = False) -> datetime:

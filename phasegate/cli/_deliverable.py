@@ -15,6 +15,7 @@ from phasegate.cli._common import (
     Comment,
     DataDir,
     Namespace,
+    ProjectId,
     echo_json,
     fail,
     required_actor,
@@ -30,8 +31,6 @@ if TYPE_CHECKING:
 deliverable_app = typer.Typer(
     help="Deliverables of the current phase's gate (product-based work).", no_args_is_help=True
 )
-
-ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 
 
 def size_text(size: int) -> str:

@@ -19,6 +19,7 @@ from phasegate.cli._common import (
     Comment,
     DataDir,
     Namespace,
+    ProjectId,
     echo_json,
     fail,
     required_actor,
@@ -47,7 +48,6 @@ iteration_app = typer.Typer(
     no_args_is_help=True,
 )
 
-ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 ItemsFile = Annotated[
     Path,
     typer.Option(

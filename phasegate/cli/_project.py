@@ -23,6 +23,7 @@ from phasegate.cli._common import (
     LedgerUrl,
     Namespace,
     OnBehalfOf,
+    ProjectId,
     TaskQueue,
     echo_json,
     fail,
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
 
 project_app = typer.Typer(help="Start, inspect and list projects.", no_args_is_help=True)
 gate_app = typer.Typer(help="Request and decide gates.", no_args_is_help=True)
-
-ProjectId = Annotated[str, typer.Argument(help="The project id (the charter's id).")]
 
 
 @project_app.command("start")
