@@ -16,23 +16,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from governance._errors import GovernanceError, Issue, format_path
-from governance._types import Email, Ident, Line, Slug, Strict
-
-NotificationKind = Literal[
-    "gate_opened",
-    "reminder",
-    "escalation",
-    "decision",
-    "phase_opened",
-    "project",
-    "task_assigned",
-    "standup",
-    "iteration",
-    "change",
-    "exception",
-    "highlight_report",
-]
-"""The kinds of notification a project sends (``NotifyInput.kind``)."""
+from governance._types import Email, Ident, Line, NotificationKind, Slug, Strict
 
 EVERYONE = "*"
 """The target of a channel that addresses no one person (a webhook, a chat room)."""

@@ -7,7 +7,7 @@ import functools
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -400,3 +400,20 @@ Email = Annotated[
 ]
 """An e-mail address, checked and normalised as pydantic's ``EmailStr`` does (same errors, same
 JSON Schema), with ``email_validator`` loaded when an address is first checked."""
+
+
+NotificationKind = Literal[
+    "gate_opened",
+    "reminder",
+    "escalation",
+    "decision",
+    "phase_opened",
+    "project",
+    "task_assigned",
+    "standup",
+    "iteration",
+    "change",
+    "exception",
+    "highlight_report",
+]
+"""The kinds of notification a project sends (``NotifyInput.kind``)."""

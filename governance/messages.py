@@ -17,7 +17,15 @@ from governance._iteration import MAX_ITEMS
 from governance._model import Ceremony, GovernanceModel, Tolerances
 from governance._rag import AspectStatus, Colour
 from governance._reports import ExceptionOption
-from governance._types import Duration, Line, NonNegDuration, Percent, Slug, Text
+from governance._types import (
+    Duration,
+    Line,
+    NonNegDuration,
+    NotificationKind,
+    Percent,
+    Slug,
+    Text,
+)
 from governance._velocity import Forecast
 from governance.audit import GENESIS_HASH, AuditEventIn, GateTaskIn, ReportIn
 
@@ -68,20 +76,7 @@ class DaysOffResult(Message):
 
 class NotifyInput(Message):
     project_id: str
-    kind: Literal[
-        "gate_opened",
-        "reminder",
-        "escalation",
-        "decision",
-        "phase_opened",
-        "project",
-        "task_assigned",
-        "standup",
-        "iteration",
-        "change",
-        "exception",
-        "highlight_report",
-    ]
+    kind: NotificationKind
     recipients: list[str] = Field(description="Person ids from the charter.")
     subject: str
     body: str = ""

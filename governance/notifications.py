@@ -31,12 +31,12 @@ from governance._notify_config import (
     AppriseChannel,
     DeliveryPolicy,
     EmailChannel,
-    NotificationKind,
     NotifyConfig,
     Route,
     WebhookChannel,
     expand_env,
 )
+from governance._types import NotificationKind
 from governance._yaml import read_yaml
 
 __all__ = [
