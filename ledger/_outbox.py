@@ -93,9 +93,11 @@ def store(conn: sa.Connection, note: Outgoing) -> None:
     )
 
 
-def _notification(row: sa.RowMapping) -> Notification:
+def _notification(row: sa.RowMapping, id_column: str = "id") -> Notification:
+    """The notification of a row (of the outbox, or of a delivery joined to it, where its id
+    is ``n_id``)."""
     return Notification(
-        id=row["id"],
+        id=row[id_column],
         key=row["key"],
         project_id=row["project_id"],
         kind=row["kind"],
@@ -175,15 +177,7 @@ def _delivery(row: sa.RowMapping) -> Delivery:
         claimed_until=utc(row["claimed_until"]),
         last_error=row["last_error"],
         delivered_at=utc(row["delivered_at"]),
-        notification=Notification(
-            id=row["n_id"],
-            key=row["key"],
-            project_id=row["project_id"],
-            kind=row["kind"],
-            at=utc(row["at"]),
-            message=row["message"],
-            routed_at=utc(row["routed_at"]),
-        ),
+        notification=_notification(row, "n_id"),
     )
 
 
