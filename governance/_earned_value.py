@@ -25,7 +25,7 @@ class EarnedValue(BaseModel):
     ``spi``, ``cpi`` and ``tcpi`` are None where their denominator is zero (nothing planned
     yet, nothing spent yet, or the budget spent)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     as_of: date
     bac: float = Field(description="Budget at completion: the baseline's budget.")

@@ -37,7 +37,7 @@ DEFAULT_TOLERANCE = 300
 class _Open(BaseModel):
     """A kind's own fields; a later version may add fields, which a receiver should ignore."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
 
 class DeadlineData(_Open):
@@ -81,14 +81,14 @@ class HighlightData(_Open):
 
 
 class ProjectRef(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     title: str | None = None
     model: str | None = Field(None, description="The governance model, name@version.")
 
 
 class Recipient(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
     id: str
     name: str
     email: str | None = None
@@ -96,7 +96,7 @@ class Recipient(BaseModel):
 
 
 class _Envelope(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
 
     schema_: Literal["phasegate.notification/v1"] = Field(
         "phasegate.notification/v1", alias="schema"

@@ -22,7 +22,7 @@ class ControlFigures(BaseModel):
     """What the RAG is computed from: the last progress report's earned value and the
     figures of the aspects earned value does not cover."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     earned_value: EarnedValue
     velocity_end: date | None = Field(
@@ -42,7 +42,7 @@ class ControlFigures(BaseModel):
 class AspectStatus(BaseModel):
     """One aspect at one level: the forecast deviation against the tolerance."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     aspect: str
     level: str
@@ -56,7 +56,7 @@ class AspectStatus(BaseModel):
 
 
 class RagReport(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     levels: dict[str, dict[str, AspectStatus]] = Field(
         description="level -> aspect -> status, for every tolerance the level has."

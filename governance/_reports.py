@@ -35,7 +35,7 @@ ReportKind = Literal["highlight", "exception"]
 
 
 class _Content(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class Breach(_Content):

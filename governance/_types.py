@@ -23,9 +23,10 @@ from governance._errors import shown
 
 
 class Strict(BaseModel):
-    """Base of every model-language class: unknown keys are errors, values are frozen."""
+    """Base of every model-language class: unknown keys are errors, values are frozen. Its
+    validator is built when first used (``defer_build``: see ``messages.Message``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
 
 def got(value: Any) -> str:

@@ -46,7 +46,7 @@ _REL_TOL = 1e-9
 class Forecast(BaseModel):
     """When the phase's remaining scope is done, at the mean velocity and a pessimistic one."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     as_of: datetime
     unit: Literal["points", "items"]

@@ -119,7 +119,9 @@ class EventKind(StrEnum):
 class AuditEventIn(BaseModel):
     """One fact to record; `seq` is the per-project position the workflow assigns (1, 2, ...)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", protected_namespaces=())
+    model_config = ConfigDict(
+        defer_build=True, frozen=True, extra="forbid", protected_namespaces=()
+    )
 
     project_id: str = Field(min_length=1, max_length=200)
     seq: int = Field(ge=1)
@@ -169,7 +171,7 @@ def event_hash(event: AuditEventIn, prev_hash: str) -> str:
 class ChainBreak(BaseModel):
     """The first event of a project's chain that does not verify, and why."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     project_id: str
     seq: int
@@ -177,7 +179,7 @@ class ChainBreak(BaseModel):
 
 
 class VerifyReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(defer_build=True, frozen=True)
 
     ok: bool
     projects: int
@@ -198,7 +200,7 @@ TaskStatus = Literal["open", "done", "cancelled", "withdrawn"]
 class GateTaskIn(BaseModel):
     """A task for a person or role; `key` is unique per project, e.g. `idea_gate/1/review`."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     project_id: str = Field(min_length=1, max_length=200)
     key: str = Field(min_length=1, max_length=500)
@@ -224,7 +226,7 @@ class ReportIn(BaseModel):
     ledger's store beside the event that records it (``report_issued``, carrying the content's
     SHA-256); ``number`` counts per project and kind from 1."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="forbid")
 
     project_id: str = Field(min_length=1, max_length=200)
     kind: ReportKind
