@@ -36,6 +36,7 @@ from phasegate.cli._common import (
 from phasegate.cli._control import print_control
 from phasegate.cli._delegate import describe as describe_delegation
 from phasegate.cli._deliverable import describe
+from phasegate.cli._history import history
 from phasegate.cli._iteration import forecast_line
 from phasegate.cli._ledger import registry
 from phasegate.cli._output import safe, say
@@ -687,5 +688,7 @@ def _reason(what: str, comment: str | None) -> None:
 board_commands: dict[str, Callable[..., None]] = {}
 for _action in ("hold", "resume", "cancel"):
     _board_command(_action)
+
+project_app.command("history")(history)
 
 __all__ = ["board_commands", "fail", "gate_app", "project_app"]
