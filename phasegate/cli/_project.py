@@ -495,10 +495,8 @@ def print_portfolio(rows: list[ProjectRow], now: datetime) -> None:
     # the time at a thousand rows.
     least = (natural[0], 4, 4, 4, 4, 4, natural[6], natural[7])
     widths = shrink_to(natural, least, _terminal_width() - 3 * (len(header) - 1))
-    say(_row(header, widths))
-    say("─" * (sum(widths) + 3 * (len(widths) - 1)))
-    for c in cells:
-        say(_row(c, widths))
+    rule = "─" * (sum(widths) + 3 * (len(widths) - 1))
+    say("\n".join([_row(header, widths), rule, *(_row(c, widths) for c in cells)]))  # one write
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
