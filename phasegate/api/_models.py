@@ -36,6 +36,7 @@ from ledger import VerifyReport
 from phasegate.api._deps import PERSON_ID
 from phasegate.choices import ExceptionChoice, missing_reason
 from phasegate.service import ProjectRow
+from phasegate.views import PORTFOLIO_PAGE
 
 __all__ = [
     "AddItemsBody",
@@ -190,7 +191,7 @@ class ListParams(Body):
     held: bool = False
     state: Literal["open", "closed", "rejected", "cancelled"] | None = None
     overdue: bool = False
-    limit: int = Field(50, ge=1, le=500, description="How many projects at most.")
+    limit: int = Field(50, ge=1, le=PORTFOLIO_PAGE, description="How many projects at most.")
     offset: int = Field(0, ge=0, description="How many projects to skip.")
 
 

@@ -422,9 +422,9 @@ def list_projects(
         flags = {"held": held, "overdue": overdue}
         params = {k: v for k, v in filters.items() if v is not None}
         params |= {k: "true" for k, v in flags.items() if v}
-        from phasegate.views import ProjectRow
+        from phasegate.views import PORTFOLIO_PAGE, ProjectRow
 
-        _print_rows(api.pages("/api/projects", ProjectRow, params), as_json)
+        _print_rows(api.pages("/api/projects", ProjectRow, params, PORTFOLIO_PAGE), as_json)
         return
     from phasegate import service
 

@@ -124,15 +124,17 @@ class Remote:
         sent = raw if raw else {"json": body}
         return self.read(into, self._json(self._send("POST", path, **sent)))
 
-    def pages(self, path: str, into: Any, params: dict[str, Any] | None = None) -> list[Any]:
-        """Every item of a paged list (``{"total", "items"}``), page after page, each read
-        as ``into``."""
+    def pages(
+        self, path: str, into: Any, params: dict[str, Any] | None = None, size: int = PAGE
+    ) -> list[Any]:
+        """Every item of a paged list (``{"total", "items"}``), page after page of ``size``
+        items, each read as ``into``."""
         items: list[Any] = []
         while True:
-            asked = {**(params or {}), "limit": PAGE, "offset": len(items)}
+            asked = {**(params or {}), "limit": size, "offset": len(items)}
             page: _Page = self.get(path, _Page, asked)
             items += page["items"]
-            if len(page["items"]) < PAGE or len(items) >= page["total"]:
+            if len(page["items"]) < size or len(items) >= page["total"]:
                 found: list[Any] = self.read(list[into], items)
                 return found
 

@@ -20,6 +20,7 @@ from ledger import Ledger
 from phasegate import service
 from phasegate.settings import Settings
 from phasegate.temporal import ROW_MEMO, connect
+from phasegate.views import PORTFOLIO_PAGE
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
@@ -73,6 +74,19 @@ def test_the_portfolio_comes_in_pages_with_a_total(portfolio: list[str], watcher
     assert (first["total"], first["limit"], first["offset"]) == (3, 2, 0)
     assert ids(first) + ids(second) == portfolio and second["total"] == 3
     assert ids(listed(watcher_api, offset=3)) == []
+
+
+def test_a_portfolio_page_holds_up_to_portfolio_page_projects(
+    portfolio: list[str], watcher_api: Api
+) -> None:
+    """A client reads a portfolio of thousands in one page (each page lists them all from
+    Temporal); a larger page is refused."""
+    page = eventually(
+        lambda: listed(watcher_api, limit=PORTFOLIO_PAGE), lambda p: ids(p) == portfolio
+    )
+    assert page["limit"] == PORTFOLIO_PAGE
+    too_many = watcher_api.get("/api/projects", params={"limit": PORTFOLIO_PAGE + 1})
+    assert too_many.status_code == 422, too_many.text
 
 
 def test_the_portfolio_filters_as_project_list_does(portfolio: list[str], watcher_api: Api) -> None:
