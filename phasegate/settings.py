@@ -32,6 +32,29 @@ ENV_PREFIX = "PHASEGATE_"
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 LEDGER_DATABASES = {("sqlite", "pysqlite"), ("postgresql", "psycopg")}
 """(backend, driver) pairs the ledger runs on: SQLite, and PostgreSQL through psycopg 3."""
+_DATABASE_URL = re.compile(
+    r"""
+        (?P<name>[\w\+]+)://
+        (?:
+            (?P<username>[^:/]*)
+            (?::(?P<password>[^@]*))?
+        @)?
+        (?:
+            (?:
+                \[(?P<ipv6host>[^/\?]+)\] |
+                (?P<ipv4host>[^/:\?]+)
+            )?
+            (?::(?P<port>[^/\?]*))?
+        )?
+        (?:/(?P<database>[^\?]*))?
+        (?:\?(?P<query>.*))?
+    """,
+    re.X,
+)
+"""SQLAlchemy's own pattern of a database URL (``sqlalchemy.engine.url._parse_url``)."""
+_DEFAULT_DRIVERS = {"sqlite": "pysqlite", "postgresql": "psycopg"}
+"""The driver SQLAlchemy (2.1) picks for a URL that names none, for the backends a ledger runs
+on; any other backend is no ledger's, whatever its driver."""
 _ADDRESS = re.compile(r"(?P<host>\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(?P<port>[0-9]{1,5})")
 
 _PERSON = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -247,17 +270,7 @@ class Settings(BaseModel):
     @field_validator("ledger_url", mode="after")
     @classmethod
     def _database_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return value
-        import sqlalchemy as sa
-        from sqlalchemy.exc import SQLAlchemyError
-
-        try:
-            url = sa.make_url(value)
-            kind = (url.get_backend_name(), url.get_driver_name())
-        except SQLAlchemyError:
-            kind = None
-        if kind not in LEDGER_DATABASES:
+        if value is not None and database_of(value) not in LEDGER_DATABASES:
             raise PydanticCustomError(
                 "ledger_url",
                 "not a ledger database URL: {value}; use sqlite:///PATH/ledger.db or "
@@ -284,6 +297,26 @@ class Settings(BaseModel):
         if self.ledger_url is not None:
             return self.ledger_url
         return sqlite_url(self.data_dir / "ledger.db")
+
+
+def database_of(url: str) -> tuple[str, str] | None:
+    """The (backend, driver) of the database URL ``url`` as SQLAlchemy reads it
+    (``make_url(url).get_backend_name()`` and ``.get_driver_name()``), for the ledger's
+    backends; None for a URL SQLAlchemy would not parse. Read without SQLAlchemy, which takes
+    ~0.2 s to import: every command reads its settings, and most never open the ledger.
+    ``tests/cli/test_settings_database_url.py`` holds it to SQLAlchemy's answers."""
+    found = _DATABASE_URL.match(url)
+    if found is None:
+        return None
+    if found["port"] is not None:  # SQLAlchemy makes it an int, or refuses the URL
+        try:
+            int(found["port"])
+        except ValueError:
+            return None
+    name: str = found["name"]
+    backend = name.split("+")[0]
+    driver = name.split("+")[1] if "+" in name else _DEFAULT_DRIVERS.get(backend)
+    return None if driver is None else (backend, driver)
 
 
 def _from_environment() -> dict[str, str]:
