@@ -16,16 +16,18 @@ worktree, e.g. main's), in the same rounds, so that two versions are compared un
 load: its lines are marked ``[against]``.
 
 The light commands (``--help``, ``model list``, ``model validate``) run in an empty data
-directory: no ledger, no server. ``project list`` and ``project status`` run against a
-``phasegate dev`` started here in a temporary data directory (server and worker, stopped and
-removed at the end), holding ``--projects`` projects started from a small charter, all of them
-listed by visibility and recorded in the ledger before the clock starts; ``--projects 0``
-skips them. Then the same two commands over the REST API (``PHASEGATE_API_URL`` and
-``PHASEGATE_TOKEN``: a ``phasegate api`` started here on that dev server, the token a PMO's,
-who sees every project), in a round of their own with its own ``python -c pass``. With
-``--address`` they run against that server instead (its first listed project for
-``status``; not over the API). ``--profile`` also runs each server-facing command once under
-cProfile and prints where its time goes.
+directory: no ledger, no server; ``model list`` also with a ledger (``--data-dir``: the default
+SQLite file, migrated, holding ``PUBLISHED`` published models, as ``phasegate dev`` and ``model
+publish`` leave it), whose registry it reads. ``project list`` and ``project status`` run
+against a ``phasegate dev`` started here in a temporary data directory (server and worker,
+stopped and removed at the end), holding ``--projects`` projects started from a small charter,
+all of them listed by visibility and recorded in the ledger before the clock starts;
+``--projects 0`` skips them. Then the same two commands over the REST API
+(``PHASEGATE_API_URL`` and ``PHASEGATE_TOKEN``: a ``phasegate api`` started here on that dev
+server, the token a PMO's, who sees every project), in a round of their own with its own
+``python -c pass``. With ``--address`` they run against that server instead (its first listed
+project for ``status``; not over the API). ``--profile`` also runs each server-facing command
+once under cProfile and prints where its time goes.
 """
 
 from __future__ import annotations
@@ -64,6 +66,8 @@ GOALS = {
     "phasegate project list": 0.8,
 }
 """Issue #12 item 8: seconds (the project list with 1,000 projects)."""
+PUBLISHED = 5
+"""Models published in the ledger ``model list`` reads (copies of a built-in, versions 1.0...)."""
 STARTS_AT_ONCE = 64
 SETTLE_SECONDS = 3.0
 """The ledger's event count unchanged this long: the worker has done what the starts asked."""
@@ -139,6 +143,20 @@ def bench_env(data_dir: Path, cache_dir: Path) -> dict[str, str]:
     env["PYTHONPYCACHEPREFIX"] = str(cache_dir)
     env["PHASEGATE_DATA_DIR"] = str(data_dir)
     return env
+
+
+def published_ledger(data_dir: Path, count: int) -> None:
+    """The default ledger in ``data_dir``, migrated, holding ``count`` published models."""
+    import governance as g
+    from ledger import Ledger
+    from phasegate.settings import sqlite_url
+
+    base = json.loads(g.load_project(CHARTER)[1].canonical_json())
+    with Ledger(sqlite_url(data_dir / "ledger.db")) as ledger:
+        ledger.migrate()
+        for n in range(count):
+            model = g.parse_model({**base, "name": "bench", "version": f"1.{n}"})
+            ledger.publish_model(model, "bench")
 
 
 def free_port() -> int:
@@ -301,16 +319,19 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-cli-") as tmp:
-        light_dir, server_dir = Path(tmp, "light"), Path(tmp, "dev")
-        light_dir.mkdir()
-        server_dir.mkdir()
+        light_dir, ledger_dir, server_dir = (Path(tmp, n) for n in ("light", "ledger", "dev"))
+        for folder in (light_dir, ledger_dir, server_dir):
+            folder.mkdir()
+        published_ledger(ledger_dir, PUBLISHED)
         env = bench_env(light_dir, Path(tmp, "pycache"))
         py = [sys.executable]
         cli = [*py, "-c", ENTRY]
+        list_in_ledger = [*cli, "model", "list", "--data-dir", str(ledger_dir)]
         light = {
             "python -c pass": [*py, "-c", "pass"],
             "phasegate --help": [*cli, "--help"],
             "phasegate model list": [*cli, "model", "list"],
+            f"phasegate model list (a ledger, {PUBLISHED} published)": list_in_ledger,
             "phasegate model validate prince2": [*cli, "model", "validate", "prince2"],
         }
         print(

@@ -7,21 +7,18 @@ write (a WAL file's shared-memory index cannot be created there) ``immutable=1``
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
-import urllib.parse
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, overload
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.pool import StaticPool
 
+from ledger._sqlite import BUSY_TIMEOUT_S, read_only_connect
+
 WRITE = "phasegate_write"
 """Execution option: the transaction will write (SQLite takes the write lock at BEGIN)."""
-
-_BUSY_TIMEOUT_S = 30
 
 
 def is_memory_sqlite(url: sa.URL) -> bool:
@@ -33,17 +30,6 @@ def sqlite_file(url: sa.URL) -> Path | None:
     return None if is_memory_sqlite(url) or url.database is None else Path(url.database)
 
 
-@overload
-def utc(value: datetime) -> datetime: ...
-@overload
-def utc(value: None) -> None: ...
-def utc(value: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything the ledger writes is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     parsed = sa.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -51,9 +37,9 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
 
     memory = is_memory_sqlite(parsed)
     path = sqlite_file(parsed)
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": _BUSY_TIMEOUT_S}}
+    kwargs: dict[str, Any] = {"connect_args": {"timeout": BUSY_TIMEOUT_S}}
     if read_only and path is not None:
-        kwargs["creator"] = _read_only_connect(str(path))
+        kwargs["creator"] = read_only_connect(str(path))
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     if memory:
@@ -68,7 +54,7 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
         # Let SQLAlchemy (below) emit BEGIN instead of pysqlite's implicit, DDL-committing one.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_S * 1000}")
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
         if not memory and not read_only:
             _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -84,33 +70,11 @@ def create_engine(url: str, *, read_only: bool = False) -> sa.Engine:
     return engine
 
 
-def _read_only_connect(path: str) -> Any:
-    """Connections that never create the file: read-write where the file and its folder are
-    writable (so SQLite tidies its -wal/-shm files away on close, as for any reader), else
-    ``mode=ro``, else ``immutable=1``."""
-    file = Path(path).resolve()
-    uri = f"file:{urllib.parse.quote(str(file))}?mode=ro"
-
-    def connect() -> sqlite3.Connection:
-        if os.access(file, os.W_OK) and os.access(file.parent, os.W_OK):
-            rw = f"file:{urllib.parse.quote(str(file))}?mode=rw"
-            return sqlite3.connect(rw, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
-        conn = sqlite3.connect(uri, uri=True, timeout=_BUSY_TIMEOUT_S, check_same_thread=False)
-        try:
-            conn.execute("PRAGMA schema_version").fetchone()
-            return conn
-        except sqlite3.OperationalError:  # "attempt to write a readonly database"
-            conn.close()
-        return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
-
-    return connect
-
-
 def _enable_wal(cursor: Any) -> None:
     """Switch the file to WAL (it stays so). Switching needs an exclusive lock and SQLite
     answers "database is locked" at once, without the busy handler, when several processes
     open a new file together: retry for as long as the busy timeout allows."""
-    deadline = time.monotonic() + _BUSY_TIMEOUT_S
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
     while True:
         try:
             if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":

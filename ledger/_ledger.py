@@ -43,19 +43,18 @@ from governance.audit import (
 )
 from ledger import _outbox, _registry, _report_check, _reports, _tokens, _web_sessions
 from ledger._engine import WRITE, create_engine, is_memory_sqlite, sqlite_file
-from ledger._engine import utc as _utc
 from ledger._errors import (
     LedgerAhead,
     LedgerConflict,
     LedgerError,
     LedgerGap,
-    LedgerMissing,
-    LedgerSchemaError,
 )
 from ledger._outbox import Delivery, DeliveryStatus, Notification, Outgoing
-from ledger._registry import PublishedModel
+from ledger._published import PublishedModel
 from ledger._report_check import VerifyReport, Vouch
-from ledger._schema import VERSION_TABLE, audit_events, ledger_meta, tasks
+from ledger._revisions import VERSION_TABLE, check_revision, no_file, no_tables
+from ledger._schema import audit_events, ledger_meta, tasks
+from ledger._time import utc as _utc
 from ledger._tokens import ApiToken
 from ledger._web_sessions import WebSession
 
@@ -150,13 +149,13 @@ class Ledger:
         if parsed.get_backend_name() == "sqlite":
             path = sqlite_file(parsed)
             if path is None or not path.is_file():
-                raise LedgerMissing(f"no ledger at {shown}: no such database file")
+                raise no_file(shown)
         ledger = cls(url, read_only=True)
         try:
             with ledger._transaction() as conn:
                 has_version = sa.inspect(conn).has_table(VERSION_TABLE)
             if not has_version:
-                raise LedgerMissing(f"no ledger at {shown}: the database holds no ledger tables")
+                raise no_tables(shown)
             ledger.check_schema()
         except BaseException:
             ledger.close()
@@ -207,28 +206,14 @@ class Ledger:
 
     def _check_schema(self, conn: sa.Connection, config: Config, *, upgradable: bool) -> None:
         script = ScriptDirectory.from_config(config)
-        head = script.get_current_head()
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
         current = context.get_current_revision()
-        if current == head:
-            return
-        where = f"the ledger at {sa.make_url(self.url).render_as_string()}"
-        if current is not None and not _known_revision(script, current):
-            raise LedgerSchemaError(
-                f"{where} is at migration {current!r}, which this phasegate (newest: {head!r}) "
-                "does not know: a newer phasegate wrote it (upgrade phasegate), or it is not "
-                "a phasegate ledger"
-            )
-        if upgradable:
-            return
-        if current is None:
-            raise LedgerSchemaError(
-                f"{where} is empty: nothing was ever recorded there (check --data-dir or "
-                "--ledger-url; `phasegate dev` or `phasegate worker` creates the ledger)"
-            )
-        raise LedgerSchemaError(
-            f"{where} is at migration {current!r}, older than this phasegate's {head!r}: "
-            "start `phasegate worker` or `phasegate dev` once to upgrade it"
+        check_revision(
+            sa.make_url(self.url).render_as_string(),
+            current,
+            head=script.get_current_head(),
+            known=current is not None and _known_revision(script, current),
+            upgradable=upgradable,
         )
 
     def ledger_id(self) -> str:

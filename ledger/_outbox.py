@@ -27,9 +27,9 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from ledger._engine import utc
 from ledger._errors import LedgerError
 from ledger._schema import deliveries, notifications
+from ledger._time import utc
 
 DeliveryStatus = Literal["pending", "delivered", "dead"]
 

@@ -1,5 +1,6 @@
 """The model registry: governance models the PMO published, one immutable entry per
-name@version, in the ledger's database (table ``models``).
+name@version, in the ledger's database (table ``models``). Each row read is checked by
+``_published.entry_from_row``, as ``RegistryFile`` (sqlite3, no SQLAlchemy) checks it.
 
 The names of the built-in models are reserved, so a copy can never stand in for a built-in.
 An entry stores the model's canonical JSON and its SHA-256; reading an entry checks both.
@@ -7,42 +8,16 @@ An entry stores the model's canonical JSON and its SHA-256; reading an entry che
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from governance import GovernanceError, GovernanceModel, builtin_models, parse_model
-from ledger._engine import utc
-from ledger._errors import LedgerError, ModelRefused
+from governance import GovernanceModel
+from ledger._errors import ModelRefused
+from ledger._published import PublishedModel, check_publishable, entry_from_row, in_order
 from ledger._schema import models
 
 MAX_PUBLISHER = 200
-
-
-@dataclass(frozen=True, slots=True)
-class PublishedModel:
-    """One registry entry: the model, its content hash, and who published it when."""
-
-    model: GovernanceModel
-    sha256: str
-    published_at: datetime
-    published_by: str
-
-    @property
-    def ref(self) -> str:
-        return self.model.ref
-
-
-def check_publishable(model: GovernanceModel) -> None:
-    """``ModelRefused`` when ``model`` bears a built-in's name (those names are reserved)."""
-    if model.name in builtin_models():
-        raise ModelRefused(
-            f'"{model.name}" is the name of a built-in model and is reserved: '
-            "publish your model under a name of its own"
-        )
 
 
 def publish(
@@ -88,33 +63,11 @@ def get(conn: sa.Connection, name: str, version: str) -> PublishedModel | None:
         .mappings()
         .first()
     )
-    return None if row is None else _from_row(row)
+    return None if row is None else entry_from_row(row)
 
 
 def published(conn: sa.Connection) -> list[PublishedModel]:
     """Every entry, by name, then version (numerically)."""
     if not sa.inspect(conn).has_table(models.name):
         return []
-    entries = [_from_row(row) for row in conn.execute(sa.select(models)).mappings()]
-    return sorted(
-        entries,
-        key=lambda e: (e.model.name, tuple(int(p) for p in e.model.version.split("."))),
-    )
-
-
-def _from_row(row: sa.RowMapping) -> PublishedModel:
-    ref = f"{row['name']}@{row['version']}"
-    content: str = row["content"]
-    digest = hashlib.sha256(content.encode()).hexdigest()
-    if digest != row["sha256"]:
-        raise LedgerError(
-            f"registry entry {ref} was altered: its content hashes to {digest}, "
-            f"not to the published {row['sha256']}"
-        )
-    try:
-        model = parse_model(json.loads(content), f"registry entry {ref}")
-    except (GovernanceError, ValueError) as exc:
-        raise LedgerError(f"registry entry {ref} no longer loads: {exc}") from None
-    if model.ref != ref:
-        raise LedgerError(f"registry entry {ref} holds {model.ref}: the row was altered")
-    return PublishedModel(model, digest, utc(row["published_at"]), row["published_by"])
+    return in_order(entry_from_row(row) for row in conn.execute(sa.select(models)).mappings())

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from governance.audit import Report, ReportKind, digest
-from ledger._engine import utc
 from ledger._errors import LedgerError
 from ledger._schema import audit_events, reports
+from ledger._time import utc
 
 __all__ = ["get", "latest", "listed", "store"]
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from ledger._published import MODELS_TABLE
+from ledger._revisions import VERSION_TABLE as VERSION_TABLE
+
 metadata = sa.MetaData()
 
-VERSION_TABLE = "ledger_alembic_version"
-"""Where Alembic records the ledger's schema revision."""
 
 audit_events = sa.Table(
     "audit_events",
@@ -64,7 +65,7 @@ ledger_meta = sa.Table(
 a worker on another ledger can be told apart from the one a project writes to."""
 
 models = sa.Table(
-    "models",
+    MODELS_TABLE,
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.String(64), nullable=False),

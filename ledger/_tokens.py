@@ -25,8 +25,8 @@ import sqlalchemy as sa
 from pydantic import TypeAdapter, ValidationError
 
 from governance import Line, Slug
-from ledger._engine import utc
 from ledger._schema import api_tokens
+from ledger._time import utc
 
 __all__ = [
     "TOKEN_PREFIX",

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from ledger._engine import utc
 from ledger._schema import api_tokens, web_sessions
+from ledger._time import utc
 from ledger._tokens import check_person, token_id_of
 
 __all__ = [

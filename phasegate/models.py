@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import governance as g
 
 if TYPE_CHECKING:  # the ledger (and SQLAlchemy) only when there is one to read
     from governance.messages import ModelSource
-    from ledger import Ledger, PublishedModel
+    from ledger import PublishedModel
 
-__all__ = ["Registry", "Resolved", "charter_and_model", "find", "named"]
+__all__ = ["Published", "Registry", "Resolved", "charter_and_model", "find", "named"]
 
 MAX_HINTS = 5
 """Model files named in one error at most."""
@@ -50,12 +50,20 @@ class Resolved:
         return ModelSource(kind=self.kind, file=self.file)
 
 
+class Published(Protocol):
+    """What the registry is read from: a ``Ledger``, or a ``RegistryFile`` (a SQLite
+    ledger's registry read without SQLAlchemy)."""
+
+    def published_model(self, name: str, version: str) -> PublishedModel | None: ...
+    def published_models(self) -> list[PublishedModel]: ...
+
+
 @dataclass(frozen=True)
 class Registry:
     """The models published in one ledger; ``ledger`` is None when there is no ledger at
     ``where`` (then nothing is published)."""
 
-    ledger: Ledger | None
+    ledger: Published | None
     where: str
 
     def get(self, name: str, version: str) -> PublishedModel | None:

@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal, Self
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, PydanticUseDefault
@@ -351,7 +351,9 @@ def _loopback(host: str) -> bool:
 def sqlite_url(path: Path) -> str:
     """The SQLite URL of the file ``path`` (made absolute), as SQLAlchemy renders
     ``URL.create("sqlite", database=...)``: ``?``, ``%``, ``#`` and the like escaped."""
-    return "sqlite:///" + quote(str(path.resolve()), safe=" +/")
+    from ledger import sqlite_url as of_file  # the ledger package only when a URL is made
+
+    return of_file(str(path.resolve()))
 
 
 def get_settings(**overrides: Any) -> Settings:

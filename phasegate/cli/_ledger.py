@@ -3,9 +3,10 @@ and migrated if need be). A database error is one line naming the ledger, and ex
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from phasegate.cli._common import fail
 from phasegate.models import Registry
@@ -15,13 +16,25 @@ if TYPE_CHECKING:
     from ledger import Ledger
 
 # SQLAlchemy and the ledger are imported only once a ledger is there to open: `model list`
-# with no ledger (the usual first run) starts without them.
+# with no ledger (the usual first run) starts without them, and so does reading the registry
+# of a SQLite ledger (`registry`: sqlite3 alone).
+
+
+class _Closing(Protocol):
+    def close(self) -> None: ...
+
+
+_Opened = TypeVar("_Opened", bound=_Closing)
 
 
 def shown_url(s: Settings) -> str:
     """The ledger's URL as printed: its password hidden."""
     if s.ledger_url is None:  # the default SQLite file: no password to hide
         return s.effective_ledger_url()
+    from ledger import plain_sqlite_file, sqlite_url
+
+    if (path := plain_sqlite_file(s.ledger_url)) is not None:  # as SQLAlchemy renders it
+        return sqlite_url(str(path))
     import sqlalchemy as sa
 
     return sa.make_url(s.effective_ledger_url()).render_as_string()
@@ -32,7 +45,34 @@ def ledger_failure(s: Settings, exc: Exception) -> Exception:
 
     if isinstance(exc, LedgerError):
         return fail(f"ledger {shown_url(s)}: {exc}")
-    return fail(f"ledger {shown_url(s)}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}")
+    name, line = exc.__class__.__name__, (str(exc).splitlines() or [""])[0]
+    if isinstance(exc, sqlite3.Error):  # read without SQLAlchemy: said as SQLAlchemy says it
+        return fail(f"ledger {shown_url(s)}: {name}: (sqlite3.{name}) {line}")
+    return fail(f"ledger {shown_url(s)}: {name}: {line}")
+
+
+@contextmanager
+def _opened(
+    s: Settings, open_at: Callable[[str], _Opened], errors: tuple[type[Exception], ...]
+) -> Iterator[_Opened | None]:
+    """What ``open_at`` opens at the ledger URL of ``s``, closed on the way out; None when
+    there is no ledger there (``LedgerMissing``). ``errors``, from opening it or from the
+    body, are one line naming the ledger (``ledger_failure``)."""
+    from ledger import LedgerMissing
+
+    try:
+        opened: _Opened | None = open_at(s.effective_ledger_url())
+    except LedgerMissing:
+        opened = None
+    except errors as exc:
+        raise ledger_failure(s, exc) from None
+    try:
+        yield opened
+    except errors as exc:
+        raise ledger_failure(s, exc) from None
+    finally:
+        if opened is not None:
+            opened.close()
 
 
 @contextmanager
@@ -44,21 +84,10 @@ def reading(s: Settings) -> Iterator[Ledger | None]:
         return
     from sqlalchemy.exc import SQLAlchemyError
 
-    from ledger import Ledger, LedgerError, LedgerMissing
+    from ledger import Ledger, LedgerError
 
-    try:
-        ledger: Ledger | None = Ledger.existing(s.effective_ledger_url())
-    except LedgerMissing:
-        ledger = None
-    except (SQLAlchemyError, LedgerError) as exc:
-        raise ledger_failure(s, exc) from None
-    try:
+    with _opened(s, Ledger.existing, (SQLAlchemyError, LedgerError)) as ledger:
         yield ledger
-    except (SQLAlchemyError, LedgerError) as exc:
-        raise ledger_failure(s, exc) from None
-    finally:
-        if ledger is not None:
-            ledger.close()
 
 
 @contextmanager
@@ -90,6 +119,15 @@ def writing(s: Settings) -> Iterator[Ledger]:
 
 @contextmanager
 def registry(s: Settings) -> Iterator[Registry]:
-    """The models published in the ledger of ``s`` (none when there is no ledger)."""
-    with reading(s) as ledger:
-        yield Registry(ledger, shown_url(s))
+    """The models published in the ledger of ``s`` (none when there is no ledger), for the
+    commands that only read them: a SQLite file's registry is read with sqlite3 alone
+    (``RegistryFile``, ~0.3 s less to start than SQLAlchemy and Alembic), any other
+    ledger's through ``Ledger``."""
+    from ledger import LedgerError, RegistryFile, plain_sqlite_file
+
+    if plain_sqlite_file(s.effective_ledger_url()) is None:
+        with reading(s) as ledger:
+            yield Registry(ledger, shown_url(s))
+        return
+    with _opened(s, RegistryFile.existing, (sqlite3.Error, LedgerError)) as found:
+        yield Registry(found, shown_url(s))

@@ -38,7 +38,7 @@ from phasegate.cli._delegate import describe as describe_delegation
 from phasegate.cli._deliverable import describe
 from phasegate.cli._history import history
 from phasegate.cli._iteration import forecast_line
-from phasegate.cli._ledger import registry
+from phasegate.cli._ledger import reading, shown_url
 from phasegate.cli._output import safe, say
 from phasegate.cli._remote import Remote, over_api
 from phasegate.settings import Settings
@@ -96,9 +96,9 @@ def start(
     starter = actor if actor is not None else _login_name()
     if starter is not None and (not starter or len(starter) > 64 or not starter.isprintable()):
         raise fail(f"--as {safe(starter)!r}: give a name of 1 to 64 printable characters", 2)
-    with registry(s) as published:
+    with reading(s) as ledger:  # the Ledger itself: the start checks the project id in it
         try:
-            c, m = models.charter_and_model(charter, model, published)
+            c, m = models.charter_and_model(charter, model, models.Registry(ledger, shown_url(s)))
         except g.GovernanceError as exc:
             raise print_issues(exc) from None
         pid = with_client(
@@ -109,7 +109,7 @@ def start(
                 m.model,
                 task_queue=s.task_queue,
                 model_source=m.source,
-                ledger=published.ledger,
+                ledger=ledger,
                 started_by=starter,
             ),
         )

@@ -4,6 +4,8 @@ snapshots of a folder to show that a refused command created nothing."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,9 @@ from click.testing import Result
 from typer.testing import CliRunner
 
 from phasegate.cli import app
+from phasegate.cli._ledger import reading, shown_url
+from phasegate.models import Registry
+from phasegate.settings import Settings
 from tests.governance.gov_cases import PF_CHARTER, PF_MODEL, dump
 
 runner = CliRunner()
@@ -23,6 +28,14 @@ def cli(*args: str | Path) -> Result:
         raise result.exception
     assert "Traceback" not in result.output
     return result
+
+
+@contextmanager
+def registry_through_ledger(s: Settings) -> Iterator[Registry]:
+    """The registry read through the SQLAlchemy ``Ledger`` (as before ``RegistryFile``): what
+    the commands that read models answered then, to compare with."""
+    with reading(s) as ledger:
+        yield Registry(ledger, shown_url(s))
 
 
 def model_data(name: str = "acme", version: str = "1.0", **changes: Any) -> dict[str, Any]:
