@@ -22,7 +22,8 @@ publish`` leave it), whose registry it reads. ``project list`` and ``project sta
 against a ``phasegate dev`` started here in a temporary data directory (server and worker,
 stopped and removed at the end), holding ``--projects`` projects started from a small charter,
 all of them listed by visibility and recorded in the ledger before the clock starts;
-``--projects 0`` skips them. Then the same two commands over the REST API
+``--projects 0`` skips them; ``project status`` also with ``PHASEGATE_LEDGER_URL`` set (to
+that ledger), as production names its ledger. Then the same two commands over the REST API
 (``PHASEGATE_API_URL`` and ``PHASEGATE_TOKEN``: a ``phasegate api`` started here on that dev
 server, the token a PMO's, who sees every project), in a round of their own with its own
 ``python -c pass``. With ``--address`` they run against that server instead (its first listed
@@ -356,6 +357,15 @@ def main() -> None:
             if project:
                 cases[f"phasegate project status {project}"] = [
                     *cli, "project", "status", project
+                ]  # fmt: skip
+                # As production runs it: the ledger named by PHASEGATE_LEDGER_URL (here the dev
+                # server's own), set in the process before the command starts.
+                from phasegate.settings import sqlite_url
+
+                url = sqlite_url(server_dir / "ledger.db")
+                named = f"import os; os.environ['PHASEGATE_LEDGER_URL'] = {url!r}; {ENTRY}"
+                cases[f"phasegate project status {project} (PHASEGATE_LEDGER_URL set)"] = [
+                    *py, "-c", named, "project", "status", project
                 ]  # fmt: skip
             rows = run_once(cases["phasegate project list"], server_env, server_dir)[2]
             print(f"project list prints {len(rows.splitlines())} rows")
