@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 import typer
+import typer.core
 
 from phasegate._exit import run_and_exit
 
@@ -43,6 +44,28 @@ PARTS: dict[str, tuple[str, str]] = {
 each is defined (a module of this package and its attribute; ``board_commands`` maps a name to
 its command). A command line loads the module of its own group only: importing them all cost
 ~30 ms on every run."""
+
+
+def _flags_take_no_value() -> None:
+    """A flag's row in the rich help shows no value placeholder: Typer 0.29 renders every
+    flag as ``--json <bool>`` (``--help`` too), which reads as if it took a value, where its
+    own plain help (``TyperOption.get_help_record``) shows none for a flag or a counter. One
+    override here, so every command's help and Typer's own ``--help`` option follow it."""
+    option = typer.core.TyperOption
+    shown = option.display_type_rich
+    if getattr(shown, "phasegate_flags", False):
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        if self.metavar is None and (self.is_flag or self.count):
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.phasegate_flags = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
 
 
 def part(name: str) -> Part:
