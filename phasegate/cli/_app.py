@@ -65,7 +65,27 @@ def _flags_take_no_value() -> None:
     option.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
+def _no_value_error_prefix() -> None:
+    """An option's bad value is said without pydantic's ``Value error, ``: Typer 0.29 checks
+    a choice (``Literal``, ``Enum``) by raising ``ValueError`` in a pydantic validator and
+    passes pydantic's message on, prefix and all (``Invalid value for '--state': Value
+    error, 'bogus' is not one of ...``). Every option error is a ``BadParameter``."""
+    bad = typer.BadParameter
+    init = bad.__init__
+    if getattr(init, "phasegate_prefix", False):
+        return
+
+    def __init__(self: typer.BadParameter, message: str, *args: Any, **kwargs: Any) -> None:
+        if isinstance(message, str):
+            message = message.removeprefix("Value error, ")
+        init(self, message, *args, **kwargs)
+
+    __init__.phasegate_prefix = True  # type: ignore[attr-defined]
+    bad.__init__ = __init__  # type: ignore[method-assign]
+
+
 _flags_take_no_value()
+_no_value_error_prefix()
 
 
 def part(name: str) -> Part:

@@ -12,6 +12,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from phasegate.cli._output import json_text, safe, say
+from phasegate.errors import pydantic_message
 from phasegate.logging import configure_logging
 from phasegate.settings import Settings, get_settings
 
@@ -124,7 +125,7 @@ def load_settings(level: str | None, flags: dict[str, Any]) -> Settings:
         s = get_settings(**flags)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            message = err["msg"].removeprefix("Value error, ")
+            message = pydantic_message(err)
             where = ".".join(map(str, err["loc"]))  # none for a rule over several settings
             say(f"error: setting {where}: {message}" if where else f"error: {message}", err=True)
         raise typer.Exit(1) from None
