@@ -168,7 +168,10 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
         )
     elif st.outcome is not None:
         say(f"  ended:  {st.outcome}")
-    say(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
+    # An ended project's state is how it ended, as `project list --state` names it: the
+    # lifecycle's "closed" holds a rejected project too.
+    state = st.outcome or st.state
+    say(f"  state:  {state}" + ("  [ON HOLD]" if st.on_hold else ""))
     if st.phase is not None:
         say(
             f"  phase:  {where}, {st.phase_index + 1 if st.phase_index is not None else '?'}"
