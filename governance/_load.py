@@ -45,22 +45,25 @@ def parse_charter(data: dict[str, Any] | str | bytes, source: str = "<charter>")
     return _validate(Charter, data, source)
 
 
-def _read(path: Path) -> bytes:
+def _read(given: str | Path) -> bytes:
+    """The bytes of the file ``given`` names; a problem is a ``GovernanceError`` whose source
+    is ``given`` as the user wrote it (``./x.yaml`` stays so: ``Path`` would drop the ``./``)."""
+    path = Path(given)
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # a FIFO would hang, a device never end
-            raise GovernanceError([Issue("(file)", "is not a regular file")], str(path))
+            raise GovernanceError([Issue("(file)", "is not a regular file")], str(given))
         with path.open("rb") as fh:
             data = fh.read(MAX_DOCUMENT_BYTES + 1)  # bounded, should it grow meanwhile
         if len(data) > MAX_DOCUMENT_BYTES:
             size = max(info.st_size, len(data))
             raise GovernanceError(
                 [Issue("(document)", f"is {size} bytes; the limit is {MAX_DOCUMENT_BYTES}")],
-                str(path),
+                str(given),
             )
         return data
     except OSError as exc:
-        raise GovernanceError([Issue("(file)", exc.strerror or str(exc))], str(path)) from None
+        raise GovernanceError([Issue("(file)", exc.strerror or str(exc))], str(given)) from None
 
 
 @cache
@@ -101,7 +104,7 @@ def load_model(path_or_name: str | Path) -> GovernanceModel:
         if builtin is None:
             raise GovernanceError([Issue("(model)", _no_builtin(text))], text)
         return builtin
-    return parse_model(_read(Path(text)), text)
+    return parse_model(_read(text), text)
 
 
 def _no_builtin(ref: str) -> str:
@@ -114,7 +117,7 @@ def _no_builtin(ref: str) -> str:
 
 
 def load_charter(path: str | Path) -> Charter:
-    return parse_charter(_read(Path(path)), str(path))
+    return parse_charter(_read(path), str(path))
 
 
 @cache
@@ -137,7 +140,7 @@ def parse_work_items(text: str | bytes, source: str = "<items>") -> list[WorkIte
 
 
 def load_work_items(path: str | Path) -> list[WorkItem]:
-    return parse_work_items(_read(Path(path)), str(path))
+    return parse_work_items(_read(path), str(path))
 
 
 def load_project(

@@ -29,7 +29,7 @@ from governance.messages import (
     Risk,
 )
 from phasegate.choices import ALIASES, EXCEPTION_DECISIONS, ExceptionChoice
-from phasegate.errors import ProjectError, command_input
+from phasegate.errors import ProjectError, command_input, pydantic_message
 
 INVALID = "InvalidInput"
 M = TypeVar("M", Risk, QualityIssue)
@@ -156,7 +156,7 @@ def parse_tolerances(values: Sequence[str]) -> g.Tolerances | None:
         err = exc.errors(include_url=False)[0]
         aspect = str(err["loc"][0]) if err["loc"] else ""
         text = f"{aspect}={given.get(aspect, '')}"
-        raise _invalid(option, text, err["msg"]) from None
+        raise _invalid(option, text, pydantic_message(err)) from None
 
 
 def change_id(text: str) -> str:
@@ -193,7 +193,10 @@ def read_plan(path: Path) -> ExceptionPlan:
         plan = ExceptionPlan.model_validate(content)
     except ValidationError as exc:
         issues += [
-            g.Issue(g.format_path(err["loc"]), _message(err["msg"], err["input"], err["type"]))
+            g.Issue(
+                g.format_path(err["loc"]),
+                _message(pydantic_message(err), err["input"], err["type"]),
+            )
             for err in exc.errors(include_url=False)
         ]
     if issues:
@@ -253,7 +256,7 @@ def _input(cls: type[C], **data: object) -> C:
         problems = "; ".join(
             f"{OPTIONS.get(str(err['loc'][0]), str(err['loc'][0])) if err['loc'] else '-'}"
             f"{''.join(f'[{p}]' if isinstance(p, int) else f'.{p}' for p in err['loc'][1:])}: "
-            f"{err['msg']}"
+            f"{pydantic_message(err)}"
             for err in exc.errors(include_url=False)
         )
         raise ProjectError(f"invalid request: {problems}", INVALID) from None

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
-__all__ = ["ProjectError", "command_input"]
+__all__ = ["ProjectError", "command_input", "pydantic_message"]
 
 
 class ProjectError(Exception):
@@ -28,6 +29,13 @@ def command_input(cls: type[M], **data: object) -> M:
         return cls.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            f"{'.'.join(str(p) for p in err['loc'])}: {pydantic_message(err)}"
+            for err in exc.errors()
         )
         raise ProjectError(f"invalid request: {problems}", "InvalidInput") from None
+
+
+def pydantic_message(err: ErrorDetails) -> str:
+    """What a pydantic error says, without the ``Value error, `` pydantic puts before the
+    message of a ``ValueError`` raised in a validator."""
+    return err["msg"].removeprefix("Value error, ")

@@ -19,11 +19,20 @@ if TYPE_CHECKING:
 
 __all__ = ["QUIET_LIBRARIES", "configure_logging"]
 
-QUIET_LIBRARIES = ("transitions", "alembic.runtime.plugins", "httpx")
+QUIET_LIBRARIES = ("transitions", "alembic.runtime.plugins", "httpx", "uvicorn")
 """Libraries whose info lines say nothing a user acts on (transitions: each state's callbacks,
 on every workflow replay too; alembic: the plugins it sets up on first use, its migrations
-still show; httpx: every request's full URL, which for a webhook can hold its token): logged
-from warning up, unless the level is debug."""
+still show; httpx: every request's full URL, which for a webhook can hold its token; uvicorn:
+its start-up and shut-down steps, where `phasegate dev` and `api` print the URL themselves):
+logged from warning up, unless the level is debug."""
+
+_CHATTER = {"alembic.runtime.migration": ("Context impl ", "Will assume ")}
+"""Info lines of a logger that must show (alembic's migrations) which are debug in substance:
+alembic names the database dialect on every connection it checks. Logged as debug."""
+
+_DROPPED_EXTRAS = ("color_message",)
+"""``extra=`` fields never rendered: uvicorn passes its message again with terminal colour
+codes as ``color_message``."""
 
 LogFormatName = Literal["auto", "json", "console"]
 
@@ -77,6 +86,7 @@ def configure_logging(
         raise ValueError(f"unknown log level {level!r}")
 
     handler = _StderrHandler()
+    handler.addFilter(_Chatter(debug=numeric_level <= logging.DEBUG))
     handler.setFormatter(_Deferred(chosen, colors=tty and "NO_COLOR" not in os.environ))
 
     root = logging.getLogger()
@@ -106,6 +116,30 @@ def configure_logging(
             cache_logger_on_first_use=False,
         )
     return chosen
+
+
+class _Chatter(logging.Filter):
+    """The lines of ``_CHATTER`` as debug ones: dropped, unless the level is debug."""
+
+    def __init__(self, *, debug: bool) -> None:
+        super().__init__()
+        self._debug = debug
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        prefixes = _CHATTER.get(record.name)
+        if prefixes is None or record.levelno != logging.INFO:
+            return True
+        if not str(record.msg).startswith(prefixes):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return self._debug
+
+
+def _drop_extras(_logger: Any, _name: str, event_dict: Any) -> Any:
+    """``event_dict`` without the ``_DROPPED_EXTRAS`` a library added."""
+    for key in _DROPPED_EXTRAS:
+        event_dict.pop(key, None)
+    return event_dict
 
 
 def _shared() -> list[Processor]:
@@ -153,7 +187,7 @@ def _formatter(chosen: str, *, colors: bool) -> logging.Formatter:
         ]
     return structlog.stdlib.ProcessorFormatter(
         # Records from plain stdlib loggers get the same enrichment, plus their ``extra=``.
-        foreign_pre_chain=[*_shared(), structlog.stdlib.ExtraAdder()],
+        foreign_pre_chain=[*_shared(), structlog.stdlib.ExtraAdder(), _drop_extras],
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *final],
     )
 

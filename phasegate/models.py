@@ -79,9 +79,10 @@ class Registry:
         return [] if self.ledger is None else self.ledger.published_models()
 
 
-def from_file(path: Path) -> Resolved:
-    """A model file the user named: used as it is, and shown as a local file."""
-    return Resolved(g.load_model(path), "file", str(path.resolve()))
+def from_file(path: str | Path) -> Resolved:
+    """A model file the user named (its problems name it as they wrote it): used as it is,
+    and shown as a local file."""
+    return Resolved(g.load_model(path), "file", str(Path(path).resolve()))
 
 
 def named(ref: str, registry: Registry, looked_in: Sequence[Path]) -> Resolved:
@@ -120,7 +121,7 @@ def find(path_or_name: str, registry: Registry) -> Resolved:
     gives it (``prince2``, ``acme@2.0``, ``./acme.yaml``)."""
     if g.is_model_ref(path_or_name):
         return named(path_or_name, registry, [Path.cwd()])
-    return from_file(Path(path_or_name))
+    return from_file(path_or_name)
 
 
 def charter_and_model(

@@ -701,7 +701,10 @@ class ProjectWorkflow:
                 "NotAuthorised",
             )
         if trigger == "hold" and self._machine.state == "on_hold":
-            since = iso(self._s.held_at) if self._s.held_at else "?"
+            # To the minute, as every other time a person reads (a refusal's text is no command:
+            # changing it changes no history).
+            held_at = self._s.held_at
+            since = held_at.isoformat(timespec="minutes") if held_at is not None else "?"
             raise reject(
                 f"project {self._charter.id} is already on hold (since {since}, by "
                 f"{self._s.held_by or '?'})",

@@ -9,6 +9,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 import typer
+import typer.core
 
 from phasegate._exit import run_and_exit
 
@@ -43,6 +44,48 @@ PARTS: dict[str, tuple[str, str]] = {
 each is defined (a module of this package and its attribute; ``board_commands`` maps a name to
 its command). A command line loads the module of its own group only: importing them all cost
 ~30 ms on every run."""
+
+
+def _flags_take_no_value() -> None:
+    """A flag's row in the rich help shows no value placeholder: Typer 0.29 renders every
+    flag as ``--json <bool>`` (``--help`` too), which reads as if it took a value, where its
+    own plain help (``TyperOption.get_help_record``) shows none for a flag or a counter. One
+    override here, so every command's help and Typer's own ``--help`` option follow it."""
+    option = typer.core.TyperOption
+    shown = option.display_type_rich
+    if getattr(shown, "phasegate_flags", False):
+        return
+
+    def display_type_rich(self: typer.core.TyperOption, ctx: Any) -> str | None:
+        if self.metavar is None and (self.is_flag or self.count):
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.phasegate_flags = True  # type: ignore[attr-defined]
+    option.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+def _no_value_error_prefix() -> None:
+    """An option's bad value is said without pydantic's ``Value error, ``: Typer 0.29 checks
+    a choice (``Literal``, ``Enum``) by raising ``ValueError`` in a pydantic validator and
+    passes pydantic's message on, prefix and all (``Invalid value for '--state': Value
+    error, 'bogus' is not one of ...``). Every option error is a ``BadParameter``."""
+    bad = typer.BadParameter
+    init = bad.__init__
+    if getattr(init, "phasegate_prefix", False):
+        return
+
+    def __init__(self: typer.BadParameter, message: str, *args: Any, **kwargs: Any) -> None:
+        if isinstance(message, str):
+            message = message.removeprefix("Value error, ")
+        init(self, message, *args, **kwargs)
+
+    __init__.phasegate_prefix = True  # type: ignore[attr-defined]
+    bad.__init__ = __init__  # type: ignore[method-assign]
+
+
+_flags_take_no_value()
+_no_value_error_prefix()
 
 
 def part(name: str) -> Part:

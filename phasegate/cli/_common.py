@@ -12,6 +12,7 @@ import typer
 from pydantic import BaseModel, ValidationError
 
 from phasegate.cli._output import json_text, safe, say
+from phasegate.errors import pydantic_message
 from phasegate.logging import configure_logging
 from phasegate.settings import Settings, get_settings
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     # it runs, so that `phasegate model list` and `--help` start without them.
     from temporalio.client import Client
 
-    from governance import GovernanceError
+    from governance import GovernanceError, Issue
     from phasegate.temporal import Connection
 
 T = TypeVar("T")
@@ -124,7 +125,7 @@ def load_settings(level: str | None, flags: dict[str, Any]) -> Settings:
         s = get_settings(**flags)
     except ValidationError as exc:
         for err in exc.errors(include_url=False):
-            message = err["msg"].removeprefix("Value error, ")
+            message = pydantic_message(err)
             where = ".".join(map(str, err["loc"]))  # none for a rule over several settings
             say(f"error: setting {where}: {message}" if where else f"error: {message}", err=True)
         raise typer.Exit(1) from None
@@ -171,9 +172,24 @@ def required_actor(actor: str | None) -> str:
     ctx.fail("Missing option '--as'.")  # as click says it of a required option
 
 
-def print_issues(exc: GovernanceError) -> typer.Exit:
+_OF_THE_FILE = ("(file)", "(document)", "line ")
+"""How the path of an issue with the file itself starts (it cannot be read, is too big, is no
+YAML or no mapping): such an issue names no key, so its line names the file."""
+
+
+def issue_line(exc: GovernanceError, issue: Issue) -> str:
+    """``issue`` as its line, escaped: ``path: message``; one with the file itself prefixed
+    with the file as the user gave it (``./nosuch.yaml: (file): No such file or directory``)."""
+    if exc.source and issue.path.startswith(_OF_THE_FILE):
+        return safe(f"{exc.source}: {issue}")
+    return safe(issue)
+
+
+def print_issues(exc: GovernanceError, *, err: bool = True) -> typer.Exit:
+    """Each issue of ``exc`` on a line of its own (``issue_line``), on stderr unless ``err``
+    is false; exit 1."""
     for issue in exc.issues:
-        say(safe(issue), err=True)
+        say(issue_line(exc, issue), err=err)
     return typer.Exit(1)
 
 

@@ -12,7 +12,15 @@ from pydantic import Field, TypeAdapter, ValidationError
 
 import governance as g
 from phasegate import models
-from phasegate.cli._common import AsJson, DataDir, LedgerUrl, echo_json, fail, settings
+from phasegate.cli._common import (
+    AsJson,
+    DataDir,
+    LedgerUrl,
+    echo_json,
+    fail,
+    print_issues,
+    settings,
+)
 from phasegate.cli._ledger import registry, shown_url, writing
 from phasegate.cli._output import safe, say
 from phasegate.models import Resolved
@@ -37,9 +45,7 @@ _PUBLISHER: TypeAdapter[str] = TypeAdapter(Annotated[g.Line, Field(min_length=1,
 
 
 def _fail(exc: g.GovernanceError) -> NoReturn:
-    for issue in exc.issues:
-        say(safe(issue))
-    raise typer.Exit(1)
+    raise print_issues(exc, err=False)  # the answer of `validate`: on stdout
 
 
 def _find(path_or_name: str, data_dir: Path | None, ledger_url: str | None) -> Resolved:

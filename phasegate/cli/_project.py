@@ -168,7 +168,10 @@ def _print_status(st: ProjectStatus, now: datetime | None = None) -> None:
         )
     elif st.outcome is not None:
         say(f"  ended:  {st.outcome}")
-    say(f"  state:  {st.state}" + ("  [ON HOLD]" if st.on_hold else ""))
+    # An ended project's state is how it ended, as `project list --state` names it: the
+    # lifecycle's "closed" holds a rejected project too.
+    state = st.outcome or st.state
+    say(f"  state:  {state}" + ("  [ON HOLD]" if st.on_hold else ""))
     if st.phase is not None:
         say(
             f"  phase:  {where}, {st.phase_index + 1 if st.phase_index is not None else '?'}"
@@ -493,22 +496,60 @@ def print_portfolio(rows: list[ProjectRow], now: datetime) -> None:
     # next command needs it), the due date and the RAG colour stay whole. Columns are three
     # characters apart. Laid out here rather than by rich's Table: the same table, a tenth of
     # the time at a thousand rows.
-    least = (natural[0], 4, 4, 4, 4, 4, natural[6], natural[7])
+    # The model keeps room for a character of its name, the ellipsis and its @version.
+    version = max((cell_len(_version_of(c[2])) for c in cells), default=0)
+    least = (natural[0], 4, max(4, version + 2), 4, 4, 4, natural[6], natural[7])
     widths = shrink_to(natural, least, _terminal_width() - 3 * (len(header) - 1))
     rule = "─" * (sum(widths) + 3 * (len(widths) - 1))
     say("\n".join([_row(header, widths), rule, *(_row(c, widths) for c in cells)]))  # one write
 
 
 def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    """One line of the table: each cell padded to its column, or cut with an ellipsis."""
-    from rich.cells import cell_len, set_cell_size
+    """One line of the table: each cell padded to its column, or cut with an ellipsis (the
+    model's name rather than its @version: ``projektf…@1.0``)."""
+    from rich.cells import set_cell_size
 
     out = []
-    for text, width in zip(cells, widths, strict=True):
-        if cell_len(text) > width:
-            text = set_cell_size(text, max(width - 1, 0)) + "…"
-        out.append(set_cell_size(text, width))
+    for i, (text, width) in enumerate(zip(cells, widths, strict=True)):
+        cut = _cut_model(text, width) if i == _MODEL else _cut(text, width)
+        out.append(set_cell_size(cut, width))
     return "   ".join(out).rstrip()
+
+
+_MODEL = 2
+"""The column of the model in ``print_portfolio``'s table."""
+
+
+def _cut(text: str, width: int) -> str:
+    """``text``, cut to ``width`` cells with an ellipsis when longer."""
+    from rich.cells import cell_len, set_cell_size
+
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)) + "…"
+
+
+def _version_of(model: str) -> str:
+    """The ``@version`` of a model cell (``acme@1.0 (published, ...)``); empty if none."""
+    ref = model.partition(" ")[0]
+    name, at, version = ref.partition("@")
+    return f"{at}{version}" if name and at else ""
+
+
+def _cut_model(text: str, width: int) -> str:
+    """A model cell cut to ``width``: what follows its name@version goes first, then its
+    name, never its @version while a character of the name and the ellipsis fit with it."""
+    from rich.cells import cell_len, set_cell_size
+
+    ref = text.partition(" ")[0]
+    version = _version_of(text)
+    if cell_len(text) <= width or cell_len(ref) < width or not version:
+        return _cut(text, width)
+    keep = width - cell_len(version) - 1
+    if keep < 1:
+        return _cut(text, width)
+    name = ref[: len(ref) - len(version)]
+    return set_cell_size(name, keep) + "…" + version
 
 
 def _terminal_width() -> int:

@@ -251,3 +251,44 @@ def test_the_installed_command_prints_no_traceback(tmp_path: Path) -> None:
         assert proc.returncode == code, (args, proc.stderr)
         assert words in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# -- pydantic's "Value error, " never reaches a user --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["project", "list", "--state", "bogus"],
+            "Invalid value for '--state': 'bogus' is not one of 'open', 'closed', 'rejected', "
+            "'cancelled'.",
+        ),
+        (
+            ["project", "list", "--rag", "pink"],
+            "Invalid value for '--rag': 'pink' is not one of 'red', 'amber', 'green'.",
+        ),
+    ],
+    ids=["state", "rag"],
+)
+def test_a_bad_choice_is_said_without_value_error(
+    args: list[str], message: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")  # the message on one line of the error box
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert message in result.stderr, result.stderr
+    assert "Value error" not in result.stderr
+
+
+def test_a_bad_value_checked_by_a_validator_is_said_without_value_error(tmp_path: Path) -> None:
+    before = snapshot(tmp_path)
+    result = cli(
+        "deliverable", "submit", "new-crm", "Plan", "--as", "david", "--url", "javascript://x"
+    )
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "error: invalid request: url: a javascript: URL is not a document's address\n"
+    )
+    assert snapshot(tmp_path) == before

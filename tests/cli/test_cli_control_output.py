@@ -4,6 +4,7 @@ exception; built here from the messages (the end-to-end tests drive the real wor
 
 from __future__ import annotations
 
+import typing
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from governance._rag import AspectStatus
 from governance.messages import (
     ChangeStatus,
     ControlStatus,
+    Ending,
     ExceptionStatus,
     GateStatus,
     ProjectStatus,
@@ -22,6 +24,7 @@ from governance.messages import (
 )
 from phasegate.cli._control import change_line, forecast_lines, print_control
 from phasegate.cli._project import _print_status
+from phasegate.views import ListState
 
 T0 = datetime(2027, 3, 31, 9, 0, tzinfo=UTC)
 BASELINE = Baseline.model_validate(
@@ -262,3 +265,21 @@ def test_a_changes_advice_is_shown_as_advice_and_the_advice_still_awaited() -> N
         "by david; votes: bo advised reject (not now), anna approve; awaiting - "
         "(1/1 approvals, deadline 2027-04-10T09:00+00:00); advice awaited from cecilia"
     )
+
+
+@pytest.mark.parametrize("outcome", ["closed", "rejected", "cancelled"])
+def test_an_ended_project_s_state_is_how_it_ended_as_the_list_names_it(
+    outcome: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rejected project is in the lifecycle's "closed" state, but `project list --state
+    closed` does not show it (`--state rejected` does): status says `rejected` too."""
+    ending = Ending(outcome=outcome, by="anna", at=T0, phase="idea")  # type: ignore[arg-type]
+    state = "cancelled" if outcome == "cancelled" else "closed"
+    st = status().model_copy(
+        update={"state": state, "outcome": outcome, "ended": ending, "phase": None}
+    )
+    _print_status(st, now=T0)
+    lines = capsys.readouterr().out.splitlines()
+    assert f"  ended:  {outcome} by anna at 2027-03-31T09:00+00:00 in phase idea" in lines
+    assert f"  state:  {outcome}" in lines
+    assert typing.get_args(ListState).count(outcome) == 1  # a value of `project list --state`

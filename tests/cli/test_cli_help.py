@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 import typer
-from typer.core import TyperCommand, TyperGroup
+from typer.core import TyperCommand, TyperGroup, TyperOption
 from typer.testing import CliRunner
 
 from phasegate.cli import app
@@ -69,8 +69,12 @@ def panel_cells(output: str) -> list[str]:
 
 def _help_start(row: str) -> int | None:
     """Where the help of an option, argument or subcommand row starts: after the metavar
-    (``<str>``) of a parameter, after the name of a subcommand."""
-    match = re.match(r"^\s*(?:[^<]*<[^>]*>|[*]?\s*[a-z][a-z-]*)\s{2,}(?=\S)", row)
+    (``<str>``) of a parameter, after the names of a flag (``--ui --no-ui``), after the name
+    of a subcommand."""
+    match = re.match(
+        r"^\s*(?:[^<]*<[^>]*>|[*]?\s*--[\w-]+(?:\s+--[\w-]+)?|[*]?\s*[a-z][a-z-]*)\s{2,}(?=[^\s<])",
+        row,
+    )
     return match.end() if match else None
 
 
@@ -108,6 +112,27 @@ def test_help_text_is_clean(path: tuple[str, ...], monkeypatch: pytest.MonkeyPat
         assert cell == cell.strip(), f"stray space around {cell!r}"
         for flaw, what in FLAWS.items():
             assert flaw not in cell, f"{what} in {cell!r}"
+
+
+@pytest.mark.parametrize("path", [path for path, _ in ALL], ids=lambda p: " ".join(p) or "root")
+def test_no_flag_shows_a_value_placeholder(
+    path: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A flag (``--json``, ``--ui/--no-ui``, ``--help``) takes no value, so its row shows no
+    ``<bool>``; an option that takes one still shows its ``<type>``."""
+    monkeypatch.setenv("COLUMNS", str(WIDTH))
+    output = CliRunner().invoke(app, [*path, "--help"], color=False).output
+    options = [p for p in dict(ALL)[path].params if isinstance(p, TyperOption)]
+    flags = ["--help", *(p.opts[0] for p in options if p.is_flag or p.count)]
+    for name in flags:
+        row = re.search(
+            rf"^│\s*\*?\s*{re.escape(name)}(?:\s+--[\w-]+)?\s+(?P<next>\S+)", output, re.M
+        )
+        assert row, f"no row of {name}:\n{output}"
+        assert not row["next"].startswith("<"), f"{name} shows a placeholder: {row[0]!r}"
+    for param in options:
+        if not (param.is_flag or param.count or param.hidden):
+            assert re.search(rf"{re.escape(param.opts[0])}\s+(?:-\w\s+)?<", output), param.opts
 
 
 @pytest.mark.parametrize("path", [path for path, _ in ALL if path], ids=" ".join)

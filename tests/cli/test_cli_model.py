@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 
 import governance as g
 from phasegate.cli import app
-from tests.governance.gov_cases import CASES, CRAFTED, EXAMPLES, Broken, library_issues, write
+from phasegate.cli._common import issue_line
+from tests.governance.gov_cases import CASES, CRAFTED, EXAMPLES, Broken, library_error, write
 
 runner = CliRunner()
 PHASEGATE = Path(sys.executable).with_name("phasegate")
@@ -39,7 +40,8 @@ def cli_args(case: Broken, target: Path) -> list[str | Path]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_validate_prints_one_line_per_issue_and_exits_1(case: Broken, tmp_path: Path) -> None:
-    expected = [str(i) for i in library_issues(case, tmp_path)]
+    exc = library_error(case, tmp_path)
+    expected = [issue_line(exc, i) for i in exc.issues]  # one with the file itself names it
     code, lines = run(*cli_args(case, tmp_path / "case.yaml"))
     assert code == 1
     # Resolving a charter's model, the CLI adds where it looked for model files after the issue.
@@ -51,7 +53,9 @@ def test_validate_prints_one_line_per_issue_and_exits_1(case: Broken, tmp_path: 
         path, sep, message = line.partition(": ")
         assert sep and path and message, line
     assert any(
-        line.startswith(f"{case.path}: ") and all(w in line for w in case.words) for line in lines
+        line.removeprefix(f"{exc.source}: ").startswith(f"{case.path}: ")
+        and all(w in line for w in case.words)
+        for line in lines
     ), lines
 
 
@@ -63,7 +67,8 @@ def test_crafted_input_exits_1_with_its_one_line_within_a_second(
     started = time.perf_counter()
     code, lines = run(*cli_args(case, target))  # a traceback would raise here
     assert time.perf_counter() - started < 1.0
-    assert (code, lines) == (1, [f"{case.path}: {case.words[0]}"])
+    expected = g.GovernanceError([g.Issue(case.path, case.words[0])], str(target))
+    assert (code, lines) == (1, [issue_line(expected, i) for i in expected.issues])
 
 
 def test_real_process_exit_codes(tmp_path: Path) -> None:
@@ -219,7 +224,7 @@ def test_show_broken_model_exits_1(tmp_path: Path) -> None:
     case = next(c for c in CASES if c.id == "rule-most")
     code, lines = run("model", "show", write(case, tmp_path))
     assert code == 1
-    assert lines == [str(i) for i in library_issues(case, tmp_path)]
+    assert lines == [str(i) for i in library_error(case, tmp_path).issues]
 
 
 # -- diagram ---------------------------------------------------------------------------------------
@@ -300,3 +305,35 @@ def test_charter_schema_is_json_schema() -> None:
     assert schema["title"] == "Charter"
     assert {"model", "people", "baseline"} <= set(schema["properties"])
     assert "Person" in schema["$defs"] and "Waiver" in schema["$defs"]
+
+
+# -- a file that cannot be read or is no YAML: named as the user typed it -----------------------
+
+
+@pytest.mark.parametrize(
+    ("command", "stream"),
+    [
+        (["model", "validate"], "stdout"),
+        (["charter", "validate"], "stdout"),
+        (["project", "start"], "stderr"),
+    ],
+    ids=["model-validate", "charter-validate", "project-start"],
+)
+def test_a_missing_or_broken_file_is_named_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str], stream: str
+) -> None:
+    """`(file): No such file or directory` and a YAML syntax error name the file."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PHASEGATE_DATA_DIR", str(tmp_path / "data"))
+    (tmp_path / "broken.yaml").write_text("a: 1\n- b\n", encoding="utf-8")
+    cases = {
+        "nosuch.yaml": "nosuch.yaml: (file): No such file or directory",
+        "broken.yaml": "broken.yaml: line 2, column 1: not valid YAML: did not find expected key",
+        str(tmp_path): f"{tmp_path}: (file): is not a regular file",
+    }
+    if command[0] == "model":  # a name, not a Path: kept exactly as typed
+        cases["./nosuch.yaml"] = "./nosuch.yaml: (file): No such file or directory"
+    for target, line in cases.items():
+        result = runner.invoke(app, [*command, target])
+        assert result.exit_code == 1, result.output
+        assert getattr(result, stream).splitlines() == [line], result.output

@@ -3,6 +3,7 @@ Tests that fail prove a finding; the others are attacks that held up."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,3 +84,19 @@ def test_malformed_memo_rows_give_no_fields_rather_than_fail() -> None:
         fields = service.row_of_memo(raw)
         project_row(**fields).overdue(NOW)  # whatever it says, it says it
     assert service.row_of_memo({"deadline": "2026-13-40T00:00:00+00:00"})["deadline"] is None
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_on_a_narrow_terminal_the_model_keeps_its_version_and_cuts_its_name(
+    columns: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`projektflodet@1.0` was cut to `projektflodet@…`, the version lost: the name gives way
+    instead (`projektf…@1.0`); a published model's source goes before its name@version."""
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich: a terminal
+    monkeypatch.setenv("COLUMNS", str(columns))
+    published = project_row(
+        project_id="b", model="acme@2.10", model_source="published", model_hash="ab" * 32
+    )
+    [_, _, builtin, mine] = table([project_row(), published], capsys)
+    assert re.search(r"   pr\w*…@1\.0   ", builtin), builtin
+    assert re.search(r"   (?:a\w*…@2\.10|acme@2\.10(?: \(publ\w*)?…)   ", mine), mine

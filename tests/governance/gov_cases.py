@@ -1084,8 +1084,8 @@ def write(case: Broken, folder: Path) -> Path:
     return target
 
 
-def library_issues(case: Broken, folder: Path) -> list[g.Issue]:
-    """The issues the library raises for the case, read from files as the CLI reads them."""
+def library_error(case: Broken, folder: Path) -> g.GovernanceError:
+    """The error the library raises for the case, read from files as the CLI reads them."""
     target = write(case, folder)
     try:
         if case.kind == "model":
@@ -1093,5 +1093,10 @@ def library_issues(case: Broken, folder: Path) -> list[g.Issue]:
         else:
             g.load_project(target, folder / case.model if case.model else None)
     except g.GovernanceError as exc:
-        return exc.issues
+        return exc
     raise AssertionError(f"case {case.id} validated but must not")
+
+
+def library_issues(case: Broken, folder: Path) -> list[g.Issue]:
+    """The issues the library raises for the case, read from files as the CLI reads them."""
+    return library_error(case, folder).issues

@@ -175,3 +175,47 @@ def test_without_structlog_loggers_stdlib_lines_are_the_same(
         "phasegate.test.stdlib",
         0,
     )
+
+
+def test_alembic_dialect_lines_and_uvicorn_start_up_are_debug_and_color_message_never_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At info (`phasegate dev`, `api`, `worker`) on a terminal, alembic's "Context impl" /
+    "Will assume" lines and uvicorn's start-up steps are dropped, its migrations, warnings and
+    errors stay; debug shows them all, never with uvicorn's raw `color_message`."""
+    terminal = FakeTerminal()
+    monkeypatch.setattr("sys.stderr", terminal)
+    monkeypatch.setenv("NO_COLOR", "1")
+    migration = logging.getLogger("alembic.runtime.migration")
+    server = logging.getLogger("uvicorn.error")
+
+    def start_up() -> list[str]:
+        terminal.seek(0)
+        terminal.truncate()
+        migration.info("Context impl SQLiteImpl.")
+        migration.info("Will assume non-transactional DDL.")
+        migration.info("Running upgrade  -> 0001, Initial ledger")
+        colours = "Started server process [\x1b[36m%d\x1b[0m]"
+        server.info("Started server process [%d]", 42, extra={"color_message": colours})
+        server.info("Waiting for application startup.")
+        server.info("Application startup complete.")
+        server.warning("Invalid HTTP request received.", extra={"color_message": colours})
+        server.error("[Errno 98] address already in use")
+        return terminal.getvalue().splitlines()
+
+    assert configure_logging("auto", "INFO") == "console"
+    lines = start_up()
+    assert len(lines) == 3, lines
+    assert "[info     ] Running upgrade  -> 0001, Initial ledger" in lines[0]
+    assert "[warning  ] Invalid HTTP request received." in lines[1]
+    assert "[error    ] [Errno 98] address already in use" in lines[2]
+    assert "color_message" not in "".join(lines)
+
+    configure_logging("auto", "DEBUG")
+    lines = start_up()
+    assert len(lines) == 8, lines
+    assert "[debug    ] Context impl SQLiteImpl." in lines[0]
+    assert "[debug    ] Will assume non-transactional DDL." in lines[1]
+    assert "Started server process [42]" in lines[3]
+    assert "color_message" not in "".join(lines)
+    assert "\x1b" not in "".join(lines)

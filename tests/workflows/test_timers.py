@@ -169,7 +169,9 @@ async def test_hold_stops_the_clocks_and_resume_shifts_every_deadline(
     for actor in ("anna", "bo"):
         await p.refused(partial(p.decide, actor, "approve"), "OnHold")
     await p.refused(lambda: p.board("resume", "bo"), "NotAuthorised")
-    await p.refused(lambda: p.board("hold", "anna"), "IllegalTransition")
+    again = await p.refused(lambda: p.board("hold", "anna"), "IllegalTransition")
+    since = held.at.isoformat(timespec="minutes")  # to the minute, as status shows it
+    assert f"is already on hold (since {since}, by anna)" in again, again
 
     # Twelve days on hold: past both the reminder and the SLA, and neither fires.
     await p.sleep(days=12)
