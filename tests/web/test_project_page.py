@@ -118,3 +118,18 @@ def test_a_project_in_execution_shows_its_iterations_and_burn_up(
     assert desc.text.startswith("5 of 240 points completed after 1 iteration(s)")
     steps = html.split('class="step ')
     assert sum(s.startswith("passed") for s in steps) == 3 and 'current" aria-current' in html
+
+
+def test_a_rejected_project_shows_how_it_ended(
+    web: Served, web_cli: Cli, web_ledger: Ledger, tmp_path: Path
+) -> None:
+    """A rejected project sits in the lifecycle's "closed" state; its page says "rejected",
+    as `project status` and `project list --state` do."""
+    from tests.api.api_support import new_project
+
+    pid = new_project(web_cli, tmp_path)
+    web_cli("gate", "request", pid, "--as", "david")
+    web_cli("gate", "decide", pid, "--as", "anna", "--decision", "reject", "--comment", "Nej")
+    anna = signed_in(web, web_ledger.create_token("anna", "web tests")[1])
+    html = anna.get(f"/projects/{pid}").text
+    assert 'state <strong id="state">rejected</strong>' in html
