@@ -11,19 +11,15 @@ Prints one JSON line: what the probe workflow saw.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from temporalio import workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
+    from sandbox_probe import probe_main, run_in_sandbox
+
     import governance as g
 
 
@@ -52,40 +48,15 @@ class CalendarProbe:
         }
 
 
-async def main(test_server: str) -> None:
-    from worker import sandbox_runner
-
+async def main(test_server: str) -> dict[str, object]:
     for name in ("holidays", "pycountry", "email_validator"):
         assert name not in sys.modules, f"the host loaded {name} before the worker did"
     # The texts only: validating them here would load the libraries on the host first.
     text = (Path(g.__file__).parent / "builtin" / "projektflodet.yaml").read_text("utf-8")
     charter = (Path(__file__).parents[2] / "examples" / "projektflodet-charter.yaml").read_text()
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server
-    )
-    try:
-        queue = f"tq-{uuid.uuid4().hex}"
-        runner = sandbox_runner()
-        async with Worker(
-            env.client, task_queue=queue, workflows=[CalendarProbe], workflow_runner=runner
-        ):
-            handle = await env.client.start_workflow(
-                CalendarProbe.run,
-                {"model": text, "charter": charter},
-                id=f"probe-{uuid.uuid4().hex}",
-                task_queue=queue,
-            )
-            try:
-                result = await asyncio.wait_for(handle.result(), timeout=20)
-            except TimeoutError:
-                await handle.terminate()
-                result = {"error": "the workflow task kept failing (see stderr)"}
-    finally:
-        await env.shutdown()
-    print(json.dumps(result))
+    texts = {"model": text, "charter": charter}
+    return await run_in_sandbox(test_server, CalendarProbe, CalendarProbe.run, texts, timeout=20)
 
 
 if __name__ == "__main__":
-    from phasegate._exit import run_and_exit  # leaves without the SDK's interpreter-exit crash
-
-    run_and_exit(lambda: main(sys.argv[1]))
+    probe_main(main)

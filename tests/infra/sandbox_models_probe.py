@@ -10,21 +10,15 @@ Prints one JSON line: how many models the workflow built, and each failure.
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
-import json
 import pkgutil
-import sys
-import uuid
 
 from temporalio import workflow
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import BaseModel
+    from sandbox_probe import probe_main, run_in_sandbox
 
     import governance
 
@@ -58,34 +52,9 @@ class BuildEveryModel:
         return {"models": len(models), "built_here": built, "failures": failures}
 
 
-async def main(test_server: str) -> None:
-    from worker import sandbox_runner
-
-    env = await WorkflowEnvironment.start_time_skipping(
-        data_converter=pydantic_data_converter, test_server_existing_path=test_server
-    )
-    try:
-        queue = f"tq-{uuid.uuid4().hex}"
-        async with Worker(
-            env.client,
-            task_queue=queue,
-            workflows=[BuildEveryModel],
-            workflow_runner=sandbox_runner(),
-        ):
-            handle = await env.client.start_workflow(
-                BuildEveryModel.run, id=f"probe-{uuid.uuid4().hex}", task_queue=queue
-            )
-            try:
-                result = await asyncio.wait_for(handle.result(), timeout=30)
-            except TimeoutError:
-                await handle.terminate()
-                result = {"error": "the workflow task kept failing (see stderr)"}
-    finally:
-        await env.shutdown()
-    print(json.dumps(result))
+async def main(test_server: str) -> dict[str, object]:
+    return await run_in_sandbox(test_server, BuildEveryModel, BuildEveryModel.run, timeout=30)
 
 
 if __name__ == "__main__":
-    from phasegate._exit import run_and_exit  # leaves without the SDK's interpreter-exit crash
-
-    run_and_exit(lambda: main(sys.argv[1]))
+    probe_main(main)
