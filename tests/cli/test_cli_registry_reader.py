@@ -72,8 +72,9 @@ def test_a_charter_is_validated_as_through_sqlalchemy(
         ("UPDATE ledger_alembic_version SET version_num = '0006'", "older than"),
         ("UPDATE ledger_alembic_version SET version_num = '9999'", "does not know"),
         ("DELETE FROM ledger_alembic_version", "is empty"),
+        ("INSERT INTO ledger_alembic_version VALUES ('0006')", "records several migrations"),
     ],
-    ids=["tampered row", "older migration", "unknown migration", "empty"],
+    ids=["tampered row", "older migration", "unknown migration", "empty", "two revisions"],
 )
 @pytest.mark.parametrize("args", COMMANDS[:3], ids=" ".join)
 def test_a_bad_ledger_fails_as_through_sqlalchemy(

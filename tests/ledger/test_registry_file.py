@@ -237,3 +237,27 @@ def test_every_name_of_the_ledger_face_is_there() -> None:
     assert set(ledger.__all__) <= set(dir(ledger))
     with pytest.raises(AttributeError):
         ledger.NoSuchName  # noqa: B018
+
+
+@pytest.mark.parametrize("second", ["0006", "9999"])
+def test_a_version_table_with_two_rows_is_refused_alike(published: str, second: str) -> None:
+    """Alembic records one revision; two rows (a copied or altered table) is no ledger this
+    code reads: the same ``LedgerSchemaError`` from both readers, not Alembic's CommandError."""
+    sql(published, f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:r)", r=second)
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerSchemaError
+    assert f"the ledger at {published} " in via_sqlite3[1]
+    with Ledger(published) as opened, pytest.raises(ledger.LedgerSchemaError) as refused:
+        opened.migrate()  # a worker starting on it is told the same
+    assert str(refused.value) == via_sqlite3[1]
+
+
+def test_registry_tables_made_views_read_alike(published: str) -> None:
+    """SQLAlchemy's ``has_table`` counts a view as a table; so does the reader."""
+    for table in ("models", VERSION_TABLE):
+        sql(published, f"ALTER TABLE {table} RENAME TO {table}_rows")
+        sql(published, f"CREATE VIEW {table} AS SELECT * FROM {table}_rows")
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert [e.ref for e in via_sqlite3] == ["acme@1.2", "acme@1.10", "acme@2", "beta@1.0"]
