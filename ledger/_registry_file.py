@@ -10,11 +10,16 @@ row by ``entry_from_row``, the same order. A database error is ``sqlite3.Error``
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from ledger._published import MODELS_TABLE, PublishedModel, entry_from_row, in_order
+from ledger._published import (
+    MODELS_TABLE,
+    REGISTRY_COLUMNS,
+    PublishedModel,
+    entry_from_row,
+    in_order,
+)
 from ledger._revisions import (
     HEAD,
     REVISIONS,
@@ -26,7 +31,7 @@ from ledger._revisions import (
 )
 from ledger._sqlite import plain_sqlite_file, read_only_connect, sqlite_url
 
-_COLUMNS = "name, version, content, sha256, published_at, published_by"
+_COLUMNS = ", ".join(REGISTRY_COLUMNS)
 
 
 class RegistryFile:
@@ -101,7 +106,4 @@ class RegistryFile:
     def _rows(self, where: str, args: tuple[str, ...]) -> list[dict[str, Any]]:
         cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM {MODELS_TABLE}{where}", args)
         names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor]
-        for row in rows:  # SQLAlchemy's SQLite DateTime: ISO text, read back by fromisoformat
-            row["published_at"] = datetime.fromisoformat(row["published_at"])
-        return rows
+        return [dict(zip(names, values, strict=True)) for values in cursor]

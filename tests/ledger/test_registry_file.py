@@ -261,3 +261,30 @@ def test_registry_tables_made_views_read_alike(published: str) -> None:
     via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
     assert via_sqlite3 == via_sqlalchemy
     assert [e.ref for e in via_sqlite3] == ["acme@1.2", "acme@1.10", "acme@2", "beta@1.0"]
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-13-01 10:00:00", 1700000000, 2461000.5, ""])
+def test_a_published_at_that_is_no_time_is_an_altered_row_alike(published: str, at: object) -> None:
+    """A hand-edited ``published_at`` is a tampered row, said as one (``LedgerError`` naming
+    the entry), not a ``ValueError`` traceback from a datetime parser."""
+    sql(published, "UPDATE models SET published_at = :at WHERE version = '1.2'", at=at)
+    for read in (all_models, lambda r: r.published_model("acme", "1.2")):
+        via_sqlalchemy, via_sqlite3 = outcome(published, read)
+        assert via_sqlite3 == via_sqlalchemy
+        assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerError
+        assert "registry entry acme@1.2" in via_sqlite3[1]
+
+
+@pytest.mark.parametrize(
+    ("at", "utc_at"),
+    [
+        ("2026-11-28 10:00:00", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+        ("2026-11-28T12:00:00+02:00", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+        ("2026-11-28 10:00:00Z", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_hand_written_published_at_reads_alike(published: str, at: str, utc_at: datetime) -> None:
+    sql(published, "UPDATE models SET published_at = :at WHERE version = '1.2'", at=at)
+    via_sqlalchemy, via_sqlite3 = outcome(published, lambda r: r.published_model("acme", "1.2"))
+    assert via_sqlite3 == via_sqlalchemy
+    assert via_sqlite3.published_at == utc_at
