@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -288,3 +293,60 @@ def test_a_hand_written_published_at_reads_alike(published: str, at: str, utc_at
     via_sqlalchemy, via_sqlite3 = outcome(published, lambda r: r.published_model("acme", "1.2"))
     assert via_sqlite3 == via_sqlalchemy
     assert via_sqlite3.published_at == utc_at
+
+
+AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+NOBODY_PROBE = """
+import json, sys
+from ledger import Ledger, RegistryFile
+found = []
+for reader in (Ledger, RegistryFile):
+    try:
+        with reader.existing(sys.argv[1]) as opened:
+            found.append([e.ref for e in opened.published_models()])
+    except Exception as exc:
+        found.append([type(exc).__name__, str(exc).splitlines()[0]])
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to read as another user (setpriv)",
+)
+def test_a_reader_that_cannot_write_never_reads_past_the_ledgers_wal(published: str) -> None:
+    """Commits still in ``ledger.db-wal`` (a writer that crashed, a copy without its -shm),
+    read by a user without write access to the folder: ``immutable=1`` would ignore the WAL
+    and answer from the stale main file ("no ledger", nothing published). Both readers
+    refuse instead, naming the WAL."""
+    path = ledger.plain_sqlite_file(published)
+    assert path is not None
+    folder = Path(tempfile.mkdtemp())
+    try:
+        holder = sqlite3.connect(path)  # open on the WAL: the last to close would checkpoint
+        holder.execute("SELECT count(*) FROM models").fetchall()
+        with Ledger(published) as more:
+            more.publish_model(model("gamma", "1.0"), "eva", at=AT)
+        shutil.copy(path, folder / "ledger.db")
+        shutil.copy(path.with_name("ledger.db-wal"), folder / "ledger.db-wal")
+        holder.close()
+        assert (folder / "ledger.db-wal").stat().st_size > 0
+        folder.chmod(0o755)
+        for file in folder.iterdir():
+            file.chmod(0o644)
+        copy_url = ledger.sqlite_url(str(folder / "ledger.db"))
+        done = subprocess.run(
+            [*AS_NOBODY, sys.executable, "-c", NOBODY_PROBE, copy_url],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parents[2],
+            env={**os.environ, "HOME": str(folder)},
+        )
+        via_sqlalchemy, via_sqlite3 = json.loads(done.stdout)
+        assert via_sqlite3[0] == via_sqlalchemy[0] == "OperationalError"
+        assert via_sqlalchemy[1] == f"(sqlite3.OperationalError) {via_sqlite3[1]}"
+        assert "ledger.db-wal" in via_sqlite3[1]
+        assert sorted(p.name for p in folder.iterdir()) == ["ledger.db", "ledger.db-wal"]
+    finally:
+        shutil.rmtree(folder)
