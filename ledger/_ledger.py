@@ -79,10 +79,13 @@ def _alembic_config() -> Config:
 
 
 def _known_revision(script: ScriptDirectory, revision: str) -> bool:
+    """``revision`` is the id of one of this code's migrations: not a symbol Alembic would
+    resolve (``head``, ``0006@head``) nor a prefix of an id, which Alembic never records."""
     try:
-        return script.get_revision(revision) is not None
+        found = script.get_revision(revision)
     except (CommandError, RevisionError):
         return False
+    return found is not None and found.revision == revision
 
 
 def _event_from_row(row: sa.RowMapping) -> AuditEvent:

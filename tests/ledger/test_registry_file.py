@@ -350,3 +350,19 @@ def test_a_reader_that_cannot_write_never_reads_past_the_ledgers_wal(published: 
         assert sorted(p.name for p in folder.iterdir()) == ["ledger.db", "ledger.db-wal"]
     finally:
         shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("recorded", ["head", "heads", "0006@head", "base"])
+def test_a_symbolic_alembic_name_in_the_version_table_is_unknown_alike(
+    published: str, recorded: str
+) -> None:
+    """Alembic writes revision ids there, never its symbols: 'head' is no migration of this
+    code (the Ledger resolved it, called the ledger older and told to upgrade it)."""
+    sql(published, f"UPDATE {VERSION_TABLE} SET version_num = :r", r=recorded)
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerSchemaError
+    assert "does not know" in via_sqlite3[1]
+    with Ledger(published) as opened, pytest.raises(ledger.LedgerSchemaError) as refused:
+        opened.migrate()
+    assert str(refused.value) == via_sqlite3[1]
