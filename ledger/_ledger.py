@@ -52,7 +52,7 @@ from ledger._errors import (
 from ledger._outbox import Delivery, DeliveryStatus, Notification, Outgoing
 from ledger._published import PublishedModel
 from ledger._report_check import VerifyReport, Vouch
-from ledger._revisions import VERSION_TABLE, check_revision, no_file, no_tables
+from ledger._revisions import VERSION_TABLE, check_revision, no_file, no_tables, only_revision
 from ledger._schema import audit_events, ledger_meta, tasks
 from ledger._time import utc as _utc
 from ledger._tokens import ApiToken
@@ -79,10 +79,13 @@ def _alembic_config() -> Config:
 
 
 def _known_revision(script: ScriptDirectory, revision: str) -> bool:
+    """``revision`` is the id of one of this code's migrations: not a symbol Alembic would
+    resolve (``head``, ``0006@head``) nor a prefix of an id, which Alembic never records."""
     try:
-        return script.get_revision(revision) is not None
+        found = script.get_revision(revision)
     except (CommandError, RevisionError):
         return False
+    return found is not None and found.revision == revision
 
 
 def _event_from_row(row: sa.RowMapping) -> AuditEvent:
@@ -207,9 +210,11 @@ class Ledger:
     def _check_schema(self, conn: sa.Connection, config: Config, *, upgradable: bool) -> None:
         script = ScriptDirectory.from_config(config)
         context = MigrationContext.configure(conn, opts={"version_table": VERSION_TABLE})
-        current = context.get_current_revision()
+        shown = sa.make_url(self.url).render_as_string()
+        # get_current_revision() would raise Alembic's CommandError for several rows
+        current = only_revision(shown, context.get_current_heads())
         check_revision(
-            sa.make_url(self.url).render_as_string(),
+            shown,
             current,
             head=script.get_current_head(),
             known=current is not None and _known_revision(script, current),

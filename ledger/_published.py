@@ -3,6 +3,7 @@ reader check each row here, the same way. Imports no SQLAlchemy."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -16,6 +17,10 @@ from ledger._time import utc
 
 MODELS_TABLE = "models"
 """The registry's table."""
+REGISTRY_COLUMNS = ("name", "version", "content", "sha256", "published_at", "published_by")
+"""The columns a row read for ``entry_from_row`` holds; ``published_at`` as the database
+gives it, unparsed (SQLAlchemy's SQLite ``DateTime`` would raise a bare ``ValueError`` on a
+row altered to hold no time)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +47,9 @@ def check_publishable(model: GovernanceModel) -> None:
 
 
 def entry_from_row(row: Mapping[Any, Any]) -> PublishedModel:
-    """The entry a row of the registry's table holds (``published_at`` a naive UTC datetime,
-    as SQLite gives it back), its content checked against its hash and its name@version;
-    ``LedgerError`` when the row was altered."""
+    """The entry a row of the registry's table holds (``REGISTRY_COLUMNS``; ``published_at``
+    a datetime, or SQLite's ISO text), its content checked against its hash and its
+    name@version; ``LedgerError`` when the row was altered."""
     ref = f"{row['name']}@{row['version']}"
     content: str = row["content"]
     digest = hashlib.sha256(content.encode()).hexdigest()
@@ -59,7 +64,23 @@ def entry_from_row(row: Mapping[Any, Any]) -> PublishedModel:
         raise LedgerError(f"registry entry {ref} no longer loads: {exc}") from None
     if model.ref != ref:
         raise LedgerError(f"registry entry {ref} holds {model.ref}: the row was altered")
-    return PublishedModel(model, digest, utc(row["published_at"]), row["published_by"])
+    return PublishedModel(
+        model, digest, _published_at(ref, row["published_at"]), row["published_by"]
+    )
+
+
+def _published_at(ref: str, value: object) -> datetime:
+    """``published_at`` as a UTC datetime: PostgreSQL's driver gives a datetime, SQLite's
+    text is read here as SQLAlchemy's SQLite ``DateTime`` reads it (``fromisoformat``), so
+    that both readers parse it alike and a row altered to hold no time is said to be one."""
+    if isinstance(value, str):
+        with contextlib.suppress(ValueError):  # not a time: said below
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise LedgerError(
+            f"registry entry {ref} was altered: its published_at {value!r} is no time"
+        )
+    return utc(value)
 
 
 def in_order(entries: Iterable[PublishedModel]) -> list[PublishedModel]:

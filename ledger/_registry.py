@@ -14,10 +14,25 @@ import sqlalchemy as sa
 
 from governance import GovernanceModel
 from ledger._errors import ModelRefused
-from ledger._published import PublishedModel, check_publishable, entry_from_row, in_order
+from ledger._published import (
+    REGISTRY_COLUMNS,
+    PublishedModel,
+    check_publishable,
+    entry_from_row,
+    in_order,
+)
 from ledger._schema import models
 
 MAX_PUBLISHER = 200
+_ROWS = sa.select(
+    *(
+        sa.type_coerce(models.c[name], sa.Text).label(name)  # parsed by entry_from_row
+        if name == "published_at"
+        else models.c[name]
+        for name in REGISTRY_COLUMNS
+    )
+)
+"""The rows ``entry_from_row`` reads, ``published_at`` unparsed (SQLite's text as stored)."""
 
 
 def publish(
@@ -59,7 +74,7 @@ def get(conn: sa.Connection, name: str, version: str) -> PublishedModel | None:
     if not sa.inspect(conn).has_table(models.name):
         return None
     row = (
-        conn.execute(sa.select(models).where(models.c.name == name, models.c.version == version))
+        conn.execute(_ROWS.where(models.c.name == name, models.c.version == version))
         .mappings()
         .first()
     )
@@ -70,4 +85,4 @@ def published(conn: sa.Connection) -> list[PublishedModel]:
     """Every entry, by name, then version (numerically)."""
     if not sa.inspect(conn).has_table(models.name):
         return []
-    return in_order(entry_from_row(row) for row in conn.execute(sa.select(models)).mappings())
+    return in_order(entry_from_row(row) for row in conn.execute(_ROWS).mappings())

@@ -10,16 +10,28 @@ row by ``entry_from_row``, the same order. A database error is ``sqlite3.Error``
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 
-from ledger._errors import LedgerSchemaError
-from ledger._published import MODELS_TABLE, PublishedModel, entry_from_row, in_order
-from ledger._revisions import HEAD, REVISIONS, VERSION_TABLE, check_revision, no_file, no_tables
+from ledger._published import (
+    MODELS_TABLE,
+    REGISTRY_COLUMNS,
+    PublishedModel,
+    entry_from_row,
+    in_order,
+)
+from ledger._revisions import (
+    HEAD,
+    REVISIONS,
+    VERSION_TABLE,
+    check_revision,
+    no_file,
+    no_tables,
+    only_revision,
+)
 from ledger._sqlite import plain_sqlite_file, read_only_connect, sqlite_url
 
-_COLUMNS = "name, version, content, sha256, published_at, published_by"
+_COLUMNS = ", ".join(REGISTRY_COLUMNS)
 
 
 class RegistryFile:
@@ -48,13 +60,16 @@ class RegistryFile:
             tables = {
                 name
                 for (name,) in conn.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN (?, ?)",
+                    # a view too, as SQLAlchemy's has_table
+                    "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                    "AND name IN (?, ?)",
                     (VERSION_TABLE, MODELS_TABLE),
                 )
             }
             if VERSION_TABLE not in tables:
                 raise no_tables(shown)
-            current = _revision(conn)
+            recorded = [v for (v,) in conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
+            current = only_revision(shown, recorded)
             check_revision(shown, current, head=HEAD, known=current in REVISIONS, upgradable=False)
         except BaseException:
             conn.close()
@@ -91,15 +106,4 @@ class RegistryFile:
     def _rows(self, where: str, args: tuple[str, ...]) -> list[dict[str, Any]]:
         cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM {MODELS_TABLE}{where}", args)
         names = [d[0] for d in cursor.description]
-        rows = [dict(zip(names, values, strict=True)) for values in cursor]
-        for row in rows:  # SQLAlchemy's SQLite DateTime: ISO text, read back by fromisoformat
-            row["published_at"] = datetime.fromisoformat(row["published_at"])
-        return rows
-
-
-def _revision(conn: sqlite3.Connection) -> str | None:
-    """The revision Alembic recorded: None when none (an empty ledger)."""
-    versions = [v for (v,) in conn.execute(f"SELECT version_num FROM {VERSION_TABLE}")]
-    if len(versions) > 1:  # no phasegate ledger (Alembic's MigrationContext refuses it too)
-        raise LedgerSchemaError(f"the version table {VERSION_TABLE} holds several: {versions}")
-    return versions[0] if versions else None
+        return [dict(zip(names, values, strict=True)) for values in cursor]

@@ -3,6 +3,8 @@ revision is told: one check for the SQLAlchemy ledger and for the registry reade
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ledger._errors import LedgerMissing, LedgerSchemaError
 
 VERSION_TABLE = "ledger_alembic_version"
@@ -21,6 +23,19 @@ def no_file(shown: str) -> LedgerMissing:
 
 def no_tables(shown: str) -> LedgerMissing:
     return LedgerMissing(f"no ledger at {shown}: the database holds no ledger tables")
+
+
+def only_revision(shown: str, recorded: Sequence[str]) -> str | None:
+    """The one revision Alembic recorded for the ledger at ``shown`` (None: none, an empty
+    ledger); ``LedgerSchemaError`` when its version table holds several (Alembic records one
+    for a ledger whose history never branches: a copied or altered table)."""
+    if len(recorded) > 1:
+        raise LedgerSchemaError(
+            f"the ledger at {shown} records several migrations in {VERSION_TABLE} "
+            f"({', '.join(sorted(map(str, recorded)))}): it is not a phasegate ledger, "
+            "or that table was altered"
+        )
+    return recorded[0] if recorded else None
 
 
 def check_revision(

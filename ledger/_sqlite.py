@@ -38,7 +38,8 @@ def plain_sqlite_file(url: str) -> Path | None:
 def read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
     """Connections that never create the file: read-write where the file and its folder are
     writable (so SQLite tidies its -wal/-shm files away on close, as for any reader), else
-    ``mode=ro``, else ``immutable=1``."""
+    ``mode=ro``, else ``immutable=1``, which reads the main file alone: refused
+    (``sqlite3.OperationalError``) while a -wal file holds commits not yet in it."""
     file = Path(path).resolve()
     uri = f"file:{urllib.parse.quote(str(file))}?mode=ro"
 
@@ -52,6 +53,12 @@ def read_only_connect(path: str) -> Callable[[], sqlite3.Connection]:
             return conn
         except sqlite3.OperationalError:  # "attempt to write a readonly database"
             conn.close()
+        wal = file.with_name(file.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:  # immutable=1 would read past its commits
+            raise sqlite3.OperationalError(
+                f"{wal} holds changes not yet in {file.name}, which only a user who may "
+                f"write to {file.parent} can read (the ledger's owner, e.g. the worker)"
+            )
         return sqlite3.connect(f"{uri}&immutable=1", uri=True, check_same_thread=False)
 
     return connect

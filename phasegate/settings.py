@@ -301,7 +301,7 @@ class Settings(BaseModel):
 
 def database_of(url: str) -> tuple[str, str] | None:
     """The (backend, driver) of the database URL ``url`` as SQLAlchemy reads it
-    (``make_url(url).get_backend_name()`` and ``.get_driver_name()``), for the ledger's
+    (the name and driver of the dialect ``make_url(url).get_dialect()`` loads), for the ledger's
     backends; None for a URL SQLAlchemy would not parse. Read without SQLAlchemy, which takes
     ~0.2 s to import: every command reads its settings, and most never open the ledger.
     ``tests/cli/test_settings_database_url.py`` holds it to SQLAlchemy's answers."""
@@ -313,10 +313,11 @@ def database_of(url: str) -> tuple[str, str] | None:
             int(found["port"])
         except ValueError:
             return None
-    name: str = found["name"]
-    backend = name.split("+")[0]
-    driver = name.split("+")[1] if "+" in name else _DEFAULT_DRIVERS.get(backend)
-    return None if driver is None else (backend, driver)
+    backend, plus, driver = str(found["name"]).partition("+")
+    if "+" in driver:  # get_driver_name() says the first, but no dialect loads for it
+        return None
+    found_driver = driver if plus else _DEFAULT_DRIVERS.get(backend)
+    return None if found_driver is None else (backend, found_driver)
 
 
 def _from_environment() -> dict[str, str]:

@@ -72,8 +72,9 @@ def test_a_charter_is_validated_as_through_sqlalchemy(
         ("UPDATE ledger_alembic_version SET version_num = '0006'", "older than"),
         ("UPDATE ledger_alembic_version SET version_num = '9999'", "does not know"),
         ("DELETE FROM ledger_alembic_version", "is empty"),
+        ("INSERT INTO ledger_alembic_version VALUES ('0006')", "records several migrations"),
     ],
-    ids=["tampered row", "older migration", "unknown migration", "empty"],
+    ids=["tampered row", "older migration", "unknown migration", "empty", "two revisions"],
 )
 @pytest.mark.parametrize("args", COMMANDS[:3], ids=" ".join)
 def test_a_bad_ledger_fails_as_through_sqlalchemy(
@@ -134,3 +135,15 @@ def test_an_explicit_sqlite_url_reads_alike(
     light, heavy = both_ways(monkeypatch, "model", "validate", "acme", "--ledger-url", missing)
     assert light == heavy and light[0] == 1
     assert f"no ledger at {missing}, so nothing is published" in light[1]
+
+
+@pytest.mark.parametrize("args", COMMANDS[:3], ids=" ".join)
+def test_a_published_at_that_is_no_time_fails_as_one_line(
+    published: Path, args: tuple[str, ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw(published, "UPDATE models SET published_at = 'yesterday' WHERE version = '1.2'")
+    light, heavy = both_ways(monkeypatch, *args)
+    assert light == heavy
+    code, stdout, stderr = light
+    assert (code, stdout) == (1, "")
+    assert "registry entry acme@1.2" in stderr and len(stderr.splitlines()) == 1

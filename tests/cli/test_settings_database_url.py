@@ -20,10 +20,12 @@ from phasegate.settings import LEDGER_DATABASES, database_of
 
 
 def by_sqlalchemy(url: str) -> tuple[str, str] | None:
-    """What the settings asked of SQLAlchemy before: the URL's (backend, driver)."""
+    """The URL's (backend, driver) as SQLAlchemy opens it: the dialect it loads for the URL
+    (``get_driver_name()`` alone names "pysqlite" for ``sqlite+pysqlite+extra``, whose
+    dialect SQLAlchemy cannot load: every ledger command would fail on it)."""
     try:
-        parsed = sa.make_url(url)
-        return (parsed.get_backend_name(), parsed.get_driver_name())
+        dialect = sa.make_url(url).get_dialect()
+        return (dialect.name, dialect.driver)
     except (SQLAlchemyError, ValueError, TypeError):
         return None
 
@@ -39,6 +41,8 @@ URLS = [
     "sqlite:///:memory:",
     "sqlite+pysqlite:///x.db",
     "sqlite+pysqlite+extra:///x.db",
+    "sqlite+pysqlite+:///x.db",
+    "postgresql+psycopg+x://u@h/db",
     "sqlite+:///x.db",
     "sqlite+aiosqlite:///x.db",
     "sqlite:///a?b=c&d",
@@ -159,3 +163,25 @@ def test_a_bad_ledger_url_is_refused_before_anything_runs(tmp_path: Path) -> Non
     result = json.loads(done.stdout.splitlines()[-1])
     assert result["code"] != 0
     assert "not a ledger database URL: postgres://pmo@db/phasegate" in result["output"]
+
+
+@pytest.mark.parametrize("url", ["sqlite+pysqlite+extra:///{}", "postgresql+psycopg+x://u@h/db"])
+def test_a_driver_sqlalchemy_cannot_load_is_refused_by_the_settings(
+    url: str, tmp_path: Path
+) -> None:
+    """Accepted, it made every ledger command a traceback (ValueError: too many values to
+    unpack) from deep inside SQLAlchemy."""
+    (tmp_path / "ledger.db").write_bytes(b"")
+    url = url.format(tmp_path / "ledger.db")
+    env = {**os.environ, "PHASEGATE_LEDGER_URL": url, "PHASEGATE_DATA_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, "model", "list"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["code"] != 0
+    assert f"not a ledger database URL: {url}" in result["output"]

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
+import os
+import shutil
+import sqlite3
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -237,3 +242,127 @@ def test_every_name_of_the_ledger_face_is_there() -> None:
     assert set(ledger.__all__) <= set(dir(ledger))
     with pytest.raises(AttributeError):
         ledger.NoSuchName  # noqa: B018
+
+
+@pytest.mark.parametrize("second", ["0006", "9999"])
+def test_a_version_table_with_two_rows_is_refused_alike(published: str, second: str) -> None:
+    """Alembic records one revision; two rows (a copied or altered table) is no ledger this
+    code reads: the same ``LedgerSchemaError`` from both readers, not Alembic's CommandError."""
+    sql(published, f"INSERT INTO {VERSION_TABLE} (version_num) VALUES (:r)", r=second)
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerSchemaError
+    assert f"the ledger at {published} " in via_sqlite3[1]
+    with Ledger(published) as opened, pytest.raises(ledger.LedgerSchemaError) as refused:
+        opened.migrate()  # a worker starting on it is told the same
+    assert str(refused.value) == via_sqlite3[1]
+
+
+def test_registry_tables_made_views_read_alike(published: str) -> None:
+    """SQLAlchemy's ``has_table`` counts a view as a table; so does the reader."""
+    for table in ("models", VERSION_TABLE):
+        sql(published, f"ALTER TABLE {table} RENAME TO {table}_rows")
+        sql(published, f"CREATE VIEW {table} AS SELECT * FROM {table}_rows")
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert [e.ref for e in via_sqlite3] == ["acme@1.2", "acme@1.10", "acme@2", "beta@1.0"]
+
+
+@pytest.mark.parametrize("at", ["yesterday", "2026-13-01 10:00:00", 1700000000, 2461000.5, ""])
+def test_a_published_at_that_is_no_time_is_an_altered_row_alike(published: str, at: object) -> None:
+    """A hand-edited ``published_at`` is a tampered row, said as one (``LedgerError`` naming
+    the entry), not a ``ValueError`` traceback from a datetime parser."""
+    sql(published, "UPDATE models SET published_at = :at WHERE version = '1.2'", at=at)
+    for read in (all_models, lambda r: r.published_model("acme", "1.2")):
+        via_sqlalchemy, via_sqlite3 = outcome(published, read)
+        assert via_sqlite3 == via_sqlalchemy
+        assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerError
+        assert "registry entry acme@1.2" in via_sqlite3[1]
+
+
+@pytest.mark.parametrize(
+    ("at", "utc_at"),
+    [
+        ("2026-11-28 10:00:00", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+        ("2026-11-28T12:00:00+02:00", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+        ("2026-11-28 10:00:00Z", datetime(2026, 11, 28, 10, tzinfo=UTC)),
+    ],
+)
+def test_a_hand_written_published_at_reads_alike(published: str, at: str, utc_at: datetime) -> None:
+    sql(published, "UPDATE models SET published_at = :at WHERE version = '1.2'", at=at)
+    via_sqlalchemy, via_sqlite3 = outcome(published, lambda r: r.published_model("acme", "1.2"))
+    assert via_sqlite3 == via_sqlalchemy
+    assert via_sqlite3.published_at == utc_at
+
+
+AS_NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+NOBODY_PROBE = """
+import json, sys
+from ledger import Ledger, RegistryFile
+found = []
+for reader in (Ledger, RegistryFile):
+    try:
+        with reader.existing(sys.argv[1]) as opened:
+            found.append([e.ref for e in opened.published_models()])
+    except Exception as exc:
+        found.append([type(exc).__name__, str(exc).splitlines()[0]])
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.skipif(
+    sys.platform != "linux" or os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root to read as another user (setpriv)",
+)
+def test_a_reader_that_cannot_write_never_reads_past_the_ledgers_wal(published: str) -> None:
+    """Commits still in ``ledger.db-wal`` (a writer that crashed, a copy without its -shm),
+    read by a user without write access to the folder: ``immutable=1`` would ignore the WAL
+    and answer from the stale main file ("no ledger", nothing published). Both readers
+    refuse instead, naming the WAL."""
+    path = ledger.plain_sqlite_file(published)
+    assert path is not None
+    folder = Path(tempfile.mkdtemp())
+    try:
+        holder = sqlite3.connect(path)  # open on the WAL: the last to close would checkpoint
+        holder.execute("SELECT count(*) FROM models").fetchall()
+        with Ledger(published) as more:
+            more.publish_model(model("gamma", "1.0"), "eva", at=AT)
+        shutil.copy(path, folder / "ledger.db")
+        shutil.copy(path.with_name("ledger.db-wal"), folder / "ledger.db-wal")
+        holder.close()
+        assert (folder / "ledger.db-wal").stat().st_size > 0
+        folder.chmod(0o755)
+        for file in folder.iterdir():
+            file.chmod(0o644)
+        copy_url = ledger.sqlite_url(str(folder / "ledger.db"))
+        done = subprocess.run(
+            [*AS_NOBODY, sys.executable, "-c", NOBODY_PROBE, copy_url],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).parents[2],
+            env={**os.environ, "HOME": str(folder)},
+        )
+        via_sqlalchemy, via_sqlite3 = json.loads(done.stdout)
+        assert via_sqlite3[0] == via_sqlalchemy[0] == "OperationalError"
+        assert via_sqlalchemy[1] == f"(sqlite3.OperationalError) {via_sqlite3[1]}"
+        assert "ledger.db-wal" in via_sqlite3[1]
+        assert sorted(p.name for p in folder.iterdir()) == ["ledger.db", "ledger.db-wal"]
+    finally:
+        shutil.rmtree(folder)
+
+
+@pytest.mark.parametrize("recorded", ["head", "heads", "0006@head", "base"])
+def test_a_symbolic_alembic_name_in_the_version_table_is_unknown_alike(
+    published: str, recorded: str
+) -> None:
+    """Alembic writes revision ids there, never its symbols: 'head' is no migration of this
+    code (the Ledger resolved it, called the ledger older and told to upgrade it)."""
+    sql(published, f"UPDATE {VERSION_TABLE} SET version_num = :r", r=recorded)
+    via_sqlalchemy, via_sqlite3 = outcome(published, all_models)
+    assert via_sqlite3 == via_sqlalchemy
+    assert isinstance(via_sqlite3, tuple) and via_sqlite3[0] is ledger.LedgerSchemaError
+    assert "does not know" in via_sqlite3[1]
+    with Ledger(published) as opened, pytest.raises(ledger.LedgerSchemaError) as refused:
+        opened.migrate()
+    assert str(refused.value) == via_sqlite3[1]
