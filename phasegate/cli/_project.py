@@ -491,28 +491,36 @@ def print_portfolio(rows: list[ProjectRow], now: datetime) -> None:
         )
         for r in rows
     ]
-    natural = [max(cell_len(c[i]) for c in [header, *cells]) for i in range(len(header))]
+    lens = [tuple(map(cell_len, c)) for c in [header, *cells]]  # each cell's width, once
+    natural = [max(n[i] for n in lens) for i in range(len(header))]
     # On a narrow terminal the long texts give way first (widest first); the project id (the
     # next command needs it), the due date and the RAG colour stay whole. Columns are three
     # characters apart. Laid out here rather than by rich's Table: the same table, a tenth of
     # the time at a thousand rows.
-    # The model keeps room for a character of its name, the ellipsis and its @version.
-    version = max((cell_len(_version_of(c[2])) for c in cells), default=0)
-    least = (natural[0], 4, max(4, version + 2), 4, 4, 4, natural[6], natural[7])
-    widths = shrink_to(natural, least, _terminal_width() - 3 * (len(header) - 1))
+    available = _terminal_width() - 3 * (len(header) - 1)
+    widths = natural
+    if sum(natural) > available:
+        # The model keeps room for a character of its name, the ellipsis and its @version.
+        version = max((cell_len(_version_of(c[_MODEL])) for c in cells), default=0)
+        least = (natural[0], 4, max(4, version + 2), 4, 4, 4, natural[6], natural[7])
+        widths = shrink_to(natural, least, available)
     rule = "─" * (sum(widths) + 3 * (len(widths) - 1))
-    say("\n".join([_row(header, widths), rule, *(_row(c, widths) for c in cells)]))  # one write
+    lines = [_row(c, widths, n) for c, n in zip([header, *cells], lens, strict=True)]
+    say("\n".join([lines[0], rule, *lines[1:]]))  # one write
 
 
-def _row(cells: Sequence[str], widths: Sequence[int]) -> str:
-    """One line of the table: each cell padded to its column, or cut with an ellipsis (the
-    model's name rather than its @version: ``projektf…@1.0``)."""
+def _row(cells: Sequence[str], widths: Sequence[int], lens: Sequence[int]) -> str:
+    """One line of the table: each cell (``lens`` cells wide) padded to its column, or cut
+    with an ellipsis (the model's name rather than its @version: ``projektf…@1.0``)."""
     from rich.cells import set_cell_size
 
     out = []
-    for i, (text, width) in enumerate(zip(cells, widths, strict=True)):
-        cut = _cut_model(text, width) if i == _MODEL else _cut(text, width)
-        out.append(set_cell_size(cut, width))
+    for i, (text, width, n) in enumerate(zip(cells, widths, lens, strict=True)):
+        if n > width:
+            cut = _cut_model(text, width) if i == _MODEL else _cut(text, width)
+            out.append(set_cell_size(cut, width))
+        else:
+            out.append(text + " " * (width - n))
     return "   ".join(out).rstrip()
 
 
