@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ledger import LedgerError
+from phasegate.errors import pydantic_message
 from phasegate.service import UNANSWERED, ProjectError
 
 __all__ = [
@@ -108,7 +109,7 @@ def _validation_message(exc: RequestValidationError) -> str:
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ())]
         where = ".".join(loc[1:] if loc[:1] in (["body"], ["query"], ["path"]) else loc)
-        message = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        message = pydantic_message(err)
         problems.append(f"{where}: {message}" if where else message)
     return "; ".join(problems)
 

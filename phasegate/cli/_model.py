@@ -23,6 +23,7 @@ from phasegate.cli._common import (
 )
 from phasegate.cli._ledger import registry, shown_url, writing
 from phasegate.cli._output import safe, say
+from phasegate.errors import pydantic_message
 from phasegate.models import Resolved
 
 model_app = typer.Typer(
@@ -131,7 +132,9 @@ def publish(
     try:
         who = _PUBLISHER.validate_python(publisher or getpass.getuser())
     except (ValidationError, OSError, KeyError) as exc:
-        problem = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else "unknown"
+        problem = (
+            pydantic_message(exc.errors()[0]) if isinstance(exc, ValidationError) else "unknown"
+        )
         raise fail(f"--as: {problem}: name who publishes with --as PERSON") from None
     try:
         model = g.load_model(path)

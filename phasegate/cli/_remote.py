@@ -20,6 +20,7 @@ from typing_extensions import TypedDict  # pydantic reads this one on Python 3.1
 
 from phasegate.cli._common import current_context, fail, load_settings
 from phasegate.cli._output import safe, say
+from phasegate.errors import pydantic_message
 
 if TYPE_CHECKING:
     import httpx
@@ -153,7 +154,8 @@ class Remote:
             where = ".".join(map(str, first["loc"])) or "(the answer)"
             raise fail(
                 f"the API at {self.url} answered what this phasegate cannot read ({where}: "
-                f"{first['msg']}); is PHASEGATE_API_URL the phasegate API, of this version?"
+                f"{pydantic_message(first)}); is PHASEGATE_API_URL the phasegate API, of this "
+                "version?"
             ) from None
 
     def acting(self, actor: str | None) -> None:

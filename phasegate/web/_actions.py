@@ -20,6 +20,7 @@ from phasegate import control, service
 from phasegate.api._deps import may_see
 from phasegate.api._errors import status_of_kind
 from phasegate.choices import ExceptionChoice, missing_reason
+from phasegate.errors import pydantic_message
 from phasegate.service import UNANSWERED, ProjectError
 from phasegate.web._core import Signed, Viewer, check_csrf, form, services
 from phasegate.web._project import ProjectId, not_found, project_page
@@ -222,7 +223,7 @@ def _plan(fields: dict[str, str]) -> ExceptionPlan:
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
         where = str(err["loc"][0]).replace("_", " ") if err["loc"] else "plan"
-        raise ProjectError(f"{where}: {err['msg']}", "InvalidInput") from None
+        raise ProjectError(f"{where}: {pydantic_message(err)}", "InvalidInput") from None
 
 
 @router.post("/projects/{project_id}/exception/decide")
