@@ -6,12 +6,10 @@ exception carries all of it."""
 from __future__ import annotations
 
 import html as markup
-import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from web_support import Served, csrf_of, signed_in
+from web_support import Served, csrf_of, signed_in, start_under_way
 
 from ledger import Ledger
 from phasegate.cli import app as cli_app
@@ -19,7 +17,6 @@ from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
 
-UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
 HOLDER = {"executive": "ada", "project_manager": "dev", "corporate": "grace"}
 """Who holds each deciding role in the example charter."""
 
@@ -27,20 +24,7 @@ HOLDER = {"executive": "ada", "project_manager": "dev", "corporate": "grace"}
 def test_a_formal_change_and_an_exception_are_decided_in_the_dashboard(
     web: Served, web_cli: Cli, web_ledger: Ledger, tmp_path: Path
 ) -> None:
-    pid = f"web-{uuid.uuid4().hex[:8]}"
-    charter = tmp_path / "charter.yaml"
-    text = UNDER_WAY.read_text(encoding="utf-8").replace("id: payroll-cutover", f"id: {pid}")
-    charter.write_text(text, encoding="utf-8")
-    web_cli("project", "start", charter, "--as", "dev")
-    web_cli(
-        "change", "request", pid, "--as", "dev", "--title", "New payslip layout",
-        "--cost-impact", "50000", "--time-impact", "P10D",
-    )  # fmt: skip
-    today = datetime.now(UTC).date().isoformat()
-    web_cli(
-        "progress", pid, "--as", "dev", "--as-of", today, "--actual-cost", "312000",
-        "--earned-scope", "58", "--comment", "Parallel runs cost more than planned",
-    )  # fmt: skip
+    pid = start_under_way(web_cli, tmp_path, "New payslip layout", "50000", "P10D")
     st = web_cli.json("project", "status", pid)
     change = st["control"]["changes"][-1]
     assert change["classification"] == "formal" and change["decided_by"] is None

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from web_support import Served, signed_in
+from web_support import Served, signed_in, start_under_way
 
 from ledger import Ledger
-from tests.api.api_support import EXAMPLE
+from tests.api.api_support import EXAMPLE, new_project
 from tests.integration.conftest import Cli
 
 pytestmark = pytest.mark.devserver
 
-UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
 ITEMS = Path(__file__).parents[2] / "examples" / "iteration-items.yaml"
 
 
@@ -40,20 +38,7 @@ def svgs(html: str) -> dict[str, ET.Element]:
 def test_a_project_under_control_shows_earned_value_changes_and_its_exception(
     web: Served, web_cli: Cli, web_ledger: Ledger, tmp_path: Path
 ) -> None:
-    pid = f"web-{uuid.uuid4().hex[:8]}"
-    charter = tmp_path / "charter.yaml"
-    text = UNDER_WAY.read_text(encoding="utf-8").replace("id: payroll-cutover", f"id: {pid}")
-    charter.write_text(text, encoding="utf-8")
-    web_cli("project", "start", charter, "--as", "dev")
-    web_cli(
-        "change", "request", pid, "--as", "dev", "--title", "Extra report",
-        "--cost-impact", "1000", "--time-impact", "P1D",
-    )  # fmt: skip
-    today = datetime.now(UTC).date().isoformat()
-    web_cli(
-        "progress", pid, "--as", "dev", "--as-of", today, "--actual-cost", "312000",
-        "--earned-scope", "58", "--comment", "Parallel runs cost more than planned",
-    )  # fmt: skip
+    pid = start_under_way(web_cli, tmp_path, "Extra report", "1000", "P1D")
     ada = signed_in(web, web_ledger.create_token("ada", "web tests")[1])
     page = ada.get(f"/projects/{pid}")
     assert page.status_code == 200, page.text
@@ -125,8 +110,6 @@ def test_a_rejected_project_shows_how_it_ended(
 ) -> None:
     """A rejected project sits in the lifecycle's "closed" state; its page says "rejected",
     as `project status` and `project list --state` do."""
-    from tests.api.api_support import new_project
-
     pid = new_project(web_cli, tmp_path)
     web_cli("gate", "request", pid, "--as", "david")
     web_cli("gate", "decide", pid, "--as", "anna", "--decision", "reject", "--comment", "Nej")

@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 import threading
 import time
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import uvicorn
@@ -14,6 +17,9 @@ import uvicorn
 from phasegate.api import create_app
 from phasegate.settings import Settings
 from tests.api.api_support import free_port
+
+if TYPE_CHECKING:
+    from tests.integration.conftest import Cli
 
 SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
 """Where the browser tests keep their screenshots (git ignores the folder)."""
@@ -67,3 +73,27 @@ def signed_in(web: Served, token: str) -> httpx.Client:
     assert answer.status_code == 303, answer.text
     assert "pg_session" in http.cookies
     return http
+
+
+UNDER_WAY = Path(__file__).parents[2] / "examples" / "prince2-under-way.yaml"
+
+
+def start_under_way(cli: Cli, folder: Path, change: str, cost: str, time_impact: str) -> str:
+    """A PRINCE2 project well under way (``examples/prince2-under-way.yaml`` under a new id),
+    started by its project manager (dev), with the change ``change`` requested (its cost and
+    time impact) and a red progress report raising an exception; its id."""
+    pid = f"web-{uuid.uuid4().hex[:8]}"
+    charter = folder / "charter.yaml"
+    text = UNDER_WAY.read_text(encoding="utf-8").replace("id: payroll-cutover", f"id: {pid}")
+    charter.write_text(text, encoding="utf-8")
+    cli("project", "start", charter, "--as", "dev")
+    cli(
+        "change", "request", pid, "--as", "dev", "--title", change,
+        "--cost-impact", cost, "--time-impact", time_impact,
+    )  # fmt: skip
+    today = datetime.now(UTC).date().isoformat()
+    cli(
+        "progress", pid, "--as", "dev", "--as-of", today, "--actual-cost", "312000",
+        "--earned-scope", "58", "--comment", "Parallel runs cost more than planned",
+    )  # fmt: skip
+    return pid
