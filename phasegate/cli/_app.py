@@ -113,14 +113,8 @@ def build(parts: Sequence[tuple[str, Part]]) -> typer.Typer:
 
 @cache
 def whole() -> typer.Typer:
-    """The root with every command group and command (``app``), built once."""
+    """The root with every command group and command (``phasegate.cli.app``), built once."""
     return build([(name, part(name)) for name in PARTS])
-
-
-def __getattr__(name: str) -> Any:
-    if name == "app":  # built when first asked for: a command line needs one group of it
-        return whole()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def for_command_line(args: Sequence[str]) -> typer.Typer:
