@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -123,6 +124,23 @@ print(json.dumps({"code": result.exit_code, "output": result.output,
 """
 
 
+def probe(url: str, data_dir: Path, *args: str) -> dict[str, Any]:
+    """``phasegate ARGS`` in a fresh interpreter with ``PHASEGATE_LEDGER_URL=url``: its exit
+    code, its output, and whether it imported SQLAlchemy."""
+    env = {**os.environ, "PHASEGATE_LEDGER_URL": url, "PHASEGATE_DATA_DIR": str(data_dir)}
+    env.pop("PHASEGATE_ADDRESS", None)
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    result: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return result
+
+
 @pytest.mark.parametrize(
     "url", ["postgresql+psycopg://pmo@db.example.org/phasegate", "sqlite:////srv/ledger.db"]
 )
@@ -134,33 +152,14 @@ def test_a_ledger_url_that_is_set_does_not_import_sqlalchemy(
 ) -> None:
     """Production sets PHASEGATE_LEDGER_URL; the commands that never open the ledger (the
     project reads ask Temporal) still start without SQLAlchemy (~0.2 s)."""
-    env = {**os.environ, "PHASEGATE_LEDGER_URL": url, "PHASEGATE_DATA_DIR": str(tmp_path)}
-    env.pop("PHASEGATE_ADDRESS", None)
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = probe(url, tmp_path, *args)
     assert "setting ledger_url" not in result["output"]
     assert result["code"] == 1, result["output"]  # no Temporal server: nothing to ask
     assert result["sqlalchemy"] is False
 
 
 def test_a_bad_ledger_url_is_refused_before_anything_runs(tmp_path: Path) -> None:
-    env = {**os.environ, "PHASEGATE_LEDGER_URL": "postgres://pmo@db/phasegate"}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "project", "status", "p1"],
-        env={**env, "PHASEGATE_DATA_DIR": str(tmp_path)},
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = probe("postgres://pmo@db/phasegate", tmp_path, "project", "status", "p1")
     assert result["code"] != 0
     assert "not a ledger database URL: postgres://pmo@db/phasegate" in result["output"]
 
@@ -173,15 +172,6 @@ def test_a_driver_sqlalchemy_cannot_load_is_refused_by_the_settings(
     unpack) from deep inside SQLAlchemy."""
     (tmp_path / "ledger.db").write_bytes(b"")
     url = url.format(tmp_path / "ledger.db")
-    env = {**os.environ, "PHASEGATE_LEDGER_URL": url, "PHASEGATE_DATA_DIR": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-c", PROBE, "model", "list"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    result = json.loads(done.stdout.splitlines()[-1])
+    result = probe(url, tmp_path, "model", "list")
     assert result["code"] != 0
     assert f"not a ledger database URL: {url}" in result["output"]
